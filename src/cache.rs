@@ -1,0 +1,82 @@
+//! The machine-wide cache (spec §9): `OPTIMUS_CACHE_DIR`, else `$XDG_CACHE_HOME/optimus`, else
+//! `~/.cache/optimus`.
+//!
+//! - `artifacts/sha256/<hh>/<hex>`: downloaded artifacts, content-addressed.
+//! - `files/sha256/<hh>/<hex>`: unpacked plugin files, content-addressed, hard-linked into projects.
+//! - `unpacked/<artifact-sha>-<name>-<platform>`: which file an artifact unpacks to.
+//! - `index/<hash of url>`: registry index documents with their ETag, for revalidation.
+//! - `tmp/`: downloads in flight; renamed into place only once their hash is right, so any
+//!   number of processes can share the cache.
+
+use crate::error::{Error, Result};
+use crate::fsutil;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Debug)]
+pub struct Cache {
+    pub root: PathBuf,
+}
+
+impl Cache {
+    pub fn from_env() -> Cache {
+        let root = std::env::var_os("OPTIMUS_CACHE_DIR")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| {
+                std::env::var_os("XDG_CACHE_HOME")
+                    .filter(|v| !v.is_empty())
+                    .map(|d| PathBuf::from(d).join("optimus"))
+            })
+            .or_else(|| {
+                std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache").join("optimus"))
+            })
+            .unwrap_or_else(|| std::env::temp_dir().join("optimus-cache"));
+        Cache {
+            root: fsutil::absolute(&root),
+        }
+    }
+
+    fn sharded(&self, kind: &str, sha: &str) -> PathBuf {
+        let shard = sha.get(..2).unwrap_or("xx");
+        self.root.join(kind).join("sha256").join(shard).join(sha)
+    }
+
+    pub fn artifact(&self, sha: &str) -> PathBuf {
+        self.sharded("artifacts", sha)
+    }
+
+    pub fn file(&self, sha: &str) -> PathBuf {
+        self.sharded("files", sha)
+    }
+
+    /// Where we remember which installed file (by sha) an artifact unpacks to for a plugin.
+    pub fn unpacked_record(&self, artifact_sha: &str, plugin: &str, platform: &str) -> PathBuf {
+        self.root
+            .join("unpacked")
+            .join(format!("{artifact_sha}-{plugin}-{platform}"))
+    }
+
+    /// One file per URL: the ETag on the first line, the body after it (one file, so the two
+    /// can never disagree when several processes refresh it).
+    pub fn index_entry(&self, url: &str) -> PathBuf {
+        let key = fsutil::sha256_bytes(url.as_bytes());
+        self.root.join("index").join(key)
+    }
+
+    pub fn tmp_dir(&self) -> Result<PathBuf> {
+        let d = self.root.join("tmp");
+        fs::create_dir_all(&d).map_err(|e| Error::path("creating cache directory", &d, e))?;
+        Ok(d)
+    }
+
+    /// Moves a verified file into its content-addressed place (atomic; a racing writer of the
+    /// same content is harmless).
+    pub fn commit(&self, tmp: &Path, dest: &Path) -> Result<()> {
+        if let Some(parent) = dest.parent() {
+            fs::create_dir_all(parent)
+                .map_err(|e| Error::path("creating cache directory", parent, e))?;
+        }
+        fs::rename(tmp, dest).map_err(|e| Error::path("moving into the cache", dest, e))
+    }
+}

@@ -1,0 +1,219 @@
+//! The command line (clap). `optimus plugin <verb>`.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "optimus",
+    version,
+    about = "Optimus plugin manager: install, lock, verify and publish Optimus plugins"
+)]
+pub struct Cli {
+    /// Print only errors and the summary line.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Print more detail.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    #[command(subcommand)]
+    pub command: Top,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Top {
+    /// Manage Optimus plugins.
+    #[command(subcommand)]
+    Plugin(Command),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ConfigArg {
+    /// The config file holding the `plugins:` section.
+    #[arg(
+        short = 'c',
+        long = "config",
+        default_value = "optimus.yaml",
+        value_name = "FILE"
+    )]
+    pub config: PathBuf,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Resolve what the lock lacks, update the lock, then fetch, verify and install.
+    #[command(
+        after_help = "Examples:\n  optimus plugin install\n  optimus plugin install -c server.yaml --locked\n  optimus plugin install --platform linux_arm64 --jobs 16\n  optimus plugin install --yaml-bundle dist/plugins.zip"
+    )]
+    Install {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// Fail if the lock does not already satisfy the declarations.
+        #[arg(long)]
+        locked: bool,
+        /// Use no network: the lock and the cache must hold everything.
+        #[arg(long)]
+        offline: bool,
+        /// Target platform (<os>_<arch>), default: this machine's.
+        #[arg(long, value_name = "P")]
+        platform: Option<String>,
+        /// Parallel downloads.
+        #[arg(long, short = 'j', value_name = "N", default_value_t = 8)]
+        jobs: usize,
+        /// Also write the zip of installed yaml plugins that an Optimus server serves.
+        #[arg(long, value_name = "ZIP")]
+        yaml_bundle: Option<PathBuf>,
+    },
+    /// Install yaml plugins only (the client side), from the config or from an Optimus server.
+    #[command(
+        after_help = "Examples:\n  optimus plugin sync\n  optimus plugin sync --host http://optimus.example:9100"
+    )]
+    Sync {
+        #[command(flatten)]
+        config: ConfigArg,
+        #[arg(long)]
+        locked: bool,
+        #[arg(long)]
+        offline: bool,
+        /// Fetch the yaml bundle the Optimus server at URL serves at /plugins.
+        #[arg(long, value_name = "URL")]
+        host: Option<String>,
+        #[arg(long, short = 'j', value_name = "N", default_value_t = 8)]
+        jobs: usize,
+    },
+    /// Resolve and write optimus.lock without installing.
+    #[command(
+        after_help = "Examples:\n  optimus plugin lock\n  optimus plugin lock --platform linux_amd64 --platform darwin_arm64"
+    )]
+    Lock {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// Platforms to lock (repeatable); added to those already locked.
+        #[arg(long, value_name = "P")]
+        platform: Vec<String>,
+        #[arg(long, short = 'j', value_name = "N", default_value_t = 8)]
+        jobs: usize,
+    },
+    /// Re-resolve the named plugins (all if none), ignoring their locked versions, and install.
+    #[command(after_help = "Examples:\n  optimus plugin update\n  optimus plugin update bq2bq")]
+    Update {
+        #[command(flatten)]
+        config: ConfigArg,
+        names: Vec<String>,
+        /// Only update the lock.
+        #[arg(long)]
+        no_install: bool,
+        #[arg(long, short = 'j', value_name = "N", default_value_t = 8)]
+        jobs: usize,
+    },
+    /// Show installed plugins and what Optimus would discover.
+    #[command(
+        after_help = "Examples:\n  optimus plugin list\n  optimus plugin list --json | jq '.plugins[] | select(.status != \"ok\")'"
+    )]
+    List {
+        #[command(flatten)]
+        config: ConfigArg,
+        #[arg(long)]
+        json: bool,
+        #[arg(long, value_name = "P")]
+        platform: Option<String>,
+    },
+    /// Re-hash installed plugins against the lock and receipts; exit 1 on any difference.
+    #[command(after_help = "Examples:\n  optimus plugin verify")]
+    Verify {
+        #[command(flatten)]
+        config: ConfigArg,
+        #[arg(long, value_name = "P")]
+        platform: Option<String>,
+    },
+    /// Uninstall plugins and drop them from the lock.
+    #[command(after_help = "Examples:\n  optimus plugin remove neo")]
+    Remove {
+        #[command(flatten)]
+        config: ConfigArg,
+        #[arg(required = true)]
+        names: Vec<String>,
+    },
+    /// Locked version vs newest matching and newest overall.
+    #[command(
+        after_help = "Examples:\n  optimus plugin outdated\n  optimus plugin outdated --json"
+    )]
+    Outdated {
+        #[command(flatten)]
+        config: ConfigArg,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check yaml plugins against the schema.
+    #[command(
+        after_help = "Examples:\n  optimus plugin validate --path ./plugins\n  optimus plugin validate --path optimus-plugin-neo.yaml"
+    )]
+    Validate {
+        #[arg(long, value_name = "DIR_OR_FILE")]
+        path: PathBuf,
+    },
+    /// Add a version to a static registry and sign its index.
+    #[command(
+        after_help = "Examples:\n  optimus plugin publish --registry ./registry-index --secret-key keys/registry.key \\\n      --type task neo 1.0.0 optimus-plugin-neo.yaml\n  optimus plugin publish --registry s3://plugins/registry --secret-key k.key \\\n      bq2bq 0.3.2 optimus-bq2bq_linux_amd64.tar.gz darwin_arm64=build/bq2bq-mac.zip"
+    )]
+    Publish {
+        #[command(flatten)]
+        registry: RegistryArgs,
+        /// Plugin type, required for a new plugin unless a yaml artifact says it.
+        #[arg(long = "type", value_name = "task|hook")]
+        plugin_type: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+        name: String,
+        version: String,
+        /// PATH (platform from the file name) or PLATFORM=PATH.
+        #[arg(required = true)]
+        artifacts: Vec<String>,
+    },
+    /// Mark a published version yanked (or not, with --undo) and re-sign the index.
+    #[command(
+        after_help = "Examples:\n  optimus plugin yank --registry ./registry-index --secret-key k.key neo 1.0.0\n  optimus plugin yank --registry ./registry-index --secret-key k.key neo 1.0.0 --undo"
+    )]
+    Yank {
+        #[command(flatten)]
+        registry: RegistryArgs,
+        name: String,
+        version: String,
+        #[arg(long)]
+        undo: bool,
+    },
+    /// Write a minisign key pair PREFIX.key and PREFIX.pub.
+    #[command(
+        after_help = "Examples:\n  optimus plugin keygen --output keys/registry\n  REGISTRY_PW=... optimus plugin keygen --output keys/registry --password-env REGISTRY_PW"
+    )]
+    Keygen {
+        #[arg(long, value_name = "PREFIX")]
+        output: PathBuf,
+        /// Encrypt the secret key with the password in this environment variable.
+        #[arg(long, value_name = "VAR")]
+        password_env: Option<String>,
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print shell completions.
+    #[command(
+        after_help = "Examples:\n  optimus plugin completions bash > /etc/bash_completion.d/optimus"
+    )]
+    Completions { shell: clap_complete::Shell },
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct RegistryArgs {
+    /// Registry root: a directory, file://, s3://, gs:// or az:// URL.
+    #[arg(long, value_name = "R")]
+    pub registry: String,
+    /// minisign secret key file.
+    #[arg(long, value_name = "K")]
+    pub secret_key: PathBuf,
+    /// Environment variable holding the secret key's password.
+    #[arg(long, value_name = "VAR")]
+    pub password_env: Option<String>,
+    /// Re-sign an existing index not signed by this key (key rotation).
+    #[arg(long)]
+    pub resign: bool,
+}

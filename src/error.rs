@@ -1,0 +1,86 @@
+//! The library's error type. Every error carries enough context to name the file, plugin or
+//! URL it is about, and maps to the exit codes of the contract: 2 for usage/configuration
+//! errors, 1 for failures at run time.
+
+use std::path::Path;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A bad command line, config file, lock file or declaration (exit 2).
+    #[error("{0}")]
+    Config(String),
+    /// A failure at run time: network, checksum, signature, archive, disk (exit 1).
+    #[error("{0}")]
+    Runtime(String),
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("checksum mismatch for {what} from {url}\n  expected sha256: {expected}\n  actual sha256:   {actual}")]
+    Checksum {
+        what: String,
+        url: String,
+        expected: String,
+        actual: String,
+    },
+    /// Wraps an error with the plugin it happened to.
+    #[error("plugin {plugin}: {source}")]
+    Plugin {
+        plugin: String,
+        #[source]
+        source: Box<Error>,
+    },
+}
+
+impl Error {
+    pub fn config(msg: impl Into<String>) -> Self {
+        Error::Config(msg.into())
+    }
+    pub fn runtime(msg: impl Into<String>) -> Self {
+        Error::Runtime(msg.into())
+    }
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io {
+            context: context.into(),
+            source,
+        }
+    }
+    /// An I/O error about a path: "reading /x/y: No such file or directory".
+    pub fn path(verb: &str, path: &Path, source: std::io::Error) -> Self {
+        Error::io(format!("{verb} {}", path.display()), source)
+    }
+    pub fn for_plugin(self, plugin: &str) -> Self {
+        match self {
+            // Do not wrap twice for the same plugin.
+            Error::Plugin { plugin: ref p, .. } if p == plugin => self,
+            other => Error::Plugin {
+                plugin: plugin.to_string(),
+                source: Box::new(other),
+            },
+        }
+    }
+
+    /// Exit code of the contract: 2 for usage or configuration errors, 1 otherwise.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Config(_) => 2,
+            Error::Plugin { source, .. } => source.exit_code(),
+            _ => 1,
+        }
+    }
+}
+
+/// Adds the plugin name to errors of a result.
+pub trait PluginContext<T> {
+    fn plugin(self, name: &str) -> Result<T>;
+}
+
+impl<T> PluginContext<T> for Result<T> {
+    fn plugin(self, name: &str) -> Result<T> {
+        self.map_err(|e| e.for_plugin(name))
+    }
+}

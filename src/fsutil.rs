@@ -1,0 +1,128 @@
+//! Small file-system helpers: hashing, atomic writes, unique temp names.
+
+use crate::error::{Error, Result};
+use sha2::{Digest, Sha256};
+use std::fs::{self, File};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+pub fn hex_digest(hasher: Sha256) -> String {
+    hex::encode(hasher.finalize())
+}
+
+pub fn sha256_bytes(data: &[u8]) -> String {
+    let mut h = Sha256::new();
+    h.update(data);
+    hex_digest(h)
+}
+
+/// Streams a file through sha256; returns (hex, size).
+pub fn sha256_file(path: &Path) -> Result<(String, u64)> {
+    let mut f = File::open(path).map_err(|e| Error::path("opening", path, e))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut n = 0u64;
+    loop {
+        let k = f
+            .read(&mut buf)
+            .map_err(|e| Error::path("reading", path, e))?;
+        if k == 0 {
+            break;
+        }
+        h.update(&buf[..k]);
+        n += k as u64;
+    }
+    Ok((hex_digest(h), n))
+}
+
+/// A name unique to this process and call: `<prefix><pid>-<counter>-<nanos>`.
+pub fn unique_name(prefix: &str) -> String {
+    static N: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "{prefix}{}-{}-{nanos}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// The prefix of every staging file this program writes beside a destination.
+pub const STAGING_PREFIX: &str = ".optimus-tmp-";
+
+pub fn staging_path(dir: &Path) -> PathBuf {
+    dir.join(unique_name(STAGING_PREFIX))
+}
+
+/// Writes `data` to `path` atomically: a staging file beside it, fsync, rename.
+pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).map_err(|e| Error::path("creating directory", dir, e))?;
+    let tmp = staging_path(dir);
+    let res = (|| {
+        let mut f = File::create(&tmp)?;
+        f.write_all(data)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if let Err(e) = res {
+        let _ = fs::remove_file(&tmp);
+        return Err(Error::path("writing", path, e));
+    }
+    Ok(())
+}
+
+pub fn read_to_string(path: &Path) -> Result<String> {
+    fs::read_to_string(path).map_err(|e| Error::path("reading", path, e))
+}
+
+/// `path` relative to `base` (with `/` separators) when it lies inside `base` or inside
+/// `base`'s parent (a sibling directory of the project, written `../x`); else absolute.
+pub fn relative_to(path: &Path, base: &Path) -> String {
+    let p = normalize(path);
+    let b = normalize(base);
+    let join = |rel: &Path| {
+        rel.components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join("/")
+    };
+    if let Ok(rel) = p.strip_prefix(&b) {
+        return join(rel);
+    }
+    if let Some(parent) = b.parent().filter(|pp| pp.components().count() > 1) {
+        if let Ok(rel) = p.strip_prefix(parent) {
+            return format!("../{}", join(rel));
+        }
+    }
+    p.to_string_lossy().into_owned()
+}
+
+/// Lexically removes `.` and `..` (no symlink resolution).
+pub fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+pub fn absolute(path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        normalize(path)
+    } else {
+        normalize(&std::env::current_dir().unwrap_or_default().join(path))
+    }
+}

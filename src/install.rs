@@ -1,0 +1,606 @@
+//! Installing: locked artifacts → `.plugins/`.
+//!
+//! Under the advisory lock `<dir>/.lock`: stale staging files are cleaned, plugins whose
+//! receipts match the lock (same artifact, file present with the recorded size and mtime) are
+//! skipped without hashing, the rest are fetched and unpacked in parallel into staging files
+//! beside their destination. Only when every plugin staged fine are they renamed into place (a
+//! failure leaves the previous install as it was); then receipts are written and what is no
+//! longer declared is removed (only files this program installed, and only if unmodified).
+
+use crate::cache::Cache;
+use crate::config::Manifest;
+use crate::error::{Error, PluginContext, Result};
+use crate::fetch::Fetcher;
+use crate::fsutil::{self, STAGING_PREFIX};
+use crate::lockfile::{absolute_url, LockedArtifact, LockedPlugin, Lockfile};
+use crate::platform::{Platform, ANY};
+use crate::receipts::{mtime_ns, Receipt, Receipts};
+use crate::registry::RegistryClient;
+use crate::unpack::{Kind, Staged, Unpacker, Want};
+use futures::StreamExt;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::{self, File};
+use std::path::Path;
+
+/// Holds `<dir>/.lock` (an OS advisory lock, released on drop or process death).
+pub struct DirLock {
+    _file: File,
+}
+
+pub fn lock_dir(dir: &Path) -> Result<DirLock> {
+    fs::create_dir_all(dir).map_err(|e| Error::path("creating plugin directory", dir, e))?;
+    let path = dir.join(".lock");
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| Error::path("opening", &path, e))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            crate::ui::note(&format!(
+                "waiting for another optimus process to finish with {}",
+                dir.display()
+            ));
+            file.lock().map_err(|e| Error::path("locking", &path, e))?;
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(Error::path("locking", &path, e)),
+    }
+    Ok(DirLock { _file: file })
+}
+
+/// Removes staging files left by a killed run (safe: we hold the directory lock).
+pub fn clean_stale_staging(dir: &Path) {
+    if let Ok(rd) = fs::read_dir(dir) {
+        for e in rd.flatten() {
+            if e.file_name().to_string_lossy().starts_with(STAGING_PREFIX) {
+                let _ = fs::remove_file(e.path());
+            }
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub platform: Platform,
+    pub yaml_only: bool,
+    pub jobs: usize,
+}
+
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub installed: Vec<String>,
+    pub unchanged: usize,
+    pub removed: Vec<String>,
+    pub skipped: Vec<String>,
+}
+
+/// One locked plugin to fetch and unpack.
+struct Job<'a> {
+    plugin: &'a LockedPlugin,
+    artifact: &'a LockedArtifact,
+}
+
+pub struct Installer<'a> {
+    pub manifest: &'a Manifest,
+    pub fetcher: &'a Fetcher,
+    pub options: Options,
+}
+
+fn link_or_copy(from: &Path, to: &Path) -> std::io::Result<()> {
+    if std::env::var("OPTIMUS_LINK_MODE").as_deref() != Ok("copy")
+        && fs::hard_link(from, to).is_ok()
+    {
+        return Ok(());
+    }
+    fs::copy(from, to).map(|_| ())
+}
+
+impl Installer<'_> {
+    fn plugin_dir(&self) -> &Path {
+        &self.manifest.plugin_dir
+    }
+
+    fn want(&self, l: &LockedPlugin, a: &LockedArtifact) -> Want {
+        if l.bundle {
+            Want::Bundle
+        } else {
+            Want::One {
+                name: l.name.clone(),
+                bin: a.bin.clone(),
+            }
+        }
+    }
+
+    /// The file a non-bundle plugin installs as.
+    fn expected_file(&self, l: &LockedPlugin, a: &LockedArtifact) -> Option<String> {
+        if l.bundle {
+            return None;
+        }
+        Some(if a.format == crate::format::Format::Yaml {
+            crate::platform::yaml_file_name(&l.name)
+        } else {
+            self.options.platform.binary_file_name(&l.name)
+        })
+    }
+
+    fn up_to_date(&self, receipts: &Receipts, l: &LockedPlugin, a: &LockedArtifact) -> bool {
+        let platform = self.options.platform.to_string();
+        let mine: Vec<&Receipt> = receipts
+            .files
+            .iter()
+            .filter(|r| r.source == l.name && (r.platform == platform || r.platform == ANY))
+            .filter(|r| !self.options.yaml_only || r.kind == "yaml")
+            .collect();
+        if mine.is_empty()
+            || mine
+                .iter()
+                .any(|r| r.artifact_sha256 != a.sha256 || !r.looks_intact(self.plugin_dir()))
+        {
+            return false;
+        }
+        match self.expected_file(l, a) {
+            Some(f) => mine.iter().any(|r| r.file == f),
+            None => true,
+        }
+    }
+
+    /// Installs everything in `lock` for the target platform.
+    pub async fn install(&self, lock: &Lockfile) -> Result<Outcome> {
+        let dir = self.plugin_dir().to_path_buf();
+        let _guard = lock_dir(&dir)?;
+        clean_stale_staging(&dir);
+        let mut receipts = Receipts::read(&dir)?;
+        let mut outcome = Outcome::default();
+
+        let mut jobs = Vec::new();
+        for l in &lock.plugins {
+            let Some(a) = l.artifact_for(&self.options.platform) else {
+                outcome.skipped.push(format!(
+                    "{} (no artifact for {})",
+                    l.name, self.options.platform
+                ));
+                continue;
+            };
+            if self.options.yaml_only && !(a.format == crate::format::Format::Yaml || l.bundle) {
+                continue;
+            }
+            if self.up_to_date(&receipts, l, a) {
+                outcome.unchanged += 1;
+            } else {
+                jobs.push(Job {
+                    plugin: l,
+                    artifact: a,
+                });
+            }
+        }
+        for s in &outcome.skipped {
+            crate::ui::warn(&format!("skipping {s}"));
+        }
+
+        let total = crate::ui::total_bar(jobs.len() as u64);
+        let results: Vec<(usize, Result<Vec<Staged>>)> =
+            futures::stream::iter(jobs.iter().enumerate().map(|(i, job)| {
+                let total = total.clone();
+                async move {
+                    let r = self.run_job(job).await.plugin(&job.plugin.name);
+                    total.inc(1);
+                    (i, r)
+                }
+            }))
+            .buffer_unordered(self.options.jobs.max(1))
+            .collect()
+            .await;
+        total.finish_and_clear();
+
+        let mut staged: Vec<(usize, Staged)> = Vec::new();
+        let mut errors = Vec::new();
+        for (i, r) in results {
+            match r {
+                Ok(v) => staged.extend(v.into_iter().map(|s| (i, s))),
+                Err(e) => errors.push(e),
+            }
+        }
+        let discard = |staged: &[(usize, Staged)]| {
+            for (_, s) in staged {
+                let _ = fs::remove_file(&s.staged);
+            }
+        };
+        if !errors.is_empty() {
+            discard(&staged);
+            let n = errors.len();
+            let text = errors
+                .iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("\n");
+            let code = errors.iter().map(Error::exit_code).max().unwrap_or(1);
+            let msg = format!(
+                "{text}\nnothing was changed in {} ({n} plugin(s) failed)",
+                dir.display()
+            );
+            return Err(if code == 2 {
+                Error::config(msg)
+            } else {
+                Error::runtime(msg)
+            });
+        }
+
+        // Two sources may not install the same file.
+        let mut by_file: BTreeMap<&str, &str> = BTreeMap::new();
+        for (i, s) in &staged {
+            let src = jobs[*i].plugin.name.as_str();
+            if let Some(other) = by_file.insert(s.file_name.as_str(), src) {
+                if other != src {
+                    discard(&staged);
+                    return Err(Error::config(format!(
+                        "{} would be installed by both {other} and {src}; declare each plugin once",
+                        s.file_name
+                    )));
+                }
+            }
+        }
+        // Nor a file another lock entry installed and still owns.
+        let reinstalled: BTreeSet<&str> = jobs.iter().map(|j| j.plugin.name.as_str()).collect();
+        for (i, s) in &staged {
+            if let Some(r) = receipts.find(&s.file_name) {
+                let src = jobs[*i].plugin.name.as_str();
+                if r.source != src
+                    && !reinstalled.contains(r.source.as_str())
+                    && lock.get(&r.source).is_some()
+                {
+                    discard(&staged);
+                    return Err(Error::config(format!(
+                        "{} is already installed by {} and would be replaced by {src}; declare each plugin once",
+                        s.file_name, r.source
+                    )));
+                }
+            }
+        }
+
+        // Commit: rename every staged file into place, then record it.
+        let mut new_files: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (i, s) in staged {
+            let job = &jobs[i];
+            let dest = dir.join(&s.file_name);
+            if dest.exists() && receipts.find(&s.file_name).is_none() {
+                crate::ui::warn(&format!(
+                    "replacing {} (it was not installed by optimus)",
+                    dest.display()
+                ));
+            }
+            fs::rename(&s.staged, &dest).map_err(|e| Error::path("installing", &dest, e))?;
+            let meta = fs::metadata(&dest).map_err(|e| Error::path("reading", &dest, e))?;
+            self.remember_in_cache(&dest, &s, job);
+            receipts.files.retain(|r| r.file != s.file_name);
+            receipts.files.push(Receipt {
+                file: s.file_name.clone(),
+                plugin: s.plugin.clone(),
+                source: job.plugin.name.clone(),
+                version: job.plugin.version_text().to_string(),
+                platform: if s.kind == Kind::Yaml {
+                    ANY.to_string()
+                } else {
+                    self.options.platform.to_string()
+                },
+                kind: s.kind.as_str().to_string(),
+                provider: job.plugin.provider.clone(),
+                plugin_type: job.plugin.plugin_type,
+                artifact_sha256: job.artifact.sha256.clone(),
+                sha256: s.sha256.clone(),
+                size: s.size,
+                mtime_ns: mtime_ns(&meta),
+            });
+            new_files
+                .entry(job.plugin.name.clone())
+                .or_default()
+                .insert(s.file_name.clone());
+            outcome
+                .installed
+                .push(format!("{} {}", s.plugin, job.plugin.version_text()));
+        }
+        // Receipts first, so a kill from here on only leaves extra files, never lost records.
+        receipts.write(&dir)?;
+
+        // Remove what is no longer declared, and what a re-installed source no longer ships
+        // for this platform.
+        let platform = self.options.platform.to_string();
+        let stale: Vec<Receipt> = receipts
+            .files
+            .iter()
+            .filter(|r| r.source != "host")
+            .filter(|r| !self.options.yaml_only || r.kind == "yaml")
+            .filter(|r| match lock.get(&r.source) {
+                None => true,
+                Some(_) => new_files.get(&r.source).is_some_and(|files| {
+                    !files.contains(&r.file) && (r.platform == platform || r.platform == ANY)
+                }),
+            })
+            .cloned()
+            .collect();
+        for r in &stale {
+            let path = dir.join(&r.file);
+            let unmodified = r.looks_intact(&dir) || r.rehash_matches(&dir).unwrap_or(false);
+            if path.exists() {
+                if unmodified {
+                    fs::remove_file(&path).map_err(|e| Error::path("removing", &path, e))?;
+                } else {
+                    crate::ui::warn(&format!(
+                        "left {} in place: it changed since it was installed",
+                        path.display()
+                    ));
+                }
+            }
+            receipts.files.retain(|x| x.file != r.file);
+            outcome.removed.push(r.plugin.clone());
+        }
+        if !stale.is_empty() {
+            receipts.write(&dir)?;
+        }
+        outcome.installed.sort();
+        outcome.removed.sort();
+        outcome.removed.dedup();
+        Ok(outcome)
+    }
+
+    /// Hard-links an installed file into the cache of unpacked files, and notes which file an
+    /// artifact unpacks to, so the next project gets it without download or unpacking.
+    fn remember_in_cache(&self, dest: &Path, s: &Staged, job: &Job<'_>) {
+        if job.plugin.bundle {
+            return;
+        }
+        let cache: &Cache = &self.fetcher.cache;
+        let cached = cache.file(&s.sha256);
+        if !cached.exists() {
+            if let Some(parent) = cached.parent() {
+                let _ = fs::create_dir_all(parent);
+            }
+            let tmp = match cache.tmp_dir() {
+                Ok(d) => d.join(fsutil::unique_name("file-")),
+                Err(_) => return,
+            };
+            if link_or_copy(dest, &tmp).is_ok() && fs::rename(&tmp, &cached).is_err() {
+                let _ = fs::remove_file(&tmp);
+            }
+        }
+        let record = cache.unpacked_record(
+            &job.artifact.sha256,
+            &job.plugin.name,
+            &self.options.platform.to_string(),
+        );
+        let _ = fsutil::write_atomic(
+            &record,
+            format!("{} {} {}", s.sha256, s.size, s.kind.as_str()).as_bytes(),
+        );
+    }
+
+    /// The warm path: the artifact was unpacked before on this machine.
+    fn linked_from_cache(&self, job: &Job<'_>) -> Option<Staged> {
+        if job.plugin.bundle
+            || (self.options.yaml_only && job.artifact.format != crate::format::Format::Yaml)
+        {
+            return None;
+        }
+        let cache = &self.fetcher.cache;
+        let record = cache.unpacked_record(
+            &job.artifact.sha256,
+            &job.plugin.name,
+            &self.options.platform.to_string(),
+        );
+        let text = fs::read_to_string(record).ok()?;
+        let mut parts = text.split_whitespace();
+        let (sha, size, kind) = (
+            parts.next()?.to_string(),
+            parts.next()?.parse::<u64>().ok()?,
+            parts.next()?,
+        );
+        let cached = cache.file(&sha);
+        if fs::metadata(&cached).ok()?.len() != size {
+            return None;
+        }
+        let staged = fsutil::staging_path(self.plugin_dir());
+        link_or_copy(&cached, &staged).ok()?;
+        let kind = if kind == "yaml" {
+            Kind::Yaml
+        } else {
+            Kind::Binary
+        };
+        Some(Staged {
+            plugin: job.plugin.name.clone(),
+            kind,
+            file_name: self.expected_file(job.plugin, job.artifact)?,
+            staged,
+            sha256: sha,
+            size,
+        })
+    }
+
+    async fn run_job(&self, job: &Job<'_>) -> Result<Vec<Staged>> {
+        if let Some(s) = self.linked_from_cache(job) {
+            crate::ui::debug(&format!("{}: linked from the cache", job.plugin.name));
+            return Ok(vec![s]);
+        }
+        let artifact = match self.fetcher.cached(&job.artifact.sha256) {
+            Some(a) => a,
+            None => {
+                self.check_against_index(job).await?;
+                let (full, provider) = self.fetch_url(job)?;
+                let sources = crate::resolve::sources(&self.fetcher.transport, &full, provider)?;
+                self.fetcher
+                    .fetch(
+                        &sources,
+                        Some(&job.artifact.sha256),
+                        job.artifact.size,
+                        &job.plugin.name,
+                    )
+                    .await?
+            }
+        };
+        let what = format!("artifact {} of {}", job.artifact.url, job.plugin.name);
+        let want = self.want(job.plugin, job.artifact);
+        let format = job.artifact.format;
+        let limits = self.manifest.limits.clone();
+        let platform = self.options.platform.clone();
+        let dir = self.plugin_dir().to_path_buf();
+        let yaml_only = self.options.yaml_only;
+        tokio::task::spawn_blocking(move || {
+            Unpacker {
+                limits: &limits,
+                platform: &platform,
+                stage_dir: &dir,
+                what: &what,
+                yaml_only,
+            }
+            .unpack(&artifact.path, format, &want)
+        })
+        .await
+        .map_err(|e| Error::runtime(format!("unpacking panicked: {e}")))?
+    }
+
+    /// Where to fetch a locked artifact: for direct artifacts the declaration (which may hold
+    /// credentials the lock must not), else the lock's URL.
+    fn fetch_url(&self, job: &Job<'_>) -> Result<(String, Option<&crate::config::Provider>)> {
+        let provider = job
+            .plugin
+            .provider
+            .as_deref()
+            .map(|p| self.manifest.provider(p))
+            .transpose()?;
+        if job.plugin.source.is_some() {
+            let d = self.manifest.declaration(&job.plugin.name).ok_or_else(|| {
+                Error::config(format!("{} is locked but not declared", job.plugin.name))
+            })?;
+            let platform = (job.artifact.platform != ANY)
+                .then(|| Platform::parse(&job.artifact.platform))
+                .transpose()?;
+            let templated = matches!(&d.source, crate::config::Source::Direct { declared, .. } if declared.contains("{os}") || declared.contains("{arch}"));
+            let full = crate::resolve::direct_url(
+                self.manifest,
+                d,
+                if templated { platform.as_ref() } else { None },
+            )?;
+            return Ok((full, provider));
+        }
+        Ok((
+            absolute_url(&job.artifact.url, &self.manifest.dir),
+            provider,
+        ))
+    }
+
+    /// Before downloading a registry artifact, checks the lock entry against the signed index:
+    /// a lock edited to point at another file or hash is refused.
+    async fn check_against_index(&self, job: &Job<'_>) -> Result<()> {
+        let l = job.plugin;
+        if l.source.is_some() || self.fetcher.transport.offline {
+            return Ok(());
+        }
+        let Some(pname) = &l.provider else {
+            return Ok(());
+        };
+        let provider = self.manifest.provider(pname)?;
+        if provider.kind != crate::config::ProviderKind::Registry {
+            return Ok(());
+        }
+        let client = RegistryClient {
+            transport: &self.fetcher.transport,
+            cache: &self.fetcher.cache,
+            provider,
+        };
+        let index = client.fetch_index(&l.name).await?;
+        let lock_path = self.manifest.lock_path();
+        let v = index
+            .versions
+            .iter()
+            .find(|v| Some(v.version.to_string().as_str()) == l.version.as_deref())
+            .ok_or_else(|| {
+                Error::runtime(format!(
+                    "{}: {} {} is locked but registry {} has no such version",
+                    lock_path.display(),
+                    l.name,
+                    l.version_text(),
+                    provider.name
+                ))
+            })?;
+        let a = v
+            .artifacts
+            .iter()
+            .find(|a| a.platform == job.artifact.platform);
+        let full_index_url = a.map(|a| {
+            crate::lockfile::portable_url(
+                &crate::registry::join(&provider.base, &a.url),
+                &self.manifest.dir,
+            )
+        });
+        match a {
+            Some(a) if a.sha256 == job.artifact.sha256 && full_index_url.as_deref() == Some(job.artifact.url.as_str()) => Ok(()),
+            Some(a) => Err(Error::runtime(format!(
+                "{}: the entry for {} {} ({}) does not match the signed index of registry {}:\n  lock:  {} sha256 {}\n  index: {} sha256 {}\nrestore the lockfile from version control, or run `optimus plugin update {}`",
+                lock_path.display(),
+                l.name,
+                l.version_text(),
+                job.artifact.platform,
+                provider.name,
+                job.artifact.url,
+                job.artifact.sha256,
+                full_index_url.unwrap_or_default(),
+                a.sha256,
+                l.name
+            ))),
+            None => Err(Error::runtime(format!(
+                "{}: registry {} has no {} artifact for {} {}",
+                lock_path.display(),
+                provider.name,
+                job.artifact.platform,
+                l.name,
+                l.version_text()
+            ))),
+        }
+    }
+}
+
+/// Writes the zip of installed yaml plugins that an Optimus server serves at `/plugins`.
+pub fn write_yaml_bundle(dir: &Path, out: &Path) -> Result<usize> {
+    let receipts = Receipts::read(dir)?;
+    let mut files: Vec<&Receipt> = receipts.files.iter().filter(|r| r.kind == "yaml").collect();
+    files.sort_by(|a, b| a.file.cmp(&b.file));
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    fs::create_dir_all(parent).map_err(|e| Error::path("creating", parent, e))?;
+    let tmp = fsutil::staging_path(parent);
+    let res = (|| -> Result<()> {
+        let f = File::create(&tmp).map_err(|e| Error::path("creating", &tmp, e))?;
+        let mut zip = zip::ZipWriter::new(f);
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .last_modified_time(zip::DateTime::default())
+            .unix_permissions(0o644);
+        for r in &files {
+            let path = dir.join(&r.file);
+            let data = fs::read(&path).map_err(|e| Error::path("reading", &path, e))?;
+            zip.start_file(r.file.as_str(), opts)
+                .map_err(|e| Error::runtime(format!("writing {}: {e}", out.display())))?;
+            std::io::Write::write_all(&mut zip, &data)
+                .map_err(|e| Error::path("writing", out, e))?;
+        }
+        let f = zip
+            .finish()
+            .map_err(|e| Error::runtime(format!("writing {}: {e}", out.display())))?;
+        f.sync_all().map_err(|e| Error::path("syncing", out, e))?;
+        fs::rename(&tmp, out).map_err(|e| Error::path("writing", out, e))
+    })();
+    if res.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    res.map(|_| files.len())
+}
+
+pub fn plugin_dir_display(dir: &Path) -> String {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    match dir.strip_prefix(&cwd) {
+        Ok(rel) if !rel.as_os_str().is_empty() => rel.display().to_string(),
+        _ => dir.display().to_string(),
+    }
+}

@@ -1,0 +1,23 @@
+use clap::Parser;
+use optimus_plugins::{cli::Cli, commands, redact, ui};
+
+fn main() {
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            ui::error(&format!("cannot start the runtime: {e}"));
+            std::process::exit(1);
+        }
+    };
+    let result = rt.block_on(commands::run(cli));
+    // Drop the runtime before exiting so no worker outlives the summary.
+    rt.shutdown_timeout(std::time::Duration::from_secs(1));
+    if let Err(e) = result {
+        ui::error(&redact::scrub(&e.to_string()));
+        std::process::exit(e.exit_code());
+    }
+}

@@ -1,0 +1,120 @@
+//! `<dir>/.receipts.toml`: what this program installed (spec §9). Only files named here are
+//! ever removed or replaced as managed files.
+
+use crate::error::{Error, Result};
+use crate::fsutil;
+use crate::platform::{is_valid_plugin_name, yaml_file_name, Platform};
+use crate::registry::{is_sha256_hex, toml_error, PluginType};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+pub const FILE: &str = ".receipts.toml";
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Receipt {
+    /// The installed file's name inside the plugin directory.
+    pub file: String,
+    pub plugin: String,
+    /// The lock entry it came from (`host` for `sync --host`).
+    pub source: String,
+    pub version: String,
+    pub platform: String,
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plugin_type: Option<PluginType>,
+    pub artifact_sha256: String,
+    pub sha256: String,
+    pub size: u64,
+    /// Modification time (ns since the epoch) right after install: a cheap "unchanged" check.
+    pub mtime_ns: u64,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Receipts {
+    #[serde(default)]
+    pub version: u32,
+    #[serde(default, rename = "file")]
+    pub files: Vec<Receipt>,
+}
+
+pub fn mtime_ns(meta: &std::fs::Metadata) -> u64 {
+    meta.modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0)
+}
+
+impl Receipt {
+    /// True when the file is there with the size and mtime recorded (nothing re-hashed).
+    pub fn looks_intact(&self, dir: &Path) -> bool {
+        std::fs::metadata(dir.join(&self.file))
+            .is_ok_and(|m| m.is_file() && m.len() == self.size && mtime_ns(&m) == self.mtime_ns)
+    }
+
+    /// Re-hashes the file: `Ok(true)` if it matches, `Ok(false)` if it differs, error if missing.
+    pub fn rehash_matches(&self, dir: &Path) -> Result<bool> {
+        let (sha, _) = fsutil::sha256_file(&dir.join(&self.file))?;
+        Ok(sha == self.sha256)
+    }
+}
+
+/// A receipt's file must be one of the two conventional names of its plugin: anything else
+/// (a path, `..`) means the receipts were tampered with.
+fn file_name_ok(r: &Receipt) -> bool {
+    if !is_valid_plugin_name(&r.plugin) {
+        return false;
+    }
+    if r.kind == "yaml" {
+        return r.file == yaml_file_name(&r.plugin);
+    }
+    Platform::parse(&r.platform).is_ok_and(|p| r.file == p.binary_file_name(&r.plugin))
+}
+
+impl Receipts {
+    pub fn path(dir: &Path) -> PathBuf {
+        dir.join(FILE)
+    }
+
+    pub fn read(dir: &Path) -> Result<Receipts> {
+        let path = Self::path(dir);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Receipts::default()),
+            Err(e) => return Err(Error::path("reading", &path, e)),
+        };
+        let what = path.display().to_string();
+        let hint = "; delete it and run `optimus plugin install` to reinstall";
+        let r: Receipts = toml::from_str(&text)
+            .map_err(|e| Error::runtime(format!("{}{hint}", toml_error(&what, &text, &e))))?;
+        for f in &r.files {
+            if !file_name_ok(f) || !is_sha256_hex(&f.sha256) || !is_sha256_hex(&f.artifact_sha256) {
+                return Err(Error::runtime(format!(
+                    "{what}: entry for {:?} is not valid (tampered?){hint}",
+                    f.file
+                )));
+            }
+        }
+        Ok(r)
+    }
+
+    pub fn write(&self, dir: &Path) -> Result<()> {
+        let mut sorted = self.clone();
+        sorted.version = 1;
+        sorted.files.sort_by(|a, b| a.file.cmp(&b.file));
+        let text = toml::to_string(&sorted).expect("receipts serialise");
+        fsutil::write_atomic(
+            &Self::path(dir),
+            format!("# Written by optimus: what it installed here. Do not edit.\n{text}")
+                .as_bytes(),
+        )
+    }
+
+    pub fn find(&self, file: &str) -> Option<&Receipt> {
+        self.files.iter().find(|r| r.file == file)
+    }
+}

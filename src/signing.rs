@@ -1,0 +1,110 @@
+//! minisign keys and signatures (the `minisign` crate signs; `minisign-verify` verifies).
+//! Keys and signatures interoperate with the reference `minisign` tool both ways.
+
+use crate::error::{Error, Result};
+use std::path::{Path, PathBuf};
+
+pub struct SigningKey {
+    sk: minisign::SecretKey,
+    pk: minisign::PublicKey,
+}
+
+impl SigningKey {
+    /// Loads a secret key file (ours or `minisign -G`'s); an encrypted one needs a password.
+    pub fn load(path: &Path, password: Option<String>) -> Result<SigningKey> {
+        let text = crate::fsutil::read_to_string(path).map_err(|e| Error::config(e.to_string()))?;
+        let bad = |e: minisign::PError| {
+            Error::config(format!(
+                "{}: not a usable minisign secret key: {e}",
+                path.display()
+            ))
+        };
+        let boxed = minisign::SecretKeyBox::from_string(&text).map_err(bad)?;
+        let sk = match boxed.clone().into_unencrypted_secret_key() {
+            Ok(sk) => sk,
+            Err(_) => match password {
+                Some(pw) => boxed.into_secret_key(Some(pw)).map_err(bad)?,
+                None => {
+                    return Err(Error::config(format!(
+                        "{}: the secret key is encrypted: pass --password-env VAR with the password in $VAR",
+                        path.display()
+                    )))
+                }
+            },
+        };
+        let pk = minisign::PublicKey::from_secret_key(&sk).map_err(bad)?;
+        Ok(SigningKey { sk, pk })
+    }
+
+    pub fn public_key_base64(&self) -> String {
+        self.pk.to_base64()
+    }
+
+    /// Signs `data`; `file` goes into the trusted comment as minisign does.
+    pub fn sign(&self, data: &[u8], file: &str) -> Result<String> {
+        let ts = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let trusted = format!("timestamp:{ts}\tfile:{file}\thashed");
+        let sig = minisign::sign(
+            Some(&self.pk),
+            &self.sk,
+            std::io::Cursor::new(data),
+            Some(&trusted),
+            Some("signature from optimus plugin publish"),
+        )
+        .map_err(|e| Error::runtime(format!("signing {file}: {e}")))?;
+        Ok(sig.to_string())
+    }
+}
+
+/// Writes `PREFIX.key` (mode 0600) and `PREFIX.pub`; returns their paths and the public key.
+pub fn keygen(
+    prefix: &Path,
+    password: Option<String>,
+    force: bool,
+) -> Result<(PathBuf, PathBuf, String)> {
+    let key_path = PathBuf::from(format!("{}.key", prefix.display()));
+    let pub_path = PathBuf::from(format!("{}.pub", prefix.display()));
+    if !force {
+        for p in [&key_path, &pub_path] {
+            if p.exists() {
+                return Err(Error::config(format!(
+                    "{} already exists; pass --force to overwrite it",
+                    p.display()
+                )));
+            }
+        }
+    }
+    let fail = |e: minisign::PError| Error::runtime(format!("generating a key pair: {e}"));
+    let kp = match password {
+        Some(pw) => minisign::KeyPair::generate_encrypted_keypair(Some(pw)).map_err(fail)?,
+        None => minisign::KeyPair::generate_unencrypted_keypair().map_err(fail)?,
+    };
+    let sk_text = kp.sk.to_box(None).map_err(fail)?.to_string();
+    let pk_text = kp.pk.to_box().map_err(fail)?.to_string();
+    if let Some(parent) = key_path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| Error::path("creating", parent, e))?;
+    }
+    write_private(&key_path, sk_text.as_bytes())?;
+    crate::fsutil::write_atomic(&pub_path, pk_text.as_bytes())?;
+    Ok((key_path, pub_path, kp.pk.to_base64()))
+}
+
+fn write_private(path: &Path, data: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts
+        .open(path)
+        .map_err(|e| Error::path("creating", path, e))?;
+    f.write_all(data)
+        .map_err(|e| Error::path("writing", path, e))?;
+    f.sync_all().map_err(|e| Error::path("syncing", path, e))
+}

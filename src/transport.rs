@@ -1,0 +1,583 @@
+//! Moving bytes: local files, http(s) (reqwest + rustls) and object stores (S3, GCS, Azure
+//! through `object_store`). One [`Location`] type for all of them; callers never branch on the
+//! scheme. Timeouts, bounded retries with backoff (honouring `Retry-After`) and redirect limits
+//! live here. Errors name the URL with credentials removed.
+
+use crate::config::Provider;
+use crate::error::{Error, Result};
+use crate::redact::url_for_display;
+use bytes::Bytes;
+use futures::stream::{BoxStream, StreamExt};
+use object_store::{path::Path as ObjPath, ObjectStore, ObjectStoreExt};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Where some bytes live.
+#[derive(Clone)]
+pub enum Location {
+    File(PathBuf),
+    Http {
+        url: url::Url,
+        headers: Vec<(String, String)>,
+    },
+    Object {
+        store: Arc<dyn ObjectStore>,
+        path: ObjPath,
+        url: String,
+    },
+}
+
+impl Location {
+    /// Printable: no credentials.
+    pub fn display(&self) -> String {
+        match self {
+            Location::File(p) => p.display().to_string(),
+            Location::Http { url, .. } => url_for_display(url.as_str()),
+            Location::Object { url, .. } => url_for_display(url),
+        }
+    }
+
+    pub fn is_remote(&self) -> bool {
+        !matches!(self, Location::File(_))
+    }
+}
+
+/// The answer to a conditional small fetch.
+pub enum Fetched {
+    Body { bytes: Bytes, etag: Option<String> },
+    NotModified,
+    NotFound,
+}
+
+pub struct Body {
+    pub stream: BoxStream<'static, Result<Bytes>>,
+    pub len: Option<u64>,
+}
+
+const MAX_ATTEMPTS: u32 = 4;
+
+pub struct Transport {
+    http: reqwest::Client,
+    pub offline: bool,
+    stores: Mutex<HashMap<String, Arc<dyn ObjectStore>>>,
+}
+
+fn env_secs(key: &str, default: u64) -> Duration {
+    Duration::from_secs(
+        std::env::var(key)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default),
+    )
+}
+
+impl Transport {
+    pub fn new(offline: bool) -> Result<Transport> {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("optimus-plugins/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(env_secs("OPTIMUS_CONNECT_TIMEOUT", 10))
+            .read_timeout(env_secs("OPTIMUS_READ_TIMEOUT", 30))
+            .redirect(reqwest::redirect::Policy::limited(5))
+            .build()
+            .map_err(|e| Error::runtime(format!("cannot start the http client: {e}")))?;
+        Ok(Transport {
+            http,
+            offline,
+            stores: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Turns an absolute URL or path into a location, with the provider's credentials.
+    pub fn locate(&self, url: &str, provider: Option<&Provider>) -> Result<Location> {
+        if let Some(path) = url.strip_prefix("file://") {
+            return Ok(Location::File(PathBuf::from(path)));
+        }
+        if !url.contains("://") {
+            return Ok(Location::File(PathBuf::from(url)));
+        }
+        let parsed = url::Url::parse(url)
+            .map_err(|e| Error::config(format!("bad URL {}: {e}", url_for_display(url))))?;
+        match parsed.scheme() {
+            "http" | "https" => Ok(Location::Http {
+                url: parsed,
+                headers: provider.map(|p| p.headers.clone()).unwrap_or_default(),
+            }),
+            "s3" | "s3a" | "gs" | "az" | "azure" | "abfs" | "abfss" => {
+                let bucket = parsed.host_str().unwrap_or_default().to_string();
+                let key = format!("{}://{bucket}|{}", parsed.scheme(), provider.map(|p| p.name.as_str()).unwrap_or(""));
+                let store = {
+                    let mut stores = self.stores.lock().unwrap_or_else(|e| e.into_inner());
+                    match stores.get(&key) {
+                        Some(s) => s.clone(),
+                        None => {
+                            let s = build_store(&parsed, provider)?;
+                            stores.insert(key, s.clone());
+                            s
+                        }
+                    }
+                };
+                let path = ObjPath::parse(parsed.path().trim_start_matches('/'))
+                    .map_err(|e| Error::config(format!("bad object path in {}: {e}", url_for_display(url))))?;
+                Ok(Location::Object {
+                    store,
+                    path,
+                    url: url.to_string(),
+                })
+            }
+            other => Err(Error::config(format!(
+                "unsupported URL scheme `{other}` in {} (expected a path, file://, http(s)://, s3://, gs:// or az://)",
+                url_for_display(url)
+            ))),
+        }
+    }
+
+    fn check_online(&self, loc: &Location) -> Result<()> {
+        if self.offline && loc.is_remote() {
+            return Err(Error::runtime(format!(
+                "--offline: {} is not in the cache and the network may not be used",
+                loc.display()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Fetches a small document (an index file, a signature), at most `max` bytes, with an
+    /// optional ETag for revalidation.
+    pub async fn get_small(&self, loc: &Location, max: u64, etag: Option<&str>) -> Result<Fetched> {
+        self.check_online(loc)?;
+        match loc {
+            Location::File(p) => match tokio::fs::read(p).await {
+                Ok(b) if b.len() as u64 > max => Err(Error::runtime(format!(
+                    "{} is larger than {max} bytes",
+                    p.display()
+                ))),
+                Ok(b) => Ok(Fetched::Body {
+                    bytes: b.into(),
+                    etag: None,
+                }),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Fetched::NotFound),
+                Err(e) => Err(Error::path("reading", p, e)),
+            },
+            Location::Http { url, headers } => {
+                let resp = self.http_send(url, headers, etag).await?;
+                let status = resp.status();
+                if status == reqwest::StatusCode::NOT_MODIFIED {
+                    return Ok(Fetched::NotModified);
+                }
+                if status == reqwest::StatusCode::NOT_FOUND {
+                    return Ok(Fetched::NotFound);
+                }
+                let etag = resp
+                    .headers()
+                    .get(reqwest::header::ETAG)
+                    .and_then(|v| v.to_str().ok())
+                    .map(String::from);
+                let display = loc.display();
+                let mut body = http_body(resp, display.clone())?;
+                let mut out = Vec::new();
+                while let Some(chunk) = body.stream.next().await {
+                    let chunk = chunk?;
+                    if (out.len() + chunk.len()) as u64 > max {
+                        return Err(Error::runtime(format!(
+                            "{display} is larger than {max} bytes"
+                        )));
+                    }
+                    out.extend_from_slice(&chunk);
+                }
+                Ok(Fetched::Body {
+                    bytes: out.into(),
+                    etag,
+                })
+            }
+            Location::Object { store, path, .. } => {
+                let opts = object_store::GetOptions {
+                    if_none_match: etag.map(String::from),
+                    ..Default::default()
+                };
+                let res = retry_object(loc, || store.get_opts(path, opts.clone())).await;
+                match res {
+                    Ok(r) => {
+                        if r.meta.size > max {
+                            return Err(Error::runtime(format!(
+                                "{} is larger than {max} bytes",
+                                loc.display()
+                            )));
+                        }
+                        let etag = r.meta.e_tag.clone();
+                        let bytes = r.bytes().await.map_err(|e| object_error(loc, e))?;
+                        Ok(Fetched::Body { bytes, etag })
+                    }
+                    Err(object_store::Error::NotFound { .. }) => Ok(Fetched::NotFound),
+                    Err(object_store::Error::NotModified { .. }) => Ok(Fetched::NotModified),
+                    Err(e) => Err(object_error(loc, e)),
+                }
+            }
+        }
+    }
+
+    /// Opens a location as a byte stream (for artifacts). Missing is an error naming it.
+    pub async fn open(&self, loc: &Location) -> Result<Body> {
+        self.check_online(loc)?;
+        match loc {
+            Location::File(p) => {
+                let f = tokio::fs::File::open(p)
+                    .await
+                    .map_err(|e| Error::path("opening", p, e))?;
+                let len = f.metadata().await.ok().map(|m| m.len());
+                let p = p.clone();
+                let stream =
+                    tokio_util_stream(f).map(move |r| r.map_err(|e| Error::path("reading", &p, e)));
+                Ok(Body {
+                    stream: stream.boxed(),
+                    len,
+                })
+            }
+            Location::Http { url, headers } => {
+                let resp = self.http_send(url, headers, None).await?;
+                if resp.status() == reqwest::StatusCode::NOT_FOUND {
+                    return Err(Error::runtime(format!("{}: 404 Not Found", loc.display())));
+                }
+                http_body(resp, loc.display())
+            }
+            Location::Object { store, path, .. } => {
+                let r = retry_object(loc, || store.get(path))
+                    .await
+                    .map_err(|e| object_error(loc, e))?;
+                let len = Some(r.meta.size);
+                let display = loc.display();
+                let stream = r.into_stream().map(move |c| {
+                    c.map_err(|e| {
+                        Error::runtime(format!(
+                            "{display}: {}",
+                            crate::redact::scrub(&e.to_string())
+                        ))
+                    })
+                });
+                Ok(Body {
+                    stream: stream.boxed(),
+                    len,
+                })
+            }
+        }
+    }
+
+    /// Sends a GET with retries for connection errors, timeouts, 5xx and 429. Any other
+    /// non-success status except 304/404 is an error naming the URL.
+    async fn http_send(
+        &self,
+        url: &url::Url,
+        headers: &[(String, String)],
+        etag: Option<&str>,
+    ) -> Result<reqwest::Response> {
+        let display = url_for_display(url.as_str());
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut req = self.http.get(url.clone());
+            for (k, v) in headers {
+                req = req.header(k.as_str(), v.as_str());
+            }
+            if let Some(e) = etag {
+                req = req.header(reqwest::header::IF_NONE_MATCH, e);
+            }
+            let (retry, msg, wait) = match req.send().await {
+                Ok(resp) => {
+                    let s = resp.status();
+                    if s.is_success()
+                        || s == reqwest::StatusCode::NOT_MODIFIED
+                        || s == reqwest::StatusCode::NOT_FOUND
+                    {
+                        return Ok(resp);
+                    }
+                    let retry_after = resp
+                        .headers()
+                        .get(reqwest::header::RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.trim().parse::<u64>().ok())
+                        .map(|s| Duration::from_secs(s.min(30)));
+                    let retry = s.is_server_error() || s == reqwest::StatusCode::TOO_MANY_REQUESTS;
+                    let hint = match s.as_u16() {
+                        401 | 403 => " (check the provider's credentials or headers)",
+                        _ => "",
+                    };
+                    (retry, format!("HTTP {s}{hint}"), retry_after)
+                }
+                Err(e) => (true, describe_reqwest(&e), None),
+            };
+            if !retry || attempt >= MAX_ATTEMPTS {
+                let tries = if attempt > 1 {
+                    format!(" (after {attempt} attempts)")
+                } else {
+                    String::new()
+                };
+                return Err(Error::runtime(crate::redact::scrub(&format!(
+                    "GET {display}: {msg}{tries}"
+                ))));
+            }
+            tokio::time::sleep(wait.unwrap_or_else(|| backoff(attempt))).await;
+        }
+    }
+
+    /// Writes `data` to a location. `mode` is honoured on object stores; local writes are
+    /// atomic renames (callers serialise them with a lock).
+    pub async fn put(&self, loc: &Location, data: Bytes, mode: PutMode) -> Result<PutOutcome> {
+        match loc {
+            Location::File(p) => {
+                if matches!(mode, PutMode::Create) && p.exists() {
+                    return Ok(PutOutcome::Conflict);
+                }
+                let p2 = p.clone();
+                tokio::task::spawn_blocking(move || crate::fsutil::write_atomic(&p2, &data))
+                    .await
+                    .map_err(|e| Error::runtime(e.to_string()))??;
+                Ok(PutOutcome::Written(None))
+            }
+            Location::Http { .. } => Err(Error::config(format!(
+                "{}: cannot publish to an http registry; publish to the directory or bucket the web server serves",
+                loc.display()
+            ))),
+            Location::Object { store, path, .. } => {
+                let mode = match mode {
+                    PutMode::Overwrite => object_store::PutMode::Overwrite,
+                    PutMode::Create => object_store::PutMode::Create,
+                    PutMode::Update(v) => object_store::PutMode::Update(v),
+                };
+                let opts = object_store::PutOptions { mode, ..Default::default() };
+                match store.put_opts(path, data.into(), opts).await {
+                    Ok(r) => Ok(PutOutcome::Written(Some(object_store::UpdateVersion {
+                        e_tag: r.e_tag,
+                        version: r.version,
+                    }))),
+                    Err(object_store::Error::Precondition { .. }) | Err(object_store::Error::AlreadyExists { .. }) => {
+                        Ok(PutOutcome::Conflict)
+                    }
+                    Err(e) => Err(object_error(loc, e)),
+                }
+            }
+        }
+    }
+
+    /// Reads a document with its version (for read-modify-write on object stores).
+    pub async fn get_versioned(
+        &self,
+        loc: &Location,
+    ) -> Result<Option<(Bytes, Option<object_store::UpdateVersion>)>> {
+        match loc {
+            Location::Object { store, path, .. } => match store.get(path).await {
+                Ok(r) => {
+                    let v = object_store::UpdateVersion {
+                        e_tag: r.meta.e_tag.clone(),
+                        version: r.meta.version.clone(),
+                    };
+                    let bytes = r.bytes().await.map_err(|e| object_error(loc, e))?;
+                    Ok(Some((bytes, Some(v))))
+                }
+                Err(object_store::Error::NotFound { .. }) => Ok(None),
+                Err(e) => Err(object_error(loc, e)),
+            },
+            _ => match self.get_small(loc, 64 << 20, None).await? {
+                Fetched::Body { bytes, .. } => Ok(Some((bytes, None))),
+                _ => Ok(None),
+            },
+        }
+    }
+}
+
+pub enum PutMode {
+    Overwrite,
+    Create,
+    Update(object_store::UpdateVersion),
+}
+
+pub enum PutOutcome {
+    Written(Option<object_store::UpdateVersion>),
+    /// The precondition failed: someone else wrote first.
+    Conflict,
+}
+
+fn backoff(attempt: u32) -> Duration {
+    let base = std::env::var("OPTIMUS_RETRY_BASE_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(250u64);
+    Duration::from_millis(base.saturating_mul(1 << (attempt - 1).min(6)))
+}
+
+fn describe_reqwest(e: &reqwest::Error) -> String {
+    let what = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "connection failed"
+    } else if e.is_redirect() {
+        "too many redirects"
+    } else if e.is_body() || e.is_decode() {
+        "the response body was cut short or malformed"
+    } else {
+        "request failed"
+    };
+    // reqwest's own text repeats the URL; keep the root cause only.
+    let mut cause = String::new();
+    let mut src: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    while let Some(s) = src {
+        cause = s.to_string();
+        src = s.source();
+    }
+    if cause.is_empty() {
+        what.to_string()
+    } else {
+        crate::redact::scrub(&format!("{what}: {cause}"))
+    }
+}
+
+/// Checks the status and wraps the body as a stream that fails if it is shorter or longer than
+/// its Content-Length.
+fn http_body(resp: reqwest::Response, display: String) -> Result<Body> {
+    let status = resp.status();
+    if !status.is_success() {
+        return Err(Error::runtime(format!("GET {display}: HTTP {status}")));
+    }
+    let len = resp.content_length();
+    let stream = futures::stream::unfold(Some((resp, 0u64)), move |state| {
+        let display = display.clone();
+        async move {
+            let (mut resp, total) = state?;
+            match resp.chunk().await {
+                Ok(Some(c)) => {
+                    let total = total + c.len() as u64;
+                    match len {
+                        Some(l) if total > l => Some((
+                            Err(Error::runtime(format!(
+                                "GET {display}: body is longer than its Content-Length {l}"
+                            ))),
+                            None,
+                        )),
+                        _ => Some((Ok(c), Some((resp, total)))),
+                    }
+                }
+                Ok(None) => match len {
+                    Some(l) if total != l => Some((
+                        Err(Error::runtime(format!(
+                            "GET {display}: body ended after {total} of {l} bytes (Content-Length)"
+                        ))),
+                        None,
+                    )),
+                    _ => None,
+                },
+                Err(e) => Some((
+                    Err(Error::runtime(format!(
+                        "GET {display}: {}",
+                        describe_reqwest(&e)
+                    ))),
+                    None,
+                )),
+            }
+        }
+    });
+    Ok(Body {
+        stream: stream.boxed(),
+        len,
+    })
+}
+
+async fn retry_object<T, F, Fut>(loc: &Location, mut f: F) -> object_store::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = object_store::Result<T>>,
+{
+    let _ = loc;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match f().await {
+            Ok(v) => return Ok(v),
+            Err(
+                e @ (object_store::Error::NotFound { .. }
+                | object_store::Error::NotModified { .. }
+                | object_store::Error::Precondition { .. }),
+            ) => return Err(e),
+            Err(e) if attempt >= 2 => return Err(e),
+            Err(_) => tokio::time::sleep(backoff(attempt)).await,
+        }
+    }
+}
+
+fn object_error(loc: &Location, e: object_store::Error) -> Error {
+    Error::runtime(crate::redact::scrub(&format!("{}: {e}", loc.display())))
+}
+
+/// Reads a tokio file as a stream of chunks.
+fn tokio_util_stream(f: tokio::fs::File) -> impl futures::Stream<Item = std::io::Result<Bytes>> {
+    use tokio::io::AsyncReadExt;
+    futures::stream::unfold(f, |mut f| async move {
+        let mut buf = vec![0u8; 256 * 1024];
+        match f.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok(Bytes::from(buf)), f))
+            }
+            Err(e) => Some((Err(e), f)),
+        }
+    })
+}
+
+fn build_store(url: &url::Url, provider: Option<&Provider>) -> Result<Arc<dyn ObjectStore>> {
+    let display = url_for_display(url.as_str());
+    let fail = |e: object_store::Error| {
+        Error::config(crate::redact::scrub(&format!("cannot open {display}: {e}")))
+    };
+    let endpoint = provider.and_then(|p| p.endpoint.clone());
+    let region = provider.and_then(|p| p.region.clone());
+    let http_endpoint = endpoint
+        .as_deref()
+        .is_some_and(|e| e.starts_with("http://"));
+    let store: Arc<dyn ObjectStore> = match url.scheme() {
+        "s3" | "s3a" => {
+            let mut b = object_store::aws::AmazonS3Builder::from_env().with_url(url.as_str());
+            if let Some(e) = endpoint {
+                b = b.with_endpoint(e);
+            }
+            if let Some(r) = region {
+                b = b.with_region(r);
+            }
+            if http_endpoint {
+                b = b.with_allow_http(true);
+            }
+            Arc::new(b.build().map_err(fail)?)
+        }
+        "gs" => {
+            let mut b =
+                object_store::gcp::GoogleCloudStorageBuilder::from_env().with_url(url.as_str());
+            if let Some(sa) = provider.and_then(|p| p.service_account.clone()) {
+                use base64::Engine;
+                let json = base64::engine::general_purpose::STANDARD
+                    .decode(sa.trim())
+                    .ok()
+                    .and_then(|b| String::from_utf8(b).ok())
+                    .unwrap_or(sa);
+                b = b.with_service_account_key(json);
+            }
+            if let Some(e) = endpoint {
+                b = b.with_config(object_store::gcp::GoogleConfigKey::BaseUrl, e);
+            }
+            if http_endpoint {
+                b = b.with_client_options(object_store::ClientOptions::new().with_allow_http(true));
+            }
+            Arc::new(b.build().map_err(fail)?)
+        }
+        _ => {
+            let mut b =
+                object_store::azure::MicrosoftAzureBuilder::from_env().with_url(url.as_str());
+            if let Some(e) = endpoint {
+                b = b.with_endpoint(e);
+            }
+            if http_endpoint {
+                b = b.with_allow_http(true);
+            }
+            Arc::new(b.build().map_err(fail)?)
+        }
+    };
+    Ok(store)
+}

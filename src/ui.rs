@@ -1,0 +1,124 @@
+//! Output: warnings and notes on stderr, progress bars on stderr only when it is a terminal
+//! (and not `-q`), one summary line on stdout. Every line goes through the secret scrubber.
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::OnceLock;
+
+static LEVEL: AtomicU8 = AtomicU8::new(1); // 0 quiet, 1 normal, 2 verbose
+
+pub fn set_level(quiet: bool, verbose: bool) {
+    LEVEL.store(
+        if quiet {
+            0
+        } else if verbose {
+            2
+        } else {
+            1
+        },
+        Ordering::Relaxed,
+    );
+}
+
+pub fn quiet() -> bool {
+    LEVEL.load(Ordering::Relaxed) == 0
+}
+
+pub fn verbose() -> bool {
+    LEVEL.load(Ordering::Relaxed) >= 2
+}
+
+fn color() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
+}
+
+fn paint(code: &str, text: &str) -> String {
+    if color() {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
+}
+
+fn eprint_line(line: &str) {
+    let line = crate::redact::scrub(line);
+    match multi() {
+        Some(m) => {
+            let _ = m.println(&line);
+        }
+        None => eprintln!("{line}"),
+    }
+}
+
+pub fn warn(msg: &str) {
+    if !quiet() {
+        eprint_line(&format!("{} {msg}", paint("33", "warning:")));
+    }
+}
+
+pub fn note(msg: &str) {
+    if !quiet() {
+        eprint_line(msg);
+    }
+}
+
+pub fn debug(msg: &str) {
+    if verbose() {
+        eprint_line(&format!("{} {msg}", paint("2", "debug:")));
+    }
+}
+
+pub fn error(msg: &str) {
+    eprint_line(&format!("{} {msg}", paint("31", "error:")));
+}
+
+/// The one summary line that ends a command, on stdout.
+pub fn summary(msg: &str) {
+    println!("{}", crate::redact::scrub(msg));
+}
+
+fn multi() -> Option<&'static MultiProgress> {
+    static M: OnceLock<Option<MultiProgress>> = OnceLock::new();
+    M.get_or_init(|| {
+        let show = !quiet()
+            && std::io::stderr().is_terminal()
+            && std::env::var_os("OPTIMUS_NO_PROGRESS").is_none();
+        show.then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(10)))
+    })
+    .as_ref()
+}
+
+/// A download bar, or a hidden one when progress is off.
+pub fn download_bar(label: &str, len: Option<u64>) -> ProgressBar {
+    let Some(m) = multi() else {
+        return ProgressBar::hidden();
+    };
+    let bar = match len {
+        Some(l) => ProgressBar::new(l),
+        None => ProgressBar::no_length(),
+    };
+    let style = ProgressStyle::with_template(
+        "{prefix:>24.dim} {bar:30} {bytes:>10}/{total_bytes:<10} {bytes_per_sec:>12}",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar())
+    .progress_chars("=> ");
+    bar.set_style(style);
+    bar.set_prefix(label.chars().take(24).collect::<String>());
+    m.insert_from_back(1, bar)
+}
+
+/// The total bar (plugins done out of all).
+pub fn total_bar(len: u64) -> ProgressBar {
+    let Some(m) = multi() else {
+        return ProgressBar::hidden();
+    };
+    let bar = m.add(ProgressBar::new(len));
+    bar.set_style(
+        ProgressStyle::with_template("{prefix:>24.bold} {bar:30} {pos}/{len} plugins {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_prefix("total");
+    bar
+}

@@ -1,0 +1,689 @@
+//! Unpacking artifacts safely.
+//!
+//! The archive's tree is never written out. Every entry is inspected and the whole artifact is
+//! refused if any entry is absolute, contains `..`, is a link pointing outside the archive, or
+//! is a device or fifo; limits on total unpacked size, entry count and compression ratio stop
+//! bombs while reading. Only the chosen files are streamed — into staging files that this
+//! module names itself, inside the plugin directory — and hashed on the way.
+
+use crate::config::Limits;
+use crate::error::{Error, Result};
+use crate::format::Format;
+use crate::fsutil::{hex_digest, staging_path};
+use crate::platform::{parse_artifact_file_name, yaml_file_name, Platform};
+use sha2::{Digest, Sha256};
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Binary,
+    Yaml,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Binary => "binary",
+            Kind::Yaml => "yaml",
+        }
+    }
+}
+
+/// What to take from an artifact.
+#[derive(Clone, Debug)]
+pub enum Want {
+    /// One plugin: the `bin` entry, else the one file named by the convention (spec §4).
+    One { name: String, bin: Option<String> },
+    /// Every conventional entry for the platform, and every yaml plugin (spec §3 artifacts).
+    Bundle,
+}
+
+/// A staged file, verified and ready to be renamed to `file_name`.
+#[derive(Debug)]
+pub struct Staged {
+    pub plugin: String,
+    pub kind: Kind,
+    pub file_name: String,
+    pub staged: PathBuf,
+    pub sha256: String,
+    pub size: u64,
+}
+
+/// Removes its staged files unless disarmed.
+struct Cleanup(Vec<PathBuf>);
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        for p in &self.0 {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+pub struct Unpacker<'a> {
+    pub limits: &'a Limits,
+    pub platform: &'a Platform,
+    /// Where staging files go: the plugin directory (so the final rename is atomic).
+    pub stage_dir: &'a Path,
+    /// Names the artifact in errors.
+    pub what: &'a str,
+    /// Skip binaries (client-side sync).
+    pub yaml_only: bool,
+}
+
+fn archive_err(what: &str, msg: impl std::fmt::Display) -> Error {
+    Error::runtime(format!("{what}: {msg}"))
+}
+
+/// Splits an entry path on `/` and `\` and refuses absolute paths and `..`.
+fn check_entry_path(what: &str, raw: &str) -> Result<()> {
+    let bad = |why: &str| {
+        Err(archive_err(
+            what,
+            format!("refusing archive entry {raw:?}: {why}"),
+        ))
+    };
+    if raw.starts_with('/') || raw.starts_with('\\') {
+        return bad("absolute path");
+    }
+    if raw.len() >= 2 && raw.as_bytes()[1] == b':' {
+        return bad("absolute (drive) path");
+    }
+    if raw.contains('\0') {
+        return bad("NUL in name");
+    }
+    if raw.split(['/', '\\']).any(|c| c == "..") {
+        return bad("path contains `..`");
+    }
+    Ok(())
+}
+
+/// A link target must stay inside the archive, judged from the link's own directory.
+fn check_link_target(what: &str, entry: &str, target: &str) -> Result<()> {
+    let bad = || {
+        Err(archive_err(
+            what,
+            format!("refusing link {entry:?} -> {target:?}: it points outside the archive"),
+        ))
+    };
+    if target.starts_with('/')
+        || target.starts_with('\\')
+        || (target.len() >= 2 && target.as_bytes()[1] == b':')
+    {
+        return bad();
+    }
+    let mut depth: i64 = entry
+        .split(['/', '\\'])
+        .filter(|c| !c.is_empty() && *c != ".")
+        .count() as i64
+        - 1;
+    for c in target.split(['/', '\\']) {
+        match c {
+            "" | "." => {}
+            ".." => {
+                depth -= 1;
+                if depth < 0 {
+                    return bad();
+                }
+            }
+            _ => depth += 1,
+        }
+    }
+    Ok(())
+}
+
+fn base_name(path: &str) -> &str {
+    path.trim_end_matches(['/', '\\'])
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or(path)
+}
+
+/// Counts bytes coming out of a reader and fails once past a limit.
+struct Counted<R> {
+    inner: R,
+    count: u64,
+    limit: u64,
+    what: String,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count += n as u64;
+        if self.count > self.limit {
+            return Err(io::Error::other(format!(
+                "{}: unpacked size exceeds the limit of {} bytes (archive bomb?)",
+                self.what, self.limit
+            )));
+        }
+        Ok(n)
+    }
+}
+
+/// Counts compressed bytes read, to judge the compression ratio.
+struct Tally<R> {
+    inner: R,
+    count: std::rc::Rc<std::cell::Cell<u64>>,
+}
+
+impl<R: Read> Read for Tally<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.set(self.count.get() + n as u64);
+        Ok(n)
+    }
+}
+
+/// Ratios are judged only past this many unpacked bytes (small files compress wildly).
+const RATIO_FLOOR: u64 = 16 << 20;
+
+impl Unpacker<'_> {
+    fn candidates(&self, name: &str, bin: Option<&str>) -> Vec<String> {
+        if let Some(b) = bin {
+            return vec![b.trim_start_matches("./").to_string()];
+        }
+        let exe = self.platform.exe_suffix();
+        vec![
+            format!("optimus-{name}_{}{exe}", self.platform),
+            format!("optimus-{name}{exe}"),
+            format!("{name}{exe}"),
+        ]
+    }
+
+    /// Which priority (0 best) an entry has for `Want::One`, if any.
+    fn priority(&self, cands: &[String], bin: Option<&str>, path: &str) -> Option<usize> {
+        let clean = path.trim_start_matches("./");
+        if let Some(b) = bin {
+            let b = b.trim_start_matches("./");
+            return if b.contains('/') {
+                (clean == b).then_some(0)
+            } else {
+                (base_name(clean) == b).then_some(0)
+            };
+        }
+        cands.iter().position(|c| c == base_name(clean))
+    }
+
+    /// What a bundle entry installs as, if anything.
+    fn bundle_target(&self, path: &str) -> Option<(String, Kind, String)> {
+        let base = base_name(path);
+        let named = parse_artifact_file_name(base)?;
+        match named.platform {
+            None => Some((named.name.clone(), Kind::Yaml, yaml_file_name(&named.name))),
+            Some(p) if p == *self.platform && !self.yaml_only => {
+                let file = p.binary_file_name(&named.name);
+                // Only the raw binary itself, not a nested archive of it.
+                (base == file).then_some((named.name, Kind::Binary, file))
+            }
+            Some(_) => None,
+        }
+    }
+
+    /// Streams `r` into a new staging file, hashing it.
+    fn stage(&self, r: &mut dyn Read, cleanup: &mut Cleanup) -> Result<(PathBuf, String, u64)> {
+        let path = staging_path(self.stage_dir);
+        cleanup.0.push(path.clone());
+        let mut f = File::create(&path).map_err(|e| Error::path("creating", &path, e))?;
+        let mut h = Sha256::new();
+        let mut buf = vec![0u8; 128 * 1024];
+        let mut n = 0u64;
+        loop {
+            let k = r.read(&mut buf).map_err(|e| archive_err(self.what, e))?;
+            if k == 0 {
+                break;
+            }
+            h.update(&buf[..k]);
+            f.write_all(&buf[..k])
+                .map_err(|e| Error::path("writing", &path, e))?;
+            n += k as u64;
+        }
+        f.sync_all().map_err(|e| Error::path("syncing", &path, e))?;
+        Ok((path, hex_digest(h), n))
+    }
+
+    /// Unpacks `artifact` (already verified) and returns the staged files.
+    pub fn unpack(&self, artifact: &Path, format: Format, want: &Want) -> Result<Vec<Staged>> {
+        let mut cleanup = Cleanup(Vec::new());
+        let staged = match format {
+            Format::Binary | Format::Yaml => {
+                self.unpack_plain(artifact, format, want, &mut cleanup)?
+            }
+            Format::TarGz => self.unpack_tar(artifact, want, &mut cleanup)?,
+            Format::Zip => self.unpack_zip(artifact, want, &mut cleanup)?,
+        };
+        for s in &staged {
+            if s.kind == Kind::Yaml {
+                crate::yaml_plugin::validate_staged(&s.staged, &s.file_name, &s.plugin)
+                    .map_err(|e| archive_err(self.what, e))?;
+            }
+            set_mode(&s.staged, s.kind)?;
+        }
+        cleanup.0.clear();
+        Ok(staged)
+    }
+
+    fn unpack_plain(
+        &self,
+        artifact: &Path,
+        format: Format,
+        want: &Want,
+        cleanup: &mut Cleanup,
+    ) -> Result<Vec<Staged>> {
+        let Want::One { name, .. } = want else {
+            return Err(archive_err(
+                self.what,
+                "a bundle must be a zip or tar.gz archive",
+            ));
+        };
+        let kind = if format == Format::Yaml {
+            Kind::Yaml
+        } else {
+            Kind::Binary
+        };
+        if kind == Kind::Binary && self.yaml_only {
+            return Ok(Vec::new());
+        }
+        let mut f = File::open(artifact).map_err(|e| Error::path("opening", artifact, e))?;
+        let (staged, sha256, size) = self.stage(&mut f, cleanup)?;
+        let file_name = match kind {
+            Kind::Yaml => yaml_file_name(name),
+            Kind::Binary => self.platform.binary_file_name(name),
+        };
+        Ok(vec![Staged {
+            plugin: name.clone(),
+            kind,
+            file_name,
+            staged,
+            sha256,
+            size,
+        }])
+    }
+
+    fn unpack_tar(
+        &self,
+        artifact: &Path,
+        want: &Want,
+        cleanup: &mut Cleanup,
+    ) -> Result<Vec<Staged>> {
+        let file = File::open(artifact).map_err(|e| Error::path("opening", artifact, e))?;
+        let compressed = std::rc::Rc::new(std::cell::Cell::new(0u64));
+        let gz = flate2::read::GzDecoder::new(Tally {
+            inner: io::BufReader::new(file),
+            count: compressed.clone(),
+        });
+        let counted = Counted {
+            inner: gz,
+            count: 0,
+            // Headers and padding count too; allow one block per entry on top of the limit.
+            limit: self
+                .limits
+                .max_unpacked_size
+                .saturating_add(self.limits.max_entries.saturating_mul(1024)),
+            what: self.what.to_string(),
+        };
+        let mut ar = tar::Archive::new(counted);
+        let mut chosen: Vec<(usize, String, Staged)> = Vec::new();
+        let mut bundle: Vec<Staged> = Vec::new();
+        let mut seen_entries = Vec::new();
+        let mut total: u64 = 0;
+        let entries = ar
+            .entries()
+            .map_err(|e| archive_err(self.what, format!("not a tar.gz archive: {e}")))?;
+        for (i, entry) in entries.enumerate() {
+            let mut entry =
+                entry.map_err(|e| archive_err(self.what, format!("corrupt archive: {e}")))?;
+            if i as u64 >= self.limits.max_entries {
+                return Err(archive_err(
+                    self.what,
+                    format!(
+                        "more than {} entries (archive bomb?)",
+                        self.limits.max_entries
+                    ),
+                ));
+            }
+            let path = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+            check_entry_path(self.what, &path)?;
+            let ty = entry.header().entry_type();
+            total = total.saturating_add(entry.size());
+            if total > self.limits.max_unpacked_size {
+                return Err(archive_err(
+                    self.what,
+                    format!(
+                        "unpacked size exceeds the limit of {} bytes (archive bomb?)",
+                        self.limits.max_unpacked_size
+                    ),
+                ));
+            }
+            use tar::EntryType as T;
+            match ty {
+                T::Directory | T::XGlobalHeader | T::XHeader | T::GNULongName | T::GNULongLink => {
+                    continue
+                }
+                T::Symlink | T::Link => {
+                    let target = entry
+                        .link_name_bytes()
+                        .map(|b| String::from_utf8_lossy(&b).into_owned())
+                        .unwrap_or_default();
+                    if ty == T::Link {
+                        check_entry_path(self.what, &target)?;
+                    } else {
+                        check_link_target(self.what, &path, &target)?;
+                    }
+                    seen_entries.push(format!("{path} (link)"));
+                    continue;
+                }
+                T::Regular | T::Continuous | T::GNUSparse => {}
+                other => {
+                    return Err(archive_err(self.what, format!("refusing archive entry {path:?}: unsupported type {other:?} (device or fifo)")));
+                }
+            }
+            seen_entries.push(path.clone());
+            match want {
+                Want::One { name, bin } => {
+                    let cands = self.candidates(name, bin.as_deref());
+                    if let Some(prio) = self.priority(&cands, bin.as_deref(), &path) {
+                        let (staged, sha256, size) = self.stage(&mut entry, cleanup)?;
+                        chosen.push((
+                            prio,
+                            path.clone(),
+                            Staged {
+                                plugin: name.clone(),
+                                kind: Kind::Binary,
+                                file_name: self.platform.binary_file_name(name),
+                                staged,
+                                sha256,
+                                size,
+                            },
+                        ));
+                    }
+                }
+                Want::Bundle => {
+                    if let Some((plugin, kind, file_name)) = self.bundle_target(&path) {
+                        if bundle.iter().any(|s| s.file_name == file_name) {
+                            return Err(archive_err(
+                                self.what,
+                                format!("two entries install {file_name}"),
+                            ));
+                        }
+                        let (staged, sha256, size) = self.stage(&mut entry, cleanup)?;
+                        bundle.push(Staged {
+                            plugin,
+                            kind,
+                            file_name,
+                            staged,
+                            sha256,
+                            size,
+                        });
+                    }
+                }
+            }
+            let c = compressed.get().max(1);
+            if total > RATIO_FLOOR && total / c > self.limits.max_ratio {
+                return Err(archive_err(
+                    self.what,
+                    format!(
+                        "compression ratio above {}:1 (archive bomb?)",
+                        self.limits.max_ratio
+                    ),
+                ));
+            }
+        }
+        match want {
+            Want::One { name, bin } => self.pick(chosen, name, bin.as_deref(), &seen_entries),
+            Want::Bundle => Ok(bundle),
+        }
+    }
+
+    fn unpack_zip(
+        &self,
+        artifact: &Path,
+        want: &Want,
+        cleanup: &mut Cleanup,
+    ) -> Result<Vec<Staged>> {
+        let file = File::open(artifact).map_err(|e| Error::path("opening", artifact, e))?;
+        let mut zip = zip::ZipArchive::new(io::BufReader::new(file))
+            .map_err(|e| archive_err(self.what, format!("not a zip archive: {e}")))?;
+        if zip.len() as u64 > self.limits.max_entries {
+            return Err(archive_err(
+                self.what,
+                format!(
+                    "more than {} entries (archive bomb?)",
+                    self.limits.max_entries
+                ),
+            ));
+        }
+        // First pass over the central directory: paths, types, declared sizes.
+        let mut total: u64 = 0;
+        let mut seen_entries = Vec::new();
+        let mut wanted: Vec<usize> = Vec::new();
+        for i in 0..zip.len() {
+            let mut f = zip
+                .by_index(i)
+                .map_err(|e| archive_err(self.what, format!("corrupt archive: {e}")))?;
+            let path = f
+                .name()
+                .map_err(|e| archive_err(self.what, format!("bad entry name: {e}")))?
+                .into_owned();
+            check_entry_path(self.what, &path)?;
+            total = total.saturating_add(f.size());
+            if total > self.limits.max_unpacked_size {
+                return Err(archive_err(
+                    self.what,
+                    format!(
+                        "unpacked size exceeds the limit of {} bytes (archive bomb?)",
+                        self.limits.max_unpacked_size
+                    ),
+                ));
+            }
+            if f.size() > RATIO_FLOOR
+                && f.size() / f.compressed_size().max(1) > self.limits.max_ratio
+            {
+                return Err(archive_err(
+                    self.what,
+                    format!(
+                        "entry {path:?}: compression ratio above {}:1 (archive bomb?)",
+                        self.limits.max_ratio
+                    ),
+                ));
+            }
+            if f.is_dir() {
+                continue;
+            }
+            if f.is_symlink() {
+                let mut target = String::new();
+                (&mut f)
+                    .take(4096)
+                    .read_to_string(&mut target)
+                    .map_err(|e| archive_err(self.what, e))?;
+                check_link_target(self.what, &path, &target)?;
+                seen_entries.push(format!("{path} (link)"));
+                continue;
+            }
+            if let Some(mode) = f.unix_mode() {
+                let kind = mode & 0o170000;
+                if kind != 0 && kind != 0o100000 {
+                    return Err(archive_err(
+                        self.what,
+                        format!(
+                            "refusing archive entry {path:?}: not a regular file (mode {mode:o})"
+                        ),
+                    ));
+                }
+            }
+            seen_entries.push(path.clone());
+            let take = match want {
+                Want::One { name, bin } => self
+                    .priority(
+                        &self.candidates(name, bin.as_deref()),
+                        bin.as_deref(),
+                        &path,
+                    )
+                    .is_some(),
+                Want::Bundle => self.bundle_target(&path).is_some(),
+            };
+            if take {
+                wanted.push(i);
+            }
+        }
+        let mut chosen = Vec::new();
+        let mut bundle: Vec<Staged> = Vec::new();
+        for i in wanted {
+            let f = zip
+                .by_index(i)
+                .map_err(|e| archive_err(self.what, format!("corrupt archive: {e}")))?;
+            let path = f
+                .name()
+                .map_err(|e| archive_err(self.what, e))?
+                .into_owned();
+            let declared = f.size();
+            let mut limited = Counted {
+                inner: f,
+                count: 0,
+                limit: declared,
+                what: format!("{}: entry {path:?}", self.what),
+            };
+            let (staged, sha256, size) = self.stage(&mut limited, cleanup)?;
+            match want {
+                Want::One { name, bin } => {
+                    let prio = self
+                        .priority(
+                            &self.candidates(name, bin.as_deref()),
+                            bin.as_deref(),
+                            &path,
+                        )
+                        .unwrap_or(usize::MAX);
+                    chosen.push((
+                        prio,
+                        path,
+                        Staged {
+                            plugin: name.clone(),
+                            kind: Kind::Binary,
+                            file_name: self.platform.binary_file_name(name),
+                            staged,
+                            sha256,
+                            size,
+                        },
+                    ));
+                }
+                Want::Bundle => {
+                    let (plugin, kind, file_name) =
+                        self.bundle_target(&path).expect("selected above");
+                    if bundle.iter().any(|s| s.file_name == file_name) {
+                        return Err(archive_err(
+                            self.what,
+                            format!("two entries install {file_name}"),
+                        ));
+                    }
+                    bundle.push(Staged {
+                        plugin,
+                        kind,
+                        file_name,
+                        staged,
+                        sha256,
+                        size,
+                    });
+                }
+            }
+        }
+        match want {
+            Want::One { name, bin } => self.pick(chosen, name, bin.as_deref(), &seen_entries),
+            Want::Bundle => Ok(bundle),
+        }
+    }
+
+    /// The single best candidate; none or a tie is an error that lists the entries.
+    fn pick(
+        &self,
+        mut chosen: Vec<(usize, String, Staged)>,
+        name: &str,
+        bin: Option<&str>,
+        entries: &[String],
+    ) -> Result<Vec<Staged>> {
+        if self.yaml_only {
+            return Ok(Vec::new());
+        }
+        let listing = || {
+            let mut e: Vec<&str> = entries.iter().map(String::as_str).take(50).collect();
+            if entries.len() > 50 {
+                e.push("...");
+            }
+            if e.is_empty() {
+                "(no files)".to_string()
+            } else {
+                e.join(", ")
+            }
+        };
+        let Some(best) = chosen.iter().map(|c| c.0).min() else {
+            let looked = match bin {
+                Some(b) => format!("`{b}` (the index's bin)"),
+                None => self.candidates(name, None).join(", "),
+            };
+            return Err(archive_err(
+                self.what,
+                format!(
+                    "no file named {looked} in the archive; entries: {}",
+                    listing()
+                ),
+            ));
+        };
+        let ties: Vec<&str> = chosen
+            .iter()
+            .filter(|c| c.0 == best)
+            .map(|c| c.1.as_str())
+            .collect();
+        if ties.len() > 1 {
+            return Err(archive_err(
+                self.what,
+                format!(
+                    "several files could be the plugin binary: {}; the publisher should set `bin`",
+                    ties.join(", ")
+                ),
+            ));
+        }
+        let idx = chosen.iter().position(|c| c.0 == best).expect("present");
+        let (_, _, staged) = chosen.swap_remove(idx);
+        // The losing candidates' staging files go now.
+        for (_, _, other) in chosen {
+            let _ = std::fs::remove_file(&other.staged);
+        }
+        Ok(vec![staged])
+    }
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, kind: Kind) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = if kind == Kind::Binary { 0o755 } else { 0o644 };
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .map_err(|e| Error::path("setting mode of", path, e))
+}
+
+#[cfg(not(unix))]
+fn set_mode(_path: &Path, _kind: Kind) -> Result<()> {
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entry_paths() {
+        assert!(check_entry_path("a", "../x").is_err());
+        assert!(check_entry_path("a", "a/../../x").is_err());
+        assert!(check_entry_path("a", "/etc/passwd").is_err());
+        assert!(check_entry_path("a", "..\\x").is_err());
+        assert!(check_entry_path("a", "C:\\x").is_err());
+        assert!(check_entry_path("a", "./bin/optimus-x").is_ok());
+    }
+
+    #[test]
+    fn link_targets() {
+        assert!(check_link_target("a", "dir/link", "../x").is_ok());
+        assert!(check_link_target("a", "dir/link", "../../x").is_err());
+        assert!(check_link_target("a", "link", "/etc/passwd").is_err());
+        assert!(check_link_target("a", "link", "../.plugins-evil/x").is_err());
+    }
+}
