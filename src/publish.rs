@@ -405,18 +405,12 @@ impl Publisher<'_> {
         let sig_loc = self.loc(&format!("index/{name}.toml.minisig"))?;
         let file = format!("{name}.toml");
         if let Location::File(path) = &index_loc {
-            // A directory: serialise publishers with an advisory lock next to the index.
+            // A directory: serialise publishers with an advisory lock on the index directory
+            // itself (flock on its descriptor), which leaves no file behind in the registry.
             let dir = path.parent().expect("index has a parent");
             std::fs::create_dir_all(dir).map_err(|e| Error::path("creating", dir, e))?;
-            let lock_path = dir.join(format!(".{name}.lock"));
-            let lock = std::fs::File::options()
-                .create(true)
-                .truncate(false)
-                .write(true)
-                .open(&lock_path)
-                .map_err(|e| Error::path("opening", &lock_path, e))?;
-            lock.lock()
-                .map_err(|e| Error::path("locking", &lock_path, e))?;
+            let lock = std::fs::File::open(dir).map_err(|e| Error::path("opening", dir, e))?;
+            lock.lock().map_err(|e| Error::path("locking", dir, e))?;
             let current = self.read_index(name).await?.map(|(i, _)| i);
             let text = change(current)?.to_toml();
             let sig = self.key.sign(text.as_bytes(), &file)?;
