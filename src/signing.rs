@@ -19,11 +19,18 @@ impl SigningKey {
                 path.display()
             ))
         };
-        let boxed = minisign::SecretKeyBox::from_string(&text).map_err(bad)?;
-        let sk = match boxed.clone().into_unencrypted_secret_key() {
-            Ok(sk) => sk,
-            Err(_) => match password {
-                Some(pw) => boxed.into_secret_key(Some(pw)).map_err(bad)?,
+        let sk = match unencrypted_key(&text) {
+            Some(raw) => {
+                let sk = minisign::SecretKey::from_bytes(&raw).map_err(bad)?;
+                // Our keys carry the blake2b checksum; `minisign -G -W` leaves it zeroed.
+                let chk = &raw[raw.len() - 32..];
+                if chk.iter().any(|&b| b != 0) && minisign::SecretKeyBox::from_string(&text).map_err(bad)?.into_unencrypted_secret_key().is_err() {
+                    return Err(Error::config(format!("{}: the secret key is corrupted (checksum mismatch)", path.display())));
+                }
+                sk
+            }
+            None => match password {
+                Some(pw) => minisign::SecretKeyBox::from_string(&text).map_err(bad)?.into_secret_key(Some(pw)).map_err(bad)?,
                 None => {
                     return Err(Error::config(format!(
                         "{}: the secret key is encrypted: pass --password-env VAR with the password in $VAR",
@@ -57,6 +64,19 @@ impl SigningKey {
         .map_err(|e| Error::runtime(format!("signing {file}: {e}")))?;
         Ok(sig.to_string())
     }
+}
+
+/// The raw bytes of a secret key file whose key is not encrypted (KDF algorithm `\0\0`).
+fn unencrypted_key(text: &str) -> Option<Vec<u8>> {
+    use base64::Engine;
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with("untrusted comment:"))?;
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(line)
+        .ok()?;
+    (raw.len() == 158 && raw[2..4] == [0, 0]).then_some(raw)
 }
 
 /// Writes `PREFIX.key` (mode 0600) and `PREFIX.pub`; returns their paths and the public key.

@@ -122,3 +122,682 @@ fn installs_over_loopback_http_with_etag_revalidation() {
         script("bq2bq", "0.3.1", "linux_amd64")
     );
 }
+
+#[test]
+fn rfc_and_server_config_forms_with_direct_artifacts() {
+    let sb = Sandbox::new();
+    // An internal web server laid out as neo/<version>/optimus-plugin-neo.yaml, plus a bundle.
+    sb.write(
+        "web/neo/1.0.0/optimus-plugin-neo.yaml",
+        yaml_plugin("neo", "1.0.0"),
+    );
+    let bundle = sb.p("web/plugins.zip");
+    write_zip(
+        &bundle,
+        &[
+            (
+                "optimus-plugin-hello.yaml".into(),
+                yaml_plugin("hello", "2.0.0").into_bytes(),
+                0o644,
+            ),
+            (
+                "bin/optimus-tool_linux_amd64".into(),
+                script("tool", "1", "linux_amd64").into_bytes(),
+                0o755,
+            ),
+            (
+                "bin/optimus-tool_darwin_arm64".into(),
+                script("tool", "1", "darwin_arm64").into_bytes(),
+                0o755,
+            ),
+            ("README.md".into(), b"x".to_vec(), 0o644),
+        ],
+    );
+    sb.write(
+        "transformers/optimus-bq2bq_linux_amd64",
+        script("bq2bq", "9", "linux_amd64"),
+    );
+    let server = HttpServer::start(&sb.p("web"));
+
+    // The RFC's spelling: install_location, type-keyed providers, list of `- plugin:`.
+    sb.write(
+        "rfc/optimus.yaml",
+        format!(
+            "plugins:\n  install_location: out\n  providers:\n    - http:\n        name: internal\n        url: {}\n  list:\n    - plugin:\n        name: neo\n        provider: internal\n        path: \"{{name}}/{{version}}/optimus-plugin-{{name}}.yaml\"\n        version: 1.0.0\n",
+            server.url("")
+        ),
+    );
+    sb.plugin(&[
+        "install",
+        "-c",
+        "rfc/optimus.yaml",
+        "--platform",
+        "linux_amd64",
+    ])
+    .ok();
+    assert!(sb
+        .read("rfc/out/optimus-plugin-neo.yaml")
+        .contains("pluginversion: 1.0.0"));
+    let lock = sb.read("rfc/optimus.lock");
+    assert!(
+        lock.contains(&sha256_file(&sb.p("web/neo/1.0.0/optimus-plugin-neo.yaml"))),
+        "{lock}"
+    );
+
+    // The server's spelling: plugin: artifacts: [...] inside a larger config.
+    sb.write(
+        "srv/config.yaml",
+        format!(
+            "serve:\n  port: 9100\nplugin:\n  artifacts:\n    - {}\n    - ../transformers/optimus-bq2bq_linux_amd64\n",
+            server.url("plugins.zip")
+        ),
+    );
+    let r = sb
+        .plugin(&[
+            "install",
+            "-c",
+            "srv/config.yaml",
+            "--platform",
+            "linux_amd64",
+        ])
+        .ok();
+    assert!(r.stdout.contains("installed"), "{}", r.stdout);
+    assert!(sb
+        .read("srv/.plugins/optimus-plugin-hello.yaml")
+        .contains("hello"));
+    assert_eq!(
+        sb.read("srv/.plugins/optimus-tool_linux_amd64"),
+        script("tool", "1", "linux_amd64")
+    );
+    assert!(
+        !sb.p("srv/.plugins/optimus-tool_darwin_arm64").exists(),
+        "other platforms are skipped"
+    );
+    assert_eq!(
+        sb.read("srv/.plugins/optimus-bq2bq_linux_amd64"),
+        script("bq2bq", "9", "linux_amd64")
+    );
+    // Local files are copied, never linked to the source.
+    assert!(
+        !std::fs::symlink_metadata(sb.p("srv/.plugins/optimus-bq2bq_linux_amd64"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+
+    // OPTIMUS_PLUGIN_ARTIFACTS adds to the list.
+    sb.write("env/config.yaml", "plugin:\n  artifacts: []\n");
+    let r = sb.run_env(
+        &["plugin", "install", "-c", "env/config.yaml"],
+        &[(
+            "OPTIMUS_PLUGIN_ARTIFACTS",
+            &server.url("neo/1.0.0/optimus-plugin-neo.yaml"),
+        )],
+    );
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(sb.p("env/.plugins/optimus-plugin-neo.yaml").is_file());
+}
+
+#[test]
+fn sha256_pins_are_enforced() {
+    let sb = Sandbox::new();
+    sb.write("web/optimus-plugin-neo.yaml", yaml_plugin("neo", "1.0.0"));
+    let good = sha256_file(&sb.p("web/optimus-plugin-neo.yaml"));
+    let bad = "0".repeat(64);
+    for (pin, code) in [(bad.as_str(), 1), (good.as_str(), 0)] {
+        sb.write(
+            "p/optimus.yaml",
+            format!("plugins:\n  providers:\n    - {{name: files, type: local, url: ../web}}\n  plugins:\n    - name: neo\n      provider: files\n      path: optimus-plugin-neo.yaml\n      sha256: \"{pin}\"\n"),
+        );
+        let r = sb.plugin(&["install", "-c", "p/optimus.yaml"]).fails(code);
+        if code == 1 {
+            assert!(
+                r.stderr.contains("checksum mismatch")
+                    && r.stderr.contains(&bad)
+                    && r.stderr.contains(&good),
+                "{}",
+                r.stderr
+            );
+            assert!(!sb.p("p/.plugins/optimus-plugin-neo.yaml").exists());
+        }
+    }
+}
+
+#[test]
+fn env_vars_expand_and_unset_ones_are_named() {
+    let sb = Sandbox::new();
+    let reg = demo_registry(&sb);
+    let cfg = registry_config("${REG_DIR}", &reg.public_key, &[("neo", "*")]);
+    sb.write("p/optimus.yaml", &cfg);
+    let r = sb.plugin(&["install", "-c", "p/optimus.yaml"]).fails(2);
+    assert!(
+        r.stderr.contains("REG_DIR") && r.stderr.contains("not set"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        !sb.p("p/.plugins").exists(),
+        "nothing is touched on a config error"
+    );
+    let r = sb.run_env(
+        &["plugin", "install", "-c", "p/optimus.yaml"],
+        &[("REG_DIR", reg.root.to_str().unwrap())],
+    );
+    assert_eq!(r.code, 0, "{}", r.all());
+}
+
+#[test]
+fn config_errors_name_file_line_and_exit_2() {
+    let sb = Sandbox::new();
+    let cases: &[(&str, &[&str])] = &[
+        ("plugins:\n  providers: [\n", &["optimus.yaml:3:1:"]),
+        ("plugins:\n  providers: []\n  plugins: []\n  dirr: x\n", &["optimus.yaml:4:", "dirr", "did you mean `dir`"]),
+        ("plugins:\n  plugins:\n    - {name: neo, provider: nope}\n", &["unknown provider `nope`"]),
+        ("plugins:\n  providers:\n    - {name: r, url: ./r, allow_unsigned: true}\n  plugins:\n    - {name: neo, provider: r, version: \"not-semver\"}\n", &["neo", "not-semver"]),
+        ("plugins:\n  providers:\n    - {name: r, url: ./r, allow_unsigned: true}\n  plugins:\n    - {name: \"../x\", provider: r}\n", &["invalid plugin name", "../x"]),
+        ("plugins:\n  providers:\n    - {name: r, type: ftp, url: ./r}\n", &["unknown type `ftp`"]),
+        ("something: else\n", &["no `plugins:`"]),
+    ];
+    for (text, needles) in cases {
+        sb.write("c/optimus.yaml", text);
+        let r = sb.plugin(&["lock", "-c", "c/optimus.yaml"]).fails(2);
+        for n in *needles {
+            assert!(
+                r.stderr.contains(n),
+                "{text:?}: expected {n:?} in {}",
+                r.stderr
+            );
+        }
+        assert!(!r.stderr.contains("panicked"));
+    }
+    let r = sb.plugin(&["install", "-c", "missing.yaml"]).fails(2);
+    assert!(r.stderr.contains("missing.yaml"));
+    let r = sb.plugin(&["install", "--platform", "plan9_mips"]).fails(2);
+    assert!(r.stderr.contains("plan9_mips"), "{}", r.stderr);
+}
+
+#[test]
+fn lock_is_deterministic_multi_platform_and_re_resolves_only_changed_plugins() {
+    let sb = Sandbox::new();
+    let reg = demo_registry(&sb);
+    sb.write(
+        "p/optimus.yaml",
+        registry_config(
+            "../registry",
+            &reg.public_key,
+            &[("neo", "=1.0.0"), ("bq2bq", "=0.3.1")],
+        ),
+    );
+    sb.plugin(&[
+        "lock",
+        "-c",
+        "p/optimus.yaml",
+        "--platform",
+        "linux_amd64",
+        "--platform",
+        "darwin_arm64",
+    ])
+    .ok();
+    let first = sb.read("p/optimus.lock");
+    assert!(first.contains("darwin_arm64") && first.contains("linux_amd64"));
+    assert!(
+        !first.contains(sb.path().to_str().unwrap()),
+        "paths are relative: {first}"
+    );
+    sb.plugin(&["lock", "-c", "p/optimus.yaml"]).ok();
+    assert_eq!(
+        sb.read("p/optimus.lock"),
+        first,
+        "locking again changes nothing and keeps platforms"
+    );
+    // Relax both requirements but change only neo's so that 1.0.0 no longer fits.
+    sb.write(
+        "p/optimus.yaml",
+        registry_config(
+            "../registry",
+            &reg.public_key,
+            &[("neo", ">=1.1"), ("bq2bq", "^0.3")],
+        ),
+    );
+    sb.plugin(&["lock", "-c", "p/optimus.yaml"]).ok();
+    let second = sb.read("p/optimus.lock");
+    assert!(second.contains("version = \"1.1.0\""), "{second}");
+    assert!(
+        second.contains("version = \"0.3.1\""),
+        "bq2bq keeps its locked version: {second}"
+    );
+    assert!(second.contains("requirement = \"^0.3\""));
+    // --locked refuses anything to change, and says how to fix it.
+    sb.write(
+        "p/optimus.yaml",
+        registry_config(
+            "../registry",
+            &reg.public_key,
+            &[("neo", ">=1.1"), ("bq2bq", "^0.3"), ("extra", "*")],
+        ),
+    );
+    let r = sb
+        .plugin(&["install", "-c", "p/optimus.yaml", "--locked"])
+        .fails(2);
+    assert!(
+        r.stderr.contains("extra") && r.stderr.contains("optimus plugin lock"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        sb.read("p/optimus.lock"),
+        second,
+        "--locked never writes the lock"
+    );
+}
+
+#[test]
+fn tampered_index_wrong_key_and_missing_signature_are_refused() {
+    let sb = Sandbox::new();
+    let reg = demo_registry(&sb);
+    let other = Registry::new(&sb, "other");
+    sb.write(
+        "p/optimus.yaml",
+        registry_config(
+            "../registry",
+            &reg.public_key,
+            &[("neo", "*"), ("bq2bq", "*")],
+        ),
+    );
+    sb.plugin(&[
+        "install",
+        "-c",
+        "p/optimus.yaml",
+        "--platform",
+        "linux_amd64",
+    ])
+    .ok();
+    let before = sb.read("p/.plugins/optimus-plugin-neo.yaml");
+    std::fs::remove_file(sb.p("p/optimus.lock")).unwrap();
+
+    // Tampered: a byte of the index changes.
+    let idx = reg.root.join("index/neo.toml");
+    let orig = std::fs::read_to_string(&idx).unwrap();
+    std::fs::write(&idx, orig.replace("1.1.0", "1.1.1")).unwrap();
+    let r = sb
+        .plugin(&[
+            "install",
+            "-c",
+            "p/optimus.yaml",
+            "--platform",
+            "linux_amd64",
+        ])
+        .fails(1);
+    assert!(
+        r.stderr.contains("neo")
+            && r.stderr.contains("registry reg")
+            && r.stderr.contains("signature"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(sb.read("p/.plugins/optimus-plugin-neo.yaml"), before);
+    std::fs::write(&idx, &orig).unwrap();
+
+    // Wrong key pinned: the signature names a key that is not pinned.
+    sb.write(
+        "q/optimus.yaml",
+        registry_config("../registry", &other.public_key, &[("neo", "*")]),
+    );
+    let r = sb.plugin(&["install", "-c", "q/optimus.yaml"]).fails(1);
+    assert!(r.stderr.contains("not pinned"), "{}", r.stderr);
+    assert!(!sb.p("q/.plugins/optimus-plugin-neo.yaml").exists());
+
+    // Key rotation: pinning both keys works.
+    sb.write(
+        "q/optimus.yaml",
+        format!("plugins:\n  providers:\n    - name: reg\n      url: ../registry\n      public_keys: [\"{}\", \"{}\"]\n  plugins:\n    - {{name: neo, provider: reg}}\n", other.public_key, reg.public_key),
+    );
+    sb.plugin(&["install", "-c", "q/optimus.yaml"]).ok();
+
+    // Missing signature.
+    let sig = reg.root.join("index/neo.toml.minisig");
+    let sig_text = std::fs::read(&sig).unwrap();
+    std::fs::remove_file(&sig).unwrap();
+    std::fs::remove_file(sb.p("q/optimus.lock")).unwrap();
+    let r = sb.plugin(&["install", "-c", "q/optimus.yaml"]).fails(1);
+    assert!(r.stderr.contains("missing signature"), "{}", r.stderr);
+    std::fs::write(&sig, sig_text).unwrap();
+
+    // An index swapped for another plugin's (validly signed) index.
+    std::fs::copy(reg.root.join("index/bq2bq.toml"), &idx).unwrap();
+    std::fs::copy(reg.root.join("index/bq2bq.toml.minisig"), &sig).unwrap();
+    let r = sb.plugin(&["install", "-c", "q/optimus.yaml"]).fails(1);
+    assert!(r.stderr.contains("not `neo`"), "{}", r.stderr);
+
+    // No keys and no allow_unsigned: a config error. allow_unsigned: a warning.
+    sb.write("u/optimus.yaml", "plugins:\n  providers:\n    - {name: reg, url: ../registry}\n  plugins:\n    - {name: bq2bq, provider: reg}\n");
+    let r = sb.plugin(&["install", "-c", "u/optimus.yaml"]).fails(2);
+    assert!(r.stderr.contains("allow_unsigned"), "{}", r.stderr);
+    sb.write("u/optimus.yaml", "plugins:\n  providers:\n    - {name: reg, url: ../registry, allow_unsigned: true}\n  plugins:\n    - {name: bq2bq, provider: reg}\n");
+    let r = sb
+        .plugin(&[
+            "install",
+            "-c",
+            "u/optimus.yaml",
+            "--platform",
+            "linux_amd64",
+        ])
+        .ok();
+    assert!(r.stderr.contains("unsigned"), "{}", r.stderr);
+}
+
+#[test]
+fn replaced_artifacts_and_edited_locks_change_nothing() {
+    let sb = Sandbox::new();
+    let reg = demo_registry(&sb);
+    sb.write(
+        "p/optimus.yaml",
+        registry_config("../registry", &reg.public_key, &[("bq2bq", "=0.3.1")]),
+    );
+    sb.plugin(&[
+        "install",
+        "-c",
+        "p/optimus.yaml",
+        "--platform",
+        "linux_amd64",
+    ])
+    .ok();
+    let installed = sb.read("p/.plugins/optimus-bq2bq_linux_amd64");
+
+    // The registry's 0.3.2 artifact is replaced after publishing: checksum mismatch.
+    let art = reg
+        .root
+        .join("artifacts/bq2bq/0.3.2/optimus-bq2bq_0.3.2_linux_amd64.tar.gz");
+    let expected = sha256_file(&art);
+    let _ = &expected;
+    let evil = sb.p("evil.tar.gz");
+    write_targz(
+        &evil,
+        &[(
+            "optimus-bq2bq_linux_amd64".into(),
+            b"#!/bin/sh\necho pwned\n".to_vec(),
+            0o755,
+        )],
+    );
+    std::fs::copy(&evil, &art).unwrap();
+    sb.write(
+        "p/optimus.yaml",
+        registry_config("../registry", &reg.public_key, &[("bq2bq", "=0.3.2")]),
+    );
+    let r = sb
+        .plugin(&[
+            "install",
+            "-c",
+            "p/optimus.yaml",
+            "--platform",
+            "linux_amd64",
+        ])
+        .fails(1);
+    // A different size is caught before hashing; a same-size swap by the hash (both name the URL).
+    assert!(
+        r.stderr.contains("176") || r.stderr.contains(&expected),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("optimus-bq2bq_0.3.2_linux_amd64.tar.gz"),
+        "names the url: {}",
+        r.stderr
+    );
+    assert_eq!(sb.read("p/.plugins/optimus-bq2bq_linux_amd64"), installed);
+    assert!(std::fs::read_dir(sb.p("p/.plugins")).unwrap().all(|e| !e
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .starts_with(".optimus-tmp")));
+
+    // A lock edited to point at another artifact with its matching hash is refused against
+    // the signed index.
+    sb.write(
+        "p/optimus.yaml",
+        registry_config("../registry", &reg.public_key, &[("bq2bq", "=0.3.1")]),
+    );
+    let lock = sb.read("p/optimus.lock");
+    let real = sha256_file(
+        &reg.root
+            .join("artifacts/bq2bq/0.3.1/optimus-bq2bq_0.3.1_linux_amd64.tar.gz"),
+    );
+    let evil_in_reg = reg.root.join("artifacts/bq2bq/0.3.1/evil.tar.gz");
+    std::fs::copy(&evil, &evil_in_reg).unwrap();
+    let edited = lock
+        .replace("optimus-bq2bq_0.3.1_linux_amd64.tar.gz", "evil.tar.gz")
+        .replace(&real, &sha256_file(&evil));
+    sb.write("p/optimus.lock", &edited);
+    std::fs::remove_dir_all(sb.p("p/.plugins")).unwrap();
+    let r = sb
+        .plugin(&[
+            "install",
+            "-c",
+            "p/optimus.yaml",
+            "--platform",
+            "linux_amd64",
+        ])
+        .fails(1);
+    assert!(
+        r.stderr.contains("does not match the signed index"),
+        "{}",
+        r.stderr
+    );
+    assert!(!sb.p("p/.plugins/optimus-bq2bq_linux_amd64").exists());
+}
+
+#[test]
+fn resolution_rules_yanked_prerelease_and_helpful_errors() {
+    let sb = Sandbox::new();
+    let reg = demo_registry(&sb);
+    let a = make_targz(&sb, "bq2bq", "0.4.0-rc.1", "linux_amd64");
+    reg.publish(&sb, &[], "bq2bq", "0.4.0-rc.1", &[&a]).ok();
+    let cfg = |req: &str| registry_config("../registry", &reg.public_key, &[("bq2bq", req)]);
+    let lock_version = |sb: &Sandbox| {
+        let l = sb.read("p/optimus.lock");
+        l.lines()
+            .find(|l| l.starts_with("version = \""))
+            .unwrap()
+            .to_string()
+    };
+    sb.write("p/optimus.yaml", cfg("*"));
+    sb.plugin(&["lock", "-c", "p/optimus.yaml", "--platform", "linux_amd64"])
+        .ok();
+    assert_eq!(
+        lock_version(&sb),
+        "version = \"0.3.2\"",
+        "no pre-release unless asked"
+    );
+    sb.write("p/optimus.yaml", cfg(">=0.4.0-rc.1"));
+    sb.plugin(&["lock", "-c", "p/optimus.yaml"]).ok();
+    assert_eq!(lock_version(&sb), "version = \"0.4.0-rc.1\"");
+
+    // A yanked version is not picked, but a lock that has it still installs.
+    sb.write("p/optimus.yaml", cfg("^0.3"));
+    std::fs::remove_file(sb.p("p/optimus.lock")).unwrap();
+    sb.plugin(&["lock", "-c", "p/optimus.yaml", "--platform", "linux_amd64"])
+        .ok();
+    let locked = sb.read("p/optimus.lock");
+    sb.plugin(&[
+        "yank",
+        "--registry",
+        reg.root.to_str().unwrap(),
+        "--secret-key",
+        reg.key.to_str().unwrap(),
+        "bq2bq",
+        "0.3.2",
+    ])
+    .ok();
+    sb.plugin(&[
+        "install",
+        "-c",
+        "p/optimus.yaml",
+        "--platform",
+        "linux_amd64",
+    ])
+    .ok();
+    assert_eq!(sb.read("p/optimus.lock"), locked);
+    assert_eq!(
+        sb.read("p/.plugins/optimus-bq2bq_linux_amd64"),
+        script("bq2bq", "0.3.2", "linux_amd64")
+    );
+    std::fs::remove_file(sb.p("p/optimus.lock")).unwrap();
+    sb.plugin(&["lock", "-c", "p/optimus.yaml"]).ok();
+    assert_eq!(lock_version(&sb), "version = \"0.3.1\"");
+
+    // Nothing satisfies: the available versions are listed.
+    sb.write("p/optimus.yaml", cfg("^9"));
+    let r = sb.plugin(&["lock", "-c", "p/optimus.yaml"]).fails(1);
+    assert!(
+        r.stderr.contains("no version satisfies")
+            && r.stderr.contains("0.3.2 (yanked)")
+            && r.stderr.contains("0.3.1"),
+        "{}",
+        r.stderr
+    );
+    // No artifact for the platform: the platforms are listed.
+    sb.write("p/optimus.yaml", cfg("=0.3.1"));
+    let r = sb
+        .plugin(&[
+            "lock",
+            "-c",
+            "p/optimus.yaml",
+            "--platform",
+            "windows_amd64",
+        ])
+        .fails(1);
+    assert!(
+        r.stderr.contains("windows_amd64") && r.stderr.contains("linux_amd64, darwin_arm64"),
+        "{}",
+        r.stderr
+    );
+    // Unknown plugin in the registry.
+    sb.write(
+        "p/optimus.yaml",
+        registry_config("../registry", &reg.public_key, &[("nosuch", "*")]),
+    );
+    let r = sb.plugin(&["lock", "-c", "p/optimus.yaml"]).fails(1);
+    assert!(
+        r.stderr.contains("nosuch") && r.stderr.contains("not in registry reg"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn publish_rules() {
+    let sb = Sandbox::new();
+    let reg = demo_registry(&sb);
+    // Immutable versions.
+    let r = reg
+        .publish(&sb, &[], "neo", "1.0.0", &[&make_yaml(&sb, "neo", "1.0.0")])
+        .fails(1);
+    assert!(r.stderr.contains("already published"), "{}", r.stderr);
+    // PLATFORM=PATH for a file whose name says nothing.
+    let odd = sb.p("build/odd.tgz");
+    write_targz(
+        &odd,
+        &[(
+            "optimus-bq2bq".into(),
+            script("bq2bq", "0.5.0", "linux_arm64").into_bytes(),
+            0o755,
+        )],
+    );
+    let arg = format!("linux_arm64={}", odd.display());
+    let args = [
+        "publish",
+        "--registry",
+        reg.root.to_str().unwrap(),
+        "--secret-key",
+        reg.key.to_str().unwrap(),
+        "bq2bq",
+        "0.5.0",
+        &arg,
+    ];
+    sb.plugin(&args).ok();
+    assert!(reg.root.join("artifacts/bq2bq/0.5.0/odd.tgz").is_file());
+    // A file name for another plugin is refused, as is an archive with no plugin binary.
+    let r = reg
+        .publish(
+            &sb,
+            &[],
+            "neo",
+            "2.0.0",
+            &[&make_targz(&sb, "bq2bq", "2.0.0", "linux_amd64")],
+        )
+        .fails(2);
+    assert!(r.stderr.contains("not `neo`"), "{}", r.stderr);
+    let empty = sb.p("build/optimus-neo_linux_amd64.tar.gz");
+    write_targz(&empty, &[("README.md".into(), b"x".to_vec(), 0o644)]);
+    let r = reg.publish(&sb, &[], "neo", "2.0.0", &[&empty]).fails(2);
+    assert!(r.stderr.contains("no file named"), "{}", r.stderr);
+    // A new plugin needs its type unless a yaml artifact says it.
+    let r = reg
+        .publish(
+            &sb,
+            &[],
+            "fresh",
+            "1.0.0",
+            &[&make_targz(&sb, "fresh", "1.0.0", "linux_amd64")],
+        )
+        .fails(2);
+    assert!(r.stderr.contains("--type"), "{}", r.stderr);
+    // An invalid yaml plugin is refused with the problem and line.
+    let bad = sb.write(
+        "build/optimus-plugin-broken.yaml",
+        "name: broken\nplugintype: sometimes\n",
+    );
+    let r = reg.publish(&sb, &[], "broken", "1.0.0", &[&bad]).fails(2);
+    assert!(
+        r.stderr.contains(":2") && r.stderr.contains("plugintype"),
+        "{}",
+        r.stderr
+    );
+    assert!(!reg.root.join("index/broken.toml").exists());
+}
+
+#[test]
+fn undeclared_plugins_are_removed_but_unmanaged_files_are_not_touched() {
+    let sb = Sandbox::new();
+    let reg = demo_registry(&sb);
+    sb.write(
+        "p/optimus.yaml",
+        registry_config(
+            "../registry",
+            &reg.public_key,
+            &[("neo", "*"), ("bq2bq", "*")],
+        ),
+    );
+    sb.plugin(&[
+        "install",
+        "-c",
+        "p/optimus.yaml",
+        "--platform",
+        "linux_amd64",
+    ])
+    .ok();
+    sb.write("p/.plugins/optimus-mine_linux_amd64", "my own plugin");
+    sb.write("p/.plugins/notes.txt", "keep me");
+    sb.write(
+        "p/optimus.yaml",
+        registry_config("../registry", &reg.public_key, &[("neo", "*")]),
+    );
+    let r = sb
+        .plugin(&[
+            "install",
+            "-c",
+            "p/optimus.yaml",
+            "--platform",
+            "linux_amd64",
+        ])
+        .ok();
+    assert!(r.stdout.contains("removed 1 (bq2bq)"), "{}", r.stdout);
+    assert!(!sb.p("p/.plugins/optimus-bq2bq_linux_amd64").exists());
+    assert!(!sb.read("p/optimus.lock").contains("bq2bq"));
+    assert_eq!(
+        sb.read("p/.plugins/optimus-mine_linux_amd64"),
+        "my own plugin"
+    );
+    assert_eq!(sb.read("p/.plugins/notes.txt"), "keep me");
+    assert!(sb.p("p/.plugins/optimus-plugin-neo.yaml").exists());
+}

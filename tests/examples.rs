@@ -1,0 +1,141 @@
+//! The repository's own example: the README's main command and lockfile.example.
+
+mod common;
+use common::*;
+use std::path::Path;
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
+
+/// A copy of examples/ and registry-index/ with the same relative layout.
+fn example_checkout(sb: &Sandbox) {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    copy_dir(&repo.join("registry-index"), &sb.p("repo/registry-index"));
+    std::fs::create_dir_all(sb.p("repo/examples")).unwrap();
+    std::fs::copy(
+        repo.join("examples/optimus.yaml"),
+        sb.p("repo/examples/optimus.yaml"),
+    )
+    .unwrap();
+}
+
+#[test]
+fn lockfile_example_is_what_lock_writes() {
+    let sb = Sandbox::new();
+    example_checkout(&sb);
+    let repo = sb.p("repo");
+    // What the README documents: `optimus plugin lock -c examples/optimus.yaml` (on linux_amd64,
+    // the platform lockfile.example was made for).
+    sb.run_in(
+        &repo,
+        &[
+            "plugin",
+            "lock",
+            "-c",
+            "examples/optimus.yaml",
+            "--platform",
+            "linux_amd64",
+        ],
+        &[],
+    )
+    .ok();
+    let written = sb.read("repo/examples/optimus.lock");
+    let expected =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("lockfile.example"))
+            .unwrap();
+    assert_eq!(
+        written, expected,
+        "lockfile.example is stale: run scripts/build-demo-registry.sh"
+    );
+    // Locking twice gives the same bytes.
+    sb.run_in(
+        &repo,
+        &[
+            "plugin",
+            "lock",
+            "-c",
+            "examples/optimus.yaml",
+            "--platform",
+            "linux_amd64",
+        ],
+        &[],
+    )
+    .ok();
+    assert_eq!(sb.read("repo/examples/optimus.lock"), expected);
+}
+
+#[test]
+fn the_readme_main_command_installs_the_demo_plugins() {
+    let sb = Sandbox::new();
+    example_checkout(&sb);
+    let repo = sb.p("repo");
+    let r = sb
+        .run_in(
+            &repo,
+            &[
+                "plugin",
+                "install",
+                "-c",
+                "examples/optimus.yaml",
+                "--platform",
+                "linux_amd64",
+            ],
+            &[],
+        )
+        .ok();
+    assert!(r.stdout.contains("installed 3"), "{}", r.stdout);
+    for f in [
+        "optimus-bq2bq_linux_amd64",
+        "optimus-plugin-neo.yaml",
+        "optimus-plugin-predator.yaml",
+    ] {
+        assert!(
+            repo.join("examples/.plugins").join(f).is_file(),
+            "{f} missing"
+        );
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(repo.join("examples/.plugins/optimus-bq2bq_linux_amd64"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o755);
+        let out =
+            std::process::Command::new(repo.join("examples/.plugins/optimus-bq2bq_linux_amd64"))
+                .output()
+                .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            "optimus-bq2bq 0.3.2 (linux_amd64)"
+        );
+    }
+    // darwin artifacts are zips in the demo registry.
+    sb.run_in(
+        &repo,
+        &[
+            "plugin",
+            "install",
+            "-c",
+            "examples/optimus.yaml",
+            "--platform",
+            "darwin_arm64",
+        ],
+        &[],
+    )
+    .ok();
+    assert!(repo
+        .join("examples/.plugins/optimus-bq2bq_darwin_arm64")
+        .is_file());
+}
