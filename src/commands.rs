@@ -30,6 +30,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         } => {
             let ctx = Ctx::new(&config, offline)?;
             let platform = platform_arg(platform.as_deref())?;
+            let _guard = ctx.exclusive()?;
             let lock = ctx
                 .lock_for(
                     std::slice::from_ref(&platform),
@@ -58,6 +59,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             None => {
                 let ctx = Ctx::new(&config, offline)?;
                 let platform = Platform::host();
+                let _guard = ctx.exclusive()?;
                 let lock = ctx
                     .lock_for(
                         std::slice::from_ref(&platform),
@@ -130,6 +132,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 names.into_iter().collect()
             };
             let platform = Platform::host();
+            let _guard = ctx.exclusive()?;
             let old = Lockfile::read(&ctx.manifest.lock_path())?;
             let lock = ctx
                 .lock_for(std::slice::from_ref(&platform), &refresh, false, jobs)
@@ -277,6 +280,12 @@ impl Ctx {
             max_size: manifest.limits.max_unpacked_size,
         };
         Ok(Ctx { manifest, fetcher })
+    }
+
+    /// Serialises commands that read-modify-write the lockfile and the plugin directory, from
+    /// reading the lock to writing the receipts (a concurrent `remove` cannot slip in between).
+    fn exclusive(&self) -> Result<install::DirLock> {
+        install::lock_dir(&self.manifest.plugin_dir)
     }
 
     /// Brings the lock up to date (writing it if it changed) and returns it.

@@ -14,6 +14,10 @@ pub enum Error {
     /// A failure at run time: network, checksum, signature, archive, disk (exit 1).
     #[error("{0}")]
     Runtime(String),
+    /// A run-time failure worth another try from scratch: a body cut short, longer than its
+    /// Content-Length, or stalled (exit 1 if it persists).
+    #[error("{0}")]
+    Transient(String),
     #[error("{context}: {source}")]
     Io {
         context: String,
@@ -42,6 +46,16 @@ impl Error {
     }
     pub fn runtime(msg: impl Into<String>) -> Self {
         Error::Runtime(msg.into())
+    }
+    pub fn transient(msg: impl Into<String>) -> Self {
+        Error::Transient(msg.into())
+    }
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Transient(_) => true,
+            Error::Plugin { source, .. } => source.is_transient(),
+            _ => false,
+        }
     }
     pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
         Error::Io {

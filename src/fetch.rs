@@ -55,7 +55,23 @@ impl Fetcher {
         }
         let mut last = None;
         for (i, src) in sources.iter().enumerate() {
-            match self.download(src, expected, size, what).await {
+            // A body cut short or stalled is fetched again from the start into a fresh temp
+            // file (never a range appended to a partial one), a bounded number of times.
+            let mut attempt = 1;
+            let res = loop {
+                match self.download(src, expected, size, what).await {
+                    Err(e) if e.is_transient() && attempt < crate::transport::MAX_ATTEMPTS => {
+                        crate::ui::debug(&format!("{what}: {e}; retrying"));
+                        tokio::time::sleep(crate::transport::backoff(attempt)).await;
+                        attempt += 1;
+                    }
+                    Err(e) if e.is_transient() => {
+                        break Err(Error::runtime(format!("{e} (after {attempt} attempts)")))
+                    }
+                    other => break other,
+                }
+            };
+            match res {
                 Ok(a) => return Ok(a),
                 Err(e) => {
                     if i + 1 < sources.len() {

@@ -23,12 +23,43 @@ use std::fs::{self, File};
 use std::path::Path;
 
 /// Holds `<dir>/.lock` (an OS advisory lock, released on drop or process death).
+///
+/// Re-entrant within a process: a command holds it from reading the lockfile to writing the
+/// receipts, and the installer it calls takes it again without deadlocking on itself.
 pub struct DirLock {
-    _file: File,
+    key: std::path::PathBuf,
+}
+
+type Held = std::collections::HashMap<std::path::PathBuf, (usize, File)>;
+
+fn held() -> &'static std::sync::Mutex<Held> {
+    static H: std::sync::OnceLock<std::sync::Mutex<Held>> = std::sync::OnceLock::new();
+    H.get_or_init(Default::default)
+}
+
+impl Drop for DirLock {
+    fn drop(&mut self) {
+        let mut h = held().lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(entry) = h.get_mut(&self.key) {
+            entry.0 -= 1;
+            if entry.0 == 0 {
+                // Closing the file releases the OS lock.
+                h.remove(&self.key);
+            }
+        }
+    }
 }
 
 pub fn lock_dir(dir: &Path) -> Result<DirLock> {
     fs::create_dir_all(dir).map_err(|e| Error::path("creating plugin directory", dir, e))?;
+    let key = fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    {
+        let mut h = held().lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(entry) = h.get_mut(&key) {
+            entry.0 += 1;
+            return Ok(DirLock { key });
+        }
+    }
     let path = dir.join(".lock");
     let file = File::options()
         .create(true)
@@ -47,7 +78,9 @@ pub fn lock_dir(dir: &Path) -> Result<DirLock> {
         }
         Err(std::fs::TryLockError::Error(e)) => return Err(Error::path("locking", &path, e)),
     }
-    Ok(DirLock { _file: file })
+    let mut h = held().lock().unwrap_or_else(|e| e.into_inner());
+    h.insert(key.clone(), (1, file));
+    Ok(DirLock { key })
 }
 
 /// Removes staging files left by a killed run (safe: we hold the directory lock).
@@ -417,6 +450,9 @@ impl Installer<'_> {
     }
 
     async fn run_job(&self, job: &Job<'_>) -> Result<Vec<Staged>> {
+        // Before any cache shortcut: a lock entry edited to name another cached artifact's
+        // hash must be refused, not served from the cache.
+        self.check_against_index(job).await?;
         if let Some(s) = self.linked_from_cache(job) {
             crate::ui::debug(&format!("{}: linked from the cache", job.plugin.name));
             return Ok(vec![s]);
@@ -424,7 +460,6 @@ impl Installer<'_> {
         let artifact = match self.fetcher.cached(&job.artifact.sha256) {
             Some(a) => a,
             None => {
-                self.check_against_index(job).await?;
                 let (full, provider) = self.fetch_url(job)?;
                 let sources = crate::resolve::sources(&self.fetcher.transport, &full, provider)?;
                 self.fetcher
@@ -533,18 +568,30 @@ impl Installer<'_> {
             )
         });
         match a {
-            Some(a) if a.sha256 == job.artifact.sha256 && full_index_url.as_deref() == Some(job.artifact.url.as_str()) => Ok(()),
+            Some(a)
+                if a.sha256 == job.artifact.sha256
+                    && full_index_url.as_deref() == Some(job.artifact.url.as_str())
+                    && a.format == job.artifact.format
+                    && a.bin == job.artifact.bin
+                    && (a.size.is_none() || job.artifact.size.is_none() || a.size == job.artifact.size) =>
+            {
+                Ok(())
+            }
             Some(a) => Err(Error::runtime(format!(
-                "{}: the entry for {} {} ({}) does not match the signed index of registry {}:\n  lock:  {} sha256 {}\n  index: {} sha256 {}\nrestore the lockfile from version control, or run `optimus plugin update {}`",
+                "{}: the entry for {} {} ({}) does not match the signed index of registry {}:\n  lock:  {} {} sha256 {} bin {:?}\n  index: {} {} sha256 {} bin {:?}\nrestore the lockfile from version control, or run `optimus plugin update {}`",
                 lock_path.display(),
                 l.name,
                 l.version_text(),
                 job.artifact.platform,
                 provider.name,
                 job.artifact.url,
+                job.artifact.format,
                 job.artifact.sha256,
+                job.artifact.bin.as_deref().unwrap_or("-"),
                 full_index_url.unwrap_or_default(),
+                a.format,
                 a.sha256,
+                a.bin.as_deref().unwrap_or("-"),
                 l.name
             ))),
             None => Err(Error::runtime(format!(

@@ -56,7 +56,8 @@ pub struct Body {
     pub len: Option<u64>,
 }
 
-const MAX_ATTEMPTS: u32 = 4;
+/// Attempts per request (and per download, for bodies cut short), the first included.
+pub const MAX_ATTEMPTS: u32 = 4;
 
 pub struct Transport {
     http: reqwest::Client,
@@ -397,7 +398,9 @@ pub enum PutOutcome {
     Conflict,
 }
 
-fn backoff(attempt: u32) -> Duration {
+/// The wait before retry number `attempt` (1-based): `OPTIMUS_RETRY_BASE_MS` (default 250)
+/// doubled each time, capped at 64 times the base.
+pub fn backoff(attempt: u32) -> Duration {
     let base = std::env::var("OPTIMUS_RETRY_BASE_MS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -448,7 +451,7 @@ fn http_body(resp: reqwest::Response, display: String) -> Result<Body> {
                     let total = total + c.len() as u64;
                     match len {
                         Some(l) if total > l => Some((
-                            Err(Error::runtime(format!(
+                            Err(Error::transient(format!(
                                 "GET {display}: body is longer than its Content-Length {l}"
                             ))),
                             None,
@@ -458,7 +461,7 @@ fn http_body(resp: reqwest::Response, display: String) -> Result<Body> {
                 }
                 Ok(None) => match len {
                     Some(l) if total != l => Some((
-                        Err(Error::runtime(format!(
+                        Err(Error::transient(format!(
                             "GET {display}: body ended after {total} of {l} bytes (Content-Length)"
                         ))),
                         None,
@@ -466,7 +469,7 @@ fn http_body(resp: reqwest::Response, display: String) -> Result<Body> {
                     _ => None,
                 },
                 Err(e) => Some((
-                    Err(Error::runtime(format!(
+                    Err(Error::transient(format!(
                         "GET {display}: {}",
                         describe_reqwest(&e)
                     ))),

@@ -133,6 +133,61 @@ fn check_link_target(what: &str, entry: &str, target: &str) -> Result<()> {
     Ok(())
 }
 
+/// The components of an in-archive path, without empty and `.` parts.
+fn components(path: &str) -> impl Iterator<Item = &str> {
+    path.split(['/', '\\'])
+        .filter(|c| !c.is_empty() && *c != ".")
+}
+
+/// Judges every symlink of the archive together: each one is resolved through the others
+/// (`d/up -> ..` then `escape -> d/up/..` leaves the root although each alone looks inside).
+/// Links are never written out, so this is defence in depth: an archive whose links would
+/// escape if unpacked by another tool is refused whole.
+fn check_links(what: &str, links: &[(String, String)]) -> Result<()> {
+    if links.is_empty() {
+        return Ok(());
+    }
+    let map: std::collections::HashMap<String, &str> = links
+        .iter()
+        .map(|(e, t)| (components(e).collect::<Vec<_>>().join("/"), t.as_str()))
+        .collect();
+    for (entry, target) in links {
+        let bad = |why: &str| {
+            Err(archive_err(
+                what,
+                format!("refusing link {entry:?} -> {target:?}: {why}"),
+            ))
+        };
+        let mut stack: Vec<&str> = components(entry).collect();
+        stack.pop();
+        let mut todo: std::collections::VecDeque<&str> = components(target).collect();
+        let mut hops = 0;
+        while let Some(c) = todo.pop_front() {
+            if c == ".." {
+                if stack.pop().is_none() {
+                    return bad("it points outside the archive (through other links)");
+                }
+                continue;
+            }
+            stack.push(c);
+            if let Some(t) = map.get(&stack.join("/")) {
+                hops += 1;
+                if hops > 64 {
+                    return bad("too many levels of links (a loop?)");
+                }
+                stack.pop();
+                if t.starts_with('/') || t.starts_with('\\') {
+                    return bad("it points outside the archive (through other links)");
+                }
+                for part in components(t).collect::<Vec<_>>().into_iter().rev() {
+                    todo.push_front(part);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 fn base_name(path: &str) -> &str {
     path.trim_end_matches(['/', '\\'])
         .rsplit(['/', '\\'])
@@ -140,12 +195,39 @@ fn base_name(path: &str) -> &str {
         .unwrap_or(path)
 }
 
-/// Counts bytes coming out of a reader and fails once past a limit.
+/// Counts bytes coming out of a reader and fails once past a limit, or once the bytes out
+/// outgrow the compressed bytes in by more than `max_ratio` (judged on bytes really read,
+/// including entries the tar reader skips, so a bomb stops early and an honest archive with
+/// a large entry is never misjudged from its declared sizes).
 struct Counted<R> {
     inner: R,
     count: u64,
     limit: u64,
+    /// Prefix of its messages (the artifact is named by the caller).
     what: String,
+    /// Compressed bytes read so far, and the ratio allowed (tar.gz only).
+    ratio: Option<(Meter, u64)>,
+}
+
+/// Shared between the layers of a decoder: compressed bytes read, and the first limit tripped
+/// (the tar reader hides the io error's text behind its own).
+#[derive(Clone, Default)]
+struct Meter(std::rc::Rc<(std::cell::Cell<u64>, std::cell::RefCell<Option<String>>)>);
+
+impl Meter {
+    fn add(&self, n: u64) {
+        self.0 .0.set(self.0 .0.get() + n);
+    }
+    fn compressed(&self) -> u64 {
+        self.0 .0.get()
+    }
+    fn trip(&self, msg: String) -> io::Error {
+        self.0 .1.borrow_mut().get_or_insert(msg.clone());
+        io::Error::other(msg)
+    }
+    fn tripped(&self) -> Option<String> {
+        self.0 .1.borrow().clone()
+    }
 }
 
 impl<R: Read> Read for Counted<R> {
@@ -153,10 +235,22 @@ impl<R: Read> Read for Counted<R> {
         let n = self.inner.read(buf)?;
         self.count += n as u64;
         if self.count > self.limit {
-            return Err(io::Error::other(format!(
-                "{}: unpacked size exceeds the limit of {} bytes (archive bomb?)",
+            let msg = format!(
+                "{}unpacked size exceeds the limit of {} bytes (archive bomb?)",
                 self.what, self.limit
-            )));
+            );
+            return Err(match &self.ratio {
+                Some((m, _)) => m.trip(msg),
+                None => io::Error::other(msg),
+            });
+        }
+        if let Some((m, max_ratio)) = &self.ratio {
+            if self.count > RATIO_FLOOR && self.count / m.compressed().max(1) > *max_ratio {
+                return Err(m.trip(format!(
+                    "{}compression ratio above {max_ratio}:1 (archive bomb?)",
+                    self.what
+                )));
+            }
         }
         Ok(n)
     }
@@ -165,13 +259,13 @@ impl<R: Read> Read for Counted<R> {
 /// Counts compressed bytes read, to judge the compression ratio.
 struct Tally<R> {
     inner: R,
-    count: std::rc::Rc<std::cell::Cell<u64>>,
+    meter: Meter,
 }
 
 impl<R: Read> Read for Tally<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.count.set(self.count.get() + n as u64);
+        self.meter.add(n as u64);
         Ok(n)
     }
 }
@@ -225,7 +319,12 @@ impl Unpacker<'_> {
     fn stage(&self, r: &mut dyn Read, cleanup: &mut Cleanup) -> Result<(PathBuf, String, u64)> {
         let path = staging_path(self.stage_dir);
         cleanup.0.push(path.clone());
-        let mut f = File::create(&path).map_err(|e| Error::path("creating", &path, e))?;
+        // create_new: never follow or reuse something already at the name.
+        let mut f = File::options()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|e| Error::path("creating", &path, e))?;
         let mut h = Sha256::new();
         let mut buf = vec![0u8; 128 * 1024];
         let mut n = 0u64;
@@ -308,10 +407,10 @@ impl Unpacker<'_> {
         cleanup: &mut Cleanup,
     ) -> Result<Vec<Staged>> {
         let file = File::open(artifact).map_err(|e| Error::path("opening", artifact, e))?;
-        let compressed = std::rc::Rc::new(std::cell::Cell::new(0u64));
+        let meter = Meter::default();
         let gz = flate2::read::GzDecoder::new(Tally {
             inner: io::BufReader::new(file),
-            count: compressed.clone(),
+            meter: meter.clone(),
         });
         let counted = Counted {
             inner: gz,
@@ -321,19 +420,25 @@ impl Unpacker<'_> {
                 .limits
                 .max_unpacked_size
                 .saturating_add(self.limits.max_entries.saturating_mul(1024)),
-            what: self.what.to_string(),
+            what: String::new(),
+            ratio: Some((meter.clone(), self.limits.max_ratio)),
         };
         let mut ar = tar::Archive::new(counted);
         let mut chosen: Vec<(usize, String, Staged)> = Vec::new();
         let mut bundle: Vec<Staged> = Vec::new();
         let mut seen_entries = Vec::new();
+        let mut links = Vec::new();
         let mut total: u64 = 0;
         let entries = ar
             .entries()
             .map_err(|e| archive_err(self.what, format!("not a tar.gz archive: {e}")))?;
+        // A limit tripped inside the decoder names itself; otherwise the archive is corrupt.
+        let failed = |e: &dyn std::fmt::Display| match meter.tripped() {
+            Some(msg) => archive_err(self.what, msg),
+            None => archive_err(self.what, format!("corrupt archive: {e}")),
+        };
         for (i, entry) in entries.enumerate() {
-            let mut entry =
-                entry.map_err(|e| archive_err(self.what, format!("corrupt archive: {e}")))?;
+            let mut entry = entry.map_err(|e| failed(&e))?;
             if i as u64 >= self.limits.max_entries {
                 return Err(archive_err(
                     self.what,
@@ -370,6 +475,7 @@ impl Unpacker<'_> {
                         check_entry_path(self.what, &target)?;
                     } else {
                         check_link_target(self.what, &path, &target)?;
+                        links.push((path.clone(), target));
                     }
                     seen_entries.push(format!("{path} (link)"));
                     continue;
@@ -419,17 +525,8 @@ impl Unpacker<'_> {
                     }
                 }
             }
-            let c = compressed.get().max(1);
-            if total > RATIO_FLOOR && total / c > self.limits.max_ratio {
-                return Err(archive_err(
-                    self.what,
-                    format!(
-                        "compression ratio above {}:1 (archive bomb?)",
-                        self.limits.max_ratio
-                    ),
-                ));
-            }
         }
+        check_links(self.what, &links)?;
         match want {
             Want::One { name, bin } => self.pick(chosen, name, bin.as_deref(), &seen_entries),
             Want::Bundle => Ok(bundle),
@@ -457,6 +554,7 @@ impl Unpacker<'_> {
         // First pass over the central directory: paths, types, declared sizes.
         let mut total: u64 = 0;
         let mut seen_entries = Vec::new();
+        let mut links = Vec::new();
         let mut wanted: Vec<usize> = Vec::new();
         for i in 0..zip.len() {
             let mut f = zip
@@ -498,6 +596,7 @@ impl Unpacker<'_> {
                     .read_to_string(&mut target)
                     .map_err(|e| archive_err(self.what, e))?;
                 check_link_target(self.what, &path, &target)?;
+                links.push((path.clone(), target));
                 seen_entries.push(format!("{path} (link)"));
                 continue;
             }
@@ -527,6 +626,7 @@ impl Unpacker<'_> {
                 wanted.push(i);
             }
         }
+        check_links(self.what, &links)?;
         let mut chosen = Vec::new();
         let mut bundle: Vec<Staged> = Vec::new();
         for i in wanted {
@@ -542,7 +642,8 @@ impl Unpacker<'_> {
                 inner: f,
                 count: 0,
                 limit: declared,
-                what: format!("{}: entry {path:?}", self.what),
+                what: format!("entry {path:?}: "),
+                ratio: None,
             };
             let (staged, sha256, size) = self.stage(&mut limited, cleanup)?;
             match want {
@@ -685,5 +786,18 @@ mod tests {
         assert!(check_link_target("a", "dir/link", "../../x").is_err());
         assert!(check_link_target("a", "link", "/etc/passwd").is_err());
         assert!(check_link_target("a", "link", "../.plugins-evil/x").is_err());
+    }
+
+    #[test]
+    fn link_chains() {
+        let l = |v: &[(&str, &str)]| {
+            v.iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect::<Vec<_>>()
+        };
+        assert!(check_links("a", &l(&[("d/up", ".."), ("escape", "d/up/..")])).is_err());
+        assert!(check_links("a", &l(&[("a", "b"), ("b", "a")])).is_err());
+        assert!(check_links("a", &l(&[("d/up", ".."), ("x", "d/up/bin/tool")])).is_ok());
+        assert!(check_links("a", &l(&[("./bin/self", "../latest"), ("latest", "bin/t")])).is_ok());
     }
 }

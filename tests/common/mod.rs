@@ -550,3 +550,238 @@ fn percent_decode(s: &str) -> String {
     }
     String::from_utf8_lossy(&out).into_owned()
 }
+
+// ---------------------------------------------------------------------------------------------
+// Hostile-input helpers (tests/hostile_*.rs).
+
+/// One raw tar entry: whatever name, link target and type byte the test wants, including those
+/// the `tar` crate refuses to build (absolute, `..`, devices).
+#[derive(Clone, Debug)]
+pub struct RawEntry {
+    pub name: String,
+    pub link: String,
+    pub kind: u8,
+    pub data: Vec<u8>,
+    pub mode: u32,
+}
+
+impl RawEntry {
+    pub fn file(name: &str, data: &[u8]) -> RawEntry {
+        RawEntry {
+            name: name.into(),
+            link: String::new(),
+            kind: b'0',
+            data: data.to_vec(),
+            mode: 0o755,
+        }
+    }
+    pub fn symlink(name: &str, target: &str) -> RawEntry {
+        RawEntry {
+            name: name.into(),
+            link: target.into(),
+            kind: b'2',
+            data: Vec::new(),
+            mode: 0o777,
+        }
+    }
+    pub fn hardlink(name: &str, target: &str) -> RawEntry {
+        RawEntry {
+            kind: b'1',
+            ..RawEntry::symlink(name, target)
+        }
+    }
+    pub fn special(name: &str, kind: u8) -> RawEntry {
+        RawEntry {
+            kind,
+            ..RawEntry::file(name, b"")
+        }
+    }
+}
+
+fn octal(field: &mut [u8], v: u64) {
+    let n = field.len() - 1;
+    let s = format!("{:0width$o}", v, width = n);
+    field[..n].copy_from_slice(s.as_bytes());
+    field[n] = 0;
+}
+
+fn raw_header(name: &[u8], link: &[u8], kind: u8, size: u64, mode: u32) -> [u8; 512] {
+    let mut h = [0u8; 512];
+    h[..name.len().min(100)].copy_from_slice(&name[..name.len().min(100)]);
+    octal(&mut h[100..108], mode as u64);
+    octal(&mut h[108..116], 0);
+    octal(&mut h[116..124], 0);
+    octal(&mut h[124..136], size);
+    octal(&mut h[136..148], 0);
+    h[156] = kind;
+    h[157..157 + link.len().min(100)].copy_from_slice(&link[..link.len().min(100)]);
+    h[257..263].copy_from_slice(b"ustar ");
+    h[263..265].copy_from_slice(b" \0");
+    h[148..156].copy_from_slice(b"        ");
+    let sum: u32 = h.iter().map(|&b| b as u32).sum();
+    let s = format!("{sum:06o}\0 ");
+    h[148..156].copy_from_slice(s.as_bytes());
+    h
+}
+
+/// Raw (uncompressed) tar bytes; names over 100 bytes use GNU long-name records.
+pub fn raw_tar(entries: &[RawEntry]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let pad = |out: &mut Vec<u8>| {
+        while !out.len().is_multiple_of(512) {
+            out.push(0);
+        }
+    };
+    for e in entries {
+        if e.name.len() > 100 {
+            let mut long = e.name.as_bytes().to_vec();
+            long.push(0);
+            out.extend_from_slice(&raw_header(
+                b"././@LongLink",
+                b"",
+                b'L',
+                long.len() as u64,
+                0,
+            ));
+            out.extend_from_slice(&long);
+            pad(&mut out);
+        }
+        out.extend_from_slice(&raw_header(
+            e.name.as_bytes(),
+            e.link.as_bytes(),
+            e.kind,
+            e.data.len() as u64,
+            e.mode,
+        ));
+        out.extend_from_slice(&e.data);
+        pad(&mut out);
+    }
+    out.extend_from_slice(&[0u8; 1024]);
+    out
+}
+
+pub fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(data).unwrap();
+    gz.finish().unwrap()
+}
+
+pub fn write_raw_targz(path: &Path, entries: &[RawEntry]) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, gzip(&raw_tar(entries))).unwrap();
+}
+
+/// A zip whose entries may be symlinks (`link: Some(target)`) or carry any unix mode; names
+/// are written as given (absolute, `..`).
+pub fn write_raw_zip(path: &Path, entries: &[(&str, Option<&str>, &[u8], u32)]) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let f = std::fs::File::create(path).unwrap();
+    let mut z = zip::ZipWriter::new(f);
+    for (name, link, data, mode) in entries {
+        let o = zip::write::SimpleFileOptions::default()
+            .unix_permissions(*mode)
+            .compression_level(Some(1));
+        match link {
+            Some(t) => z.add_symlink(*name, *t, o).unwrap(),
+            None => {
+                z.start_file(*name, o).unwrap();
+                z.write_all(data).unwrap();
+            }
+        }
+    }
+    z.finish().unwrap();
+}
+
+/// Every regular file under `root` (relative path → bytes), skipping `skip` prefixes.
+pub fn tree(root: &Path, skip: &[&str]) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    fn walk(
+        base: &Path,
+        dir: &Path,
+        skip: &[&str],
+        out: &mut std::collections::BTreeMap<String, Vec<u8>>,
+    ) {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            let rel = p.strip_prefix(base).unwrap().to_string_lossy().into_owned();
+            if skip.iter().any(|s| rel.starts_with(s)) {
+                continue;
+            }
+            let ft = e.file_type().unwrap();
+            if ft.is_dir() {
+                walk(base, &p, skip, out);
+            } else if ft.is_symlink() {
+                out.insert(
+                    rel,
+                    format!("-> {}", std::fs::read_link(&p).unwrap().display()).into_bytes(),
+                );
+            } else {
+                out.insert(rel, std::fs::read(&p).unwrap_or_default());
+            }
+        }
+    }
+    walk(root, root, skip, &mut out);
+    out
+}
+
+/// Names of staging files left in `dir`.
+pub fn leftovers(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with(".optimus-tmp-"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A panic exits 101; every failure must be a contract code.
+#[track_caller]
+pub fn assert_clean_failure(r: &Run) {
+    assert!(
+        r.code == 1 || r.code == 2,
+        "expected exit 1 or 2, got {}\nstdout:\n{}\nstderr:\n{}",
+        r.code,
+        r.stdout,
+        r.stderr
+    );
+    assert!(
+        !r.stderr.contains("panicked"),
+        "panic in output:\n{}",
+        r.stderr
+    );
+}
+
+impl Registry {
+    /// Re-signs `index/<name>.toml` as it now is, with this registry's key.
+    pub fn resign(&self, name: &str) {
+        let path = self.root.join(format!("index/{name}.toml"));
+        let data = std::fs::read(&path).unwrap();
+        let key = optimus_plugins::signing::SigningKey::load(&self.key, None).unwrap();
+        let sig = key.sign(&data, &format!("{name}.toml")).unwrap();
+        std::fs::write(format!("{}.minisig", path.display()), sig).unwrap();
+    }
+
+    /// What a hostile publisher can do that `publish` refuses: puts `bytes` in place of a
+    /// published artifact and signs an index that records their hash and size.
+    pub fn replace_artifact(&self, name: &str, version: &str, file: &str, bytes: &[u8]) {
+        let art = self.root.join(format!("artifacts/{name}/{version}/{file}"));
+        let old_sha = sha256_file(&art);
+        let old_len = std::fs::metadata(&art).unwrap().len();
+        std::fs::write(&art, bytes).unwrap();
+        let new_sha = sha256_file(&art);
+        let idx = self.root.join(format!("index/{name}.toml"));
+        let text = std::fs::read_to_string(&idx).unwrap();
+        assert!(text.contains(&old_sha));
+        let text = text.replace(&old_sha, &new_sha).replace(
+            &format!("size = {old_len}\n"),
+            &format!("size = {}\n", bytes.len()),
+        );
+        std::fs::write(&idx, text).unwrap();
+        self.resign(name);
+    }
+}
