@@ -101,8 +101,10 @@ impl Transport {
             .map_err(|e| Error::config(format!("bad URL {}: {e}", url_for_display(url))))?;
         match parsed.scheme() {
             "http" | "https" => Ok(Location::Http {
+                headers: provider
+                    .map(|p| provider_headers(p, &parsed))
+                    .unwrap_or_default(),
                 url: parsed,
-                headers: provider.map(|p| p.headers.clone()).unwrap_or_default(),
             }),
             "s3" | "s3a" | "gs" | "az" | "azure" | "abfs" | "abfss" => {
                 let bucket = parsed.host_str().unwrap_or_default().to_string();
@@ -521,6 +523,63 @@ fn tokio_util_stream(f: tokio::fs::File) -> impl futures::Stream<Item = std::io:
             Err(e) => Some((Err(e), f)),
         }
     })
+}
+
+fn same_origin(a: &url::Url, b: &url::Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host_str() == b.host_str()
+        && a.port_or_known_default() == b.port_or_known_default()
+}
+
+/// The headers a provider's credentials add to a request for `url`.
+///
+/// They go only to the provider's own origin (its `url` or one of its `mirrors`): an index may
+/// list absolute artifact URLs on other hosts, and those must not receive the credentials.
+/// User-info in the provider's URL (`https://user:pass@host/`) becomes a Basic
+/// `Authorization` header, so URLs written to the lock without it still authenticate.
+fn provider_headers(p: &Provider, url: &url::Url) -> Vec<(String, String)> {
+    let bases: Vec<url::Url> = std::iter::once(&p.base)
+        .chain(&p.mirrors)
+        .filter_map(|b| url::Url::parse(b).ok())
+        .collect();
+    let Some(base) = bases.iter().find(|b| same_origin(b, url)) else {
+        return Vec::new();
+    };
+    let mut headers = p.headers.clone();
+    let has_auth = headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("authorization"));
+    if !has_auth && url.username().is_empty() && !base.username().is_empty() {
+        let decode = |s: &str| {
+            let b = s.as_bytes();
+            let mut out = Vec::with_capacity(b.len());
+            let mut i = 0;
+            while i < b.len() {
+                let hex = b
+                    .get(i + 1..i + 3)
+                    .and_then(|h| std::str::from_utf8(h).ok());
+                match (b[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+                    (b'%', Some(v)) => {
+                        out.push(v);
+                        i += 3;
+                    }
+                    (c, _) => {
+                        out.push(c);
+                        i += 1;
+                    }
+                }
+            }
+            String::from_utf8_lossy(&out).into_owned()
+        };
+        let user = decode(base.username());
+        let pass = decode(base.password().unwrap_or(""));
+        use base64::Engine;
+        let enc = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
+        crate::redact::register(&pass);
+        crate::redact::register(&enc);
+        headers.push(("Authorization".into(), format!("Basic {enc}")));
+    }
+    headers
 }
 
 /// Environment variables holding object-store credentials: registered as secrets so that no
