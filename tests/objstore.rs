@@ -459,8 +459,8 @@ fn publish_cmd(
     c
 }
 
-/// Reads `index/<name>.toml` and its signature from a bucket through the binary's own
-/// transport would hide bugs, so they come back over plain HTTP from the emulator instead.
+/// Checks an index read straight from the emulator (not through the binary under test) with
+/// the reference `minisign` tool.
 fn check_signature_with_minisign(sb: &Sandbox, index: &[u8], sig: &[u8], public_key: &str) {
     let Some(minisign) = ["/usr/bin/minisign", "/usr/local/bin/minisign"]
         .iter()
