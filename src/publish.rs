@@ -382,15 +382,25 @@ impl Publisher<'_> {
                 .await?
                 .map(|(b, _)| String::from_utf8_lossy(&b).into_owned());
             let keys = vec![self.key.public_key_base64()];
-            let problem = match sig {
-                Some(sig) => verify_signature(&bytes, &sig, &keys, &what).err().map(|e| {
-                    Error::runtime(format!("{e}\nthe existing index is not signed by this key; if you rotated keys, pass --resign to re-sign it"))
-                }),
-                None => Some(Error::runtime(format!(
-                    "{what}: has no signature; pass --resign to sign it as it is"
-                ))),
+            let (problem, ours) = match sig {
+                Some(sig) => (
+                    verify_signature(&bytes, &sig, &keys, &what).err().map(|e| {
+                        Error::runtime(format!("{e}\nthe existing index is not signed by this key; if you rotated keys, pass --resign to re-sign it"))
+                    }),
+                    same_key_id(&sig, &keys[0]),
+                ),
+                None => (
+                    Some(Error::runtime(format!(
+                        "{what}: has no signature; pass --resign to sign it as it is"
+                    ))),
+                    true,
+                ),
             };
             if let Some(e) = problem {
+                if !ours {
+                    // Signed by another key: not a racing publisher's lag, refuse at once.
+                    return Err(e);
+                }
                 return Ok(IndexRead::Unverified {
                     error: e,
                     e_tag: version.and_then(|v| v.e_tag.or(v.version)),
@@ -568,6 +578,24 @@ fn conflict_backoff(attempt: u32) -> std::time::Duration {
         .unwrap_or(0);
     let noise = (nanos ^ (std::process::id() as u64).wrapping_mul(0x9E37_79B9)) % (base + 1);
     std::time::Duration::from_millis(base + noise)
+}
+
+/// Whether a minisign signature names the same key id as a public key (bytes 2..10 of each).
+fn same_key_id(sig_text: &str, public_key_b64: &str) -> bool {
+    use base64::Engine;
+    let id = |line: &str| {
+        base64::engine::general_purpose::STANDARD
+            .decode(line.trim())
+            .ok()
+            .and_then(|raw| raw.get(2..10).map(<[u8]>::to_vec))
+    };
+    let sig_line = sig_text
+        .lines()
+        .find(|l| !l.trim().is_empty() && !l.starts_with("untrusted comment:"));
+    match (sig_line.and_then(id), id(public_key_b64)) {
+        (Some(a), Some(b)) => a == b,
+        _ => true,
+    }
 }
 
 enum IndexRead {

@@ -720,6 +720,71 @@ fn s3_publish_race_install_yank() {
 }
 
 #[test]
+fn s3_publish_refuses_an_index_it_cannot_verify() {
+    let sb = Sandbox::new();
+    let Some(emu) = moto(&sb) else { return };
+    s3_bucket(&emu, "plugins");
+    let env = s3_env(&emu);
+    let reg = "s3://plugins/r";
+    let (key, _) = keygen(&sb, "one");
+    let (other, _) = keygen(&sb, "two");
+    let v1 = make_yaml(&sb, "neo", "1.0.0");
+    let v2 = make_yaml(&sb, "neo", "1.1.0");
+    Run::from(
+        publish_cmd(&sb, &env, reg, &key, &["neo", "1.0.0"], &[&v1])
+            .output()
+            .unwrap(),
+    )
+    .ok();
+    // Another key: refused at once (no waiting for a racing publisher's signature).
+    let t = Instant::now();
+    let r = Run::from(
+        publish_cmd(&sb, &env, reg, &other, &["neo", "1.1.0"], &[&v2])
+            .output()
+            .unwrap(),
+    )
+    .fails(1);
+    assert!(r.stderr.contains("--resign"), "{}", r.stderr);
+    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+    // Same key, but the index was changed behind the publisher's back: it waits for a
+    // signature to catch up (OPTIMUS_PUBLISH_SETTLE_SECS), then refuses.
+    let (_, idx) = http(
+        emu.port,
+        "GET",
+        "/plugins/r/index/neo.toml",
+        &s3_auth(),
+        b"",
+    )
+    .unwrap();
+    let tampered = String::from_utf8(idx).unwrap().replace("task", "hook");
+    let (code, _) = http(
+        emu.port,
+        "PUT",
+        "/plugins/r/index/neo.toml",
+        &s3_auth(),
+        tampered.as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(code, 200);
+    let mut env2 = env.clone();
+    env2.push(("OPTIMUS_PUBLISH_SETTLE_SECS".into(), "1".into()));
+    let r = Run::from(
+        publish_cmd(&sb, &env2, reg, &key, &["neo", "1.1.0"], &[&v2])
+            .output()
+            .unwrap(),
+    )
+    .fails(1);
+    assert!(r.stderr.contains("signature"), "{}", r.stderr);
+    // --resign accepts it as it is and signs it again.
+    Run::from(
+        publish_cmd(&sb, &env, reg, &key, &["--resign", "neo", "1.1.0"], &[&v2])
+            .output()
+            .unwrap(),
+    )
+    .ok();
+}
+
+#[test]
 fn azure_publish_race_install() {
     let sb = Sandbox::new();
     let Some(emu) = azurite(&sb) else { return };
