@@ -133,6 +133,17 @@ impl ProviderKind {
     }
 }
 
+impl ProviderKind {
+    /// Whether a plugin declared with only a `version` resolves against a signed registry
+    /// index at this provider's base (a registry, or a bucket holding one).
+    pub fn holds_registry(self) -> bool {
+        matches!(
+            self,
+            ProviderKind::Registry | ProviderKind::S3 | ProviderKind::Gcs | ProviderKind::Azure
+        )
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Provider {
     pub name: String,
@@ -672,7 +683,7 @@ fn normalize_plugin(
     };
 
     match (provider, loc) {
-        (Some(p), None) if p.kind == ProviderKind::Registry => {
+        (Some(p), None) if p.kind.holds_registry() => {
             let name = raw.name.clone().ok_or_else(|| {
                 Error::config(format!("{}: plugins[{index}]: missing `name`", file.display()))
             })?;

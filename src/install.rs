@@ -534,7 +534,7 @@ impl Installer<'_> {
             return Ok(());
         };
         let provider = self.manifest.provider(pname)?;
-        if provider.kind != crate::config::ProviderKind::Registry {
+        if !provider.kind.holds_registry() {
             return Ok(());
         }
         let client = RegistryClient {

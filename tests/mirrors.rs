@@ -1,0 +1,214 @@
+//! Mirrors (spec §3): tried first, never trusted. Every byte a mirror serves is checked against
+//! the signed index (with the pinned keys) or the lock; a bad mirror falls back to the origin.
+
+mod common;
+use common::*;
+
+const ART: &str = "artifacts/bq2bq/0.3.2/optimus-bq2bq_0.3.2_linux_amd64.tar.gz";
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let dest = to.join(e.file_name());
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
+
+/// Origin and mirror servers holding the same registry (`neo` yaml, `bq2bq` binary).
+fn setup(sb: &Sandbox) -> (Registry, HttpServer, HttpServer) {
+    let reg = Registry::new(sb, "registry");
+    reg.publish(sb, &[], "neo", "1.0.0", &[&make_yaml(sb, "neo", "1.0.0")])
+        .ok();
+    let a = make_targz(sb, "bq2bq", "0.3.2", "linux_amd64");
+    reg.publish(sb, &["--type", "task"], "bq2bq", "0.3.2", &[&a])
+        .ok();
+    copy_dir(&reg.root, &sb.p("mirror"));
+    let origin = HttpServer::start(&reg.root);
+    let mirror = HttpServer::start(&sb.p("mirror"));
+    (reg, origin, mirror)
+}
+
+fn config(origin: &str, mirrors: &[String], key: &str) -> String {
+    let list: Vec<String> = mirrors.iter().map(|m| format!("\"{m}\"")).collect();
+    format!(
+        "plugins:\n  providers:\n    - name: reg\n      url: {origin}\n      mirrors: [{}]\n      public_keys: [\"{key}\"]\n  plugins:\n    - name: neo\n      provider: reg\n    - name: bq2bq\n      provider: reg\n",
+        list.join(", ")
+    )
+}
+
+fn install(sb: &Sandbox, dir: &str) -> Run {
+    sb.plugin(&[
+        "install",
+        "-c",
+        &format!("{dir}/optimus.yaml"),
+        "--platform",
+        "linux_amd64",
+    ])
+}
+
+#[track_caller]
+fn assert_installed(sb: &Sandbox, dir: &str) {
+    assert_eq!(
+        sb.read(&format!("{dir}/.plugins/optimus-bq2bq_linux_amd64")),
+        script("bq2bq", "0.3.2", "linux_amd64")
+    );
+    assert!(sb
+        .read(&format!("{dir}/.plugins/optimus-plugin-neo.yaml"))
+        .contains("pluginversion: 1.0.0"));
+}
+
+#[test]
+fn a_good_mirror_serves_everything() {
+    let sb = Sandbox::new();
+    let (reg, origin, mirror) = setup(&sb);
+    sb.write(
+        "p/optimus.yaml",
+        config(&origin.url(""), &[mirror.url("")], &reg.public_key),
+    );
+    let r = install(&sb, "p").ok();
+    assert_installed(&sb, "p");
+    assert!(!r.stderr.contains("warning"), "{}", r.stderr);
+    assert_eq!(origin.log().len(), 0, "origin used: {:?}", origin.log());
+    assert_eq!(mirror.hits(ART), 1);
+    // The lock names the origin, not the mirror.
+    let lock = sb.read("p/optimus.lock");
+    assert!(lock.contains(&origin.url(ART)), "{lock}");
+    assert!(!lock.contains(&mirror.url("")), "{lock}");
+
+    // A fresh machine installing from the lock also prefers the mirror.
+    std::fs::remove_dir_all(sb.p("cache")).unwrap();
+    std::fs::remove_dir_all(sb.p("p/.plugins")).unwrap();
+    install(&sb, "p").ok();
+    assert_installed(&sb, "p");
+    assert_eq!(origin.hits(ART), 0);
+    assert_eq!(mirror.hits(ART), 2);
+}
+
+#[test]
+fn a_tampered_artifact_on_the_mirror_falls_back_to_the_origin() {
+    let sb = Sandbox::new();
+    let (reg, origin, mirror) = setup(&sb);
+    // The mirror's file is the same length with one byte changed: only the hash can tell.
+    let mut bytes = std::fs::read(reg.root.join(ART)).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x55;
+    let evil = sb.write("evil.tar.gz", &bytes);
+    std::fs::copy(&evil, sb.p(&format!("mirror/{ART}"))).unwrap();
+    sb.write(
+        "p/optimus.yaml",
+        config(&origin.url(""), &[mirror.url("")], &reg.public_key),
+    );
+    let r = install(&sb, "p").ok();
+    assert_installed(&sb, "p");
+    assert!(
+        r.stderr.contains(&sha256_file(&reg.root.join(ART))),
+        "the warning shows the expected hash: {}",
+        r.stderr
+    );
+    assert_eq!(mirror.hits(ART), 1);
+    assert_eq!(origin.hits(ART), 1);
+    // The bad bytes never reached the cache under any name.
+    for e in walk(&sb.p("cache")) {
+        assert_ne!(
+            std::fs::read(&e).unwrap(),
+            std::fs::read(&evil).unwrap(),
+            "{e:?}"
+        );
+    }
+}
+
+#[test]
+fn a_tampered_index_on_the_mirror_falls_back_to_the_origin() {
+    let sb = Sandbox::new();
+    let (reg, origin, mirror) = setup(&sb);
+    // The mirror's index points bq2bq at the attacker's artifact (sha256 and all); its old
+    // signature no longer matches.
+    let evil = sb.p("mirror/evil/optimus-bq2bq_linux_amd64.tar.gz");
+    write_targz(
+        &evil,
+        &[(
+            "optimus-bq2bq_linux_amd64".into(),
+            b"#!/bin/sh\necho pwned\n".to_vec(),
+            0o755,
+        )],
+    );
+    let idx = sb.p("mirror/index/bq2bq.toml");
+    let text = std::fs::read_to_string(&idx).unwrap();
+    let real = sha256_file(&reg.root.join(ART));
+    let text = text
+        .replace(&real, &sha256_file(&evil))
+        .replace(ART, "evil/optimus-bq2bq_linux_amd64.tar.gz");
+    std::fs::write(&idx, text).unwrap();
+    // And the neo index on the mirror is served truncated.
+    mirror.fault(
+        "index/neo.toml",
+        vec![Fault::Replace(b"name = \"neo\"\n".to_vec())],
+    );
+    sb.write(
+        "p/optimus.yaml",
+        config(&origin.url(""), &[mirror.url("")], &reg.public_key),
+    );
+    let r = install(&sb, "p").ok();
+    assert_installed(&sb, "p");
+    assert!(r.stderr.contains("mirror"), "{}", r.stderr);
+    assert!(r.stderr.contains("signature"), "{}", r.stderr);
+    assert_eq!(mirror.hits("evil/optimus-bq2bq_linux_amd64.tar.gz"), 0);
+    let lock = sb.read("p/optimus.lock");
+    assert!(lock.contains(&real) && !lock.contains("evil"), "{lock}");
+}
+
+#[test]
+fn a_dead_mirror_and_a_directory_mirror() {
+    let sb = Sandbox::new();
+    let (reg, origin, mirror) = setup(&sb);
+    // A mirror that is down: connection refused, then the origin.
+    let dead_port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    sb.write(
+        "p/optimus.yaml",
+        config(
+            &origin.url(""),
+            &[format!("http://127.0.0.1:{dead_port}/")],
+            &reg.public_key,
+        ),
+    );
+    install(&sb, "p").ok();
+    assert_installed(&sb, "p");
+    assert_eq!(origin.hits(ART), 1);
+
+    // A local directory as the mirror (and a 500ing http mirror before it).
+    std::fs::remove_dir_all(sb.p("cache")).unwrap();
+    origin.clear_log();
+    mirror.fault("", vec![Fault::Status(500, None); 50]);
+    sb.write(
+        "q/optimus.yaml",
+        config(
+            &origin.url(""),
+            &[mirror.url(""), "../mirror".to_string()],
+            &reg.public_key,
+        ),
+    );
+    install(&sb, "q").ok();
+    assert_installed(&sb, "q");
+    assert_eq!(origin.log().len(), 0, "{:?}", origin.log());
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            if e.path().is_dir() {
+                out.extend(walk(&e.path()));
+            } else {
+                out.push(e.path());
+            }
+        }
+    }
+    out
+}
