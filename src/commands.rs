@@ -691,9 +691,20 @@ fn remove(c: &ConfigArg, names: &[String]) -> Result<()> {
             .collect();
         let in_lock = lock.get(n).is_some();
         if files.is_empty() && !in_lock {
-            return Err(Error::config(format!(
-                "{n} is neither installed nor locked"
-            )));
+            let by_hand = [
+                crate::platform::yaml_file_name(n),
+                Platform::host().binary_file_name(n),
+            ]
+            .into_iter()
+            .map(|f| dir.join(f))
+            .find(|p| p.is_file());
+            return Err(Error::config(match by_hand {
+                Some(p) => format!(
+                    "{n} is neither installed nor locked by optimus: {} was put there by hand, so it is left alone (delete it yourself if you want it gone)",
+                    show_path(&p)
+                ),
+                None => format!("{n} is neither installed nor locked"),
+            }));
         }
         for r in &files {
             let path = dir.join(&r.file);
@@ -714,9 +725,10 @@ fn remove(c: &ConfigArg, names: &[String]) -> Result<()> {
     receipts.write(dir)?;
     lock.write(&lock_path)?;
     ui::summary(&format!(
-        "removed {} ({})",
-        removed.len(),
-        removed.join(", ")
+        "removed {} from {} and {}",
+        removed.join(", "),
+        show_path(dir),
+        show_path(&lock_path)
     ));
     Ok(())
 }
