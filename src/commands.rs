@@ -951,7 +951,16 @@ async fn sync_host(c: &ConfigArg, host: &str, offline: bool) -> Result<()> {
         Err(e) => return Err(e),
     };
     let dir = crate::fsutil::absolute(&dir);
-    let out = crate::sync::sync_from_host(host, &dir).await?;
+    let out = crate::sync::sync_from_host(host, &dir)
+        .await
+        .map_err(|e| match e.exit_code() {
+            1 => Error::runtime(format!(
+                "{e}\nnothing was changed in {}; check that {} is an Optimus server (it serves its yaml plugins at /plugins)",
+                show_path(&dir),
+                crate::redact::url_for_display(host)
+            )),
+            _ => e,
+        })?;
     ui::summary(&out);
     Ok(())
 }

@@ -550,3 +550,10 @@ fn percent_decode(s: &str) -> String {
     }
     String::from_utf8_lossy(&out).into_owned()
 }
+
+impl HttpServer {
+    /// Drops every queued fault (those a run did not use up).
+    pub fn clear_faults(&self) {
+        self.state.lock().unwrap().faults.clear();
+    }
+}
