@@ -101,7 +101,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 } else {
                     plats
                 },
-                ctx.manifest.lock_path().display()
+                show_path(&ctx.manifest.lock_path())
             ));
             Ok(())
         }
