@@ -23,7 +23,10 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Top {
     /// Manage Optimus plugins.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "A day with optimus:\n  optimus plugin install              # resolve, lock, fetch and install what optimus.yaml declares\n  optimus plugin list                 # what is installed and what Optimus would load\n  optimus plugin outdated             # newer versions in the registry\n  optimus plugin update neo           # take the newest matching version\n  optimus plugin verify               # re-hash installed files against optimus.lock\n  optimus plugin validate --path .    # check yaml plugins you write\n\nCommit optimus.yaml and optimus.lock; not .plugins/."
+    )]
     Plugin(Command),
 }
 
@@ -71,13 +74,16 @@ pub enum Command {
     Sync {
         #[command(flatten)]
         config: ConfigArg,
+        /// Fail if the lock does not already satisfy the declarations.
         #[arg(long)]
         locked: bool,
+        /// Use no network: the lock and the cache must hold everything.
         #[arg(long)]
         offline: bool,
         /// Fetch the yaml bundle the Optimus server at URL serves at /plugins.
         #[arg(long, value_name = "URL")]
         host: Option<String>,
+        /// Parallel downloads.
         #[arg(long, short = 'j', value_name = "N", default_value_t = 8)]
         jobs: usize,
     },
@@ -91,47 +97,61 @@ pub enum Command {
         /// Platforms to lock (repeatable); added to those already locked.
         #[arg(long, value_name = "P")]
         platform: Vec<String>,
+        /// Parallel index fetches.
         #[arg(long, short = 'j', value_name = "N", default_value_t = 8)]
         jobs: usize,
     },
     /// Re-resolve the named plugins (all if none), ignoring their locked versions, and install.
-    #[command(after_help = "Examples:\n  optimus plugin update\n  optimus plugin update bq2bq")]
+    #[command(
+        after_help = "Examples:\n  optimus plugin update\n  optimus plugin update bq2bq\n  optimus plugin update neo --no-install"
+    )]
     Update {
         #[command(flatten)]
         config: ConfigArg,
+        /// Plugins to update (default: all declared).
+        #[arg(value_name = "NAME")]
         names: Vec<String>,
         /// Only update the lock.
         #[arg(long)]
         no_install: bool,
+        /// Parallel downloads.
         #[arg(long, short = 'j', value_name = "N", default_value_t = 8)]
         jobs: usize,
     },
     /// Show installed plugins and what Optimus would discover.
     #[command(
-        after_help = "Examples:\n  optimus plugin list\n  optimus plugin list --json | jq '.plugins[] | select(.status != \"ok\")'"
+        after_help = "Statuses: ok, missing, modified, outdated (differs from the lock), unmanaged (not installed by optimus).\n\nExamples:\n  optimus plugin list\n  optimus plugin list --json | jq '.plugins[] | select(.status != \"ok\")'"
     )]
     List {
         #[command(flatten)]
         config: ConfigArg,
+        /// Print JSON (schema in docs/cli.md) instead of tables.
         #[arg(long)]
         json: bool,
+        /// Platform whose binaries to look for (<os>_<arch>), default: this machine's.
         #[arg(long, value_name = "P")]
         platform: Option<String>,
     },
     /// Re-hash installed plugins against the lock and receipts; exit 1 on any difference.
-    #[command(after_help = "Examples:\n  optimus plugin verify")]
+    #[command(
+        after_help = "Exit status: 0 when every installed file matches, 1 when any is modified, missing, extra or outdated.\n\nExamples:\n  optimus plugin verify\n  optimus plugin verify -c server.yaml --platform linux_amd64"
+    )]
     Verify {
         #[command(flatten)]
         config: ConfigArg,
+        /// Platform whose installed files to verify, default: this machine's.
         #[arg(long, value_name = "P")]
         platform: Option<String>,
     },
     /// Uninstall plugins and drop them from the lock.
-    #[command(after_help = "Examples:\n  optimus plugin remove neo")]
+    #[command(
+        after_help = "Files optimus did not install are never touched. Delete the plugin from optimus.yaml too,\nor the next install brings it back.\n\nExamples:\n  optimus plugin remove neo\n  optimus plugin remove neo predator"
+    )]
     Remove {
         #[command(flatten)]
         config: ConfigArg,
-        #[arg(required = true)]
+        /// Plugins to remove.
+        #[arg(required = true, value_name = "NAME")]
         names: Vec<String>,
     },
     /// Locked version vs newest matching and newest overall.
@@ -141,6 +161,7 @@ pub enum Command {
     Outdated {
         #[command(flatten)]
         config: ConfigArg,
+        /// Print JSON (schema in docs/cli.md) instead of a table.
         #[arg(long)]
         json: bool,
     },
@@ -149,6 +170,7 @@ pub enum Command {
         after_help = "Examples:\n  optimus plugin validate --path ./plugins\n  optimus plugin validate --path optimus-plugin-neo.yaml"
     )]
     Validate {
+        /// A yaml plugin file, or a directory searched for optimus-plugin-*.yaml.
         #[arg(long, value_name = "DIR_OR_FILE")]
         path: PathBuf,
     },
@@ -162,9 +184,12 @@ pub enum Command {
         /// Plugin type, required for a new plugin unless a yaml artifact says it.
         #[arg(long = "type", value_name = "task|hook")]
         plugin_type: Option<String>,
+        /// One-line description, stored in the index.
         #[arg(long)]
         description: Option<String>,
+        /// Plugin name.
         name: String,
+        /// Version to publish (semver).
         version: String,
         /// PATH (platform from the file name) or PLATFORM=PATH.
         #[arg(required = true)]
@@ -177,8 +202,11 @@ pub enum Command {
     Yank {
         #[command(flatten)]
         registry: RegistryArgs,
+        /// Plugin name.
         name: String,
+        /// Version to yank.
         version: String,
+        /// Un-yank instead.
         #[arg(long)]
         undo: bool,
     },
@@ -187,19 +215,24 @@ pub enum Command {
         after_help = "Examples:\n  optimus plugin keygen --output keys/registry\n  REGISTRY_PW=... optimus plugin keygen --output keys/registry --password-env REGISTRY_PW"
     )]
     Keygen {
+        /// Writes PREFIX.key (secret) and PREFIX.pub.
         #[arg(long, value_name = "PREFIX")]
         output: PathBuf,
         /// Encrypt the secret key with the password in this environment variable.
         #[arg(long, value_name = "VAR")]
         password_env: Option<String>,
+        /// Overwrite existing key files.
         #[arg(long)]
         force: bool,
     },
     /// Print shell completions.
     #[command(
-        after_help = "Examples:\n  optimus plugin completions bash > /etc/bash_completion.d/optimus"
+        after_help = "Examples:\n  optimus plugin completions bash > ~/.local/share/bash-completion/completions/optimus\n  optimus plugin completions zsh > \"${fpath[1]}/_optimus\"\n  optimus plugin completions fish > ~/.config/fish/completions/optimus.fish"
     )]
-    Completions { shell: clap_complete::Shell },
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Args, Debug, Clone)]

@@ -103,7 +103,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 } else {
                     plats
                 },
-                ctx.manifest.lock_path().display()
+                show_path(&ctx.manifest.lock_path())
             ));
             Ok(())
         }
@@ -387,6 +387,49 @@ fn diff_versions(old: Option<&Lockfile>, new: &Lockfile) -> String {
     }
 }
 
+/// Writes one line of command output to stdout. A closed pipe (`optimus plugin list | head`)
+/// ends the program quietly instead of panicking.
+fn out(line: &str) {
+    use std::io::Write;
+    let mut o = std::io::stdout().lock();
+    if let Err(e) = writeln!(o, "{line}").and_then(|_| o.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+    }
+}
+
+/// A path as the user would type it: relative to the working directory when inside it.
+fn show_path(p: &std::path::Path) -> String {
+    plugin_dir_display(p)
+}
+
+/// Prints a table with columns as wide as their widest cell.
+fn print_table(header: &[&str], rows: &[Vec<String>]) {
+    let mut width: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    for r in rows {
+        for (i, c) in r.iter().enumerate() {
+            width[i] = width[i].max(c.chars().count());
+        }
+    }
+    let line = |cells: Vec<String>| {
+        let n = cells.len();
+        let mut out_line = String::new();
+        for (i, c) in cells.into_iter().enumerate() {
+            if i + 1 == n {
+                out_line.push_str(&c);
+            } else {
+                out_line.push_str(&format!("{c:<w$}  ", w = width[i]));
+            }
+        }
+        out(out_line.trim_end());
+    };
+    line(header.iter().map(|h| h.to_string()).collect());
+    for r in rows {
+        line(r.clone());
+    }
+}
+
 fn list(c: &ConfigArg, json: bool, platform: Option<&str>) -> Result<()> {
     let manifest = config::load(&c.config)?;
     let platform = platform_arg(platform)?;
@@ -404,14 +447,14 @@ fn list(c: &ConfigArg, json: bool, platform: Option<&str>) -> Result<()> {
         keep
     });
     let managed_paths: Vec<_> = managed.iter().map(|m| m.path.clone()).collect();
-    let mut discovered = crate::status::discover(&dirs, &platform, &managed_paths);
+    let discovered = crate::status::discover(&dirs, &platform, &managed_paths);
     // Files in the plugin dir that look like plugins but were not installed by us.
     let mut all = managed.clone();
-    for d in discovered.iter_mut() {
+    for d in &discovered {
         if d.dir == manifest.plugin_dir && !d.managed {
             all.push(crate::status::Managed {
                 name: d.name.clone(),
-                version: "-".into(),
+                version: None,
                 plugin_type: None,
                 kind: d.kind.clone(),
                 platform: if d.kind == "yaml" {
@@ -427,78 +470,117 @@ fn list(c: &ConfigArg, json: bool, platform: Option<&str>) -> Result<()> {
                     .map(|f| f.to_string_lossy().into_owned())
                     .unwrap_or_default(),
                 path: d.path.clone(),
-                detail: Some("not installed by optimus".into()),
+                detail: Some(
+                    "not installed by optimus: it is never changed or removed by this tool".into(),
+                ),
             });
         }
     }
+    all.sort_by(|a, b| a.name.cmp(&b.name).then(a.file.cmp(&b.file)));
     if json {
+        // The schema is documented in docs/cli.md; bump schema_version on breaking changes.
         let v = serde_json::json!({
+            "schema_version": 1,
+            "config": manifest.path,
             "plugin_dir": manifest.plugin_dir,
             "platform": platform.to_string(),
             "plugins": all,
             "discovered": discovered,
         });
-        println!("{}", serde_json::to_string_pretty(&v).expect("json"));
+        out(&serde_json::to_string_pretty(&v).expect("json"));
         return Ok(());
     }
     if all.is_empty() {
-        ui::note(&format!("no plugins in {}", manifest.plugin_dir.display()));
+        ui::note(&format!(
+            "no plugins installed in {}: declare some in {} and run `optimus plugin install`",
+            show_path(&manifest.plugin_dir),
+            show_path(&manifest.path)
+        ));
     } else {
-        println!(
-            "{:<20} {:<10} {:<6} {:<7} {:<13} {:<12} STATUS",
-            "NAME", "VERSION", "TYPE", "KIND", "PLATFORM", "PROVIDER"
+        let rows: Vec<Vec<String>> = all
+            .iter()
+            .map(|m| {
+                vec![
+                    m.name.clone(),
+                    m.version.clone().unwrap_or_else(|| "-".into()),
+                    m.plugin_type.clone().unwrap_or_else(|| "-".into()),
+                    m.kind.clone(),
+                    m.platform.clone(),
+                    m.provider.clone().unwrap_or_else(|| "-".into()),
+                    m.status.clone(),
+                ]
+            })
+            .collect();
+        print_table(
+            &[
+                "NAME", "VERSION", "TYPE", "KIND", "PLATFORM", "PROVIDER", "STATUS",
+            ],
+            &rows,
         );
-        for m in &all {
-            println!(
-                "{:<20} {:<10} {:<6} {:<7} {:<13} {:<12} {}",
-                m.name,
-                m.version,
-                m.plugin_type.as_deref().unwrap_or("-"),
-                m.kind,
-                m.platform,
-                m.provider.as_deref().unwrap_or("-"),
-                m.status
-            );
+        for m in all.iter().filter(|m| m.status != "ok") {
+            if let Some(d) = &m.detail {
+                if m.status != "unmanaged" || ui::verbose() {
+                    ui::note(&format!("{} ({}): {d}", m.name, m.status));
+                }
+            }
         }
     }
     if !discovered.is_empty() {
-        println!("\nOptimus would discover (first directory wins; yaml beats binary):");
-        for d in &discovered {
-            let mark = if d.used {
-                "*".to_string()
-            } else {
-                format!(
-                    "  (shadowed by {})",
-                    d.shadowed_by
-                        .as_ref()
-                        .map(|p| p.display().to_string())
-                        .unwrap_or_default()
-                )
-            };
-            let mark = if d.used { format!("{mark} used") } else { mark };
-            println!(
-                "  {:<20} {:<7} {}{}",
-                d.name,
-                d.kind,
-                d.path.display(),
-                if d.used { format!("  {mark}") } else { mark }
-            );
-        }
+        out("");
+        out("Optimus would load (first directory wins; a yaml plugin beats a binary):");
+        let rows: Vec<Vec<String>> = discovered
+            .iter()
+            .map(|d| {
+                vec![
+                    if d.used {
+                        d.name.clone()
+                    } else {
+                        String::new()
+                    },
+                    d.kind.clone(),
+                    if d.used {
+                        show_path(&d.path)
+                    } else {
+                        format!("{} (shadowed)", show_path(&d.path))
+                    },
+                ]
+            })
+            .collect();
+        let rows: Vec<Vec<String>> = rows
+            .into_iter()
+            .map(|mut r| {
+                r[0] = format!("  {}", r[0]);
+                r
+            })
+            .collect();
+        print_table(&["  NAME", "KIND", "FILE"], &rows);
     }
     let bad = all
         .iter()
         .filter(|m| m.status != "ok" && m.status != "unmanaged")
         .count();
+    let used = discovered.iter().filter(|d| d.used).count();
+    let shadowed = discovered.len() - used;
     ui::summary(&format!(
-        "{} managed plugin(s) in {}{}; {} discovered",
-        managed.len(),
+        "{} plugin(s) in {}{}; Optimus would load {used}{}",
+        all.len(),
         plugin_dir_display(&manifest.plugin_dir),
         if bad > 0 {
-            format!(", {bad} need attention")
+            format!(
+                ", {bad} {} attention (`optimus plugin install` fixes {})",
+                if bad == 1 { "needs" } else { "need" },
+                if bad == 1 { "it" } else { "them" }
+            )
+        } else if all.is_empty() {
+            String::new()
+        } else {
+            ", all ok".to_string()
+        },
+        if shadowed > 0 {
+            format!(" ({shadowed} shadowed)")
         } else {
             String::new()
-        },
-        discovered.iter().filter(|d| d.used).count()
+        }
     ));
     Ok(())
 }
@@ -508,8 +590,8 @@ fn verify(c: &ConfigArg, platform: Option<&str>) -> Result<()> {
     let platform = platform_arg(platform)?;
     let lock = Lockfile::read(&manifest.lock_path())?.ok_or_else(|| {
         Error::runtime(format!(
-            "{}: no lockfile to verify against; run `optimus plugin lock`",
-            manifest.lock_path().display()
+            "{}: no lockfile to verify against; run `optimus plugin install` (or `lock`) first",
+            show_path(&manifest.lock_path())
         ))
     })?;
     let dir = &manifest.plugin_dir;
@@ -523,17 +605,15 @@ fn verify(c: &ConfigArg, platform: Option<&str>) -> Result<()> {
         .filter(|r| r.platform == plat || r.platform == "any")
     {
         let path = dir.join(&r.file);
+        let shown = show_path(&path);
         checked += 1;
         match crate::fsutil::sha256_file(&path) {
             Err(_) => problems.push(format!(
-                "missing:  {} ({} {})",
-                path.display(),
-                r.plugin,
-                r.version
+                "missing   {shown} ({} {} was installed here)",
+                r.plugin, r.version
             )),
             Ok((sha, _)) if sha != r.sha256 => problems.push(format!(
-                "modified: {} (expected sha256 {}, found {sha})",
-                path.display(),
+                "modified  {shown} (sha256 {sha}, installed as {})",
                 r.sha256
             )),
             Ok(_) => {}
@@ -543,15 +623,13 @@ fn verify(c: &ConfigArg, platform: Option<&str>) -> Result<()> {
         }
         match lock.get(&r.source) {
             None => problems.push(format!(
-                "extra:    {} ({} is installed but not in the lock)",
-                path.display(),
+                "extra     {shown} ({} is installed but not in the lock)",
                 r.source
             )),
             Some(l) => match l.artifact_for(&platform) {
                 Some(a) if a.sha256 == r.artifact_sha256 => {}
                 _ => problems.push(format!(
-                    "outdated: {} (installed {} {}, the lock says {})",
-                    path.display(),
+                    "outdated  {shown} (installed {} {}, the lock says {})",
                     r.plugin,
                     r.version,
                     l.version_text()
@@ -567,11 +645,21 @@ fn verify(c: &ConfigArg, platform: Option<&str>) -> Result<()> {
                 .any(|r| r.source == l.name && (r.platform == plat || r.platform == "any"));
             if !has {
                 problems.push(format!(
-                    "missing:  {} {} (locked, not installed)",
+                    "missing   {} {} (locked for {plat}, not installed)",
                     l.name,
                     l.version_text()
                 ));
             }
+        }
+    }
+    // Plugin files nobody installed: not a failure (they are the user's), but worth a word.
+    let managed: Vec<_> = receipts.files.iter().map(|r| dir.join(&r.file)).collect();
+    for d in crate::status::discover(std::slice::from_ref(dir), &platform, &managed) {
+        if !d.managed {
+            ui::warn(&format!(
+                "{} was not installed by optimus (not verified)",
+                show_path(&d.path)
+            ));
         }
     }
     if problems.is_empty() {
@@ -582,12 +670,12 @@ fn verify(c: &ConfigArg, platform: Option<&str>) -> Result<()> {
         Ok(())
     } else {
         for p in &problems {
-            println!("{p}");
+            out(p);
         }
         Err(Error::runtime(format!(
-            "verify found {} problem(s) in {}",
+            "verify found {} problem(s) in {}: `optimus plugin install` restores the locked files",
             problems.len(),
-            dir.display()
+            show_path(dir)
         )))
     }
 }
@@ -612,9 +700,20 @@ fn remove(c: &ConfigArg, names: &[String]) -> Result<()> {
             .collect();
         let in_lock = lock.get(n).is_some();
         if files.is_empty() && !in_lock {
-            return Err(Error::config(format!(
-                "{n} is neither installed nor locked"
-            )));
+            let by_hand = [
+                crate::platform::yaml_file_name(n),
+                Platform::host().binary_file_name(n),
+            ]
+            .into_iter()
+            .map(|f| dir.join(f))
+            .find(|p| p.is_file());
+            return Err(Error::config(match by_hand {
+                Some(p) => format!(
+                    "{n} is neither installed nor locked by optimus: {} was put there by hand, so it is left alone (delete it yourself if you want it gone)",
+                    show_path(&p)
+                ),
+                None => format!("{n} is neither installed nor locked"),
+            }));
         }
         for r in &files {
             let path = dir.join(&r.file);
@@ -635,9 +734,10 @@ fn remove(c: &ConfigArg, names: &[String]) -> Result<()> {
     receipts.write(dir)?;
     lock.write(&lock_path)?;
     ui::summary(&format!(
-        "removed {} ({})",
-        removed.len(),
-        removed.join(", ")
+        "removed {} from {} and {}",
+        removed.join(", "),
+        show_path(dir),
+        show_path(&lock_path)
     ));
     Ok(())
 }
@@ -655,6 +755,7 @@ async fn outdated(c: &ConfigArg, json: bool) -> Result<()> {
         else {
             continue;
         };
+        let d_provider = provider.clone();
         let provider = ctx.manifest.provider(provider)?;
         let client = RegistryClient {
             transport: &ctx.fetcher.transport,
@@ -684,44 +785,79 @@ async fn outdated(c: &ConfigArg, json: bool) -> Result<()> {
             .max()
             .map(|v| v.to_string());
         let locked = lock.get(&d.name).map(|l| l.version_text().to_string());
-        let is_outdated = locked.as_ref() != latest.as_ref() && latest.is_some();
+        let update_available = wanted.is_some() && locked != wanted;
+        let is_outdated = latest.is_some() && locked != latest;
         rows.push(serde_json::json!({
-            "name": d.name, "requirement": requirement.to_string(), "locked": locked,
-            "wanted": wanted, "latest": latest, "outdated": is_outdated,
+            "name": d.name,
+            "provider": d_provider,
+            "requirement": requirement.to_string(),
+            "locked": locked,
+            "wanted": wanted,
+            "latest": latest,
+            "update_available": update_available,
+            "outdated": is_outdated,
         }));
     }
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({ "plugins": rows })).expect("json")
-        );
+        out(&serde_json::to_string_pretty(
+            &serde_json::json!({ "schema_version": 1, "plugins": rows }),
+        )
+        .expect("json"));
         return Ok(());
     }
-    let n = rows.iter().filter(|r| r["outdated"] == true).count();
-    if !rows.is_empty() {
-        println!(
-            "{:<20} {:<12} {:<10} {:<10} LATEST",
-            "NAME", "REQUIREMENT", "LOCKED", "WANTED"
+    let s = |r: &serde_json::Value, k: &str| r[k].as_str().unwrap_or("-").to_string();
+    let table: Vec<Vec<String>> = rows
+        .iter()
+        .filter(|r| r["outdated"] == true || ui::verbose())
+        .map(|r| {
+            vec![
+                s(r, "name"),
+                s(r, "requirement"),
+                s(r, "locked"),
+                s(r, "wanted"),
+                s(r, "latest"),
+            ]
+        })
+        .collect();
+    if !table.is_empty() {
+        print_table(
+            &["NAME", "REQUIREMENT", "LOCKED", "WANTED", "LATEST"],
+            &table,
         );
-        for r in &rows {
-            let s = |k: &str| r[k].as_str().unwrap_or("-").to_string();
-            println!(
-                "{:<20} {:<12} {:<10} {:<10} {}",
-                s("name"),
-                s("requirement"),
-                s("locked"),
-                s("wanted"),
-                s("latest")
-            );
-        }
     }
-    ui::summary(&if n == 0 {
-        format!(
-            "all {} registry plugin(s) are on their latest version",
-            rows.len()
-        )
+    let updatable: Vec<String> = rows
+        .iter()
+        .filter(|r| r["update_available"] == true)
+        .map(|r| s(r, "name"))
+        .collect();
+    let beyond = rows
+        .iter()
+        .filter(|r| r["outdated"] == true && r["wanted"] == r["latest"])
+        .count();
+    let newer_major = rows.iter().filter(|r| r["outdated"] == true).count() - beyond;
+    let unlocked = rows.iter().filter(|r| r["locked"].is_null()).count();
+    let total = rows.len();
+    ui::summary(&if updatable.is_empty() && newer_major == 0 {
+        format!("all {total} registry plugin(s) are on their latest version")
     } else {
-        format!("{n} of {} registry plugin(s) have newer versions: `optimus plugin update` takes the newest matching", rows.len())
+        let mut parts = Vec::new();
+        if !updatable.is_empty() {
+            parts.push(format!(
+                "{} can be updated within their requirement: run `optimus plugin update {}`",
+                updatable.len(),
+                updatable.join(" ")
+            ));
+        }
+        if newer_major > 0 {
+            parts.push(format!(
+                "{newer_major} have newer versions outside their requirement: raise `version` in {}",
+                show_path(&ctx.manifest.path)
+            ));
+        }
+        if unlocked > 0 {
+            parts.push(format!("{unlocked} not locked yet"));
+        }
+        format!("{total} registry plugin(s): {}", parts.join("; "))
     });
     Ok(())
 }
@@ -752,7 +888,7 @@ fn validate(path: &std::path::Path) -> Result<()> {
         let text = match std::fs::read_to_string(f) {
             Ok(t) => t,
             Err(e) => {
-                println!("{}: cannot read: {e}", f.display());
+                out(&format!("{}: cannot read: {e}", f.display()));
                 bad += 1;
                 problems_total += 1;
                 continue;
@@ -766,10 +902,10 @@ fn validate(path: &std::path::Path) -> Result<()> {
         if !problems.is_empty() {
             bad += 1;
             problems_total += problems.len();
-            println!(
-                "{}",
-                crate::yaml_plugin::format_problems(&f.display().to_string(), &problems)
-            );
+            out(&crate::yaml_plugin::format_problems(
+                &f.display().to_string(),
+                &problems,
+            ));
         } else {
             ui::debug(&format!("{}: ok", f.display()));
         }
@@ -824,7 +960,16 @@ async fn sync_host(c: &ConfigArg, host: &str, offline: bool) -> Result<()> {
         Err(e) => return Err(e),
     };
     let dir = crate::fsutil::absolute(&dir);
-    let out = crate::sync::sync_from_host(host, &dir).await?;
+    let out = crate::sync::sync_from_host(host, &dir)
+        .await
+        .map_err(|e| match e.exit_code() {
+            1 => Error::runtime(format!(
+                "{e}\nnothing was changed in {}; check that {} is an Optimus server (it serves its yaml plugins at /plugins)",
+                show_path(&dir),
+                crate::redact::url_for_display(host)
+            )),
+            _ => e,
+        })?;
     ui::summary(&out);
     Ok(())
 }

@@ -10,15 +10,18 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Serialize, Clone)]
 pub struct Managed {
     pub name: String,
-    pub version: String,
+    /// `None` for an unmanaged file.
+    pub version: Option<String>,
     pub plugin_type: Option<String>,
     pub kind: String,
     pub platform: String,
     pub provider: Option<String>,
-    /// ok | missing | modified | outdated | unmanaged
+    /// ok | missing | modified | outdated (differs from the lock) | unmanaged
     pub status: String,
+    /// The file's name inside the plugin directory (empty for a missing bundle entry).
     pub file: String,
     pub path: PathBuf,
+    /// What is wrong and which command fixes it; `None` when ok.
     pub detail: Option<String>,
 }
 
@@ -56,7 +59,7 @@ pub fn managed(
             };
             out.push(Managed {
                 name: l.name.clone(),
-                version: l.version_text().to_string(),
+                version: Some(l.version_text().to_string()),
                 plugin_type: l.plugin_type.map(|t| t.to_string()),
                 kind: kind.into(),
                 platform: a.platform.clone(),
@@ -91,7 +94,7 @@ pub fn managed(
             };
             out.push(Managed {
                 name: r.plugin.clone(),
-                version: r.version.clone(),
+                version: Some(r.version.clone()),
                 plugin_type: r.plugin_type.map(|t| t.to_string()),
                 kind: r.kind.clone(),
                 platform: r.platform.clone(),
@@ -107,16 +110,35 @@ pub fn managed(
     for r in &receipts.files {
         if lock.get(&r.source).is_none() && (r.platform == plat || r.platform == ANY) {
             let path = dir.join(&r.file);
-            let status = if !path.is_file() {
-                "missing"
-            } else if r.looks_intact(dir) || (rehash && r.rehash_matches(dir).unwrap_or(false)) {
-                "ok"
+            let host = r.source == "host";
+            let (status, detail) = if !path.is_file() {
+                (
+                    "missing",
+                    Some(if host {
+                        "the file is gone: run `optimus plugin sync --host URL` again".to_string()
+                    } else {
+                        "the file is gone and it is no longer locked".to_string()
+                    }),
+                )
+            } else if !(r.looks_intact(dir) || (rehash && r.rehash_matches(dir).unwrap_or(false))) {
+                (
+                    "modified",
+                    Some("the file changed since it was installed".to_string()),
+                )
+            } else if host {
+                ("ok", None)
             } else {
-                "modified"
+                (
+                    "outdated",
+                    Some(
+                        "installed but no longer in the lock: `optimus plugin install` removes it"
+                            .to_string(),
+                    ),
+                )
             };
             out.push(Managed {
                 name: r.plugin.clone(),
-                version: r.version.clone(),
+                version: Some(r.version.clone()),
                 plugin_type: r.plugin_type.map(|t| t.to_string()),
                 kind: r.kind.clone(),
                 platform: r.platform.clone(),
@@ -124,7 +146,7 @@ pub fn managed(
                 status: status.into(),
                 file: r.file.clone(),
                 path,
-                detail: (r.source != "host").then(|| "installed but no longer locked".to_string()),
+                detail,
             });
         }
     }
@@ -135,12 +157,16 @@ pub fn managed(
 #[derive(Debug, Serialize, Clone)]
 pub struct Discovered {
     pub name: String,
+    /// binary | yaml
     pub kind: String,
     pub path: PathBuf,
+    /// The discovery directory it was found in.
     pub dir: PathBuf,
     /// The file Optimus would load for this name.
     pub used: bool,
+    /// The file Optimus loads instead, when this one is shadowed.
     pub shadowed_by: Option<PathBuf>,
+    /// Installed by this tool (it has a receipt).
     pub managed: bool,
 }
 
@@ -234,5 +260,8 @@ pub fn discover(
             }
         }
     }
-    found
+    // Grouped by name, the file Optimus loads first, then the shadowed ones in search order.
+    let mut order: Vec<(usize, Discovered)> = found.into_iter().enumerate().collect();
+    order.sort_by(|(i, a), (j, b)| a.name.cmp(&b.name).then(b.used.cmp(&a.used)).then(i.cmp(j)));
+    order.into_iter().map(|(_, d)| d).collect()
 }

@@ -116,7 +116,7 @@ pub async fn sync_from_host(host: &str, dir: &Path) -> Result<String> {
         "synced {} yaml plugin(s) from {} into {}{}",
         names.len(),
         crate::redact::url_for_display(base),
-        dir.display(),
+        crate::install::plugin_dir_display(dir),
         if gone.is_empty() {
             String::new()
         } else {

@@ -785,3 +785,10 @@ impl Registry {
         self.resign(name);
     }
 }
+
+impl HttpServer {
+    /// Drops every queued fault (those a run did not use up).
+    pub fn clear_faults(&self) {
+        self.state.lock().unwrap().faults.clear();
+    }
+}
