@@ -10,7 +10,7 @@ use crate::lockfile::Lockfile;
 use crate::platform::Platform;
 use crate::receipts::Receipts;
 use crate::registry::{PluginType, RegistryClient};
-use crate::resolve::Resolver;
+use crate::resolve::{Resolution, Resolver};
 use crate::transport::Transport;
 use crate::ui;
 use std::collections::BTreeSet;
@@ -28,18 +28,12 @@ pub async fn run(cli: Cli) -> Result<()> {
             jobs,
             yaml_bundle,
         } => {
-            let ctx = Ctx::new(&config, offline)?;
             let platform = platform_arg(platform.as_deref())?;
+            let ctx = Ctx::new(&config, offline)?;
             let _guard = ctx.exclusive()?;
-            let lock = ctx
-                .lock_for(
-                    std::slice::from_ref(&platform),
-                    &BTreeSet::new(),
-                    locked,
-                    jobs,
-                )
+            let (_, out) = ctx
+                .resolve_and_install(&platform, &BTreeSet::new(), locked, false, jobs)
                 .await?;
-            let out = ctx.install(&lock, &platform, false, jobs).await?;
             let mut extra = String::new();
             if let Some(zip) = yaml_bundle {
                 let n = install::write_yaml_bundle(&ctx.manifest.plugin_dir, &zip)?;
@@ -60,15 +54,9 @@ pub async fn run(cli: Cli) -> Result<()> {
                 let ctx = Ctx::new(&config, offline)?;
                 let platform = Platform::host();
                 let _guard = ctx.exclusive()?;
-                let lock = ctx
-                    .lock_for(
-                        std::slice::from_ref(&platform),
-                        &BTreeSet::new(),
-                        locked,
-                        jobs,
-                    )
+                let (_, out) = ctx
+                    .resolve_and_install(&platform, &BTreeSet::new(), locked, true, jobs)
                     .await?;
-                let out = ctx.install(&lock, &platform, true, jobs).await?;
                 ui::summary(&summary(&out, &ctx.manifest));
                 Ok(())
             }
@@ -78,11 +66,11 @@ pub async fn run(cli: Cli) -> Result<()> {
             platform,
             jobs,
         } => {
-            let ctx = Ctx::new(&config, false)?;
             let mut platforms = platform
                 .iter()
                 .map(|p| Platform::parse(p))
                 .collect::<Result<Vec<_>>>()?;
+            let ctx = Ctx::new(&config, false)?;
             if platforms.is_empty() {
                 platforms.push(Platform::host());
             }
@@ -134,15 +122,18 @@ pub async fn run(cli: Cli) -> Result<()> {
             let platform = Platform::host();
             let _guard = ctx.exclusive()?;
             let old = Lockfile::read(&ctx.manifest.lock_path())?;
-            let lock = ctx
-                .lock_for(std::slice::from_ref(&platform), &refresh, false, jobs)
-                .await?;
-            let changes = diff_versions(old.as_ref(), &lock);
             if no_install {
+                let lock = ctx
+                    .lock_for(std::slice::from_ref(&platform), &refresh, false, jobs)
+                    .await?;
+                let changes = diff_versions(old.as_ref(), &lock);
                 ui::summary(&format!("updated the lock: {changes}"));
                 return Ok(());
             }
-            let out = ctx.install(&lock, &platform, false, jobs).await?;
+            let (lock, out) = ctx
+                .resolve_and_install(&platform, &refresh, false, false, jobs)
+                .await?;
+            let changes = diff_versions(old.as_ref(), &lock);
             ui::summary(&format!("{changes}; {}", summary(&out, &ctx.manifest)));
             Ok(())
         }
@@ -288,25 +279,28 @@ impl Ctx {
         install::lock_dir(&self.manifest.plugin_dir)
     }
 
-    /// Brings the lock up to date (writing it if it changed) and returns it.
-    async fn lock_for(
+    /// Brings the lock up to date with the declarations, without writing it.
+    async fn resolve_lock(
         &self,
         platforms: &[Platform],
         refresh: &BTreeSet<String>,
         locked: bool,
         jobs: usize,
-    ) -> Result<Lockfile> {
-        let path = self.manifest.lock_path();
-        let old = Lockfile::read(&path)?;
+    ) -> Result<Resolution> {
+        let old = Lockfile::read(&self.manifest.lock_path())?;
         let resolver = Resolver {
             manifest: &self.manifest,
             fetcher: &self.fetcher,
             jobs,
         };
-        let r = resolver
+        resolver
             .resolve(old.as_ref(), platforms, refresh, locked)
-            .await?;
-        if !locked && r.lock.write(&path)? {
+            .await
+    }
+
+    /// Writes the resolved lock if its bytes changed (never under `--locked`).
+    fn write_lock(&self, r: &Resolution, locked: bool) -> Result<()> {
+        if !locked && r.lock.write(&self.manifest.lock_path())? {
             for n in &r.resolved {
                 ui::note(&format!("locked {n}"));
             }
@@ -314,7 +308,38 @@ impl Ctx {
                 ui::note(&format!("dropped {n} from the lock (no longer declared)"));
             }
         }
+        Ok(())
+    }
+
+    /// Resolves and writes the lock (the `lock` command).
+    async fn lock_for(
+        &self,
+        platforms: &[Platform],
+        refresh: &BTreeSet<String>,
+        locked: bool,
+        jobs: usize,
+    ) -> Result<Lockfile> {
+        let r = self.resolve_lock(platforms, refresh, locked, jobs).await?;
+        self.write_lock(&r, locked)?;
         Ok(r.lock)
+    }
+
+    /// Resolves, installs, and only then writes the lock: a failed install leaves both the
+    /// plugin directory and `optimus.lock` as they were.
+    async fn resolve_and_install(
+        &self,
+        platform: &Platform,
+        refresh: &BTreeSet<String>,
+        locked: bool,
+        yaml_only: bool,
+        jobs: usize,
+    ) -> Result<(Lockfile, install::Outcome)> {
+        let r = self
+            .resolve_lock(std::slice::from_ref(platform), refresh, locked, jobs)
+            .await?;
+        let out = self.install(&r.lock, platform, yaml_only, jobs).await?;
+        self.write_lock(&r, locked)?;
+        Ok((r.lock, out))
     }
 
     async fn install(

@@ -551,6 +551,9 @@ fn replaced_artifacts_and_edited_locks_change_nothing() {
         .to_string_lossy()
         .starts_with(".optimus-tmp")));
 
+    // The failed install left the lock as it was (still 0.3.1).
+    assert!(sb.read("p/optimus.lock").contains("version = \"0.3.1\""));
+
     // A lock edited to point at another artifact with its matching hash is refused against
     // the signed index.
     sb.write(
