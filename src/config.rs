@@ -463,15 +463,24 @@ pub fn parse(text: &str, path: &Path) -> Result<Manifest> {
     }
 
     let raw_limits = section.limits.clone().unwrap_or_default();
-    let env_u64 = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<u64>().ok());
+    let env_u64 = |k: &str| -> Result<Option<u64>> {
+        match std::env::var(k) {
+            Err(_) => Ok(None),
+            Ok(v) => v
+                .trim()
+                .parse::<u64>()
+                .map(Some)
+                .map_err(|_| Error::config(format!("{k}={v:?}: expected a whole number"))),
+        }
+    };
     let limits = Limits {
-        max_unpacked_size: env_u64("OPTIMUS_MAX_UNPACKED_SIZE")
+        max_unpacked_size: env_u64("OPTIMUS_MAX_UNPACKED_SIZE")?
             .or(raw_limits.max_unpacked_size)
             .unwrap_or(DEFAULT_MAX_UNPACKED),
-        max_entries: env_u64("OPTIMUS_MAX_ENTRIES")
+        max_entries: env_u64("OPTIMUS_MAX_ENTRIES")?
             .or(raw_limits.max_entries)
             .unwrap_or(DEFAULT_MAX_ENTRIES),
-        max_ratio: env_u64("OPTIMUS_MAX_RATIO")
+        max_ratio: env_u64("OPTIMUS_MAX_RATIO")?
             .or(raw_limits.max_ratio)
             .unwrap_or(DEFAULT_MAX_RATIO),
     };

@@ -31,6 +31,10 @@ pub enum Error {
         expected: String,
         actual: String,
     },
+    /// A signature made by a pinned key that does not match the file: tampering, or a read that
+    /// raced a publisher between writing an index and its signature.
+    #[error("{0}")]
+    SignatureMismatch(String),
     /// Wraps an error with the plugin it happened to.
     #[error("plugin {plugin}: {source}")]
     Plugin {

@@ -199,9 +199,12 @@ pub fn verify_signature(data: &[u8], sig_text: &str, keys: &[String], what: &str
         .and_then(key_id_of)
         .unwrap_or_else(|| "?".into());
     let pinned: Vec<String> = keys.iter().filter_map(|k| key_id_of(k)).collect();
-    let why = if pinned.contains(&signed_by) {
-        "the signature does not match the file's contents (tampered?)".to_string()
-    } else {
+    if pinned.contains(&signed_by) {
+        return Err(Error::SignatureMismatch(format!(
+            "{what}: bad signature: the signature does not match the file's contents (tampered?)"
+        )));
+    }
+    let why = {
         format!(
             "signed by key {signed_by}, which is not pinned (pinned: {})",
             pinned.join(", ")
@@ -254,7 +257,14 @@ impl RegistryClient<'_> {
         }
         let mut last_err = None;
         for base in p.mirrors.iter().chain(std::iter::once(&p.base)) {
-            match self.fetch_index_from(base, name).await {
+            let mut res = self.fetch_index_from(base, name).await;
+            if let Err(Error::SignatureMismatch(_)) = &res {
+                // A publisher writes the index, then its signature: a read in between sees a
+                // mismatch for a moment. Look once more before calling it tampered.
+                tokio::time::sleep(crate::transport::backoff(2)).await;
+                res = self.fetch_index_from(base, name).await;
+            }
+            match res {
                 Ok(idx) => return Ok(idx),
                 Err(e) => {
                     if base != &p.base {

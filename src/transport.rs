@@ -80,7 +80,18 @@ impl Transport {
             .user_agent(concat!("optimus-plugins/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(env_secs("OPTIMUS_CONNECT_TIMEOUT", 10))
             .read_timeout(env_secs("OPTIMUS_READ_TIMEOUT", 30))
-            .redirect(reqwest::redirect::Policy::limited(5))
+            .redirect(reqwest::redirect::Policy::custom(|attempt| {
+                // At most 5 hops, and never from https down to plain http.
+                let downgrade = attempt.previous().iter().any(|u| u.scheme() == "https")
+                    && attempt.url().scheme() == "http";
+                if attempt.previous().len() > 5 {
+                    attempt.error("too many redirects")
+                } else if downgrade {
+                    attempt.error("refusing a redirect from https to plain http")
+                } else {
+                    attempt.follow()
+                }
+            }))
             .build()
             .map_err(|e| Error::runtime(format!("cannot start the http client: {e}")))?;
         Ok(Transport {
