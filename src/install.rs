@@ -21,6 +21,7 @@ use futures::StreamExt;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File};
 use std::path::Path;
+use std::sync::Arc;
 
 /// Holds `<dir>/.lock` (an OS advisory lock, released on drop or process death).
 pub struct DirLock {
@@ -74,6 +75,37 @@ pub struct Outcome {
     pub unchanged: usize,
     pub removed: Vec<String>,
     pub skipped: Vec<String>,
+}
+
+/// The owned arguments of one unpacking.
+struct UnpackJob {
+    what: String,
+    want: Want,
+    format: crate::format::Format,
+    limits: crate::config::Limits,
+    platform: Platform,
+    dir: std::path::PathBuf,
+    yaml_only: bool,
+}
+
+impl UnpackJob {
+    fn unpacker(&self) -> Unpacker<'_> {
+        Unpacker {
+            limits: &self.limits,
+            platform: &self.platform,
+            stage_dir: &self.dir,
+            what: &self.what,
+            yaml_only: self.yaml_only,
+        }
+    }
+
+    fn unpack_file(&self, path: &Path) -> Result<Vec<Staged>> {
+        self.unpacker().unpack(path, self.format, &self.want)
+    }
+
+    fn unpack_stream(&self, r: &mut dyn std::io::Read) -> Result<Vec<Staged>> {
+        self.unpacker().unpack_reader(r, self.format, &self.want)
+    }
 }
 
 /// One locked plugin to fetch and unpack.
@@ -301,7 +333,10 @@ impl Installer<'_> {
                 .push(format!("{} {}", s.plugin, job.plugin.version_text()));
         }
         // Receipts first, so a kill from here on only leaves extra files, never lost records.
-        receipts.write(&dir)?;
+        // A no-op writes nothing.
+        if !outcome.installed.is_empty() {
+            receipts.write(&dir)?;
+        }
 
         // Remove what is no longer declared, and what a re-installed source no longer ships
         // for this platform.
@@ -421,12 +456,28 @@ impl Installer<'_> {
             crate::ui::debug(&format!("{}: linked from the cache", job.plugin.name));
             return Ok(vec![s]);
         }
+        let unpack = self.unpack_job(job);
+        let format = job.artifact.format;
         let artifact = match self.fetcher.cached(&job.artifact.sha256) {
             Some(a) => a,
             None => {
                 self.check_against_index(job).await?;
                 let (full, provider) = self.fetch_url(job)?;
                 let sources = crate::resolve::sources(&self.fetcher.transport, &full, provider)?;
+                if format != crate::format::Format::Zip {
+                    // One pass: download → cache file + sha256 + unpacker.
+                    return self
+                        .fetcher
+                        .fetch_unpack(
+                            &sources,
+                            &job.artifact.sha256,
+                            job.artifact.size,
+                            &job.plugin.name,
+                            Arc::new(move |r: &mut dyn std::io::Read| unpack.unpack_stream(r)),
+                        )
+                        .await;
+                }
+                // A zip's directory is at its end: it needs the whole file first.
                 self.fetcher
                     .fetch(
                         &sources,
@@ -437,25 +488,22 @@ impl Installer<'_> {
                     .await?
             }
         };
-        let what = format!("artifact {} of {}", job.artifact.url, job.plugin.name);
-        let want = self.want(job.plugin, job.artifact);
-        let format = job.artifact.format;
-        let limits = self.manifest.limits.clone();
-        let platform = self.options.platform.clone();
-        let dir = self.plugin_dir().to_path_buf();
-        let yaml_only = self.options.yaml_only;
-        tokio::task::spawn_blocking(move || {
-            Unpacker {
-                limits: &limits,
-                platform: &platform,
-                stage_dir: &dir,
-                what: &what,
-                yaml_only,
-            }
-            .unpack(&artifact.path, format, &want)
-        })
-        .await
-        .map_err(|e| Error::runtime(format!("unpacking panicked: {e}")))?
+        tokio::task::spawn_blocking(move || unpack.unpack_file(&artifact.path))
+            .await
+            .map_err(|e| Error::runtime(format!("unpacking panicked: {e}")))?
+    }
+
+    /// Everything the unpacker needs for one job, owned (it runs on a blocking thread).
+    fn unpack_job(&self, job: &Job<'_>) -> UnpackJob {
+        UnpackJob {
+            what: format!("artifact {} of {}", job.artifact.url, job.plugin.name),
+            want: self.want(job.plugin, job.artifact),
+            format: job.artifact.format,
+            limits: self.manifest.limits.clone(),
+            platform: self.options.platform.clone(),
+            dir: self.plugin_dir().to_path_buf(),
+            yaml_only: self.options.yaml_only,
+        }
     }
 
     /// Where to fetch a locked artifact: for direct artifacts the declaration (which may hold
