@@ -404,10 +404,11 @@ impl Installer<'_> {
             &job.plugin.name,
             &self.options.platform.to_string(),
         );
-        let _ = fsutil::write_atomic(
-            &record,
-            format!("{} {} {}", s.sha256, s.size, s.kind.as_str()).as_bytes(),
-        );
+        let text = format!("{} {} {}", s.sha256, s.size, s.kind.as_str());
+        // The warm path found this very record: leave it be.
+        if fs::read(&record).ok().as_deref() != Some(text.as_bytes()) {
+            cache.write_hint(&record, text.as_bytes());
+        }
     }
 
     /// The warm path: the artifact was unpacked before on this machine.

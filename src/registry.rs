@@ -7,8 +7,8 @@ use crate::config::Provider;
 use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::platform::{Platform, ANY};
+use crate::redact;
 use crate::transport::{Fetched, Location, Transport};
-use crate::{fsutil, redact};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -348,7 +348,7 @@ impl RegistryClient<'_> {
                     raw.extend_from_slice(etag.as_bytes());
                     raw.push(b'\n');
                     raw.extend_from_slice(&bytes);
-                    let _ = fsutil::write_atomic(&entry, &raw);
+                    self.cache.write_hint(&entry, &raw);
                 }
                 Ok((Some(bytes), false))
             }
