@@ -213,3 +213,49 @@ fn a_cut_download_leaves_no_partial_file_anywhere() {
         .unwrap_or_default();
     assert!(left.is_empty(), "{left:?}");
 }
+
+#[test]
+fn concurrent_installs_sharing_one_cache_both_succeed() {
+    let sb = Sandbox::new();
+    let (reg, server) = setup(&sb);
+    let dirs = ["p1", "p2", "p3", "p4"];
+    for d in dirs {
+        project(&sb, d, &server, &reg);
+    }
+    // Cold cache; four processes download, stream and commit the same artifacts at once.
+    let children: Vec<_> = dirs
+        .iter()
+        .map(|d| {
+            let mut c = std::process::Command::new(bin());
+            c.args([
+                "plugin",
+                "install",
+                "-c",
+                &format!("{d}/optimus.yaml"),
+                "--platform",
+                PLATFORM,
+            ])
+            .current_dir(sb.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+            for (k, v) in &sb.env {
+                c.env(k, v);
+            }
+            c.spawn().unwrap()
+        })
+        .collect();
+    for child in children {
+        Run::from(child.wait_with_output().unwrap()).ok();
+    }
+    for d in dirs {
+        assert_eq!(
+            sb.read(&format!("{d}/.plugins/optimus-alpha_{PLATFORM}")),
+            script("alpha", "1.0.0", PLATFORM)
+        );
+        assert!(staging_files(&sb.p(&format!("{d}/.plugins"))).is_empty());
+    }
+    let left: Vec<_> = std::fs::read_dir(sb.p("cache/tmp"))
+        .map(|rd| rd.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "{left:?}");
+}
