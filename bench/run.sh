@@ -233,3 +233,6 @@ EOF
 for mb in $SIZES; do
   echo "| $mb | $((mb * 16)) | $(ms "${COLD[$mb]}") | $(ms "${BASEL[$mb]}") | $(ratio "${COLD[$mb]}" "${BASEL[$mb]}") | $(python3 -c "print(f'{float(\"${COLD[$mb]}\")*1000/($mb*16):.2f}')") |"
 done
+
+# Keep the generated registries (bench/work/www) for the next run; drop installs and caches.
+rm -rf "$W/out" "$W/cache" "$W/proj"
