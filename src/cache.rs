@@ -70,6 +70,29 @@ impl Cache {
         Ok(d)
     }
 
+    /// Writes a small cache document (an index with its ETag, an unpacked-file record)
+    /// atomically but without fsync: every such document is checked or revalidated when it is
+    /// read, so after a crash it can at worst cost a refetch, and fsyncing hundreds of index
+    /// files made a cold `lock` several times slower. Best effort: returns false on failure.
+    pub fn write_hint(&self, dest: &Path, data: &[u8]) -> bool {
+        let Ok(dir) = self.tmp_dir() else {
+            return false;
+        };
+        let tmp = dir.join(fsutil::unique_name("doc-"));
+        let ok = (|| {
+            if let Some(parent) = dest.parent() {
+                fs::create_dir_all(parent)?;
+            }
+            fs::write(&tmp, data)?;
+            fs::rename(&tmp, dest)
+        })()
+        .is_ok();
+        if !ok {
+            let _ = fs::remove_file(&tmp);
+        }
+        ok
+    }
+
     /// Moves a verified file into its content-addressed place (atomic; a racing writer of the
     /// same content is harmless).
     pub fn commit(&self, tmp: &Path, dest: &Path) -> Result<()> {

@@ -366,7 +366,7 @@ fn summary(out: &install::Outcome, m: &Manifest) -> String {
     let dir = plugin_dir_display(&m.plugin_dir);
     if out.installed.is_empty() && out.removed.is_empty() {
         return format!(
-            "nothing to do: {} plugin(s) up to date in {dir}",
+            "nothing to do: {} plugin(s) up to date in {dir} (no artifact fetched, nothing re-hashed)",
             out.unchanged
         );
     }

@@ -7,8 +7,8 @@ use crate::config::Provider;
 use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::platform::{Platform, ANY};
+use crate::redact;
 use crate::transport::{Fetched, Location, Transport};
-use crate::{fsutil, redact};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -228,6 +228,16 @@ pub fn join(base: &str, rel: &str) -> String {
     }
 }
 
+/// A cached document: its ETag on the first line, the body after it.
+fn read_cache_entry(path: &std::path::Path) -> Option<(String, Vec<u8>)> {
+    let raw = std::fs::read(path).ok()?;
+    let nl = raw.iter().position(|&b| b == b'\n')?;
+    Some((
+        String::from_utf8(raw[..nl].to_vec()).ok()?,
+        raw[nl + 1..].to_vec(),
+    ))
+}
+
 /// Reads indexes of one registry provider.
 pub struct RegistryClient<'a> {
     pub transport: &'a Transport,
@@ -314,6 +324,25 @@ impl RegistryClient<'_> {
         PluginIndex::parse(text, name, &what)
     }
 
+    /// The index of `name` as last fetched on this machine, verified again against the pinned
+    /// keys, from the cache alone (no network). `None` for directory registries (reading them
+    /// is already local), when nothing is cached, or when the cached copy does not verify.
+    pub fn verified_cached_index(&self, name: &str) -> Option<PluginIndex> {
+        let index_url = join(&self.provider.base, &format!("index/{name}.toml"));
+        if !index_url.contains("://") {
+            return None;
+        }
+        let (_, body) = read_cache_entry(&self.cache.index_entry(&index_url))?;
+        let what = self.what(name);
+        if !self.provider.public_keys.is_empty() {
+            let (_, sig) =
+                read_cache_entry(&self.cache.index_entry(&format!("{index_url}.minisig")))?;
+            let sig = String::from_utf8(sig).ok()?;
+            verify_signature(&body, &sig, &self.provider.public_keys, &what).ok()?;
+        }
+        PluginIndex::parse(std::str::from_utf8(&body).ok()?, name, &what).ok()
+    }
+
     /// Fetches a small document, revalidating a cached copy with its ETag. Returns `None` when
     /// the document does not exist.
     async fn get_cached(&self, url: &str) -> Result<(Option<bytes::Bytes>, bool)> {
@@ -325,13 +354,7 @@ impl RegistryClient<'_> {
             };
         }
         let entry = self.cache.index_entry(url);
-        let cached: Option<(String, Vec<u8>)> = std::fs::read(&entry).ok().and_then(|raw| {
-            let nl = raw.iter().position(|&b| b == b'\n')?;
-            Some((
-                String::from_utf8(raw[..nl].to_vec()).ok()?,
-                raw[nl + 1..].to_vec(),
-            ))
-        });
+        let cached = read_cache_entry(&entry);
         if self.transport.offline {
             return match cached {
                 Some((_, b)) => Ok((Some(b.into()), true)),
@@ -358,7 +381,7 @@ impl RegistryClient<'_> {
                     raw.extend_from_slice(etag.as_bytes());
                     raw.push(b'\n');
                     raw.extend_from_slice(&bytes);
-                    let _ = fsutil::write_atomic(&entry, &raw);
+                    self.cache.write_hint(&entry, &raw);
                 }
                 Ok((Some(bytes), false))
             }

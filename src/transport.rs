@@ -60,7 +60,9 @@ pub struct Body {
 pub const MAX_ATTEMPTS: u32 = 4;
 
 pub struct Transport {
-    http: reqwest::Client,
+    /// Built on first use: loading the system's TLS roots costs milliseconds that a no-op
+    /// install, a warm install or a directory registry never needs.
+    http: std::sync::OnceLock<reqwest::Client>,
     pub offline: bool,
     stores: Mutex<HashMap<String, Arc<dyn ObjectStore>>>,
 }
@@ -76,7 +78,18 @@ fn env_secs(key: &str, default: u64) -> Duration {
 
 impl Transport {
     pub fn new(offline: bool) -> Result<Transport> {
-        let http = reqwest::Client::builder()
+        Ok(Transport {
+            http: std::sync::OnceLock::new(),
+            offline,
+            stores: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn http(&self) -> Result<&reqwest::Client> {
+        if let Some(c) = self.http.get() {
+            return Ok(c);
+        }
+        let c = reqwest::Client::builder()
             .user_agent(concat!("optimus-plugins/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(env_secs("OPTIMUS_CONNECT_TIMEOUT", 10))
             .read_timeout(env_secs("OPTIMUS_READ_TIMEOUT", 30))
@@ -94,11 +107,8 @@ impl Transport {
             }))
             .build()
             .map_err(|e| Error::runtime(format!("cannot start the http client: {e}")))?;
-        Ok(Transport {
-            http,
-            offline,
-            stores: Mutex::new(HashMap::new()),
-        })
+        // A racing first use may have set it already; either client is fine.
+        Ok(self.http.get_or_init(|| c))
     }
 
     /// Turns an absolute URL or path into a location, with the provider's credentials.
@@ -289,7 +299,7 @@ impl Transport {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let mut req = self.http.get(url.clone());
+            let mut req = self.http()?.get(url.clone());
             for (k, v) in headers {
                 req = req.header(k.as_str(), v.as_str());
             }

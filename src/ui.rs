@@ -94,10 +94,10 @@ pub fn download_bar(label: &str, len: Option<u64>) -> ProgressBar {
     let Some(m) = multi() else {
         return ProgressBar::hidden();
     };
-    let bar = match len {
-        Some(l) => ProgressBar::new(l),
-        None => ProgressBar::no_length(),
-    };
+    // Hidden until it joins the multi-bar: a bar with its own target draws itself once on
+    // `set_prefix`, which left stray lines above the live bars.
+    let bar = ProgressBar::with_draw_target(len, ProgressDrawTarget::hidden());
+    let bar = m.insert_from_back(1, bar);
     let style = ProgressStyle::with_template(
         "{prefix:>24.dim} {bar:30} {bytes:>10}/{total_bytes:<10} {bytes_per_sec:>12}",
     )
@@ -105,7 +105,7 @@ pub fn download_bar(label: &str, len: Option<u64>) -> ProgressBar {
     .progress_chars("=> ");
     bar.set_style(style);
     bar.set_prefix(label.chars().take(24).collect::<String>());
-    m.insert_from_back(1, bar)
+    bar
 }
 
 /// The total bar (plugins done out of all).
@@ -113,7 +113,10 @@ pub fn total_bar(len: u64) -> ProgressBar {
     let Some(m) = multi() else {
         return ProgressBar::hidden();
     };
-    let bar = m.add(ProgressBar::new(len));
+    let bar = m.add(ProgressBar::with_draw_target(
+        Some(len),
+        ProgressDrawTarget::hidden(),
+    ));
     bar.set_style(
         ProgressStyle::with_template("{prefix:>24.bold} {bar:30} {pos}/{len} plugins {elapsed}")
             .unwrap_or_else(|_| ProgressStyle::default_bar())

@@ -344,14 +344,40 @@ impl Unpacker<'_> {
 
     /// Unpacks `artifact` (already verified) and returns the staged files.
     pub fn unpack(&self, artifact: &Path, format: Format, want: &Want) -> Result<Vec<Staged>> {
+        if format != Format::Zip {
+            let mut f = File::open(artifact).map_err(|e| Error::path("opening", artifact, e))?;
+            return self.unpack_reader(&mut f, format, want);
+        }
+        let mut cleanup = Cleanup(Vec::new());
+        let staged = self.unpack_zip(artifact, want, &mut cleanup)?;
+        self.finish(staged, cleanup)
+    }
+
+    /// Unpacks a tar.gz, binary or yaml artifact from a stream, in one pass (zip needs a file:
+    /// its directory is at the end). The caller verifies the stream's hash before it installs
+    /// anything staged here.
+    pub fn unpack_reader(
+        &self,
+        r: &mut dyn Read,
+        format: Format,
+        want: &Want,
+    ) -> Result<Vec<Staged>> {
         let mut cleanup = Cleanup(Vec::new());
         let staged = match format {
-            Format::Binary | Format::Yaml => {
-                self.unpack_plain(artifact, format, want, &mut cleanup)?
+            Format::Binary | Format::Yaml => self.unpack_plain(r, format, want, &mut cleanup)?,
+            Format::TarGz => self.unpack_tar(r, want, &mut cleanup)?,
+            Format::Zip => {
+                return Err(archive_err(
+                    self.what,
+                    "a zip archive cannot be unpacked from a stream",
+                ))
             }
-            Format::TarGz => self.unpack_tar(artifact, want, &mut cleanup)?,
-            Format::Zip => self.unpack_zip(artifact, want, &mut cleanup)?,
         };
+        self.finish(staged, cleanup)
+    }
+
+    /// Validates yaml plugins and sets modes, then hands the staged files over.
+    fn finish(&self, staged: Vec<Staged>, mut cleanup: Cleanup) -> Result<Vec<Staged>> {
         for s in &staged {
             if s.kind == Kind::Yaml {
                 crate::yaml_plugin::validate_staged(&s.staged, &s.file_name, &s.plugin)
@@ -365,7 +391,7 @@ impl Unpacker<'_> {
 
     fn unpack_plain(
         &self,
-        artifact: &Path,
+        r: &mut dyn Read,
         format: Format,
         want: &Want,
         cleanup: &mut Cleanup,
@@ -384,8 +410,7 @@ impl Unpacker<'_> {
         if kind == Kind::Binary && self.yaml_only {
             return Ok(Vec::new());
         }
-        let mut f = File::open(artifact).map_err(|e| Error::path("opening", artifact, e))?;
-        let (staged, sha256, size) = self.stage(&mut f, cleanup)?;
+        let (staged, sha256, size) = self.stage(r, cleanup)?;
         let file_name = match kind {
             Kind::Yaml => yaml_file_name(name),
             Kind::Binary => self.platform.binary_file_name(name),
@@ -402,11 +427,10 @@ impl Unpacker<'_> {
 
     fn unpack_tar(
         &self,
-        artifact: &Path,
+        file: &mut dyn Read,
         want: &Want,
         cleanup: &mut Cleanup,
     ) -> Result<Vec<Staged>> {
-        let file = File::open(artifact).map_err(|e| Error::path("opening", artifact, e))?;
         let meter = Meter::default();
         let gz = flate2::read::GzDecoder::new(Tally {
             inner: io::BufReader::new(file),

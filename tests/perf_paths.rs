@@ -1,0 +1,261 @@
+//! The fast paths of issue #4, checked by behaviour (requests seen by a real loopback server,
+//! files on disk), never by timing: no-op and warm installs touch no network, the streaming
+//! download + unpack keeps every safety property, the cache serves offline installs.
+
+mod common;
+use common::*;
+use std::path::Path;
+
+const PLATFORM: &str = "linux_amd64";
+
+/// A registry with tar.gz plugins `alpha` and `beta` and a yaml plugin `neo`, served over http.
+fn setup(sb: &Sandbox) -> (Registry, HttpServer) {
+    let reg = Registry::new(sb, "registry");
+    for name in ["alpha", "beta"] {
+        let a = make_targz(sb, name, "1.0.0", PLATFORM);
+        reg.publish(sb, &["--type", "task"], name, "1.0.0", &[&a])
+            .ok();
+    }
+    reg.publish(sb, &[], "neo", "1.0.0", &[&make_yaml(sb, "neo", "1.0.0")])
+        .ok();
+    let server = HttpServer::start(&reg.root);
+    (reg, server)
+}
+
+fn project(sb: &Sandbox, dir: &str, server: &HttpServer, reg: &Registry) {
+    sb.write(
+        &format!("{dir}/optimus.yaml"),
+        registry_config(
+            &server.url(""),
+            &reg.public_key,
+            &[("alpha", "1"), ("beta", "1"), ("neo", "1")],
+        ),
+    );
+}
+
+fn install(sb: &Sandbox, dir: &str, extra: &[&str]) -> Run {
+    let cfg = format!("{dir}/optimus.yaml");
+    let mut args = vec!["install", "-c", cfg.as_str(), "--platform", PLATFORM];
+    args.extend_from_slice(extra);
+    sb.plugin(&args)
+}
+
+fn staging_files(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with(".optimus-tmp-"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn artifact_requests(server: &HttpServer) -> usize {
+    server
+        .log()
+        .iter()
+        .filter(|r| r.path.contains("/artifacts/"))
+        .count()
+}
+
+#[test]
+fn no_op_install_makes_no_request_and_rewrites_nothing() {
+    let sb = Sandbox::new();
+    let (reg, server) = setup(&sb);
+    project(&sb, "proj", &server, &reg);
+    install(&sb, "proj", &[]).ok();
+    let receipts = sb.p("proj/.plugins/.receipts.toml");
+    let before = std::fs::metadata(&receipts).unwrap().modified().unwrap();
+    server.clear_log();
+    let r = install(&sb, "proj", &[]).ok();
+    assert!(
+        r.stdout.contains("nothing to do: 3 plugin(s)"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("nothing re-hashed"), "{}", r.stdout);
+    assert_eq!(server.log().len(), 0, "{:?}", server.log());
+    let after = std::fs::metadata(&receipts).unwrap().modified().unwrap();
+    assert_eq!(before, after, "a no-op must not rewrite the receipts");
+}
+
+#[test]
+fn warm_install_into_a_fresh_project_links_from_the_cache_without_requests() {
+    let sb = Sandbox::new();
+    let (reg, server) = setup(&sb);
+    project(&sb, "one", &server, &reg);
+    install(&sb, "one", &[]).ok();
+    // A second project with the same declarations and lock (as after a git clone).
+    project(&sb, "two", &server, &reg);
+    std::fs::copy(sb.p("one/optimus.lock"), sb.p("two/optimus.lock")).unwrap();
+    server.clear_log();
+    let r = install(&sb, "two", &[]).ok();
+    assert!(r.stdout.contains("installed 3"), "{}", r.stdout);
+    assert_eq!(server.log().len(), 0, "{:?}", server.log());
+    let bin = sb.p(&format!("two/.plugins/optimus-alpha_{PLATFORM}"));
+    assert_eq!(
+        std::fs::read_to_string(&bin).unwrap(),
+        script("alpha", "1.0.0", PLATFORM)
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        // Hard-linked from the cache of unpacked files: one inode, several names.
+        assert!(std::fs::metadata(&bin).unwrap().nlink() >= 2);
+    }
+    assert!(staging_files(&sb.p("two/.plugins")).is_empty());
+}
+
+#[test]
+fn offline_install_uses_cached_artifacts_when_unpacked_files_are_gone() {
+    let sb = Sandbox::new();
+    let (reg, server) = setup(&sb);
+    project(&sb, "one", &server, &reg);
+    install(&sb, "one", &[]).ok();
+    // Only the artifacts stay in the cache: the next install must unpack them again.
+    for d in ["files", "unpacked"] {
+        std::fs::remove_dir_all(sb.p(&format!("cache/{d}"))).unwrap();
+    }
+    project(&sb, "two", &server, &reg);
+    std::fs::copy(sb.p("one/optimus.lock"), sb.p("two/optimus.lock")).unwrap();
+    server.clear_log();
+    let r = install(&sb, "two", &["--offline"]).ok();
+    assert!(r.stdout.contains("installed 3"), "{}", r.stdout);
+    assert_eq!(server.log().len(), 0, "{:?}", server.log());
+    assert_eq!(
+        sb.read(&format!("two/.plugins/optimus-beta_{PLATFORM}")),
+        script("beta", "1.0.0", PLATFORM)
+    );
+}
+
+#[test]
+fn streamed_artifacts_land_in_the_cache_and_are_not_downloaded_twice() {
+    let sb = Sandbox::new();
+    let (reg, server) = setup(&sb);
+    project(&sb, "proj", &server, &reg);
+    install(&sb, "proj", &[]).ok();
+    assert_eq!(artifact_requests(&server), 3);
+    // Every artifact is in the content-addressed cache under its sha256.
+    let lock = sb.read("proj/optimus.lock");
+    for line in lock.lines().filter(|l| l.starts_with("sha256 = ")) {
+        let sha = line.trim_start_matches("sha256 = ").trim_matches('"');
+        let cached = sb.p(&format!("cache/artifacts/sha256/{}/{sha}", &sha[..2]));
+        assert_eq!(sha256_file(&cached), sha, "{}", cached.display());
+    }
+    std::fs::remove_dir_all(sb.p("proj/.plugins")).unwrap();
+    std::fs::remove_dir_all(sb.p("cache/files")).unwrap();
+    server.clear_log();
+    install(&sb, "proj", &[]).ok();
+    assert_eq!(artifact_requests(&server), 0, "{:?}", server.log());
+}
+
+#[test]
+fn a_tampered_stream_is_a_checksum_error_and_installs_nothing() {
+    let sb = Sandbox::new();
+    let (reg, server) = setup(&sb);
+    project(&sb, "proj", &server, &reg);
+    sb.plugin(&["lock", "-c", "proj/optimus.yaml", "--platform", PLATFORM])
+        .ok();
+    // Same length, one byte changed in the middle: the unpacker sees bad bytes before the
+    // hash is known, yet the error must be the checksum, and nothing may be installed.
+    let art = reg.root.join(format!(
+        "artifacts/alpha/1.0.0/optimus-alpha_1.0.0_{PLATFORM}.tar.gz"
+    ));
+    let mut bytes = std::fs::read(&art).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xff;
+    server.fault(
+        &format!("optimus-alpha_1.0.0_{PLATFORM}.tar.gz"),
+        vec![Fault::Replace(bytes)],
+    );
+    let r = install(&sb, "proj", &[]).fails(1);
+    assert!(r.stderr.contains("checksum mismatch"), "{}", r.stderr);
+    assert!(r.stderr.contains(&sha256_file(&art)), "{}", r.stderr);
+    let dir = sb.p("proj/.plugins");
+    assert!(!dir.join(format!("optimus-alpha_{PLATFORM}")).exists());
+    assert!(!dir.join(format!("optimus-beta_{PLATFORM}")).exists());
+    assert!(staging_files(&dir).is_empty(), "{:?}", staging_files(&dir));
+    assert!(!sb
+        .p(&format!(
+            "cache/artifacts/sha256/{}",
+            &sha256_file(&art)[..2]
+        ))
+        .join(sha256_file(&art))
+        .exists());
+    // The next try gets the right bytes and installs.
+    install(&sb, "proj", &[]).ok();
+    assert_eq!(
+        sb.read(&format!("proj/.plugins/optimus-alpha_{PLATFORM}")),
+        script("alpha", "1.0.0", PLATFORM)
+    );
+}
+
+#[test]
+fn a_cut_download_leaves_no_partial_file_anywhere() {
+    let sb = Sandbox::new();
+    let (reg, server) = setup(&sb);
+    project(&sb, "proj", &server, &reg);
+    sb.plugin(&["lock", "-c", "proj/optimus.yaml", "--platform", PLATFORM])
+        .ok();
+    // Every attempt is cut short (the transport retries; all of them fail).
+    server.fault(
+        &format!("optimus-beta_1.0.0_{PLATFORM}.tar.gz"),
+        vec![Fault::Truncate(100); 8],
+    );
+    install(&sb, "proj", &[]).fails(1);
+    let dir = sb.p("proj/.plugins");
+    assert!(staging_files(&dir).is_empty(), "{:?}", staging_files(&dir));
+    assert!(!dir.join(format!("optimus-beta_{PLATFORM}")).exists());
+    let tmp = sb.p("cache/tmp");
+    let left: Vec<_> = std::fs::read_dir(&tmp)
+        .map(|rd| rd.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn concurrent_installs_sharing_one_cache_both_succeed() {
+    let sb = Sandbox::new();
+    let (reg, server) = setup(&sb);
+    let dirs = ["p1", "p2", "p3", "p4"];
+    for d in dirs {
+        project(&sb, d, &server, &reg);
+    }
+    // Cold cache; four processes download, stream and commit the same artifacts at once.
+    let children: Vec<_> = dirs
+        .iter()
+        .map(|d| {
+            let mut c = std::process::Command::new(bin());
+            c.args([
+                "plugin",
+                "install",
+                "-c",
+                &format!("{d}/optimus.yaml"),
+                "--platform",
+                PLATFORM,
+            ])
+            .current_dir(sb.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+            for (k, v) in &sb.env {
+                c.env(k, v);
+            }
+            c.spawn().unwrap()
+        })
+        .collect();
+    for child in children {
+        Run::from(child.wait_with_output().unwrap()).ok();
+    }
+    for d in dirs {
+        assert_eq!(
+            sb.read(&format!("{d}/.plugins/optimus-alpha_{PLATFORM}")),
+            script("alpha", "1.0.0", PLATFORM)
+        );
+        assert!(staging_files(&sb.p(&format!("{d}/.plugins"))).is_empty());
+    }
+    let left: Vec<_> = std::fs::read_dir(sb.p("cache/tmp"))
+        .map(|rd| rd.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "{left:?}");
+}
