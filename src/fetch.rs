@@ -68,7 +68,7 @@ impl Fetcher {
         if let Some(a) = expected.and_then(|sha| self.cached(sha)) {
             return Ok(a);
         }
-        self.from_sources(sources, what, |src| {
+        self.each_source(sources, what, |src| {
             self.download(src, expected, size, what)
         })
         .await
@@ -84,7 +84,7 @@ impl Fetcher {
         what: &str,
         unpack: StreamUnpack,
     ) -> Result<Vec<Staged>> {
-        self.from_sources(sources, what, |src| {
+        self.each_source(sources, what, |src| {
             self.download_unpack(src, expected, size, what, unpack.clone())
         })
         .await
@@ -93,7 +93,7 @@ impl Fetcher {
     /// Runs `once` against each source in turn until one succeeds. A body cut short or stalled
     /// is fetched again from the start into a fresh temp file (never a range appended to a
     /// partial one), a bounded number of times, before the next source is tried.
-    async fn from_sources<'s, T, F, Fut>(
+    async fn each_source<'s, T, F, Fut>(
         &self,
         sources: &'s [Location],
         what: &str,
