@@ -132,6 +132,21 @@ impl Fetcher {
         Err(last.unwrap_or_else(|| Error::runtime(format!("{what}: no source to fetch from"))))
     }
 
+    /// Runs `f` with a fresh download path in the cache's `tmp/`, removed again on failure
+    /// (on success `f` has moved it into the cache).
+    async fn in_temp<T, F, Fut>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(PathBuf) -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+    {
+        let tmp = self.cache.tmp_dir()?.join(unique_name("dl-"));
+        let res = f(tmp.clone()).await;
+        if res.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        res
+    }
+
     async fn download_unpack(
         &self,
         src: &Location,
@@ -140,25 +155,20 @@ impl Fetcher {
         what: &str,
         unpack: StreamUnpack,
     ) -> Result<Vec<Staged>> {
-        let tmp = self.cache.tmp_dir()?.join(unique_name("dl-"));
-        let res = self
-            .download_unpack_to(src, &tmp, expected, size, what, unpack)
-            .await;
-        if res.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        res
+        self.in_temp(|tmp| self.download_unpack_to(src, tmp, expected, size, what, unpack))
+            .await
     }
 
     async fn download_unpack_to(
         &self,
         src: &Location,
-        tmp: &PathBuf,
+        tmp: PathBuf,
         expected: &str,
         size: Option<u64>,
         what: &str,
         unpack: StreamUnpack,
     ) -> Result<Vec<Staged>> {
+        let tmp = &tmp;
         let mut body = self.transport.open(src).await?;
         let limit = size.unwrap_or(self.max_size);
         if let (Some(declared), Some(len)) = (size, body.len) {
@@ -254,23 +264,19 @@ impl Fetcher {
         size: Option<u64>,
         what: &str,
     ) -> Result<Artifact> {
-        let tmp_dir = self.cache.tmp_dir()?;
-        let tmp = tmp_dir.join(unique_name("dl-"));
-        let res = self.download_to(src, &tmp, expected, size, what).await;
-        if res.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        res
+        self.in_temp(|tmp| self.download_to(src, tmp, expected, size, what))
+            .await
     }
 
     async fn download_to(
         &self,
         src: &Location,
-        tmp: &PathBuf,
+        tmp: PathBuf,
         expected: Option<&str>,
         size: Option<u64>,
         what: &str,
     ) -> Result<Artifact> {
+        let tmp = &tmp;
         let mut body = self.transport.open(src).await?;
         let limit = size.unwrap_or(self.max_size);
         if let (Some(declared), Some(len)) = (size, body.len) {

@@ -3,7 +3,7 @@
 
 use crate::lockfile::Lockfile;
 use crate::platform::{is_valid_plugin_name, Platform, ANY};
-use crate::receipts::Receipts;
+use crate::receipts::{Receipt, Receipts};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -23,6 +23,23 @@ pub struct Managed {
     pub path: PathBuf,
     /// What is wrong and which command fixes it; `None` when ok.
     pub detail: Option<String>,
+}
+
+impl Managed {
+    fn from_receipt(r: &Receipt, path: PathBuf, status: &str, detail: Option<String>) -> Managed {
+        Managed {
+            name: r.plugin.clone(),
+            version: Some(r.version.clone()),
+            plugin_type: r.plugin_type.map(|t| t.to_string()),
+            kind: r.kind.clone(),
+            platform: r.platform.clone(),
+            provider: r.provider.clone(),
+            status: status.into(),
+            file: r.file.clone(),
+            path,
+            detail,
+        }
+    }
 }
 
 /// Managed plugins for a platform: every locked plugin and every receipt, with its status.
@@ -92,18 +109,7 @@ pub fn managed(
             } else {
                 ("ok", None)
             };
-            out.push(Managed {
-                name: r.plugin.clone(),
-                version: Some(r.version.clone()),
-                plugin_type: r.plugin_type.map(|t| t.to_string()),
-                kind: r.kind.clone(),
-                platform: r.platform.clone(),
-                provider: r.provider.clone(),
-                status: status.into(),
-                file: r.file.clone(),
-                path,
-                detail,
-            });
+            out.push(Managed::from_receipt(r, path, status, detail));
         }
     }
     // Receipts whose source left the lock (e.g. `sync --host` files) are still managed.
@@ -136,18 +142,7 @@ pub fn managed(
                     ),
                 )
             };
-            out.push(Managed {
-                name: r.plugin.clone(),
-                version: Some(r.version.clone()),
-                plugin_type: r.plugin_type.map(|t| t.to_string()),
-                kind: r.kind.clone(),
-                platform: r.platform.clone(),
-                provider: r.provider.clone(),
-                status: status.into(),
-                file: r.file.clone(),
-                path,
-                detail,
-            });
+            out.push(Managed::from_receipt(r, path, status, detail));
         }
     }
     out.sort_by(|a, b| a.name.cmp(&b.name).then(a.file.cmp(&b.file)));

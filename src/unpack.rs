@@ -51,6 +51,19 @@ pub struct Staged {
     pub size: u64,
 }
 
+/// How an entry is taken (see `Unpacker::wants`).
+enum Take {
+    Candidate(usize),
+    Bundle(String, Kind, String),
+}
+
+/// What an archive yielded so far: binary candidates with their priority, or bundle entries.
+#[derive(Default)]
+struct Picks {
+    chosen: Vec<(usize, String, Staged)>,
+    bundle: Vec<Staged>,
+}
+
 /// Removes its staged files unless disarmed.
 struct Cleanup(Vec<PathBuf>);
 impl Drop for Cleanup {
@@ -448,8 +461,7 @@ impl Unpacker<'_> {
             ratio: Some((meter.clone(), self.limits.max_ratio)),
         };
         let mut ar = tar::Archive::new(counted);
-        let mut chosen: Vec<(usize, String, Staged)> = Vec::new();
-        let mut bundle: Vec<Staged> = Vec::new();
+        let mut picks = Picks::default();
         let mut seen_entries = Vec::new();
         let mut links = Vec::new();
         let mut total: u64 = 0;
@@ -510,51 +522,12 @@ impl Unpacker<'_> {
                 }
             }
             seen_entries.push(path.clone());
-            match want {
-                Want::One { name, bin } => {
-                    let cands = self.candidates(name, bin.as_deref());
-                    if let Some(prio) = self.priority(&cands, bin.as_deref(), &path) {
-                        let (staged, sha256, size) = self.stage(&mut entry, cleanup)?;
-                        chosen.push((
-                            prio,
-                            path.clone(),
-                            Staged {
-                                plugin: name.clone(),
-                                kind: Kind::Binary,
-                                file_name: self.platform.binary_file_name(name),
-                                staged,
-                                sha256,
-                                size,
-                            },
-                        ));
-                    }
-                }
-                Want::Bundle => {
-                    if let Some((plugin, kind, file_name)) = self.bundle_target(&path) {
-                        if bundle.iter().any(|s| s.file_name == file_name) {
-                            return Err(archive_err(
-                                self.what,
-                                format!("two entries install {file_name}"),
-                            ));
-                        }
-                        let (staged, sha256, size) = self.stage(&mut entry, cleanup)?;
-                        bundle.push(Staged {
-                            plugin,
-                            kind,
-                            file_name,
-                            staged,
-                            sha256,
-                            size,
-                        });
-                    }
-                }
+            if let Some(take) = self.wants(want, &path) {
+                self.take(want, take, path.clone(), &mut entry, &mut picks, cleanup)?;
             }
         }
         check_links(self.what, &links)?;
-        match want {
-            Want::One { name, bin } => self.pick(chosen, name, bin.as_deref(), &seen_entries),
-            Want::Bundle => Ok(bundle),
-        }
+        self.result(want, picks, &seen_entries)
     }
 
     fn unpack_zip(
@@ -636,23 +609,12 @@ impl Unpacker<'_> {
                 }
             }
             seen_entries.push(path.clone());
-            let take = match want {
-                Want::One { name, bin } => self
-                    .priority(
-                        &self.candidates(name, bin.as_deref()),
-                        bin.as_deref(),
-                        &path,
-                    )
-                    .is_some(),
-                Want::Bundle => self.bundle_target(&path).is_some(),
-            };
-            if take {
+            if self.wants(want, &path).is_some() {
                 wanted.push(i);
             }
         }
         check_links(self.what, &links)?;
-        let mut chosen = Vec::new();
-        let mut bundle: Vec<Staged> = Vec::new();
+        let mut picks = Picks::default();
         for i in wanted {
             let f = zip
                 .by_index(i)
@@ -661,6 +623,7 @@ impl Unpacker<'_> {
                 .name()
                 .map_err(|e| archive_err(self.what, e))?
                 .into_owned();
+            let take = self.wants(want, &path).expect("selected above");
             let declared = f.size();
             let mut limited = Counted {
                 inner: f,
@@ -669,52 +632,79 @@ impl Unpacker<'_> {
                 what: format!("entry {path:?}: "),
                 ratio: None,
             };
-            let (staged, sha256, size) = self.stage(&mut limited, cleanup)?;
-            match want {
-                Want::One { name, bin } => {
-                    let prio = self
-                        .priority(
-                            &self.candidates(name, bin.as_deref()),
-                            bin.as_deref(),
-                            &path,
-                        )
-                        .unwrap_or(usize::MAX);
-                    chosen.push((
-                        prio,
-                        path,
-                        Staged {
-                            plugin: name.clone(),
-                            kind: Kind::Binary,
-                            file_name: self.platform.binary_file_name(name),
-                            staged,
-                            sha256,
-                            size,
-                        },
-                    ));
-                }
-                Want::Bundle => {
-                    let (plugin, kind, file_name) =
-                        self.bundle_target(&path).expect("selected above");
-                    if bundle.iter().any(|s| s.file_name == file_name) {
-                        return Err(archive_err(
-                            self.what,
-                            format!("two entries install {file_name}"),
-                        ));
-                    }
-                    bundle.push(Staged {
-                        plugin,
-                        kind,
-                        file_name,
+            self.take(want, take, path, &mut limited, &mut picks, cleanup)?;
+        }
+        self.result(want, picks, &seen_entries)
+    }
+
+    /// Whether an entry is taken: as a candidate of that priority for `Want::One`, or as a
+    /// bundle entry installing as (plugin, kind, file name).
+    fn wants(&self, want: &Want, path: &str) -> Option<Take> {
+        match want {
+            Want::One { name, bin } => self
+                .priority(&self.candidates(name, bin.as_deref()), bin.as_deref(), path)
+                .map(Take::Candidate),
+            Want::Bundle => self
+                .bundle_target(path)
+                .map(|(plugin, kind, file)| Take::Bundle(plugin, kind, file)),
+        }
+    }
+
+    /// Streams a taken entry into a staging file and records it.
+    fn take(
+        &self,
+        want: &Want,
+        take: Take,
+        path: String,
+        r: &mut dyn Read,
+        picks: &mut Picks,
+        cleanup: &mut Cleanup,
+    ) -> Result<()> {
+        match (want, take) {
+            (Want::One { name, .. }, Take::Candidate(prio)) => {
+                let (staged, sha256, size) = self.stage(r, cleanup)?;
+                picks.chosen.push((
+                    prio,
+                    path,
+                    Staged {
+                        plugin: name.clone(),
+                        kind: Kind::Binary,
+                        file_name: self.platform.binary_file_name(name),
                         staged,
                         sha256,
                         size,
-                    });
+                    },
+                ));
+            }
+            (_, Take::Bundle(plugin, kind, file_name)) => {
+                if picks.bundle.iter().any(|s| s.file_name == file_name) {
+                    return Err(archive_err(
+                        self.what,
+                        format!("two entries install {file_name}"),
+                    ));
                 }
+                let (staged, sha256, size) = self.stage(r, cleanup)?;
+                picks.bundle.push(Staged {
+                    plugin,
+                    kind,
+                    file_name,
+                    staged,
+                    sha256,
+                    size,
+                });
+            }
+            (Want::Bundle, Take::Candidate(_)) => {
+                unreachable!("wants() gives candidates only for Want::One")
             }
         }
+        Ok(())
+    }
+
+    /// The result: the best candidate for `Want::One`, every taken entry for a bundle.
+    fn result(&self, want: &Want, picks: Picks, seen_entries: &[String]) -> Result<Vec<Staged>> {
         match want {
-            Want::One { name, bin } => self.pick(chosen, name, bin.as_deref(), &seen_entries),
-            Want::Bundle => Ok(bundle),
+            Want::One { name, bin } => self.pick(picks.chosen, name, bin.as_deref(), seen_entries),
+            Want::Bundle => Ok(picks.bundle),
         }
     }
 
