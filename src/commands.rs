@@ -269,6 +269,7 @@ impl Ctx {
             transport: Arc::new(Transport::new(offline)?),
             cache: Cache::from_env(),
             max_size: manifest.limits.max_unpacked_size,
+            indexes: Default::default(),
         };
         Ok(Ctx { manifest, fetcher })
     }
@@ -782,11 +783,7 @@ async fn outdated(c: &ConfigArg, json: bool) -> Result<()> {
         };
         let d_provider = provider.clone();
         let provider = ctx.manifest.provider(provider)?;
-        let client = RegistryClient {
-            transport: &ctx.fetcher.transport,
-            cache: &ctx.fetcher.cache,
-            provider,
-        };
+        let client = RegistryClient::new(&ctx.fetcher, provider);
         let index = client
             .fetch_index(&d.name)
             .await

@@ -41,6 +41,8 @@ pub struct Fetcher {
     pub cache: Cache,
     /// Largest download accepted when the size is not known in advance.
     pub max_size: u64,
+    /// Registry indexes verified during this command.
+    pub indexes: Arc<crate::registry::VerifiedIndexes>,
 }
 
 impl Fetcher {

@@ -586,11 +586,7 @@ impl Installer<'_> {
         if !provider.kind.holds_registry() {
             return Ok(());
         }
-        let client = RegistryClient {
-            transport: &self.fetcher.transport,
-            cache: &self.fetcher.cache,
-            provider,
-        };
+        let client = RegistryClient::new(self.fetcher, provider);
         // The copy of the signed index this machine last verified vouches for the entry
         // without a request (a warm install touches no network); otherwise ask the registry.
         if let Some(cached) = client.verified_cached_index(&l.name) {

@@ -238,14 +238,43 @@ fn read_cache_entry(path: &std::path::Path) -> Option<(String, Vec<u8>)> {
     ))
 }
 
+/// Indexes verified during this command, by (provider, plugin): resolution and the lock-entry
+/// check before install read each index once.
+#[derive(Default)]
+pub struct VerifiedIndexes(
+    std::sync::Mutex<std::collections::HashMap<(String, String), PluginIndex>>,
+);
+
+impl VerifiedIndexes {
+    fn get(&self, provider: &str, name: &str) -> Option<PluginIndex> {
+        let m = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        m.get(&(provider.to_string(), name.to_string())).cloned()
+    }
+    fn put(&self, provider: &str, index: &PluginIndex) {
+        let mut m = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        m.insert((provider.to_string(), index.name.clone()), index.clone());
+    }
+}
+
 /// Reads indexes of one registry provider.
 pub struct RegistryClient<'a> {
     pub transport: &'a Transport,
     pub cache: &'a Cache,
+    pub verified: &'a VerifiedIndexes,
     pub provider: &'a Provider,
 }
 
-impl RegistryClient<'_> {
+impl<'a> RegistryClient<'a> {
+    /// A client for `provider` sharing the fetcher's transport, cache and verified indexes.
+    pub fn new(fetcher: &'a crate::fetch::Fetcher, provider: &'a Provider) -> RegistryClient<'a> {
+        RegistryClient {
+            transport: &fetcher.transport,
+            cache: &fetcher.cache,
+            verified: &fetcher.indexes,
+            provider,
+        }
+    }
+
     fn what(&self, plugin: &str) -> String {
         format!(
             "index of plugin {plugin} in registry {} ({})",
@@ -258,6 +287,15 @@ impl RegistryClient<'_> {
     /// they serve must verify against the pinned keys or the origin is used.
     pub async fn fetch_index(&self, name: &str) -> Result<PluginIndex> {
         crate::platform::check_plugin_name(name)?;
+        if let Some(idx) = self.verified.get(&self.provider.name, name) {
+            return Ok(idx);
+        }
+        let idx = self.fetch_index_uncached(name).await?;
+        self.verified.put(&self.provider.name, &idx);
+        Ok(idx)
+    }
+
+    async fn fetch_index_uncached(&self, name: &str) -> Result<PluginIndex> {
         let p = self.provider;
         if p.public_keys.is_empty() && !p.allow_unsigned {
             return Err(Error::config(format!(
@@ -328,6 +366,9 @@ impl RegistryClient<'_> {
     /// keys, from the cache alone (no network). `None` for directory registries (reading them
     /// is already local), when nothing is cached, or when the cached copy does not verify.
     pub fn verified_cached_index(&self, name: &str) -> Option<PluginIndex> {
+        if let Some(idx) = self.verified.get(&self.provider.name, name) {
+            return Some(idx);
+        }
         let index_url = join(&self.provider.base, &format!("index/{name}.toml"));
         if !index_url.contains("://") {
             return None;

@@ -270,11 +270,7 @@ impl Resolver<'_> {
                 requirement_text,
             } => {
                 let provider = self.manifest.provider(provider)?;
-                let client = RegistryClient {
-                    transport: &self.fetcher.transport,
-                    cache: &self.fetcher.cache,
-                    provider,
-                };
+                let client = RegistryClient::new(self.fetcher, provider);
                 let index = client.fetch_index(&d.name).await?;
                 let what = format!("{} (registry {})", d.name, provider.name);
                 let (v, arts) = select(&index, requirement, platforms, &what)?;

@@ -28,6 +28,7 @@ pub async fn sync_from_host(host: &str, dir: &Path) -> Result<String> {
         transport: transport.clone(),
         cache: Cache::from_env(),
         max_size: DEFAULT_MAX_UNPACKED,
+        indexes: Default::default(),
     };
     let loc = transport.locate(&url, None)?;
     let art = fetcher.fetch(&[loc], None, None, "plugin bundle").await?;
