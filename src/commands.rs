@@ -418,6 +418,7 @@ fn diff_versions(old: Option<&Lockfile>, new: &Lockfile) -> String {
 fn out(line: &str) {
     use std::io::Write;
     let mut o = std::io::stdout().lock();
+    let line = crate::redact::scrub(line);
     if let Err(e) = writeln!(o, "{line}").and_then(|_| o.flush()) {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(0);
@@ -976,9 +977,9 @@ async fn sync_host(c: &ConfigArg, host: &str, offline: bool) -> Result<()> {
     // The plugin dir comes from the config when there is one, else `.plugins` here.
     let dir = match config::load(&c.config) {
         Ok(m) => m.plugin_dir,
-        Err(_) if !c.config.exists() => std::env::var("OPTIMUS_PLUGIN_DIR")
-            .map(std::path::PathBuf::from)
-            .unwrap_or_else(|_| ".plugins".into()),
+        Err(_) if !c.config.exists() => {
+            config::plugin_dir_override().unwrap_or_else(|| ".plugins".into())
+        }
         Err(e) => return Err(e),
     };
     let dir = crate::fsutil::absolute(&dir);

@@ -365,6 +365,14 @@ pub fn resolve_location(loc: &str, dir: &Path) -> String {
         .into_owned()
 }
 
+/// `OPTIMUS_PLUGIN_DIR`, made absolute; unset or empty is no override.
+pub fn plugin_dir_override() -> Option<PathBuf> {
+    std::env::var("OPTIMUS_PLUGIN_DIR")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .map(|d| fsutil::absolute(Path::new(&d)))
+}
+
 /// Loads and normalises the plugin section of `path`.
 pub fn load(path: &Path) -> Result<Manifest> {
     let text = std::fs::read_to_string(path).map_err(|e| {
@@ -400,11 +408,8 @@ pub fn parse(text: &str, path: &Path) -> Result<Manifest> {
     let file = &path;
 
     // Plugin dir: OPTIMUS_PLUGIN_DIR, then the config, then `.plugins` beside the config.
-    let plugin_dir = match std::env::var("OPTIMUS_PLUGIN_DIR")
-        .ok()
-        .filter(|s| !s.is_empty())
-    {
-        Some(d) => fsutil::absolute(Path::new(&d)),
+    let plugin_dir = match plugin_dir_override() {
+        Some(d) => d,
         None => match section.dir.as_deref().filter(|s| !s.trim().is_empty()) {
             Some(d) => fsutil::absolute(&dir.join(expand_env(d, "dir", file)?)),
             None => dir.join(".plugins"),

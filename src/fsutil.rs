@@ -59,11 +59,30 @@ pub fn staging_path(dir: &Path) -> PathBuf {
 
 /// Writes `data` to `path` atomically: a staging file beside it, fsync, rename.
 pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
+    write_atomic_mode(path, data, 0o644)
+}
+
+/// [`write_atomic`] with the file's Unix mode set when the staging file is created (so a
+/// private file is never readable by others, even for a moment, and an existing file's mode
+/// does not carry over).
+pub fn write_atomic_mode(path: &Path, data: &[u8], mode: u32) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     fs::create_dir_all(dir).map_err(|e| Error::path("creating directory", dir, e))?;
     let tmp = staging_path(dir);
     let res = (|| {
-        let mut f = File::create(&tmp)?;
+        let mut opts = fs::OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(mode);
+        }
+        #[cfg(not(unix))]
+        let _ = mode;
+        let mut f = opts.open(&tmp)?;
         f.write_all(data)?;
         f.sync_all()?;
         fs::rename(&tmp, path)

@@ -107,24 +107,7 @@ pub fn keygen(
     if let Some(parent) = key_path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| Error::path("creating", parent, e))?;
     }
-    write_private(&key_path, sk_text.as_bytes())?;
+    crate::fsutil::write_atomic_mode(&key_path, sk_text.as_bytes(), 0o600)?;
     crate::fsutil::write_atomic(&pub_path, pk_text.as_bytes())?;
     Ok((key_path, pub_path, kp.pk.to_base64()))
-}
-
-fn write_private(path: &Path, data: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts
-        .open(path)
-        .map_err(|e| Error::path("creating", path, e))?;
-    f.write_all(data)
-        .map_err(|e| Error::path("writing", path, e))?;
-    f.sync_all().map_err(|e| Error::path("syncing", path, e))
 }

@@ -70,8 +70,10 @@ pub async fn sync_from_host(host: &str, dir: &Path) -> Result<String> {
                     let _ = std::fs::remove_file(&s.staged);
                 }
                 return Err(Error::config(format!(
-                    "{} is installed from {} by `install`; it cannot also come from {host}",
-                    s.file_name, r.source
+                    "{} is installed from {} by `install`; it cannot also come from {}",
+                    s.file_name,
+                    r.source,
+                    crate::redact::url_for_display(base)
                 )));
             }
         }

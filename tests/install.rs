@@ -804,3 +804,26 @@ fn undeclared_plugins_are_removed_but_unmanaged_files_are_not_touched() {
     assert_eq!(sb.read("p/.plugins/notes.txt"), "keep me");
     assert!(sb.p("p/.plugins/optimus-plugin-neo.yaml").exists());
 }
+
+#[test]
+fn an_empty_plugin_dir_variable_means_the_default() {
+    let sb = Sandbox::new();
+    let reg = demo_registry(&sb);
+    sb.write(
+        "p/optimus.yaml",
+        registry_config("../registry", &reg.public_key, &[("neo", "*")]),
+    );
+    let r = sb.run_env(
+        &["plugin", "install", "-c", "p/optimus.yaml"],
+        &[("OPTIMUS_PLUGIN_DIR", "")],
+    );
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(sb.p("p/.plugins/optimus-plugin-neo.yaml").is_file());
+    let other = sb.p("elsewhere");
+    let r = sb.run_env(
+        &["plugin", "install", "-c", "p/optimus.yaml"],
+        &[("OPTIMUS_PLUGIN_DIR", other.to_str().unwrap())],
+    );
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(other.join("optimus-plugin-neo.yaml").is_file());
+}

@@ -145,3 +145,23 @@ fn encrypted_keys_need_the_password() {
     let r = sb.run_env(&with_pw, &[("PW", "wrong")]);
     assert_eq!(r.code, 2, "{}", r.all());
 }
+
+#[cfg(unix)]
+#[test]
+fn keygen_force_writes_a_private_key_even_over_a_readable_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let sb = Sandbox::new();
+    let key = sb.write("keys/k.key", "old");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let prefix = sb.p("keys/k");
+    let r = sb
+        .plugin(&["keygen", "--output", prefix.to_str().unwrap()])
+        .fails(2);
+    assert!(r.stderr.contains("--force"), "{}", r.stderr);
+    assert_eq!(sb.read("keys/k.key"), "old", "refused without --force");
+    sb.plugin(&["keygen", "--output", prefix.to_str().unwrap(), "--force"])
+        .ok();
+    let mode = std::fs::metadata(&key).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    assert!(sb.read("keys/k.key").contains("secret key"));
+}
