@@ -161,11 +161,22 @@ pub struct Provider {
     pub mirrors: Vec<String>,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Limits {
     pub max_unpacked_size: u64,
     pub max_entries: u64,
     pub max_ratio: u64,
+}
+
+impl Default for Limits {
+    /// The documented defaults: 1 GiB unpacked, 10 000 entries, a 200:1 compression ratio.
+    fn default() -> Self {
+        Limits {
+            max_unpacked_size: DEFAULT_MAX_UNPACKED,
+            max_entries: DEFAULT_MAX_ENTRIES,
+            max_ratio: DEFAULT_MAX_RATIO,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -181,18 +192,6 @@ impl Pins {
             Pins::None => None,
             Pins::Any(s) => Some(s),
             Pins::PerPlatform(m) => m.get(platform).map(String::as_str),
-        }
-    }
-    /// A stable text form, stored in the lock to notice a changed pin.
-    pub fn key(&self) -> String {
-        match self {
-            Pins::None => String::new(),
-            Pins::Any(s) => s.clone(),
-            Pins::PerPlatform(m) => m
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join(","),
         }
     }
 }

@@ -82,6 +82,18 @@ impl Error {
         }
     }
 
+    /// Several errors as one: every message, and the most severe exit code (config beats
+    /// runtime, since fixing the declaration comes first).
+    pub fn combine(self, other: Error) -> Error {
+        let config = self.exit_code() == 2 || other.exit_code() == 2;
+        let text = format!("{self}\n{other}");
+        if config {
+            Error::config(text)
+        } else {
+            Error::runtime(text)
+        }
+    }
+
     /// Exit code of the contract: 2 for usage or configuration errors, 1 otherwise.
     pub fn exit_code(&self) -> i32 {
         match self {

@@ -275,17 +275,15 @@ impl Installer<'_> {
         if !errors.is_empty() {
             discard(&staged);
             let n = errors.len();
-            let text = errors
-                .iter()
-                .map(|e| e.to_string())
-                .collect::<Vec<_>>()
-                .join("\n");
-            let code = errors.iter().map(Error::exit_code).max().unwrap_or(1);
+            let all = errors
+                .into_iter()
+                .reduce(Error::combine)
+                .expect("not empty");
             let msg = format!(
-                "{text}\nnothing was changed in {} ({n} plugin(s) failed)",
+                "{all}\nnothing was changed in {} ({n} plugin(s) failed)",
                 dir.display()
             );
-            return Err(if code == 2 {
+            return Err(if all.exit_code() == 2 {
                 Error::config(msg)
             } else {
                 Error::runtime(msg)
@@ -558,12 +556,8 @@ impl Installer<'_> {
             let platform = (job.artifact.platform != ANY)
                 .then(|| Platform::parse(&job.artifact.platform))
                 .transpose()?;
-            let templated = matches!(&d.source, crate::config::Source::Direct { declared, .. } if declared.contains("{os}") || declared.contains("{arch}"));
-            let full = crate::resolve::direct_url(
-                self.manifest,
-                d,
-                if templated { platform.as_ref() } else { None },
-            )?;
+            // Without `{os}`/`{arch}` placeholders the platform changes nothing.
+            let full = crate::resolve::direct_url(self.manifest, d, platform.as_ref())?;
             return Ok((full, provider));
         }
         Ok((

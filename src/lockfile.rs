@@ -73,10 +73,6 @@ impl LockedPlugin {
             .or_else(|| self.artifacts.iter().find(|a| a.platform == ANY))
     }
 
-    pub fn is_yaml(&self) -> bool {
-        !self.artifacts.is_empty() && self.artifacts.iter().all(|a| a.format == Format::Yaml)
-    }
-
     pub fn version_text(&self) -> &str {
         self.version.as_deref().unwrap_or("-")
     }

@@ -121,11 +121,7 @@ impl Publisher<'_> {
                 let tmp = std::env::temp_dir().join(fsutil::unique_name("optimus-publish-check-"));
                 std::fs::create_dir_all(&tmp).map_err(|e| Error::path("creating", &tmp, e))?;
                 let platform = Platform::parse(&a.platform)?;
-                let limits = Limits {
-                    max_unpacked_size: crate::config::DEFAULT_MAX_UNPACKED,
-                    max_entries: crate::config::DEFAULT_MAX_ENTRIES,
-                    max_ratio: crate::config::DEFAULT_MAX_RATIO,
-                };
+                let limits = Limits::default();
                 let res = crate::unpack::Unpacker {
                     limits: &limits,
                     platform: &platform,

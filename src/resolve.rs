@@ -247,7 +247,7 @@ impl Resolver<'_> {
                 Err(e) => errors.push(e),
             }
         }
-        if let Some(first) = errors.into_iter().reduce(combine) {
+        if let Some(first) = errors.into_iter().reduce(Error::combine) {
             return Err(first);
         }
         resolved.sort();
@@ -353,16 +353,6 @@ impl Resolver<'_> {
                 })
             }
         }
-    }
-}
-
-fn combine(a: Error, b: Error) -> Error {
-    let code = a.exit_code().max(b.exit_code());
-    let text = format!("{a}\n{b}");
-    if code == 2 {
-        Error::config(text)
-    } else {
-        Error::runtime(text)
     }
 }
 

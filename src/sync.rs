@@ -4,7 +4,7 @@
 //! A failed, non-200 or invalid download changes nothing.
 
 use crate::cache::Cache;
-use crate::config::{Limits, DEFAULT_MAX_ENTRIES, DEFAULT_MAX_RATIO, DEFAULT_MAX_UNPACKED};
+use crate::config::{Limits, DEFAULT_MAX_UNPACKED};
 use crate::error::{Error, Result};
 use crate::fetch::Fetcher;
 use crate::format::Format;
@@ -35,11 +35,7 @@ pub async fn sync_from_host(host: &str, dir: &Path) -> Result<String> {
 
     let _guard = lock_dir(dir)?;
     clean_stale_staging(dir);
-    let limits = Limits {
-        max_unpacked_size: DEFAULT_MAX_UNPACKED,
-        max_entries: DEFAULT_MAX_ENTRIES,
-        max_ratio: DEFAULT_MAX_RATIO,
-    };
+    let limits = Limits::default();
     let what = format!(
         "plugin bundle from {}",
         crate::redact::url_for_display(&url)

@@ -220,7 +220,7 @@ impl Transport {
                     if_none_match: etag.map(String::from),
                     ..Default::default()
                 };
-                let res = retry_object(loc, || store.get_opts(path, opts.clone())).await;
+                let res = store.get_opts(path, opts).await;
                 match res {
                     Ok(r) => {
                         if r.meta.size > max {
@@ -266,9 +266,7 @@ impl Transport {
                 http_body(resp, loc.display())
             }
             Location::Object { store, path, .. } => {
-                let r = retry_object(loc, || store.get(path))
-                    .await
-                    .map_err(|e| object_error(loc, e))?;
+                let r = store.get(path).await.map_err(|e| object_error(loc, e))?;
                 let len = Some(r.meta.size);
                 let display = loc.display();
                 let stream = r.into_stream().map(move |c| {
@@ -364,7 +362,6 @@ impl Transport {
             ))),
             Location::Object { store, path, .. } => {
                 let mode = match mode {
-                    PutMode::Overwrite => object_store::PutMode::Overwrite,
                     PutMode::Create => object_store::PutMode::Create,
                     PutMode::Update(v) => object_store::PutMode::Update(v),
                 };
@@ -410,7 +407,6 @@ impl Transport {
 }
 
 pub enum PutMode {
-    Overwrite,
     Create,
     Update(object_store::UpdateVersion),
 }
@@ -505,28 +501,6 @@ fn http_body(resp: reqwest::Response, display: String) -> Result<Body> {
         stream: stream.boxed(),
         len,
     })
-}
-
-async fn retry_object<T, F, Fut>(loc: &Location, mut f: F) -> object_store::Result<T>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = object_store::Result<T>>,
-{
-    let _ = loc;
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        match f().await {
-            Ok(v) => return Ok(v),
-            Err(
-                e @ (object_store::Error::NotFound { .. }
-                | object_store::Error::NotModified { .. }
-                | object_store::Error::Precondition { .. }),
-            ) => return Err(e),
-            Err(e) if attempt >= 2 => return Err(e),
-            Err(_) => tokio::time::sleep(backoff(attempt)).await,
-        }
-    }
 }
 
 fn object_error(loc: &Location, e: object_store::Error) -> Error {
