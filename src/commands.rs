@@ -76,7 +76,8 @@ pub async fn run(cli: Cli) -> Result<()> {
             }
             let lock = ctx
                 .lock_for(&platforms, &BTreeSet::new(), false, jobs)
-                .await?;
+                .await?
+                .lock;
             let plats = lock
                 .platforms()
                 .iter()
@@ -121,19 +122,18 @@ pub async fn run(cli: Cli) -> Result<()> {
             };
             let platform = Platform::host();
             let _guard = ctx.exclusive()?;
-            let old = Lockfile::read(&ctx.manifest.lock_path())?;
             if no_install {
-                let lock = ctx
+                let r = ctx
                     .lock_for(std::slice::from_ref(&platform), &refresh, false, jobs)
                     .await?;
-                let changes = diff_versions(old.as_ref(), &lock);
+                let changes = diff_versions(r.previous.as_ref(), &r.lock);
                 ui::summary(&format!("updated the lock: {changes}"));
                 return Ok(());
             }
-            let (lock, out) = ctx
+            let (r, out) = ctx
                 .resolve_and_install(&platform, &refresh, false, false, jobs)
                 .await?;
-            let changes = diff_versions(old.as_ref(), &lock);
+            let changes = diff_versions(r.previous.as_ref(), &r.lock);
             ui::summary(&format!("{changes}; {}", summary(&out, &ctx.manifest)));
             Ok(())
         }
@@ -294,14 +294,13 @@ impl Ctx {
             fetcher: &self.fetcher,
             jobs,
         };
-        resolver
-            .resolve(old.as_ref(), platforms, refresh, locked)
-            .await
+        resolver.resolve(old, platforms, refresh, locked).await
     }
 
-    /// Writes the resolved lock if its bytes changed (never under `--locked`).
+    /// Writes the resolved lock if it changed (never under `--locked`).
     fn write_lock(&self, r: &Resolution, locked: bool) -> Result<()> {
-        if !locked && r.lock.write(&self.manifest.lock_path())? {
+        if !locked && r.changed {
+            r.lock.write(&self.manifest.lock_path())?;
             for n in &r.resolved {
                 ui::note(&format!("locked {n}"));
             }
@@ -319,10 +318,10 @@ impl Ctx {
         refresh: &BTreeSet<String>,
         locked: bool,
         jobs: usize,
-    ) -> Result<Lockfile> {
+    ) -> Result<Resolution> {
         let r = self.resolve_lock(platforms, refresh, locked, jobs).await?;
         self.write_lock(&r, locked)?;
-        Ok(r.lock)
+        Ok(r)
     }
 
     /// Resolves, installs, and only then writes the lock: a failed install leaves both the
@@ -334,13 +333,13 @@ impl Ctx {
         locked: bool,
         yaml_only: bool,
         jobs: usize,
-    ) -> Result<(Lockfile, install::Outcome)> {
+    ) -> Result<(Resolution, install::Outcome)> {
         let r = self
             .resolve_lock(std::slice::from_ref(platform), refresh, locked, jobs)
             .await?;
         let out = self.install(&r.lock, platform, yaml_only, jobs).await?;
         self.write_lock(&r, locked)?;
-        Ok((r.lock, out))
+        Ok((r, out))
     }
 
     async fn install(

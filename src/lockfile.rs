@@ -166,14 +166,9 @@ impl Lockfile {
         format!("{HEADER}{body}")
     }
 
-    /// Writes the lockfile atomically, only when its bytes change. Returns whether it did.
-    pub fn write(&self, path: &Path) -> Result<bool> {
-        let text = self.to_text();
-        if std::fs::read_to_string(path).ok().as_deref() == Some(text.as_str()) {
-            return Ok(false);
-        }
-        fsutil::write_atomic(path, text.as_bytes())?;
-        Ok(true)
+    /// Writes the lockfile atomically (callers write only when it changed).
+    pub fn write(&self, path: &Path) -> Result<()> {
+        fsutil::write_atomic(path, self.to_text().as_bytes())
     }
 }
 

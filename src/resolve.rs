@@ -148,6 +148,10 @@ fn is_templated(s: &str) -> bool {
 
 pub struct Resolution {
     pub lock: Lockfile,
+    /// The lock as it was before (read once by the caller and handed over).
+    pub previous: Option<Lockfile>,
+    /// Whether `lock` differs from `previous` (so whether it needs writing).
+    pub changed: bool,
     /// Plugins resolved anew, with their versions.
     pub resolved: Vec<String>,
     /// Lock entries dropped because they are no longer declared.
@@ -166,13 +170,13 @@ impl Resolver<'_> {
     /// is an error.
     pub async fn resolve(
         &self,
-        old: Option<&Lockfile>,
+        previous: Option<Lockfile>,
         platforms: &[Platform],
         refresh: &BTreeSet<String>,
         locked: bool,
     ) -> Result<Resolution> {
         let empty = Lockfile::default();
-        let old = old.unwrap_or(&empty);
+        let old = previous.as_ref().unwrap_or(&empty);
         let mut all_platforms = old.platforms();
         all_platforms.extend(platforms.iter().cloned());
         all_platforms.sort();
@@ -252,11 +256,18 @@ impl Resolver<'_> {
         }
         resolved.sort();
         keep.sort_by(|a, b| a.name.cmp(&b.name));
+        for p in &mut keep {
+            p.artifacts.sort_by(|a, b| a.platform.cmp(&b.platform));
+        }
+        let lock = Lockfile {
+            version: crate::lockfile::LOCK_VERSION,
+            plugins: keep,
+        };
+        let changed = previous.as_ref() != Some(&lock);
         Ok(Resolution {
-            lock: Lockfile {
-                version: crate::lockfile::LOCK_VERSION,
-                plugins: keep,
-            },
+            lock,
+            previous,
+            changed,
             resolved,
             dropped,
         })
