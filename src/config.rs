@@ -625,12 +625,7 @@ fn normalize_provider(
     for k in &body.public_keys {
         let k = expand_env(k, &what("public_keys"), file)?;
         // Accept the bare base64 key or a whole minisign .pub file's text.
-        let key = k
-            .lines()
-            .map(str::trim)
-            .rfind(|l| !l.is_empty() && !l.starts_with("untrusted comment:"))
-            .unwrap_or("")
-            .to_string();
+        let key = crate::signing::payload_line(&k).unwrap_or("").to_string();
         if minisign_verify::PublicKey::from_base64(&key).is_err() {
             return Err(Error::config(format!(
                 "{}: provider {name}: public key {key:?} is not a minisign public key",

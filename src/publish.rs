@@ -578,17 +578,8 @@ fn conflict_backoff(attempt: u32) -> std::time::Duration {
 
 /// Whether a minisign signature names the same key id as a public key (bytes 2..10 of each).
 fn same_key_id(sig_text: &str, public_key_b64: &str) -> bool {
-    use base64::Engine;
-    let id = |line: &str| {
-        base64::engine::general_purpose::STANDARD
-            .decode(line.trim())
-            .ok()
-            .and_then(|raw| raw.get(2..10).map(<[u8]>::to_vec))
-    };
-    let sig_line = sig_text
-        .lines()
-        .find(|l| !l.trim().is_empty() && !l.starts_with("untrusted comment:"));
-    match (sig_line.and_then(id), id(public_key_b64)) {
+    let sig_id = crate::signing::payload_line(sig_text).and_then(crate::registry::key_id_of);
+    match (sig_id, crate::registry::key_id_of(public_key_b64)) {
         (Some(a), Some(b)) => a == b,
         _ => true,
     }

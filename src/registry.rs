@@ -172,7 +172,7 @@ pub fn toml_error(what: &str, text: &str, e: &toml::de::Error) -> Error {
 }
 
 /// The minisign key id of a public key or signature (bytes 2..10, shown as minisign does).
-fn key_id_of(b64_line: &str) -> Option<String> {
+pub(crate) fn key_id_of(b64_line: &str) -> Option<String> {
     use base64::Engine;
     let raw = base64::engine::general_purpose::STANDARD
         .decode(b64_line.trim())
@@ -331,34 +331,43 @@ impl<'a> RegistryClient<'a> {
     async fn fetch_index_from(&self, base: &str, name: &str) -> Result<PluginIndex> {
         let what = self.what(name);
         let index_url = join(base, &format!("index/{name}.toml"));
-        let (body, _) = self.get_cached(&index_url).await?;
-        let body = body.ok_or_else(|| {
+        let body = self.get_cached(&index_url).await?.ok_or_else(|| {
             Error::runtime(format!(
                 "plugin {name} is not in registry {} (no {})",
                 self.provider.name,
                 redact::url_for_display(&index_url)
             ))
         })?;
-        if self.provider.public_keys.is_empty() {
+        let sig = if self.provider.public_keys.is_empty() {
             crate::ui::warn(&format!(
                 "registry {} is unsigned (allow_unsigned: true): the index of {name} is not verified",
                 self.provider.name
             ));
+            None
         } else {
             let sig_url = format!("{index_url}.minisig");
-            let (sig, _) = self.get_cached(&sig_url).await?;
-            let sig = sig.ok_or_else(|| {
+            let sig = self.get_cached(&sig_url).await?.ok_or_else(|| {
                 Error::runtime(format!(
                     "{what}: missing signature {}",
                     redact::url_for_display(&sig_url)
                 ))
             })?;
-            let sig = String::from_utf8(sig.to_vec())
+            Some(sig)
+        };
+        self.verify_and_parse(name, &body, sig.as_deref())
+    }
+
+    /// Checks an index document against the pinned keys (when there are any) and parses it.
+    fn verify_and_parse(&self, name: &str, body: &[u8], sig: Option<&[u8]>) -> Result<PluginIndex> {
+        let what = self.what(name);
+        if !self.provider.public_keys.is_empty() {
+            let sig = sig.ok_or_else(|| Error::runtime(format!("{what}: missing signature")))?;
+            let sig = std::str::from_utf8(sig)
                 .map_err(|_| Error::runtime(format!("{what}: signature is not text")))?;
-            verify_signature(&body, &sig, &self.provider.public_keys, &what)?;
+            verify_signature(body, sig, &self.provider.public_keys, &what)?;
         }
         let text =
-            std::str::from_utf8(&body).map_err(|_| Error::runtime(format!("{what}: not UTF-8")))?;
+            std::str::from_utf8(body).map_err(|_| Error::runtime(format!("{what}: not UTF-8")))?;
         PluginIndex::parse(text, name, &what)
     }
 
@@ -374,31 +383,26 @@ impl<'a> RegistryClient<'a> {
             return None;
         }
         let (_, body) = read_cache_entry(&self.cache.index_entry(&index_url))?;
-        let what = self.what(name);
-        if !self.provider.public_keys.is_empty() {
-            let (_, sig) =
-                read_cache_entry(&self.cache.index_entry(&format!("{index_url}.minisig")))?;
-            let sig = String::from_utf8(sig).ok()?;
-            verify_signature(&body, &sig, &self.provider.public_keys, &what).ok()?;
-        }
-        PluginIndex::parse(std::str::from_utf8(&body).ok()?, name, &what).ok()
+        let sig = read_cache_entry(&self.cache.index_entry(&format!("{index_url}.minisig")));
+        self.verify_and_parse(name, &body, sig.as_ref().map(|(_, s)| s.as_slice()))
+            .ok()
     }
 
     /// Fetches a small document, revalidating a cached copy with its ETag. Returns `None` when
     /// the document does not exist.
-    async fn get_cached(&self, url: &str) -> Result<(Option<bytes::Bytes>, bool)> {
+    async fn get_cached(&self, url: &str) -> Result<Option<bytes::Bytes>> {
         let loc = self.transport.locate(url, Some(self.provider))?;
         if let Location::File(_) = loc {
             return match self.transport.get_small(&loc, MAX_INDEX_SIZE, None).await? {
-                Fetched::Body { bytes, .. } => Ok((Some(bytes), false)),
-                _ => Ok((None, false)),
+                Fetched::Body { bytes, .. } => Ok(Some(bytes)),
+                _ => Ok(None),
             };
         }
         let entry = self.cache.index_entry(url);
         let cached = read_cache_entry(&entry);
         if self.transport.offline {
             return match cached {
-                Some((_, b)) => Ok((Some(b.into()), true)),
+                Some((_, b)) => Ok(Some(b.into())),
                 None => Err(Error::runtime(format!(
                     "--offline: {} is not in the cache",
                     redact::url_for_display(url)
@@ -408,13 +412,13 @@ impl<'a> RegistryClient<'a> {
         let etag = cached.as_ref().map(|(e, _)| e.as_str());
         match self.transport.get_small(&loc, MAX_INDEX_SIZE, etag).await? {
             Fetched::NotModified => match cached {
-                Some((_, b)) => Ok((Some(b.into()), true)),
+                Some((_, b)) => Ok(Some(b.into())),
                 None => Err(Error::runtime(format!(
                     "{}: 304 without a cached copy",
                     redact::url_for_display(url)
                 ))),
             },
-            Fetched::NotFound => Ok((None, false)),
+            Fetched::NotFound => Ok(None),
             Fetched::Body { bytes, etag } => {
                 if let Some(etag) = etag.filter(|e| !e.contains('\n')) {
                     // Best effort: a cache we cannot write only costs a refetch.
@@ -424,7 +428,7 @@ impl<'a> RegistryClient<'a> {
                     raw.extend_from_slice(&bytes);
                     self.cache.write_hint(&entry, &raw);
                 }
-                Ok((Some(bytes), false))
+                Ok(Some(bytes))
             }
         }
     }

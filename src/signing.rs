@@ -67,12 +67,17 @@ impl SigningKey {
 }
 
 /// The raw bytes of a secret key file whose key is not encrypted (KDF algorithm `\0\0`).
+/// The base64 payload of a minisign key or signature file: its first line that is not empty
+/// and not the untrusted comment (a bare base64 key is its own payload).
+pub fn payload_line(text: &str) -> Option<&str> {
+    text.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with("untrusted comment:"))
+}
+
 fn unencrypted_key(text: &str) -> Option<Vec<u8>> {
     use base64::Engine;
-    let line = text
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty() && !l.starts_with("untrusted comment:"))?;
+    let line = payload_line(text)?;
     let raw = base64::engine::general_purpose::STANDARD
         .decode(line)
         .ok()?;
