@@ -417,28 +417,38 @@ impl Installer<'_> {
             return;
         }
         let cache: &Cache = &self.fetcher.cache;
-        let cached = cache.file(&s.sha256);
-        if !cached.exists() {
-            if let Some(parent) = cached.parent() {
-                let _ = fs::create_dir_all(parent);
-            }
-            let tmp = match cache.tmp_dir() {
-                Ok(d) => d.join(fsutil::unique_name("file-")),
-                Err(_) => return,
-            };
-            if link_or_copy(dest, &tmp).is_ok() && fs::rename(&tmp, &cached).is_err() {
-                let _ = fs::remove_file(&tmp);
-            }
-        }
         let record = cache.unpacked_record(
             &job.artifact.sha256,
             &job.plugin.name,
             &self.options.platform.to_string(),
         );
-        let text = format!("{} {} {}", s.sha256, s.size, s.kind.as_str());
-        // The warm path found this very record: leave it be.
-        if fs::read(&record).ok().as_deref() != Some(text.as_bytes()) {
-            cache.write_hint(&record, text.as_bytes());
+        let text = |mtime: u64| format!("{} {} {} {mtime}", s.sha256, s.size, s.kind.as_str());
+        let Ok(dest_meta) = fs::metadata(dest) else {
+            return;
+        };
+        // The warm path linked this very file from the cache: nothing to record.
+        if fs::read(&record).ok().as_deref() == Some(text(mtime_ns(&dest_meta)).as_bytes()) {
+            return;
+        }
+        // The cache always takes the file just verified (replacing an older copy, which an
+        // in-place edit in some project may have changed), and the record remembers its mtime
+        // so a later in-place edit makes the entry stale instead of spreading.
+        let cached = cache.file(&s.sha256);
+        if let Some(parent) = cached.parent() {
+            let _ = fs::create_dir_all(parent);
+        }
+        let Ok(tmp) = cache
+            .tmp_dir()
+            .map(|d| d.join(fsutil::unique_name("file-")))
+        else {
+            return;
+        };
+        if link_or_copy(dest, &tmp).is_err() || fs::rename(&tmp, &cached).is_err() {
+            let _ = fs::remove_file(&tmp);
+            return;
+        }
+        if let Ok(meta) = fs::metadata(&cached) {
+            cache.write_hint(&record, text(mtime_ns(&meta)).as_bytes());
         }
     }
 
@@ -457,13 +467,17 @@ impl Installer<'_> {
         );
         let text = fs::read_to_string(record).ok()?;
         let mut parts = text.split_whitespace();
-        let (sha, size, kind) = (
+        let (sha, size, kind, mtime) = (
             parts.next()?.to_string(),
             parts.next()?.parse::<u64>().ok()?,
             parts.next()?,
+            parts.next()?.parse::<u64>().ok()?,
         );
+        // Size and mtime as recorded: a cached file changed in place (through a hard link in
+        // some project) is not handed out; the artifact is fetched and unpacked again.
         let cached = cache.file(&sha);
-        if fs::metadata(&cached).ok()?.len() != size {
+        let meta = fs::metadata(&cached).ok()?;
+        if meta.len() != size || mtime_ns(&meta) != mtime {
             return None;
         }
         let staged = fsutil::staging_path(self.plugin_dir());

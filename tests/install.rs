@@ -827,3 +827,70 @@ fn an_empty_plugin_dir_variable_means_the_default() {
     assert_eq!(r.code, 0, "{}", r.all());
     assert!(other.join("optimus-plugin-neo.yaml").is_file());
 }
+
+#[test]
+fn an_installed_file_edited_in_place_never_reaches_another_project() {
+    let sb = Sandbox::new();
+    let reg = demo_registry(&sb);
+    let cfg = registry_config("../registry", &reg.public_key, &[("bq2bq", "=0.3.2")]);
+    sb.write("one/optimus.yaml", &cfg);
+    sb.plugin(&[
+        "install",
+        "-c",
+        "one/optimus.yaml",
+        "--platform",
+        "linux_amd64",
+    ])
+    .ok();
+    // Edit the installed binary in place, same length (the cache's copy is the same inode
+    // when hard-linked, and a size check alone cannot see it).
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    {
+        use std::io::{Seek, Write};
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(sb.p("one/.plugins/optimus-bq2bq_linux_amd64"))
+            .unwrap();
+        f.seek(std::io::SeekFrom::Start(10)).unwrap();
+        f.write_all(b"PWNED").unwrap();
+    }
+    sb.write("two/optimus.yaml", &cfg);
+    std::fs::copy(sb.p("one/optimus.lock"), sb.p("two/optimus.lock")).unwrap();
+    let r = sb
+        .plugin(&[
+            "-v",
+            "install",
+            "-c",
+            "two/optimus.yaml",
+            "--platform",
+            "linux_amd64",
+        ])
+        .ok();
+    assert_eq!(
+        sb.read("two/.plugins/optimus-bq2bq_linux_amd64"),
+        script("bq2bq", "0.3.2", "linux_amd64"),
+        "{}",
+        r.all()
+    );
+    sb.plugin(&[
+        "verify",
+        "-c",
+        "two/optimus.yaml",
+        "--platform",
+        "linux_amd64",
+    ])
+    .ok();
+    // And the edited project is restored by its next install.
+    sb.plugin(&[
+        "install",
+        "-c",
+        "one/optimus.yaml",
+        "--platform",
+        "linux_amd64",
+    ])
+    .ok();
+    assert_eq!(
+        sb.read("one/.plugins/optimus-bq2bq_linux_amd64"),
+        script("bq2bq", "0.3.2", "linux_amd64")
+    );
+}
