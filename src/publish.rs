@@ -113,9 +113,13 @@ impl Publisher<'_> {
                         crate::yaml_plugin::format_problems(&what, &problems)
                     )));
                 }
-                let parsed: crate::yaml_plugin::YamlPlugin = serde_norway::from_str(&text)
+                // It validated, so `plugintype` is there and is task or hook.
+                let doc: serde_norway::Value = serde_norway::from_str(&text)
                     .map_err(|e| Error::config(format!("{what}: {e}")))?;
-                Ok(parsed.plugintype.as_deref().and_then(PluginType::parse))
+                Ok(doc
+                    .get("plugintype")
+                    .and_then(|v| v.as_str())
+                    .and_then(PluginType::parse))
             }
             Format::TarGz | Format::Zip => {
                 let tmp = std::env::temp_dir().join(fsutil::unique_name("optimus-publish-check-"));

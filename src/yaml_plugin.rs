@@ -2,72 +2,8 @@
 //! checks of `validate`, each problem reported with its file and line.
 
 use crate::platform::yaml_file_name;
-use serde::Deserialize;
 use std::collections::BTreeSet;
 use std::path::Path;
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct YamlPlugin {
-    pub name: Option<String>,
-    pub description: Option<String>,
-    pub plugintype: Option<String>,
-    pub pluginversion: Option<serde_norway::Value>,
-    pub image: Option<String>,
-    pub secretpath: Option<String>,
-    #[serde(default)]
-    pub questions: Vec<Question>,
-    #[serde(default)]
-    pub defaultassets: Vec<NameValue>,
-    #[serde(default)]
-    pub defaultconfig: Vec<NameValue>,
-    pub pluginmods: Option<serde_norway::Value>,
-    pub apiversion: Option<serde_norway::Value>,
-    pub dependson: Option<serde_norway::Value>,
-    pub hooktype: Option<String>,
-    pub entrypoint: Option<Entrypoint>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Question {
-    pub name: Option<String>,
-    pub prompt: Option<String>,
-    pub help: Option<String>,
-    pub default: Option<serde_norway::Value>,
-    pub regexp: Option<String>,
-    pub validationerror: Option<String>,
-    pub minlength: Option<i64>,
-    pub maxlength: Option<i64>,
-    #[serde(default)]
-    pub required: bool,
-    #[serde(default)]
-    pub multiselect: Vec<String>,
-    #[serde(default)]
-    pub subquestions: Vec<SubQuestion>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SubQuestion {
-    pub ifvalue: Option<serde_norway::Value>,
-    #[serde(default)]
-    pub questions: Vec<Question>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NameValue {
-    pub name: Option<String>,
-    pub value: Option<serde_norway::Value>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Entrypoint {
-    pub shell: Option<String>,
-    pub script: Option<String>,
-}
 
 /// One problem found in a yaml plugin.
 #[derive(Debug, Clone, PartialEq, Eq)]
