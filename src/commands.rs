@@ -74,6 +74,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             if platforms.is_empty() {
                 platforms.push(Platform::host());
             }
+            let _guard = install::lock_project(&ctx.manifest.dir)?;
             let lock = ctx
                 .lock_for(&platforms, &BTreeSet::new(), false, jobs)
                 .await?
@@ -276,8 +277,9 @@ impl Ctx {
 
     /// Serialises commands that read-modify-write the lockfile and the plugin directory, from
     /// reading the lock to writing the receipts (a concurrent `remove` cannot slip in between).
-    fn exclusive(&self) -> Result<install::DirLock> {
-        install::lock_dir(&self.manifest.plugin_dir)
+    fn exclusive(&self) -> Result<(install::ProjectLock, install::DirLock)> {
+        let project = install::lock_project(&self.manifest.dir)?;
+        Ok((project, install::lock_dir(&self.manifest.plugin_dir)?))
     }
 
     /// Brings the lock up to date with the declarations, without writing it.
@@ -712,6 +714,7 @@ fn remove(c: &ConfigArg, names: &[String]) -> Result<()> {
         crate::platform::check_plugin_name(n)?;
     }
     let dir = &manifest.plugin_dir;
+    let _project = install::lock_project(&manifest.dir)?;
     let _guard = install::lock_dir(dir)?;
     let lock_path = manifest.lock_path();
     let mut lock = Lockfile::read(&lock_path)?.unwrap_or_default();

@@ -84,6 +84,29 @@ pub fn lock_dir(dir: &Path) -> Result<DirLock> {
     Ok(DirLock { key })
 }
 
+/// An advisory lock on the project (the config file's directory itself, so no file is left
+/// behind): held by every command that writes `optimus.lock`, always before the plugin
+/// directory's lock, so `lock` and `install` never lose each other's update.
+pub struct ProjectLock {
+    _dir: File,
+}
+
+pub fn lock_project(dir: &Path) -> Result<ProjectLock> {
+    let file = File::open(dir).map_err(|e| Error::path("opening", dir, e))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            crate::ui::note(&format!(
+                "waiting for another optimus process to finish with {}",
+                dir.display()
+            ));
+            file.lock().map_err(|e| Error::path("locking", dir, e))?;
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(Error::path("locking", dir, e)),
+    }
+    Ok(ProjectLock { _dir: file })
+}
+
 /// Removes staging files left by a killed run (safe: we hold the directory lock).
 pub fn clean_stale_staging(dir: &Path) {
     if let Ok(rd) = fs::read_dir(dir) {

@@ -894,3 +894,60 @@ fn an_installed_file_edited_in_place_never_reaches_another_project() {
         script("bq2bq", "0.3.2", "linux_amd64")
     );
 }
+
+#[test]
+fn concurrent_lock_and_install_both_land_in_the_lock() {
+    let sb = Sandbox::new();
+    let reg = demo_registry(&sb);
+    sb.write(
+        "p/optimus.yaml",
+        registry_config(
+            "../registry",
+            &reg.public_key,
+            &[("bq2bq", "*"), ("neo", "*")],
+        ),
+    );
+    for round in 0..4 {
+        let _ = std::fs::remove_file(sb.p("p/optimus.lock"));
+        let spawn = |args: &[&str]| {
+            let mut c = std::process::Command::new(bin());
+            c.args(args)
+                .current_dir(sb.path())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped());
+            for (k, v) in &sb.env {
+                c.env(k, v);
+            }
+            c.spawn().unwrap()
+        };
+        let a = spawn(&[
+            "plugin",
+            "lock",
+            "-c",
+            "p/optimus.yaml",
+            "--platform",
+            "darwin_arm64",
+        ]);
+        let b = spawn(&[
+            "plugin",
+            "install",
+            "-c",
+            "p/optimus.yaml",
+            "--platform",
+            "linux_amd64",
+        ]);
+        for k in [a, b] {
+            let out = k.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "round {round}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let lock = sb.read("p/optimus.lock");
+        assert!(
+            lock.contains("darwin_arm64") && lock.contains("linux_amd64"),
+            "round {round}: an update was lost:\n{lock}"
+        );
+    }
+}
