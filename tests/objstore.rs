@@ -736,16 +736,19 @@ fn s3_publish_refuses_an_index_it_cannot_verify() {
             .unwrap(),
     )
     .ok();
-    // Another key: refused at once (no waiting for a racing publisher's signature).
+    // Another key: refused at once, not after waiting for a racing publisher's signature.
+    // The settle window is made long (120 s) so "at once" is unmistakable on a loaded machine.
+    let mut long_settle = env.clone();
+    long_settle.push(("OPTIMUS_PUBLISH_SETTLE_SECS".into(), "120".into()));
     let t = Instant::now();
     let r = Run::from(
-        publish_cmd(&sb, &env, reg, &other, &["neo", "1.1.0"], &[&v2])
+        publish_cmd(&sb, &long_settle, reg, &other, &["neo", "1.1.0"], &[&v2])
             .output()
             .unwrap(),
     )
     .fails(1);
     assert!(r.stderr.contains("--resign"), "{}", r.stderr);
-    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+    assert!(t.elapsed() < Duration::from_secs(60), "{:?}", t.elapsed());
     // Same key, but the index was changed behind the publisher's back: it waits for a
     // signature to catch up (OPTIMUS_PUBLISH_SETTLE_SECS), then refuses.
     let (_, idx) = http(
