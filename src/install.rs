@@ -51,6 +51,22 @@ impl Drop for DirLock {
     }
 }
 
+/// Takes an exclusive advisory lock on `file` (at `path`), saying so when another process
+/// holds it and we wait for `what`.
+fn lock_waiting(file: &File, path: &Path, what: &Path) -> Result<()> {
+    match file.try_lock() {
+        Ok(()) => Ok(()),
+        Err(std::fs::TryLockError::WouldBlock) => {
+            crate::ui::note(&format!(
+                "waiting for another optimus process to finish with {}",
+                what.display()
+            ));
+            file.lock().map_err(|e| Error::path("locking", path, e))
+        }
+        Err(std::fs::TryLockError::Error(e)) => Err(Error::path("locking", path, e)),
+    }
+}
+
 pub fn lock_dir(dir: &Path) -> Result<DirLock> {
     fs::create_dir_all(dir).map_err(|e| Error::path("creating plugin directory", dir, e))?;
     let key = fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
@@ -68,17 +84,7 @@ pub fn lock_dir(dir: &Path) -> Result<DirLock> {
         .write(true)
         .open(&path)
         .map_err(|e| Error::path("opening", &path, e))?;
-    match file.try_lock() {
-        Ok(()) => {}
-        Err(std::fs::TryLockError::WouldBlock) => {
-            crate::ui::note(&format!(
-                "waiting for another optimus process to finish with {}",
-                dir.display()
-            ));
-            file.lock().map_err(|e| Error::path("locking", &path, e))?;
-        }
-        Err(std::fs::TryLockError::Error(e)) => return Err(Error::path("locking", &path, e)),
-    }
+    lock_waiting(&file, &path, dir)?;
     let mut h = held().lock().unwrap_or_else(|e| e.into_inner());
     h.insert(key.clone(), (1, file));
     Ok(DirLock { key })
@@ -93,17 +99,7 @@ pub struct ProjectLock {
 
 pub fn lock_project(dir: &Path) -> Result<ProjectLock> {
     let file = File::open(dir).map_err(|e| Error::path("opening", dir, e))?;
-    match file.try_lock() {
-        Ok(()) => {}
-        Err(std::fs::TryLockError::WouldBlock) => {
-            crate::ui::note(&format!(
-                "waiting for another optimus process to finish with {}",
-                dir.display()
-            ));
-            file.lock().map_err(|e| Error::path("locking", dir, e))?;
-        }
-        Err(std::fs::TryLockError::Error(e)) => return Err(Error::path("locking", dir, e)),
-    }
+    lock_waiting(&file, dir, dir)?;
     Ok(ProjectLock { _dir: file })
 }
 
