@@ -29,26 +29,25 @@ fn example_checkout(sb: &Sandbox) {
     .unwrap();
 }
 
+/// What the README documents: `optimus plugin lock -c examples/optimus.yaml`, on linux_amd64
+/// (the platform lockfile.example was made for).
+fn lock(sb: &Sandbox) -> Run {
+    let args = [
+        "plugin",
+        "lock",
+        "-c",
+        "examples/optimus.yaml",
+        "--platform",
+        "linux_amd64",
+    ];
+    sb.run_in(&sb.p("repo"), &args, &[])
+}
+
 #[test]
 fn lockfile_example_is_what_lock_writes() {
     let sb = Sandbox::new();
     example_checkout(&sb);
-    let repo = sb.p("repo");
-    // What the README documents: `optimus plugin lock -c examples/optimus.yaml` (on linux_amd64,
-    // the platform lockfile.example was made for).
-    sb.run_in(
-        &repo,
-        &[
-            "plugin",
-            "lock",
-            "-c",
-            "examples/optimus.yaml",
-            "--platform",
-            "linux_amd64",
-        ],
-        &[],
-    )
-    .ok();
+    lock(&sb).ok();
     let written = sb.read("repo/examples/optimus.lock");
     let expected =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("lockfile.example"))
@@ -58,19 +57,7 @@ fn lockfile_example_is_what_lock_writes() {
         "lockfile.example is stale: run scripts/build-demo-registry.sh"
     );
     // Locking twice gives the same bytes.
-    sb.run_in(
-        &repo,
-        &[
-            "plugin",
-            "lock",
-            "-c",
-            "examples/optimus.yaml",
-            "--platform",
-            "linux_amd64",
-        ],
-        &[],
-    )
-    .ok();
+    lock(&sb).ok();
     assert_eq!(sb.read("repo/examples/optimus.lock"), expected);
 }
 

@@ -4,6 +4,11 @@
 mod common;
 use common::*;
 
+/// Runs `optimus plugin <verb> -c <config> --platform linux_amd64`.
+fn on_linux(sb: &Sandbox, verb: &str, config: &str) -> Run {
+    sb.plugin(&[verb, "-c", config, "--platform", "linux_amd64"])
+}
+
 /// A registry with a yaml plugin `neo` (1.0.0, 1.1.0) and a binary plugin `bq2bq`
 /// (0.3.1, 0.3.2 for linux_amd64 + darwin_arm64).
 fn demo_registry(sb: &Sandbox) -> Registry {
@@ -78,14 +83,7 @@ fn installs_over_loopback_http_with_etag_revalidation() {
             &[("neo", "1"), ("bq2bq", "=0.3.1")],
         ),
     );
-    sb.plugin(&[
-        "lock",
-        "-c",
-        "proj/optimus.yaml",
-        "--platform",
-        "linux_amd64",
-    ])
-    .ok();
+    on_linux(&sb, "lock", "proj/optimus.yaml").ok();
     let lock = sb.read("proj/optimus.lock");
     assert!(
         lock.contains(&server.url("artifacts/bq2bq/0.3.1/")),
@@ -94,14 +92,7 @@ fn installs_over_loopback_http_with_etag_revalidation() {
     // Re-resolving revalidates the cached index with If-None-Match and gets 304.
     std::fs::remove_file(sb.p("proj/optimus.lock")).unwrap();
     server.clear_log();
-    sb.plugin(&[
-        "lock",
-        "-c",
-        "proj/optimus.yaml",
-        "--platform",
-        "linux_amd64",
-    ])
-    .ok();
+    on_linux(&sb, "lock", "proj/optimus.yaml").ok();
     let idx: Vec<_> = server
         .log()
         .into_iter()
@@ -109,14 +100,7 @@ fn installs_over_loopback_http_with_etag_revalidation() {
         .collect();
     assert_eq!(idx.len(), 1);
     assert!(idx[0].headers.contains_key("if-none-match"), "{:?}", idx[0]);
-    sb.plugin(&[
-        "install",
-        "-c",
-        "proj/optimus.yaml",
-        "--platform",
-        "linux_amd64",
-    ])
-    .ok();
+    on_linux(&sb, "install", "proj/optimus.yaml").ok();
     assert_eq!(
         sb.read("proj/.plugins/optimus-bq2bq_linux_amd64"),
         script("bq2bq", "0.3.1", "linux_amd64")
@@ -167,14 +151,7 @@ fn rfc_and_server_config_forms_with_direct_artifacts() {
             server.url("")
         ),
     );
-    sb.plugin(&[
-        "install",
-        "-c",
-        "rfc/optimus.yaml",
-        "--platform",
-        "linux_amd64",
-    ])
-    .ok();
+    on_linux(&sb, "install", "rfc/optimus.yaml").ok();
     assert!(sb
         .read("rfc/out/optimus-plugin-neo.yaml")
         .contains("pluginversion: 1.0.0"));
@@ -404,14 +381,7 @@ fn tampered_index_wrong_key_and_missing_signature_are_refused() {
             &[("neo", "*"), ("bq2bq", "*")],
         ),
     );
-    sb.plugin(&[
-        "install",
-        "-c",
-        "p/optimus.yaml",
-        "--platform",
-        "linux_amd64",
-    ])
-    .ok();
+    on_linux(&sb, "install", "p/optimus.yaml").ok();
     let before = sb.read("p/.plugins/optimus-plugin-neo.yaml");
     std::fs::remove_file(sb.p("p/optimus.lock")).unwrap();
 
@@ -494,14 +464,7 @@ fn replaced_artifacts_and_edited_locks_change_nothing() {
         "p/optimus.yaml",
         registry_config("../registry", &reg.public_key, &[("bq2bq", "=0.3.1")]),
     );
-    sb.plugin(&[
-        "install",
-        "-c",
-        "p/optimus.yaml",
-        "--platform",
-        "linux_amd64",
-    ])
-    .ok();
+    on_linux(&sb, "install", "p/optimus.yaml").ok();
     let installed = sb.read("p/.plugins/optimus-bq2bq_linux_amd64");
 
     // The registry's 0.3.2 artifact is replaced after publishing: checksum mismatch.
@@ -604,8 +567,7 @@ fn resolution_rules_yanked_prerelease_and_helpful_errors() {
             .to_string()
     };
     sb.write("p/optimus.yaml", cfg("*"));
-    sb.plugin(&["lock", "-c", "p/optimus.yaml", "--platform", "linux_amd64"])
-        .ok();
+    on_linux(&sb, "lock", "p/optimus.yaml").ok();
     assert_eq!(
         lock_version(&sb),
         "version = \"0.3.2\"",
@@ -618,8 +580,7 @@ fn resolution_rules_yanked_prerelease_and_helpful_errors() {
     // A yanked version is not picked, but a lock that has it still installs.
     sb.write("p/optimus.yaml", cfg("^0.3"));
     std::fs::remove_file(sb.p("p/optimus.lock")).unwrap();
-    sb.plugin(&["lock", "-c", "p/optimus.yaml", "--platform", "linux_amd64"])
-        .ok();
+    on_linux(&sb, "lock", "p/optimus.yaml").ok();
     let locked = sb.read("p/optimus.lock");
     sb.plugin(&[
         "yank",
@@ -631,14 +592,7 @@ fn resolution_rules_yanked_prerelease_and_helpful_errors() {
         "0.3.2",
     ])
     .ok();
-    sb.plugin(&[
-        "install",
-        "-c",
-        "p/optimus.yaml",
-        "--platform",
-        "linux_amd64",
-    ])
-    .ok();
+    on_linux(&sb, "install", "p/optimus.yaml").ok();
     assert_eq!(sb.read("p/optimus.lock"), locked);
     assert_eq!(
         sb.read("p/.plugins/optimus-bq2bq_linux_amd64"),
@@ -771,14 +725,7 @@ fn undeclared_plugins_are_removed_but_unmanaged_files_are_not_touched() {
             &[("neo", "*"), ("bq2bq", "*")],
         ),
     );
-    sb.plugin(&[
-        "install",
-        "-c",
-        "p/optimus.yaml",
-        "--platform",
-        "linux_amd64",
-    ])
-    .ok();
+    on_linux(&sb, "install", "p/optimus.yaml").ok();
     sb.write("p/.plugins/optimus-mine_linux_amd64", "my own plugin");
     sb.write("p/.plugins/notes.txt", "keep me");
     sb.write(
@@ -834,14 +781,7 @@ fn an_installed_file_edited_in_place_never_reaches_another_project() {
     let reg = demo_registry(&sb);
     let cfg = registry_config("../registry", &reg.public_key, &[("bq2bq", "=0.3.2")]);
     sb.write("one/optimus.yaml", &cfg);
-    sb.plugin(&[
-        "install",
-        "-c",
-        "one/optimus.yaml",
-        "--platform",
-        "linux_amd64",
-    ])
-    .ok();
+    on_linux(&sb, "install", "one/optimus.yaml").ok();
     // Edit the installed binary in place, same length (the cache's copy is the same inode
     // when hard-linked, and a size check alone cannot see it).
     std::thread::sleep(std::time::Duration::from_millis(20));
@@ -881,14 +821,7 @@ fn an_installed_file_edited_in_place_never_reaches_another_project() {
     ])
     .ok();
     // And the edited project is restored by its next install.
-    sb.plugin(&[
-        "install",
-        "-c",
-        "one/optimus.yaml",
-        "--platform",
-        "linux_amd64",
-    ])
-    .ok();
+    on_linux(&sb, "install", "one/optimus.yaml").ok();
     assert_eq!(
         sb.read("one/.plugins/optimus-bq2bq_linux_amd64"),
         script("bq2bq", "0.3.2", "linux_amd64")
