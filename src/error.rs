@@ -114,3 +114,20 @@ impl<T> PluginContext<T> for Result<T> {
         self.map_err(|e| e.for_plugin(name))
     }
 }
+
+/// A TOML parse error as `what:line:col: message` (a run-time error; callers re-type it).
+pub fn toml_error(what: &str, text: &str, e: &toml::de::Error) -> Error {
+    let msg = e.message().to_string();
+    match e.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let col = before
+                .rfind('\n')
+                .map(|i| before.len() - i)
+                .unwrap_or(before.len() + 1);
+            Error::runtime(format!("{what}:{line}:{col}: {msg}"))
+        }
+        None => Error::runtime(format!("{what}: {msg}")),
+    }
+}

@@ -1,34 +1,35 @@
 //! optimus-plugins: a declarative plugin package manager and static signed registry for
 //! Optimus.
 //!
-//! The pipeline, one module per step, data flowing one way:
-//! [`config`] (declarations) → [`registry`] (index, signatures) → [`resolve`] → [`lockfile`] →
-//! [`fetch`] (sources + [`cache`]) → [`unpack`] (archive safety) → [`install`] (staging,
-//! [`receipts`], locking). [`transport`] moves bytes for all of them; [`publish`] and
-//! [`signing`] sit beside the registry; [`commands`] is the thin CLI layer.
+//! Layers, each importing only those below it (checked by `tests/it/architecture.rs`):
+//!
+//! | layer | owns |
+//! |---|---|
+//! | [`model`], [`error`] | vocabulary: platforms, names, formats, digests, locations, limits |
+//! | [`config`] | `optimus.yaml` → a [`config::Manifest`]; the environment, read once |
+//! | [`source`] | moving bytes: local files, http(s), object stores; credentials, retries |
+//! | [`store`], [`extract`] | the machine cache and its one verified fetch path; safe unpacking |
+//! | [`registry`], [`lockfile`], [`receipts`] | signed indexes and publishing; the lock; receipts |
+//! | [`resolve`], [`status`] | declarations + lock → new lock; what is installed vs locked |
+//! | [`install`] | plan → execute → commit into `.plugins/`; removal; `sync --host` |
+//! | [`commands`], [`cli`], [`ui`] | the command line: parse, call the library, print |
+//!
+//! See `docs/architecture.md` for how an artifact flows from `optimus.yaml` to `.plugins/`.
 
-pub mod cache;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod error;
-pub mod fetch;
-pub mod format;
-pub mod fsutil;
+pub mod extract;
 pub mod install;
 pub mod lockfile;
-pub mod platform;
-pub mod publish;
+pub mod model;
 pub mod receipts;
-pub mod redact;
 pub mod registry;
 pub mod resolve;
-pub mod signing;
+pub mod source;
 pub mod status;
-pub mod sync;
-pub mod transport;
+pub mod store;
 pub mod ui;
-pub mod unpack;
-pub mod yaml_plugin;
 
 pub use error::{Error, Result};

@@ -1,10 +1,15 @@
 //! `optimus.lock` (spec §5): deterministic, portable, multi-platform.
 
 use crate::error::{Error, Result};
-use crate::format::Format;
-use crate::platform::{check_plugin_name, Platform, ANY};
-use crate::registry::{is_safe_relative_path, is_sha256_hex, toml_error, PluginType};
-use crate::{fsutil, redact};
+
+use crate::error::toml_error;
+use crate::model::artifact::ArtifactEntry;
+use crate::model::digest::is_sha256_hex;
+use crate::model::fsutil;
+use crate::model::fsutil::is_safe_relative_path;
+use crate::model::names::check_plugin_name;
+use crate::model::platform::{Platform, ANY};
+use crate::model::plugin_type::PluginType;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -50,18 +55,8 @@ pub struct LockedPlugin {
     pub artifacts: Vec<LockedArtifact>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct LockedArtifact {
-    pub platform: String,
-    pub format: Format,
-    pub url: String,
-    pub sha256: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub size: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bin: Option<String>,
-}
+/// A locked artifact: the same fields as the index lists.
+pub type LockedArtifact = ArtifactEntry;
 
 impl LockedPlugin {
     /// The artifact for a platform: the exact one, else an `any` one.
@@ -111,6 +106,7 @@ impl Lockfile {
         let what = path.display().to_string();
         let lock: Lockfile = toml::from_str(text)
             .map_err(|e| Error::config(toml_error(&what, text, &e).to_string()))?;
+        check_artifact_fields(text, &what)?;
         let bad = |m: String| {
             Error::config(format!(
                 "{what}: {m}; fix or delete the lockfile and run `optimus plugin lock`"
@@ -172,23 +168,76 @@ impl Lockfile {
     }
 }
 
-/// The URL form stored in the lock: project-relative for paths inside the config's directory,
-/// credentials removed from URLs.
-pub fn portable_url(location: &str, config_dir: &Path) -> String {
-    if location.contains("://") {
-        redact::url_for_display(location)
-    } else {
-        fsutil::relative_to(Path::new(location), config_dir)
+/// Artifact entries are shared with the (forward-compatible) index, so serde tolerates fields
+/// it does not know; the lock is ours and strict: any other field is an error naming it.
+fn check_artifact_fields(text: &str, what: &str) -> Result<()> {
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| Error::config(format!("{what}: {}", e.message())))?;
+    let plugins = table.get("plugin").and_then(|p| p.as_array());
+    for p in plugins.into_iter().flatten() {
+        let arts = p.get("artifact").and_then(|a| a.as_array());
+        for a in arts.into_iter().flatten().filter_map(|a| a.as_table()) {
+            if let Some(k) = a
+                .keys()
+                .find(|k| !ArtifactEntry::FIELDS.contains(&k.as_str()))
+            {
+                return Err(Error::config(format!(
+                    "{what}: unknown field `{k}` in an artifact of plugin {}, expected one of {}",
+                    p.get("name").and_then(|n| n.as_str()).unwrap_or("?"),
+                    ArtifactEntry::FIELDS.join(", ")
+                )));
+            }
+        }
     }
+    Ok(())
 }
 
-/// The inverse of [`portable_url`]: relative paths are relative to the config's directory.
-pub fn absolute_url(url: &str, config_dir: &Path) -> String {
-    if url.contains("://") || Path::new(url).is_absolute() {
-        url.to_string()
-    } else {
-        fsutil::normalize(&config_dir.join(url))
-            .to_string_lossy()
-            .into_owned()
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SHA: &str = "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc";
+
+    fn text(artifact_extra: &str) -> String {
+        format!(
+            "version = 1\n\n[[plugin]]\nname = \"zeta\"\nversion = \"1.0.0\"\n\n[[plugin.artifact]]\nplatform = \"linux_amd64\"\nformat = \"tar.gz\"\nurl = \"r/z.tar.gz\"\nsha256 = \"{SHA}\"\n{artifact_extra}\n[[plugin.artifact]]\nplatform = \"darwin_arm64\"\nformat = \"zip\"\nurl = \"r/z.zip\"\nsha256 = \"{SHA}\"\n\n[[plugin]]\nname = \"alpha\"\n"
+        )
+    }
+
+    #[test]
+    fn canonical_text_is_sorted_and_round_trips() {
+        let lock = Lockfile::parse(&text(""), Path::new("optimus.lock")).unwrap();
+        let out = lock.to_text();
+        assert!(out.starts_with(HEADER));
+        assert!(out.find("alpha").unwrap() < out.find("zeta").unwrap());
+        assert!(out.find("darwin_arm64").unwrap() < out.find("linux_amd64").unwrap());
+        let again = Lockfile::parse(&out, Path::new("optimus.lock")).unwrap();
+        assert_eq!(again.to_text(), out);
+        assert_eq!(again.platforms().len(), 2);
+    }
+
+    #[test]
+    fn refuses_what_it_would_not_write() {
+        let bad = |t: String, want: &str| {
+            let e = Lockfile::parse(&t, Path::new("/p/optimus.lock")).unwrap_err();
+            assert_eq!(e.exit_code(), 2);
+            let e = e.to_string();
+            assert!(
+                e.contains(want) && e.contains("/p/optimus.lock"),
+                "{want:?} not in {e}"
+            );
+        };
+        bad(text("sise = 3"), "unknown field `sise`");
+        bad(text("").replace(SHA, "nope"), "malformed sha256");
+        bad(text("bin = \"../x\""), "not a safe relative path");
+        bad(
+            text("").replace("name = \"alpha\"", "name = \"zeta\""),
+            "appears twice",
+        );
+        bad(
+            text("").replace("version = 1\n", "version = 2\n"),
+            "unsupported lockfile version 2",
+        );
     }
 }

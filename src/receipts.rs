@@ -1,10 +1,13 @@
 //! `<dir>/.receipts.toml`: what this program installed (spec §9). Only files named here are
 //! ever removed or replaced as managed files.
 
+use crate::error::toml_error;
 use crate::error::{Error, Result};
-use crate::fsutil;
-use crate::platform::{is_valid_plugin_name, yaml_file_name, Platform};
-use crate::registry::{is_sha256_hex, toml_error, PluginType};
+use crate::model::digest::{self, is_sha256_hex};
+use crate::model::fsutil;
+use crate::model::names::{is_valid_plugin_name, yaml_file_name};
+use crate::model::platform::Platform;
+use crate::model::plugin_type::PluginType;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -41,13 +44,7 @@ pub struct Receipts {
     pub files: Vec<Receipt>,
 }
 
-pub fn mtime_ns(meta: &std::fs::Metadata) -> u64 {
-    meta.modified()
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(0)
-}
+pub use crate::store::unpacked::mtime_ns;
 
 impl Receipt {
     /// True when the file is there with the size and mtime recorded (nothing re-hashed).
@@ -58,8 +55,7 @@ impl Receipt {
 
     /// Re-hashes the file: `Ok(true)` if it matches, `Ok(false)` if it differs, error if missing.
     pub fn rehash_matches(&self, dir: &Path) -> Result<bool> {
-        let (sha, _) = fsutil::sha256_file(&dir.join(&self.file))?;
-        Ok(sha == self.sha256)
+        digest::file_matches(&dir.join(&self.file), &self.sha256)
     }
 }
 

@@ -42,7 +42,7 @@ fn paint(code: &str, text: &str) -> String {
 }
 
 fn eprint_line(line: &str) {
-    let line = crate::redact::scrub(line);
+    let line = crate::model::redact::scrub(line);
     match multi() {
         Some(m) => {
             let _ = m.println(&line);
@@ -75,7 +75,7 @@ pub fn error(msg: &str) {
 
 /// The one summary line that ends a command, on stdout.
 pub fn summary(msg: &str) {
-    println!("{}", crate::redact::scrub(msg));
+    println!("{}", crate::model::redact::scrub(msg));
 }
 
 fn multi() -> Option<&'static MultiProgress> {
@@ -124,4 +124,25 @@ pub fn total_bar(len: u64) -> ProgressBar {
     );
     bar.set_prefix("total");
     bar
+}
+
+/// The command line's [`Reporter`]: the functions above.
+pub struct Terminal;
+
+impl crate::model::report::Reporter for Terminal {
+    fn warn(&self, msg: &str) {
+        warn(msg)
+    }
+    fn note(&self, msg: &str) {
+        note(msg)
+    }
+    fn debug(&self, msg: &str) {
+        debug(msg)
+    }
+    fn download_bar(&self, label: &str, len: Option<u64>) -> ProgressBar {
+        download_bar(label, len)
+    }
+    fn total_bar(&self, len: u64) -> ProgressBar {
+        total_bar(len)
+    }
 }

@@ -5,12 +5,13 @@
 //! (Rust 1.95 stable) does not have. Cases per property come from PROPTEST_CASES (default 256
 //! here, so CI stays fast); raise it for a longer local run.
 
-use optimus_plugins::config::{self, Limits};
-use optimus_plugins::format::Format;
+use optimus_plugins::config::{self, Environment};
+use optimus_plugins::extract::{Unpacker, Want};
 use optimus_plugins::lockfile::Lockfile;
-use optimus_plugins::platform::Platform;
+use optimus_plugins::model::format::Format;
+use optimus_plugins::model::limits::Limits;
+use optimus_plugins::model::platform::Platform;
 use optimus_plugins::registry::PluginIndex;
-use optimus_plugins::unpack::{Unpacker, Want};
 use proptest::prelude::*;
 use std::io::Write;
 use std::path::Path;
@@ -103,7 +104,7 @@ proptest! {
     fn config_never_panics(text in prop_oneof![mutated(CONFIG), ".{0,400}"]) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("optimus.yaml");
-        if let Err(e) = config::parse(&text, &path) {
+        if let Err(e) = config::parse(&text, &path, &Environment::bare(std::env::temp_dir())) {
             // Errors name the file.
             prop_assert!(e.to_string().contains("optimus.yaml"), "{e}");
         }

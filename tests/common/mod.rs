@@ -761,7 +761,7 @@ impl Registry {
     pub fn resign(&self, name: &str) {
         let path = self.root.join(format!("index/{name}.toml"));
         let data = std::fs::read(&path).unwrap();
-        let key = optimus_plugins::signing::SigningKey::load(&self.key, None).unwrap();
+        let key = optimus_plugins::registry::signing::SigningKey::load(&self.key, None).unwrap();
         let sig = key.sign(&data, &format!("{name}.toml")).unwrap();
         std::fs::write(format!("{}.minisig", path.display()), sig).unwrap();
     }

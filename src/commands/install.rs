@@ -1,0 +1,210 @@
+//! `install`, `sync`, `lock` and `update`: resolve, lock, install, and say what changed.
+
+use super::output::{diff_versions, summary};
+use super::{fetch_context, platform_arg, Ctx};
+use crate::cli::ConfigArg;
+use crate::config::{self, Environment};
+use crate::error::{Error, Result};
+use crate::install::bundle::write_yaml_bundle;
+use crate::install::project::{Project, Request};
+use crate::install::sync_host::sync_from_host;
+use crate::model::fsutil::{self, shown};
+use crate::model::limits::DEFAULT_MAX_UNPACKED;
+use crate::model::platform::Platform;
+use crate::model::redact;
+use crate::store::link::LinkMode;
+use crate::ui;
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+fn project<'a>(ctx: &'a Ctx, env: &Environment) -> Project<'a> {
+    Project {
+        manifest: &ctx.manifest,
+        fetcher: &ctx.fetcher,
+        registries: &ctx.registries,
+        link_mode: env
+            .link_mode
+            .as_deref()
+            .map(LinkMode::parse)
+            .unwrap_or_default(),
+    }
+}
+
+pub async fn install(
+    config: &ConfigArg,
+    locked: bool,
+    offline: bool,
+    platform: Option<&str>,
+    jobs: usize,
+    yaml_bundle: Option<PathBuf>,
+    env: &Environment,
+) -> Result<()> {
+    let platform = platform_arg(platform)?;
+    let ctx = Ctx::new(config, offline, env)?;
+    let p = project(&ctx, env);
+    let _guard = p.exclusive()?;
+    let req = Request {
+        platforms: std::slice::from_ref(&platform),
+        refresh: &BTreeSet::new(),
+        locked,
+        jobs,
+    };
+    let (_, out) = p.install(&req, false).await?;
+    let mut extra = String::new();
+    if let Some(zip) = yaml_bundle {
+        let n = write_yaml_bundle(&ctx.manifest.plugin_dir, &zip)?;
+        extra = format!("; wrote {n} yaml plugin(s) to {}", zip.display());
+    }
+    ui::summary(&format!("{}{extra}", summary(&out, &ctx.manifest)));
+    Ok(())
+}
+
+pub async fn sync(
+    config: &ConfigArg,
+    locked: bool,
+    offline: bool,
+    host: Option<&str>,
+    jobs: usize,
+    env: &Environment,
+) -> Result<()> {
+    if let Some(host) = host {
+        return sync_host(config, host, offline, env).await;
+    }
+    let ctx = Ctx::new(config, offline, env)?;
+    let platform = Platform::host();
+    let p = project(&ctx, env);
+    let _guard = p.exclusive()?;
+    let req = Request {
+        platforms: std::slice::from_ref(&platform),
+        refresh: &BTreeSet::new(),
+        locked,
+        jobs,
+    };
+    let (_, out) = p.install(&req, true).await?;
+    ui::summary(&summary(&out, &ctx.manifest));
+    Ok(())
+}
+
+async fn sync_host(c: &ConfigArg, host: &str, offline: bool, env: &Environment) -> Result<()> {
+    if offline {
+        return Err(Error::config("--host needs the network; drop --offline"));
+    }
+    // The plugin dir comes from the config when there is one, else `.plugins` here.
+    let dir = match config::load(&c.config, env) {
+        Ok(m) => m.plugin_dir,
+        Err(_) if !c.config.exists() => env.plugin_dir.clone().unwrap_or_else(|| ".plugins".into()),
+        Err(e) => return Err(e),
+    };
+    let dir = fsutil::absolute(&dir);
+    let (fetcher, _) = fetch_context(env, false, DEFAULT_MAX_UNPACKED);
+    let out = sync_from_host(host, &dir, &fetcher)
+        .await
+        .map_err(|e| match e.exit_code() {
+            1 => Error::runtime(format!(
+                "{e}\nnothing was changed in {}; check that {} is an Optimus server (it serves its yaml plugins at /plugins)",
+                shown(&dir),
+                redact::url_for_display(host)
+            )),
+            _ => e,
+        })?;
+    ui::summary(&format!(
+        "synced {} yaml plugin(s) from {} into {}{}",
+        out.names.len(),
+        out.host,
+        shown(&dir),
+        if out.removed == 0 {
+            String::new()
+        } else {
+            format!("; removed {}", out.removed)
+        }
+    ));
+    Ok(())
+}
+
+pub async fn lock(
+    config: &ConfigArg,
+    platform: &[String],
+    jobs: usize,
+    env: &Environment,
+) -> Result<()> {
+    let mut platforms = platform
+        .iter()
+        .map(|p| Platform::parse(p))
+        .collect::<Result<Vec<_>>>()?;
+    let ctx = Ctx::new(config, false, env)?;
+    if platforms.is_empty() {
+        platforms.push(Platform::host());
+    }
+    let p = project(&ctx, env);
+    let _guard = p.lock_project()?;
+    let req = Request {
+        platforms: &platforms,
+        refresh: &BTreeSet::new(),
+        locked: false,
+        jobs,
+    };
+    let lock = p.lock(&req).await?.lock;
+    let plats = lock
+        .platforms()
+        .iter()
+        .map(|p| p.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    ui::summary(&format!(
+        "locked {} plugin(s) for {} in {}",
+        lock.plugins.len(),
+        if plats.is_empty() {
+            "any platform".to_string()
+        } else {
+            plats
+        },
+        shown(&ctx.manifest.lock_path())
+    ));
+    Ok(())
+}
+
+pub async fn update(
+    config: &ConfigArg,
+    names: Vec<String>,
+    no_install: bool,
+    jobs: usize,
+    env: &Environment,
+) -> Result<()> {
+    let ctx = Ctx::new(config, false, env)?;
+    for n in &names {
+        if ctx.manifest.declaration(n).is_none() {
+            return Err(Error::config(format!(
+                "{n} is not declared in {}",
+                ctx.manifest.path.display()
+            )));
+        }
+    }
+    let refresh: BTreeSet<String> = if names.is_empty() {
+        ctx.manifest
+            .plugins
+            .iter()
+            .map(|d| d.name.clone())
+            .collect()
+    } else {
+        names.into_iter().collect()
+    };
+    let platform = Platform::host();
+    let p = project(&ctx, env);
+    let _guard = p.exclusive()?;
+    let req = Request {
+        platforms: std::slice::from_ref(&platform),
+        refresh: &refresh,
+        locked: false,
+        jobs,
+    };
+    if no_install {
+        let r = p.lock(&req).await?;
+        let changes = diff_versions(r.previous.as_ref(), &r.lock);
+        ui::summary(&format!("updated the lock: {changes}"));
+        return Ok(());
+    }
+    let (r, out) = p.install(&req, false).await?;
+    let changes = diff_versions(r.previous.as_ref(), &r.lock);
+    ui::summary(&format!("{changes}; {}", summary(&out, &ctx.manifest)));
+    Ok(())
+}

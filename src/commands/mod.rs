@@ -1,0 +1,161 @@
+//! The commands: one file each, thin glue from the CLI to the library. Each parses its
+//! arguments, calls the library, and prints; none holds domain logic.
+
+mod install;
+mod keygen;
+mod list;
+mod outdated;
+mod output;
+mod publish;
+mod remove;
+mod validate;
+mod verify;
+
+use crate::cli::{Cli, Command, ConfigArg, Top};
+use crate::config::{self, Environment, Manifest};
+use crate::error::{Error, Result};
+use crate::model::platform::Platform;
+use crate::model::report::SharedReporter;
+use crate::registry::Registries;
+use crate::source::Transport;
+use crate::store::fetch::Fetcher;
+use crate::store::Cache;
+use crate::ui;
+use std::sync::Arc;
+
+pub async fn run(cli: Cli, env: Environment) -> Result<()> {
+    ui::set_level(cli.quiet, cli.verbose);
+    let Top::Plugin(cmd) = cli.command;
+    let env = &env;
+    match cmd {
+        Command::Install {
+            config,
+            locked,
+            offline,
+            platform,
+            jobs,
+            yaml_bundle,
+        } => {
+            install::install(
+                &config,
+                locked,
+                offline,
+                platform.as_deref(),
+                jobs,
+                yaml_bundle,
+                env,
+            )
+            .await
+        }
+        Command::Sync {
+            config,
+            locked,
+            offline,
+            host,
+            jobs,
+        } => install::sync(&config, locked, offline, host.as_deref(), jobs, env).await,
+        Command::Lock {
+            config,
+            platform,
+            jobs,
+        } => install::lock(&config, &platform, jobs, env).await,
+        Command::Update {
+            config,
+            names,
+            no_install,
+            jobs,
+        } => install::update(&config, names, no_install, jobs, env).await,
+        Command::List {
+            config,
+            json,
+            platform,
+        } => list::run(&config, json, platform.as_deref(), env),
+        Command::Verify { config, platform } => verify::run(&config, platform.as_deref(), env),
+        Command::Remove { config, names } => remove::run(&config, &names, env),
+        Command::Outdated { config, json } => outdated::run(&config, json, env).await,
+        Command::Validate { path } => validate::run(&path),
+        Command::Publish {
+            registry,
+            plugin_type,
+            description,
+            name,
+            version,
+            artifacts,
+        } => {
+            let args = publish::PublishArgs {
+                plugin_type,
+                description,
+                name,
+                version,
+                artifacts,
+            };
+            publish::publish(&registry, args, env).await
+        }
+        Command::Yank {
+            registry,
+            name,
+            version,
+            undo,
+        } => publish::yank(&registry, &name, &version, undo, env).await,
+        Command::Keygen {
+            output,
+            password_env,
+            force,
+        } => keygen::keygen(&output, password_env.as_deref(), force),
+        Command::Completions { shell } => keygen::completions(shell),
+    }
+}
+
+fn parse_version(v: &str) -> Result<semver::Version> {
+    semver::Version::parse(v.trim_start_matches('v'))
+        .map_err(|e| Error::config(format!("bad version {v:?}: {e}")))
+}
+
+fn read_password_env(var: &str) -> Result<String> {
+    std::env::var(var)
+        .map_err(|_| Error::config(format!("--password-env {var}: the variable is not set")))
+}
+
+fn platform_arg(p: Option<&str>) -> Result<Platform> {
+    p.map(Platform::parse)
+        .transpose()
+        .map(|p| p.unwrap_or_else(Platform::host))
+}
+
+/// The reporter of the command line: warnings and progress on stderr (see [`ui`]).
+fn reporter() -> SharedReporter {
+    Arc::new(ui::Terminal)
+}
+
+/// A fetcher and registry readers sharing one transport, cache and reporter.
+fn fetch_context(env: &Environment, offline: bool, max_size: u64) -> (Fetcher, Registries) {
+    let transport = Arc::new(Transport::new(offline, &env.net));
+    let cache = Cache::new(env.cache_dir.clone());
+    let reporter = reporter();
+    let fetcher = Fetcher {
+        transport: transport.clone(),
+        cache: cache.clone(),
+        max_size,
+        reporter: reporter.clone(),
+    };
+    (fetcher, Registries::new(transport, cache, reporter))
+}
+
+/// What every config-driven command needs.
+struct Ctx {
+    manifest: Manifest,
+    fetcher: Fetcher,
+    registries: Registries,
+}
+
+impl Ctx {
+    fn new(c: &ConfigArg, offline: bool, env: &Environment) -> Result<Ctx> {
+        let manifest = config::load(&c.config, env)?;
+        let (fetcher, registries) = fetch_context(env, offline, manifest.limits.max_unpacked_size);
+        Ok(Ctx {
+            manifest,
+            fetcher,
+            registries,
+        })
+    }
+}

@@ -1,0 +1,162 @@
+//! The environment, read once at start-up: every `OPTIMUS_*` override and the cache location.
+//! The layers below take these values as arguments; none of them reads the environment.
+
+use crate::model::{fsutil, redact};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Clone, Debug)]
+pub struct Environment {
+    /// `OPTIMUS_PLUGIN_DIR` (absolute), when set and not empty.
+    pub plugin_dir: Option<PathBuf>,
+    /// `OPTIMUS_PLUGIN_ARTIFACTS`, comma-separated.
+    pub artifacts: Vec<String>,
+    /// `OPTIMUS_MAX_UNPACKED_SIZE`, `OPTIMUS_MAX_ENTRIES`, `OPTIMUS_MAX_RATIO` as written
+    /// (checked when a config is loaded, so a bad value names itself there).
+    pub max_unpacked_size: Option<String>,
+    pub max_entries: Option<String>,
+    pub max_ratio: Option<String>,
+    /// `OPTIMUS_CACHE_DIR`, else `$XDG_CACHE_HOME/optimus`, else `~/.cache/optimus`.
+    pub cache_dir: PathBuf,
+    /// `$HOME`, for Optimus's `~/.optimus/plugins` discovery directory.
+    pub home: Option<PathBuf>,
+    pub net: Net,
+    /// `OPTIMUS_LINK_MODE` (`copy` or the default hard links).
+    pub link_mode: Option<String>,
+    /// `OPTIMUS_PUBLISH_SETTLE_SECS`: how long a publisher waits on an object-store index
+    /// whose signature does not verify yet (default 15 s).
+    pub publish_settle: Duration,
+}
+
+/// Network settings: `OPTIMUS_CONNECT_TIMEOUT`, `OPTIMUS_READ_TIMEOUT` (seconds) and
+/// `OPTIMUS_RETRY_BASE_MS`.
+#[derive(Clone, Debug)]
+pub struct Net {
+    pub connect_timeout: Duration,
+    pub read_timeout: Duration,
+    pub retry_base: Duration,
+    pub object: ObjectEnv,
+}
+
+/// The object-store settings we look at ourselves (object_store's builders read the rest of
+/// the standard `AWS_*`, `GOOGLE_*`, `AZURE_*` variables).
+#[derive(Clone, Debug, Default)]
+pub struct ObjectEnv {
+    /// `AWS_ENDPOINT_URL`, else `AWS_ENDPOINT`.
+    pub aws_endpoint: Option<String>,
+    pub aws_region: Option<String>,
+    pub aws_default_region: Option<String>,
+    pub google_base_url: Option<String>,
+}
+
+/// Environment variables holding object-store credentials: registered as secrets so that no
+/// message can echo them, whatever an object-store error happens to include.
+pub const SECRET_ENV: &[&str] = &[
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_TOKEN",
+    "GOOGLE_SERVICE_ACCOUNT_KEY",
+    "GOOGLE_BEARER_TOKEN",
+    "AZURE_STORAGE_ACCOUNT_KEY",
+    "AZURE_STORAGE_ACCESS_KEY",
+    "AZURE_STORAGE_MASTER_KEY",
+    "AZURE_STORAGE_SAS_KEY",
+    "AZURE_STORAGE_SAS_TOKEN",
+    "AZURE_STORAGE_TOKEN",
+    "AZURE_CLIENT_SECRET",
+];
+
+impl Default for Net {
+    fn default() -> Self {
+        Net {
+            connect_timeout: Duration::from_secs(10),
+            read_timeout: Duration::from_secs(30),
+            retry_base: Duration::from_millis(250),
+            object: ObjectEnv::default(),
+        }
+    }
+}
+
+fn var(key: &str) -> Option<String> {
+    std::env::var(key).ok()
+}
+
+fn nonempty(key: &str) -> Option<String> {
+    var(key).filter(|v| !v.trim().is_empty())
+}
+
+fn number(key: &str) -> Option<u64> {
+    var(key).and_then(|v| v.parse().ok())
+}
+
+impl Environment {
+    /// Reads the process environment (once, in `main`).
+    pub fn read() -> Environment {
+        // No message may echo an object-store credential, whatever an error happens to include.
+        for k in SECRET_ENV {
+            if let Some(v) = nonempty(k) {
+                redact::register(&v);
+            }
+        }
+        let cache_dir = nonempty("OPTIMUS_CACHE_DIR")
+            .map(PathBuf::from)
+            .or_else(|| nonempty("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("optimus")))
+            .or_else(|| var("HOME").map(|h| PathBuf::from(h).join(".cache").join("optimus")))
+            .unwrap_or_else(|| std::env::temp_dir().join("optimus-cache"));
+        let defaults = Net::default();
+        Environment {
+            plugin_dir: nonempty("OPTIMUS_PLUGIN_DIR").map(|d| fsutil::absolute(Path::new(&d))),
+            artifacts: var("OPTIMUS_PLUGIN_ARTIFACTS")
+                .map(|v| {
+                    v.split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(String::from)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            max_unpacked_size: var("OPTIMUS_MAX_UNPACKED_SIZE"),
+            max_entries: var("OPTIMUS_MAX_ENTRIES"),
+            max_ratio: var("OPTIMUS_MAX_RATIO"),
+            cache_dir: fsutil::absolute(&cache_dir),
+            home: var("HOME").map(PathBuf::from),
+            net: Net {
+                connect_timeout: number("OPTIMUS_CONNECT_TIMEOUT")
+                    .map(Duration::from_secs)
+                    .unwrap_or(defaults.connect_timeout),
+                read_timeout: number("OPTIMUS_READ_TIMEOUT")
+                    .map(Duration::from_secs)
+                    .unwrap_or(defaults.read_timeout),
+                retry_base: number("OPTIMUS_RETRY_BASE_MS")
+                    .map(Duration::from_millis)
+                    .unwrap_or(defaults.retry_base),
+                object: ObjectEnv {
+                    aws_endpoint: nonempty("AWS_ENDPOINT_URL").or(nonempty("AWS_ENDPOINT")),
+                    aws_region: nonempty("AWS_REGION"),
+                    aws_default_region: nonempty("AWS_DEFAULT_REGION"),
+                    google_base_url: nonempty("GOOGLE_BASE_URL"),
+                },
+            },
+            link_mode: var("OPTIMUS_LINK_MODE"),
+            publish_settle: Duration::from_secs(
+                number("OPTIMUS_PUBLISH_SETTLE_SECS").unwrap_or(15),
+            ),
+        }
+    }
+
+    /// No overrides, the cache under the temp dir (library callers and tests).
+    pub fn bare(cache_dir: PathBuf) -> Environment {
+        Environment {
+            plugin_dir: None,
+            artifacts: Vec::new(),
+            max_unpacked_size: None,
+            max_entries: None,
+            max_ratio: None,
+            cache_dir,
+            home: None,
+            net: Net::default(),
+            link_mode: None,
+            publish_settle: Duration::from_secs(15),
+        }
+    }
+}

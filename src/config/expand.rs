@@ -1,0 +1,88 @@
+//! `${VAR}` expansion and yaml error messages with file:line:col and "did you mean".
+
+use crate::error::{Error, Result};
+use crate::model::redact;
+use std::path::Path;
+
+/// Formats a serde_norway error as `file:line:column: message`.
+pub fn yaml_error(file: &Path, e: &serde_norway::Error) -> Error {
+    let msg = e.to_string();
+    let msg = match msg.find(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg,
+    };
+    let msg = suggest_for_unknown_field(&msg);
+    match e.location() {
+        Some(l) => Error::config(format!(
+            "{}:{}:{}: {msg}",
+            file.display(),
+            l.line(),
+            l.column()
+        )),
+        None => Error::config(format!("{}: {msg}", file.display())),
+    }
+}
+
+/// Adds "did you mean `x`?" to serde's "unknown field `y`, expected one of ..." messages.
+pub fn suggest_for_unknown_field(msg: &str) -> String {
+    let Some(rest) = msg
+        .strip_prefix("unknown field `")
+        .or_else(|| msg.split("unknown field `").nth(1))
+    else {
+        return msg.to_string();
+    };
+    let Some(end) = rest.find('`') else {
+        return msg.to_string();
+    };
+    let unknown = &rest[..end];
+    let known: Vec<&str> = rest.split('`').skip(2).step_by(2).collect();
+    let best = known
+        .iter()
+        .map(|k| {
+            (
+                strsim::damerau_levenshtein(&unknown.to_lowercase(), &k.to_lowercase()),
+                *k,
+            )
+        })
+        .filter(|(d, k)| *d <= 2.max(k.len() / 3))
+        .min();
+    match best {
+        Some((_, k)) => format!("{msg}; did you mean `{k}`?"),
+        None => msg.to_string(),
+    }
+}
+
+/// Expands `${VAR}` from the environment; an unset variable is an error naming it and `what`.
+/// Expanded values are registered as secrets.
+pub fn expand_env(value: &str, what: &str, file: &Path) -> Result<String> {
+    let mut out = String::with_capacity(value.len());
+    let mut rest = value;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after.find('}').ok_or_else(|| {
+            Error::config(format!(
+                "{}: {what}: unterminated `${{` in value",
+                file.display()
+            ))
+        })?;
+        let var = &after[..end];
+        if var.is_empty() || !var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(Error::config(format!(
+                "{}: {what}: invalid variable name `${{{var}}}`",
+                file.display()
+            )));
+        }
+        let val = std::env::var(var).map_err(|_| {
+            Error::config(format!(
+                "{}: {what}: environment variable {var} is not set",
+                file.display()
+            ))
+        })?;
+        redact::register(&val);
+        out.push_str(&val);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}

@@ -1,0 +1,381 @@
+//! Declarations: the plugin section of `optimus.yaml`.
+//!
+//! Three spellings are accepted (spec §3): `plugins: {dir, providers, plugins}`, the RFC's
+//! `install_location` / `list` / `- plugin: {...}` / `- http: {...}` spelling, and the server's
+//! `plugin: {artifacts: [...]}` list. Everything is normalised into a [`Manifest`]; every
+//! location is parsed here, once, into a typed [`Location`].
+
+mod env;
+mod expand;
+mod plugin;
+mod provider;
+mod raw;
+
+pub use env::{Environment, Net, ObjectEnv};
+pub use expand::{expand_env, suggest_for_unknown_field, yaml_error};
+
+use crate::error::{Error, Result};
+use crate::model::fsutil;
+use crate::model::limits::{Limits, DEFAULT_MAX_ENTRIES, DEFAULT_MAX_RATIO, DEFAULT_MAX_UNPACKED};
+use crate::model::location::Location;
+use crate::model::platform::Platform;
+use raw::{RawPlugin, RawTop};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub const DEFAULT_CONFIG: &str = "optimus.yaml";
+
+// ---------------------------------------------------------------------------------------------
+// Normalised.
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProviderKind {
+    Registry,
+    Http,
+    S3,
+    Gcs,
+    Azure,
+    Local,
+}
+
+impl ProviderKind {
+    fn parse(s: &str) -> Option<ProviderKind> {
+        Some(match s {
+            "registry" => ProviderKind::Registry,
+            "http" | "https" => ProviderKind::Http,
+            "s3" => ProviderKind::S3,
+            "gcs" | "gs" => ProviderKind::Gcs,
+            "azure" | "az" => ProviderKind::Azure,
+            "local" | "file" => ProviderKind::Local,
+            _ => return None,
+        })
+    }
+}
+
+impl ProviderKind {
+    /// Whether a plugin declared with only a `version` resolves against a signed registry
+    /// index at this provider's base (a registry, or a bucket holding one).
+    pub fn holds_registry(self) -> bool {
+        matches!(
+            self,
+            ProviderKind::Registry | ProviderKind::S3 | ProviderKind::Gcs | ProviderKind::Azure
+        )
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Provider {
+    pub name: String,
+    pub kind: ProviderKind,
+    /// Base location: a directory (absolute), or an `http(s)://`, `s3://`, `gs://` or
+    /// `az://` URL.
+    pub base: Location,
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    /// Base64 service-account json for gcs (the RFC's form).
+    pub service_account: Option<String>,
+    pub headers: Vec<(String, String)>,
+    pub public_keys: Vec<String>,
+    pub allow_unsigned: bool,
+    pub mirrors: Vec<Location>,
+}
+
+#[derive(Clone, Debug)]
+pub enum Pins {
+    None,
+    Any(String),
+    PerPlatform(BTreeMap<String, String>),
+}
+
+impl Pins {
+    pub fn for_platform(&self, platform: &str) -> Option<&str> {
+        match self {
+            Pins::None => None,
+            Pins::Any(s) => Some(s),
+            Pins::PerPlatform(m) => m.get(platform).map(String::as_str),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub enum Source {
+    /// Resolved against a signed registry index.
+    Registry {
+        provider: String,
+        requirement: semver::VersionReq,
+        requirement_text: String,
+    },
+    /// A direct artifact: a URL or path, possibly with `{name} {version} {os} {arch}` placeholders.
+    Direct {
+        provider: Option<String>,
+        /// The location as written (before `${VAR}` expansion): identity in the lock, no secrets.
+        declared: String,
+        /// The location with `${VAR}` expanded (may hold secrets: never print it raw).
+        template: String,
+        version: Option<String>,
+        pins: Pins,
+        /// An archive without a declared plugin name: every conventional entry is installed.
+        bundle: bool,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub struct Declaration {
+    pub name: String,
+    pub source: Source,
+}
+
+#[derive(Clone, Debug)]
+pub struct Manifest {
+    pub path: PathBuf,
+    pub dir: PathBuf,
+    pub plugin_dir: PathBuf,
+    pub providers: BTreeMap<String, Provider>,
+    pub plugins: Vec<Declaration>,
+    pub limits: Limits,
+}
+
+impl Manifest {
+    pub fn provider(&self, name: &str) -> Result<&Provider> {
+        self.providers.get(name).ok_or_else(|| {
+            Error::config(format!(
+                "{}: unknown provider `{name}` (declared: {})",
+                self.path.display(),
+                if self.providers.is_empty() {
+                    "none".to_string()
+                } else {
+                    self.providers
+                        .keys()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            ))
+        })
+    }
+
+    pub fn declaration(&self, name: &str) -> Option<&Declaration> {
+        self.plugins.iter().find(|d| d.name == name)
+    }
+
+    pub fn lock_path(&self) -> PathBuf {
+        self.dir.join("optimus.lock")
+    }
+
+    /// Where a direct artifact lives for a platform: placeholders filled, `${VAR}` expanded
+    /// (so it may hold credentials: print it only through its `Display`), joined to its
+    /// provider's base or to the config's directory.
+    pub fn direct_location(
+        &self,
+        d: &Declaration,
+        platform: Option<&Platform>,
+    ) -> Result<Location> {
+        let Source::Direct {
+            provider,
+            template,
+            version,
+            ..
+        } = &d.source
+        else {
+            return Err(Error::runtime(format!(
+                "{} is not a direct artifact",
+                d.name
+            )));
+        };
+        let mut s = template
+            .replace("{name}", &d.name)
+            .replace("{version}", version.as_deref().unwrap_or(""));
+        if let Some(p) = platform {
+            s = s.replace("{os}", &p.os).replace("{arch}", &p.arch);
+        }
+        let loc = match provider {
+            Some(p) => self.provider(p)?.base.join(s.trim_start_matches('/')),
+            None => Location::parse(&s, &self.dir),
+        };
+        loc.map_err(|e| in_file(&self.path, &format!("plugin {}", d.name), e))
+    }
+}
+
+/// An error about `what` in the config `file`.
+fn in_file(file: &Path, what: &str, e: Error) -> Error {
+    Error::config(format!("{}: {what}: {e}", file.display()))
+}
+
+/// Loads and normalises the plugin section of `path`.
+pub fn load(path: &Path, env: &Environment) -> Result<Manifest> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            Error::config(format!(
+                "config file {} not found (pass -c FILE, or create optimus.yaml with a `plugins:` section)",
+                path.display()
+            ))
+        } else {
+            Error::path("reading", path, e)
+        }
+    })?;
+    parse(&text, path, env)
+}
+
+pub fn parse(text: &str, path: &Path, env: &Environment) -> Result<Manifest> {
+    let path = fsutil::absolute(path);
+    let dir = path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let top: RawTop = if text.trim().is_empty() {
+        RawTop { plugins: None }
+    } else {
+        serde_norway::from_str(text).map_err(|e| yaml_error(&path, &e))?
+    };
+    let section = top.plugins.ok_or_else(|| {
+        Error::config(format!(
+            "{}: no `plugins:` (or `plugin:`) section: nothing to install",
+            path.display()
+        ))
+    })?;
+    let file = &path;
+
+    // Plugin dir: OPTIMUS_PLUGIN_DIR, then the config, then `.plugins` beside the config.
+    let plugin_dir = match &env.plugin_dir {
+        Some(d) => d.clone(),
+        None => match section.dir.as_deref().filter(|s| !s.trim().is_empty()) {
+            Some(d) => fsutil::absolute(&dir.join(expand_env(d, "dir", file)?)),
+            None => dir.join(".plugins"),
+        },
+    };
+
+    let mut providers = BTreeMap::new();
+    for (i, raw) in section.providers.iter().enumerate() {
+        let p = provider::normalize_provider(raw, i, file, &dir)?;
+        if providers.contains_key(&p.name) {
+            return Err(Error::config(format!(
+                "{}: provider `{}` is declared twice",
+                file.display(),
+                p.name
+            )));
+        }
+        providers.insert(p.name.clone(), p);
+    }
+
+    let mut plugins: Vec<Declaration> = Vec::new();
+    for (i, raw) in section.plugins.iter().enumerate() {
+        let raw = match &raw.plugin {
+            Some(inner) => inner.as_ref().clone(),
+            None => raw.clone(),
+        };
+        plugins.push(plugin::normalize_plugin(&raw, i, file, &providers)?);
+    }
+
+    let mut artifacts = section.artifacts.clone();
+    artifacts.extend(env.artifacts.iter().cloned());
+    for a in &artifacts {
+        let raw = RawPlugin {
+            url: Some(a.clone()),
+            ..Default::default()
+        };
+        plugins.push(plugin::normalize_plugin(
+            &raw,
+            plugins.len(),
+            file,
+            &providers,
+        )?);
+    }
+
+    // Names must be unique across every form.
+    let mut seen = BTreeMap::new();
+    for d in &plugins {
+        if seen.insert(d.name.clone(), ()).is_some() {
+            return Err(Error::config(format!(
+                "{}: plugin `{}` is declared more than once",
+                file.display(),
+                d.name
+            )));
+        }
+    }
+
+    let raw_limits = section.limits.clone().unwrap_or_default();
+    let env_u64 = |k: &str, v: &Option<String>| -> Result<Option<u64>> {
+        match v {
+            None => Ok(None),
+            Some(v) => v
+                .trim()
+                .parse::<u64>()
+                .map(Some)
+                .map_err(|_| Error::config(format!("{k}={v:?}: expected a whole number"))),
+        }
+    };
+    let limits = Limits {
+        max_unpacked_size: env_u64("OPTIMUS_MAX_UNPACKED_SIZE", &env.max_unpacked_size)?
+            .or(raw_limits.max_unpacked_size)
+            .unwrap_or(DEFAULT_MAX_UNPACKED),
+        max_entries: env_u64("OPTIMUS_MAX_ENTRIES", &env.max_entries)?
+            .or(raw_limits.max_entries)
+            .unwrap_or(DEFAULT_MAX_ENTRIES),
+        max_ratio: env_u64("OPTIMUS_MAX_RATIO", &env.max_ratio)?
+            .or(raw_limits.max_ratio)
+            .unwrap_or(DEFAULT_MAX_RATIO),
+    };
+
+    Ok(Manifest {
+        path: path.clone(),
+        dir,
+        plugin_dir,
+        providers,
+        plugins,
+        limits,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(text: &str) -> Result<Manifest> {
+        parse(
+            text,
+            Path::new("/tmp/proj/optimus.yaml"),
+            &Environment::bare("/tmp/cache".into()),
+        )
+    }
+
+    #[test]
+    fn three_forms() {
+        let m = p("plugins:\n  providers:\n    - name: odpf\n      type: registry\n      url: ./reg\n      allow_unsigned: true\n  plugins:\n    - name: bq2bq\n      provider: odpf\n      version: ^0.3\n").unwrap();
+        assert_eq!(m.plugins[0].name, "bq2bq");
+        assert_eq!(
+            m.providers["odpf"].base,
+            Location::Path("/tmp/proj/reg".into())
+        );
+        let m = p("plugins:\n  install_location: out\n  providers:\n    - http:\n        name: web\n        url: http://127.0.0.1:1/\n  list:\n    - plugin:\n        name: neo\n        provider: web\n        path: neo.yaml\n").unwrap();
+        assert_eq!(m.plugin_dir, PathBuf::from("/tmp/proj/out"));
+        assert!(matches!(m.plugins[0].source, Source::Direct { .. }));
+        let m = p("other: 1\nplugin:\n  artifacts:\n    - https://h/optimus-plugin-neo.yaml\n    - ../t/optimus-bq2bq_darwin_arm64\n    - http://h/plugins.zip\n").unwrap();
+        let names: Vec<_> = m.plugins.iter().map(|d| d.name.as_str()).collect();
+        assert_eq!(names, ["neo", "bq2bq", "plugins"]);
+    }
+
+    #[test]
+    fn unknown_key_names_key_and_line() {
+        let e = p("plugins:\n  providers: []\n  plugns: []\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("optimus.yaml:3:"), "{e}");
+        assert!(
+            e.contains("plugns") && e.contains("did you mean `plugins`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn unset_variable_is_named() {
+        let e = p("plugins:\n  providers:\n    - name: x\n      type: http\n      url: http://h/\n      headers: {Authorization: \"Bearer ${NOPE_UNSET_VAR}\"}\n").unwrap_err();
+        assert!(e.to_string().contains("NOPE_UNSET_VAR"));
+        assert_eq!(e.exit_code(), 2);
+    }
+
+    #[test]
+    fn bad_name_refused() {
+        let e = p("plugins:\n  providers:\n    - {name: r, url: ./r}\n  plugins:\n    - {name: ../x, provider: r}\n").unwrap_err();
+        assert!(e.to_string().contains("invalid plugin name"));
+    }
+}

@@ -1,0 +1,183 @@
+//! A plugin as declared → a [`Declaration`]: a registry requirement, or a direct artifact
+//! (a URL or path, maybe templated, maybe pinned).
+
+use super::expand::expand_env;
+use super::raw::{RawPins, RawPlugin};
+use super::{Declaration, Pins, Provider, ProviderKind, Source};
+use crate::error::{Error, Result};
+use crate::model::format::Format;
+use crate::model::names::{check_plugin_name, parse_artifact_file_name};
+use crate::model::platform::Platform;
+use crate::model::redact;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+pub(super) fn normalize_plugin(
+    raw: &RawPlugin,
+    index: usize,
+    file: &Path,
+    providers: &BTreeMap<String, Provider>,
+) -> Result<Declaration> {
+    let loc = match (&raw.path, &raw.url) {
+        (Some(_), Some(_)) => {
+            return Err(Error::config(format!(
+                "{}: plugins[{index}]: give either `path` or `url`, not both",
+                file.display()
+            )))
+        }
+        (Some(p), None) | (None, Some(p)) => Some(p.clone()),
+        (None, None) => None,
+    };
+    let label = raw
+        .name
+        .clone()
+        .unwrap_or_else(|| format!("plugins[{index}]"));
+    let provider = match &raw.provider {
+        Some(p) => Some(providers.get(p).ok_or_else(|| {
+            Error::config(format!(
+                "{}: plugin {label}: unknown provider `{p}` (declared: {})",
+                file.display(),
+                if providers.is_empty() {
+                    "none".into()
+                } else {
+                    providers.keys().cloned().collect::<Vec<_>>().join(", ")
+                }
+            ))
+        })?),
+        None => None,
+    };
+
+    match (provider, loc) {
+        (Some(p), None) if p.kind.holds_registry() => {
+            let name = raw.name.clone().ok_or_else(|| {
+                Error::config(format!("{}: plugins[{index}]: missing `name`", file.display()))
+            })?;
+            check_plugin_name(&name).map_err(|e| Error::config(format!("{}: {e}", file.display())))?;
+            let text = raw.version.clone().unwrap_or_else(|| "*".to_string());
+            let requirement = semver::VersionReq::parse(&text).map_err(|e| {
+                Error::config(format!(
+                    "{}: plugin {name}: bad version requirement {text:?}: {e}",
+                    file.display()
+                ))
+            })?;
+            if raw.sha256.is_some() {
+                return Err(Error::config(format!(
+                    "{}: plugin {name}: `sha256` pins apply to direct artifacts; a registry's checksums come from its signed index",
+                    file.display()
+                )));
+            }
+            Ok(Declaration {
+                name,
+                source: Source::Registry {
+                    provider: p.name.clone(),
+                    requirement,
+                    requirement_text: text,
+                },
+            })
+        }
+        (Some(p), None) => Err(Error::config(format!(
+            "{}: plugin {label}: provider {} is of a direct type: give the artifact's `path`",
+            file.display(),
+            p.name
+        ))),
+        (None, None) => Err(Error::config(format!(
+            "{}: plugin {label}: give a `provider` (a registry) or a `url`",
+            file.display()
+        ))),
+        (Some(p), Some(_)) if p.kind == ProviderKind::Registry => Err(Error::config(format!(
+            "{}: plugin {label}: provider {} is a registry: give a `version` requirement, not a path",
+            file.display(),
+            p.name
+        ))),
+        (provider, Some(declared)) => {
+            let template = expand_env(&declared, &format!("plugin {label}: path"), file)?;
+            let file_part = template.rsplit('/').next().unwrap_or(&template).to_string();
+            let version = raw.version.clone();
+            let file_for_name = file_part
+                .replace("{version}", version.as_deref().unwrap_or(""))
+                .replace("{os}", "linux")
+                .replace("{arch}", "amd64");
+            let format = Format::from_file_name(&file_part);
+            let (name, bundle) = match &raw.name {
+                Some(n) => (n.clone(), false),
+                None => match parse_artifact_file_name(&file_for_name) {
+                    Some(named) => (named.name, false),
+                    None if format.is_archive() => (bundle_name(&file_part), true),
+                    None => {
+                        return Err(Error::config(format!(
+                            "{}: artifact {}: cannot tell the plugin name from the file name; name it \
+                             optimus-<name>_<os>_<arch> or optimus-plugin-<name>.yaml, or declare it with `name:`",
+                            file.display(),
+                            redact::url_for_display(&declared)
+                        )))
+                    }
+                },
+            };
+            check_plugin_name(&name).map_err(|e| Error::config(format!("{}: {e}", file.display())))?;
+            if let Some(v) = &version {
+                if v.contains('/') || v.contains("..") {
+                    return Err(Error::config(format!("{}: plugin {name}: bad version {v:?}", file.display())));
+                }
+            }
+            let pins = match &raw.sha256 {
+                None => Pins::None,
+                Some(RawPins::One(s)) => Pins::Any(check_hex(s, &name, file)?),
+                Some(RawPins::PerPlatform(m)) => {
+                    let mut out = BTreeMap::new();
+                    for (k, v) in m {
+                        if k != crate::model::platform::ANY {
+                            Platform::parse(k).map_err(|e| Error::config(format!("{}: plugin {name}: sha256: {e}", file.display())))?;
+                        }
+                        out.insert(k.clone(), check_hex(v, &name, file)?);
+                    }
+                    Pins::PerPlatform(out)
+                }
+            };
+            Ok(Declaration {
+                name,
+                source: Source::Direct {
+                    provider: provider.map(|p| p.name.clone()),
+                    declared,
+                    template,
+                    version,
+                    pins,
+                    bundle,
+                },
+            })
+        }
+    }
+}
+
+fn check_hex(s: &str, name: &str, file: &Path) -> Result<String> {
+    let s = s.trim().to_ascii_lowercase();
+    if s.len() == 64 && s.bytes().all(|c| c.is_ascii_hexdigit()) {
+        Ok(s)
+    } else {
+        Err(Error::config(format!(
+            "{}: plugin {name}: sha256 pin {s:?} is not 64 hex digits",
+            file.display()
+        )))
+    }
+}
+
+/// A lock name for an unnamed multi-plugin archive: its file stem, made a valid plugin name.
+fn bundle_name(file: &str) -> String {
+    let stem = crate::model::names::strip_archive_ext(file).to_ascii_lowercase();
+    let mut s: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    s = s.trim_start_matches(['-', '_']).to_string();
+    s.truncate(64);
+    if s.is_empty() {
+        "bundle".into()
+    } else {
+        s
+    }
+}

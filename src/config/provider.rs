@@ -1,0 +1,169 @@
+//! A provider as declared → a [`Provider`]: its type, base location, credentials, pinned keys
+//! and mirrors.
+
+use super::expand::expand_env;
+use super::raw::RawProvider;
+use super::{in_file, Provider, ProviderKind};
+use crate::error::{Error, Result};
+use crate::model::keys;
+use crate::model::location::Location;
+use crate::model::redact;
+use std::path::Path;
+
+pub(super) fn normalize_provider(
+    raw: &RawProvider,
+    index: usize,
+    file: &Path,
+    dir: &Path,
+) -> Result<Provider> {
+    // Type-keyed form: exactly one of http/gcs/s3/azure/local/registry holds the body.
+    let keyed: Vec<(&str, &RawProvider)> = [
+        ("http", &raw.http),
+        ("gcs", &raw.gcs),
+        ("s3", &raw.s3),
+        ("azure", &raw.azure),
+        ("local", &raw.local),
+        ("registry", &raw.registry),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.as_deref().map(|b| (k, b)))
+    .collect();
+    let (kind_text, body) = match keyed.as_slice() {
+        [] => (raw.kind.clone(), raw),
+        [(k, body)] => (Some(k.to_string()), *body),
+        _ => {
+            return Err(Error::config(format!(
+                "{}: providers[{index}]: give one provider per list entry",
+                file.display()
+            )))
+        }
+    };
+    let name = body
+        .name
+        .clone()
+        .filter(|n| !n.trim().is_empty())
+        .ok_or_else(|| {
+            Error::config(format!(
+                "{}: providers[{index}]: missing `name`",
+                file.display()
+            ))
+        })?;
+    let what = |field: &str| format!("provider {name}: {field}");
+    let kind_text = kind_text.unwrap_or_else(|| "registry".to_string());
+    let kind = ProviderKind::parse(&kind_text).ok_or_else(|| {
+        Error::config(format!(
+            "{}: provider {name}: unknown type `{kind_text}` (expected registry, http, s3, gcs, azure or local)",
+            file.display()
+        ))
+    })?;
+    let opt = |v: &Option<String>, field: &str| -> Result<Option<String>> {
+        v.as_deref()
+            .map(|s| expand_env(s, &what(field), file))
+            .transpose()
+    };
+    let url = opt(&body.url, "url")?;
+    let bucket = opt(&body.bucket, "bucket")?;
+    let prefix = opt(&body.prefix, "prefix")?;
+    let base = match (kind, url, bucket) {
+        (_, Some(u), None) => {
+            Location::parse(&u, dir).map_err(|e| in_file(file, &what("url"), e))?
+        }
+        (
+            ProviderKind::S3 | ProviderKind::Gcs | ProviderKind::Azure | ProviderKind::Registry,
+            u,
+            Some(b),
+        ) => {
+            if u.is_some() {
+                return Err(Error::config(format!(
+                    "{}: provider {name}: give either `url` or `bucket`, not both",
+                    file.display()
+                )));
+            }
+            let scheme = match kind {
+                ProviderKind::S3 | ProviderKind::Registry => "s3",
+                ProviderKind::Gcs => "gs",
+                _ => "az",
+            };
+            let prefix = prefix.as_deref().unwrap_or("").trim_matches('/');
+            let url = if prefix.is_empty() {
+                format!("{scheme}://{b}")
+            } else {
+                format!("{scheme}://{b}/{prefix}")
+            };
+            Location::parse(&url, dir).map_err(|e| in_file(file, &what("bucket"), e))?
+        }
+        (_, _, Some(_)) => {
+            return Err(Error::config(format!(
+                "{}: provider {name}: `bucket` needs type s3, gcs or azure",
+                file.display()
+            )))
+        }
+        (_, None, None) => {
+            return Err(Error::config(format!(
+                "{}: provider {name}: missing `url` (or `bucket`)",
+                file.display()
+            )))
+        }
+    };
+    let mut headers = Vec::new();
+    for (k, v) in &body.headers {
+        let v = expand_env(v, &what(&format!("headers.{k}")), file)?;
+        redact::register(&v);
+        if let Some(token) = v
+            .strip_prefix("Bearer ")
+            .or_else(|| v.strip_prefix("Basic "))
+        {
+            redact::register(token);
+        }
+        headers.push((k.clone(), v));
+    }
+    if let Some(auth) = &body.auth {
+        if let Some(token) = opt(&auth.bearer, "auth.bearer")? {
+            redact::register(&token);
+            headers.push(("Authorization".into(), format!("Bearer {token}")));
+        }
+        if let Some(user) = opt(&auth.username, "auth.username")? {
+            use base64::Engine;
+            let pass = opt(&auth.password, "auth.password")?.unwrap_or_default();
+            redact::register(&pass);
+            let enc = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
+            redact::register(&enc);
+            headers.push(("Authorization".into(), format!("Basic {enc}")));
+        }
+    }
+    let service_account = opt(&body.service_account, "service_account")?;
+    if let Some(sa) = &service_account {
+        redact::register(sa);
+    }
+    let mut public_keys = Vec::new();
+    for k in &body.public_keys {
+        let k = expand_env(k, &what("public_keys"), file)?;
+        // Accept the bare base64 key or a whole minisign .pub file's text.
+        let key = keys::public_key(&k).ok_or_else(|| {
+            Error::config(format!(
+                "{}: provider {name}: public key {:?} is not a minisign public key",
+                file.display(),
+                keys::payload_line(&k).unwrap_or("")
+            ))
+        })?;
+        public_keys.push(key.to_string());
+    }
+    let mut mirrors = Vec::new();
+    for m in &body.mirrors {
+        let mirror = expand_env(m, &what("mirrors"), file)?;
+        mirrors
+            .push(Location::parse(&mirror, dir).map_err(|e| in_file(file, &what("mirrors"), e))?);
+    }
+    Ok(Provider {
+        name: name.clone(),
+        kind,
+        base,
+        endpoint: opt(&body.endpoint, "endpoint")?,
+        region: opt(&body.region, "region")?,
+        service_account,
+        headers,
+        public_keys,
+        allow_unsigned: body.allow_unsigned,
+        mirrors,
+    })
+}

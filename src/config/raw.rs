@@ -1,0 +1,91 @@
+//! The plugin section as written: serde types for the three spellings (spec §3).
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+#[derive(Deserialize)]
+pub(super) struct RawTop {
+    #[serde(alias = "plugin")]
+    pub(super) plugins: Option<RawSection>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSection {
+    #[serde(alias = "plugin_dir", alias = "install_location")]
+    pub(super) dir: Option<String>,
+    #[serde(default)]
+    pub(super) providers: Vec<RawProvider>,
+    #[serde(default, alias = "list")]
+    pub(super) plugins: Vec<RawPlugin>,
+    #[serde(default)]
+    pub(super) artifacts: Vec<String>,
+    #[serde(default)]
+    pub(super) limits: Option<RawLimits>,
+}
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawLimits {
+    pub(super) max_unpacked_size: Option<u64>,
+    pub(super) max_entries: Option<u64>,
+    pub(super) max_ratio: Option<u64>,
+}
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawProvider {
+    pub(super) name: Option<String>,
+    #[serde(rename = "type")]
+    pub(super) kind: Option<String>,
+    #[serde(alias = "location")]
+    pub(super) url: Option<String>,
+    pub(super) bucket: Option<String>,
+    pub(super) prefix: Option<String>,
+    pub(super) endpoint: Option<String>,
+    pub(super) region: Option<String>,
+    pub(super) service_account: Option<String>,
+    #[serde(default)]
+    pub(super) headers: BTreeMap<String, String>,
+    pub(super) auth: Option<RawAuth>,
+    #[serde(default)]
+    pub(super) public_keys: Vec<String>,
+    #[serde(default)]
+    pub(super) allow_unsigned: bool,
+    #[serde(default)]
+    pub(super) mirrors: Vec<String>,
+    // The RFC's type-keyed spelling: `- http: {name, url}`.
+    pub(super) http: Option<Box<RawProvider>>,
+    pub(super) gcs: Option<Box<RawProvider>>,
+    pub(super) s3: Option<Box<RawProvider>>,
+    pub(super) azure: Option<Box<RawProvider>>,
+    pub(super) local: Option<Box<RawProvider>>,
+    pub(super) registry: Option<Box<RawProvider>>,
+}
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAuth {
+    pub(super) bearer: Option<String>,
+    pub(super) username: Option<String>,
+    pub(super) password: Option<String>,
+}
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawPlugin {
+    pub(super) name: Option<String>,
+    pub(super) provider: Option<String>,
+    pub(super) version: Option<String>,
+    pub(super) path: Option<String>,
+    pub(super) url: Option<String>,
+    pub(super) sha256: Option<RawPins>,
+    pub(super) plugin: Option<Box<RawPlugin>>,
+}
+
+#[derive(Deserialize, Clone)]
+#[serde(untagged)]
+pub(super) enum RawPins {
+    One(String),
+    PerPlatform(BTreeMap<String, String>),
+}

@@ -1,0 +1,236 @@
+//! Unpacking artifacts safely.
+//!
+//! The archive's tree is never written out. Every entry is inspected and the whole artifact is
+//! refused if any entry is absolute, contains `..`, is a link pointing outside the archive, or
+//! is a device or fifo; limits on total unpacked size, entry count and compression ratio stop
+//! bombs while reading. Only the chosen files are streamed — into staging files that this
+//! module names itself, inside the plugin directory — and hashed on the way.
+
+pub mod yaml_plugin;
+
+mod safety;
+mod select;
+mod tar;
+mod zip;
+
+use crate::error::{Error, Result};
+use crate::model::digest::HashingWriter;
+use crate::model::format::Format;
+use crate::model::fsutil::staging_path;
+use crate::model::limits::Limits;
+use crate::model::names::yaml_file_name;
+use crate::model::platform::Platform;
+use std::fs::File;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+pub(crate) use safety::archive_err;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Binary,
+    Yaml,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Binary => "binary",
+            Kind::Yaml => "yaml",
+        }
+    }
+}
+
+/// What to take from an artifact.
+#[derive(Clone, Debug)]
+pub enum Want {
+    /// One plugin: the `bin` entry, else the one file named by the convention (spec §4).
+    One { name: String, bin: Option<String> },
+    /// Every conventional entry for the platform, and every yaml plugin (spec §3 artifacts).
+    Bundle,
+}
+
+/// A staged file, verified and ready to be renamed to `file_name`. It removes itself when
+/// dropped unless [`Staged::place`] moved it into place, so no error path leaves one behind.
+#[derive(Debug)]
+pub struct Staged {
+    pub plugin: String,
+    pub kind: Kind,
+    pub file_name: String,
+    pub staged: PathBuf,
+    pub sha256: String,
+    pub size: u64,
+    placed: bool,
+}
+
+impl Staged {
+    /// A file already verified elsewhere (linked from the unpacked-file cache) and staged at
+    /// `staged` by the caller.
+    pub fn linked(
+        plugin: String,
+        kind: Kind,
+        file_name: String,
+        staged: PathBuf,
+        sha256: String,
+        size: u64,
+    ) -> Staged {
+        Staged {
+            plugin,
+            kind,
+            file_name,
+            staged,
+            sha256,
+            size,
+            placed: false,
+        }
+    }
+
+    /// Renames the staged file to `dest` (atomic: both are in the plugin directory).
+    pub fn place(&mut self, dest: &Path) -> std::io::Result<()> {
+        std::fs::rename(&self.staged, dest)?;
+        self.placed = true;
+        Ok(())
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if !self.placed {
+            let _ = std::fs::remove_file(&self.staged);
+        }
+    }
+}
+
+pub struct Unpacker<'a> {
+    pub limits: &'a Limits,
+    pub platform: &'a Platform,
+    /// Where staging files go: the plugin directory (so the final rename is atomic).
+    pub stage_dir: &'a Path,
+    /// Names the artifact in errors.
+    pub what: &'a str,
+    /// Skip binaries (client-side sync).
+    pub yaml_only: bool,
+}
+
+impl Unpacker<'_> {
+    /// Unpacks `artifact` (already verified) and returns the staged files.
+    pub fn unpack(&self, artifact: &Path, format: Format, want: &Want) -> Result<Vec<Staged>> {
+        if format != Format::Zip {
+            let mut f = File::open(artifact).map_err(|e| Error::path("opening", artifact, e))?;
+            return self.unpack_reader(&mut f, format, want);
+        }
+        let staged = self.unpack_zip(artifact, want)?;
+        self.finish(staged)
+    }
+
+    /// Unpacks a tar.gz, binary or yaml artifact from a stream, in one pass (zip needs a file:
+    /// its directory is at the end). The caller verifies the stream's hash before it installs
+    /// anything staged here.
+    pub fn unpack_reader(
+        &self,
+        r: &mut dyn Read,
+        format: Format,
+        want: &Want,
+    ) -> Result<Vec<Staged>> {
+        let staged = match format {
+            Format::Binary | Format::Yaml => self.unpack_plain(r, format, want)?,
+            Format::TarGz => self.unpack_tar(r, want)?,
+            Format::Zip => {
+                return Err(archive_err(
+                    self.what,
+                    "a zip archive cannot be unpacked from a stream",
+                ))
+            }
+        };
+        self.finish(staged)
+    }
+
+    /// Validates yaml plugins and sets modes, then hands the staged files over.
+    fn finish(&self, staged: Vec<Staged>) -> Result<Vec<Staged>> {
+        for s in &staged {
+            if s.kind == Kind::Yaml {
+                yaml_plugin::validate_staged(&s.staged, &s.file_name, &s.plugin)
+                    .map_err(|e| archive_err(self.what, e))?;
+            }
+            set_mode(&s.staged, s.kind)?;
+        }
+        Ok(staged)
+    }
+
+    fn unpack_plain(&self, r: &mut dyn Read, format: Format, want: &Want) -> Result<Vec<Staged>> {
+        let Want::One { name, .. } = want else {
+            return Err(archive_err(
+                self.what,
+                "a bundle must be a zip or tar.gz archive",
+            ));
+        };
+        let kind = if format == Format::Yaml {
+            Kind::Yaml
+        } else {
+            Kind::Binary
+        };
+        if kind == Kind::Binary && self.yaml_only {
+            return Ok(Vec::new());
+        }
+        let file_name = match kind {
+            Kind::Yaml => yaml_file_name(name),
+            Kind::Binary => self.platform.binary_file_name(name),
+        };
+        Ok(vec![self.stage(r, name.clone(), kind, file_name)?])
+    }
+
+    /// Streams `r` into a new staging file in the plugin directory, hashing it.
+    fn stage(
+        &self,
+        r: &mut dyn Read,
+        plugin: String,
+        kind: Kind,
+        file_name: String,
+    ) -> Result<Staged> {
+        let path = staging_path(self.stage_dir);
+        // create_new: never follow or reuse something already at the name.
+        let f = File::options()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|e| Error::path("creating", &path, e))?;
+        // From here on the guard removes the file on any error.
+        let mut staged = Staged {
+            plugin,
+            kind,
+            file_name,
+            staged: path.clone(),
+            sha256: String::new(),
+            size: 0,
+            placed: false,
+        };
+        let mut out = HashingWriter::new(f);
+        let mut buf = vec![0u8; 128 * 1024];
+        loop {
+            let k = r.read(&mut buf).map_err(|e| archive_err(self.what, e))?;
+            if k == 0 {
+                break;
+            }
+            out.write_all(&buf[..k])
+                .map_err(|e| Error::path("writing", &path, e))?;
+        }
+        let (f, digest, size) = out.finish();
+        f.sync_all().map_err(|e| Error::path("syncing", &path, e))?;
+        staged.sha256 = digest.into_string();
+        staged.size = size;
+        Ok(staged)
+    }
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, kind: Kind) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = if kind == Kind::Binary { 0o755 } else { 0o644 };
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .map_err(|e| Error::path("setting mode of", path, e))
+}
+
+#[cfg(not(unix))]
+fn set_mode(_path: &Path, _kind: Kind) -> Result<()> {
+    Ok(())
+}

@@ -1,0 +1,116 @@
+//! zip, read from a file (its directory is at the end): the central directory judged first,
+//! then the wanted entries staged.
+
+use super::safety::{
+    archive_err, check_entry_path, check_link_target, check_links, Counted, RATIO_FLOOR,
+};
+use super::select::Picks;
+use super::{Staged, Unpacker, Want};
+use crate::error::{Error, Result};
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
+
+impl Unpacker<'_> {
+    pub(super) fn unpack_zip(&self, artifact: &Path, want: &Want) -> Result<Vec<Staged>> {
+        let file = File::open(artifact).map_err(|e| Error::path("opening", artifact, e))?;
+        let mut zip = zip::ZipArchive::new(io::BufReader::new(file))
+            .map_err(|e| archive_err(self.what, format!("not a zip archive: {e}")))?;
+        if zip.len() as u64 > self.limits.max_entries {
+            return Err(archive_err(
+                self.what,
+                format!(
+                    "more than {} entries (archive bomb?)",
+                    self.limits.max_entries
+                ),
+            ));
+        }
+        // First pass over the central directory: paths, types, declared sizes.
+        let mut total: u64 = 0;
+        let mut seen_entries = Vec::new();
+        let mut links = Vec::new();
+        let mut wanted: Vec<usize> = Vec::new();
+        for i in 0..zip.len() {
+            let mut f = zip
+                .by_index(i)
+                .map_err(|e| archive_err(self.what, format!("corrupt archive: {e}")))?;
+            let path = f
+                .name()
+                .map_err(|e| archive_err(self.what, format!("bad entry name: {e}")))?
+                .into_owned();
+            check_entry_path(self.what, &path)?;
+            total = total.saturating_add(f.size());
+            if total > self.limits.max_unpacked_size {
+                return Err(archive_err(
+                    self.what,
+                    format!(
+                        "unpacked size exceeds the limit of {} bytes (archive bomb?)",
+                        self.limits.max_unpacked_size
+                    ),
+                ));
+            }
+            if f.size() > RATIO_FLOOR
+                && f.size() / f.compressed_size().max(1) > self.limits.max_ratio
+            {
+                return Err(archive_err(
+                    self.what,
+                    format!(
+                        "entry {path:?}: compression ratio above {}:1 (archive bomb?)",
+                        self.limits.max_ratio
+                    ),
+                ));
+            }
+            if f.is_dir() {
+                continue;
+            }
+            if f.is_symlink() {
+                let mut target = String::new();
+                (&mut f)
+                    .take(4096)
+                    .read_to_string(&mut target)
+                    .map_err(|e| archive_err(self.what, e))?;
+                check_link_target(self.what, &path, &target)?;
+                links.push((path.clone(), target));
+                seen_entries.push(format!("{path} (link)"));
+                continue;
+            }
+            if let Some(mode) = f.unix_mode() {
+                let kind = mode & 0o170000;
+                if kind != 0 && kind != 0o100000 {
+                    return Err(archive_err(
+                        self.what,
+                        format!(
+                            "refusing archive entry {path:?}: not a regular file (mode {mode:o})"
+                        ),
+                    ));
+                }
+            }
+            seen_entries.push(path.clone());
+            if self.wants(want, &path).is_some() {
+                wanted.push(i);
+            }
+        }
+        check_links(self.what, &links)?;
+        let mut picks = Picks::default();
+        for i in wanted {
+            let f = zip
+                .by_index(i)
+                .map_err(|e| archive_err(self.what, format!("corrupt archive: {e}")))?;
+            let path = f
+                .name()
+                .map_err(|e| archive_err(self.what, e))?
+                .into_owned();
+            let take = self.wants(want, &path).expect("selected above");
+            let declared = f.size();
+            let mut limited = Counted {
+                inner: f,
+                count: 0,
+                limit: declared,
+                what: format!("entry {path:?}: "),
+                ratio: None,
+            };
+            self.take(want, take, path, &mut limited, &mut picks)?;
+        }
+        self.result(want, picks, &seen_entries)
+    }
+}

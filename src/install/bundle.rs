@@ -1,0 +1,45 @@
+//! The zip of installed yaml plugins that an Optimus server serves to clients at `/plugins`.
+
+use crate::error::{Error, Result};
+use crate::model::fsutil;
+use crate::receipts::{Receipt, Receipts};
+use std::fs::{self, File};
+use std::path::Path;
+
+/// Writes the zip of installed yaml plugins that an Optimus server serves at `/plugins`.
+pub fn write_yaml_bundle(dir: &Path, out: &Path) -> Result<usize> {
+    let receipts = Receipts::read(dir)?;
+    let mut files: Vec<&Receipt> = receipts.files.iter().filter(|r| r.kind == "yaml").collect();
+    files.sort_by(|a, b| a.file.cmp(&b.file));
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    fs::create_dir_all(parent).map_err(|e| Error::path("creating", parent, e))?;
+    let tmp = fsutil::staging_path(parent);
+    let res = (|| -> Result<()> {
+        let f = File::create(&tmp).map_err(|e| Error::path("creating", &tmp, e))?;
+        let mut zip = zip::ZipWriter::new(f);
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .last_modified_time(zip::DateTime::default())
+            .unix_permissions(0o644);
+        for r in &files {
+            let path = dir.join(&r.file);
+            let data = fs::read(&path).map_err(|e| Error::path("reading", &path, e))?;
+            zip.start_file(r.file.as_str(), opts)
+                .map_err(|e| Error::runtime(format!("writing {}: {e}", out.display())))?;
+            std::io::Write::write_all(&mut zip, &data)
+                .map_err(|e| Error::path("writing", out, e))?;
+        }
+        let f = zip
+            .finish()
+            .map_err(|e| Error::runtime(format!("writing {}: {e}", out.display())))?;
+        f.sync_all().map_err(|e| Error::path("syncing", out, e))?;
+        fs::rename(&tmp, out).map_err(|e| Error::path("writing", out, e))
+    })();
+    if res.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    res.map(|_| files.len())
+}

@@ -1,0 +1,243 @@
+//! Executing a plan: each job is checked against the signed index, then linked from the
+//! unpacked-file cache, or unpacked from the cached artifact, or fetched and unpacked in one
+//! streaming pass. Everything lands as staged files beside its destination.
+
+use super::plan::Job;
+use super::Installer;
+use crate::config::Provider;
+use crate::error::{Error, Result};
+use crate::extract::{Kind, Staged, Unpacker, Want};
+use crate::model::format::Format;
+use crate::model::fsutil;
+use crate::model::limits::Limits;
+use crate::model::location::Location;
+use crate::model::platform::{Platform, ANY};
+use crate::registry::PluginIndex;
+use crate::store::fetch::Expect;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// The owned arguments of one unpacking (it runs on a blocking thread).
+struct UnpackJob {
+    what: String,
+    want: Want,
+    format: Format,
+    limits: Limits,
+    platform: Platform,
+    dir: PathBuf,
+    yaml_only: bool,
+}
+
+impl UnpackJob {
+    fn unpacker(&self) -> Unpacker<'_> {
+        Unpacker {
+            limits: &self.limits,
+            platform: &self.platform,
+            stage_dir: &self.dir,
+            what: &self.what,
+            yaml_only: self.yaml_only,
+        }
+    }
+}
+
+impl Installer<'_> {
+    pub(super) async fn run_job(&self, job: &Job<'_>) -> Result<Vec<Staged>> {
+        // Before any cache shortcut: a lock entry edited to name another cached artifact's
+        // hash must be refused, not served from the cache.
+        self.check_against_index(job).await?;
+        if let Some(s) = self.linked_from_cache(job) {
+            self.reporter()
+                .debug(&format!("{}: linked from the cache", job.plugin.name));
+            return Ok(vec![s]);
+        }
+        let unpack = Arc::new(self.unpack_job(job));
+        let artifact = match self.fetcher.cached(&job.artifact.sha256) {
+            Some(a) => a,
+            None => {
+                let (full, provider) = self.fetch_location(job)?;
+                let sources = self.fetcher.transport.sources(&full, provider)?;
+                let expect = Expect {
+                    sha256: Some(&job.artifact.sha256),
+                    size: job.artifact.size,
+                    what: &job.plugin.name,
+                };
+                if job.artifact.format != Format::Zip {
+                    // One pass: download → cache file + sha256 + unpacker.
+                    let u = unpack.clone();
+                    let consume = Arc::new(move |r: &mut dyn std::io::Read| {
+                        u.unpacker().unpack_reader(r, u.format, &u.want)
+                    });
+                    return self.fetcher.fetch_unpack(&sources, expect, consume).await;
+                }
+                // A zip's directory is at its end: it needs the whole file first.
+                self.fetcher.fetch(&sources, expect).await?
+            }
+        };
+        tokio::task::spawn_blocking(move || {
+            unpack
+                .unpacker()
+                .unpack(&artifact.path, unpack.format, &unpack.want)
+        })
+        .await
+        .map_err(|e| Error::runtime(format!("unpacking panicked: {e}")))?
+    }
+
+    fn unpack_job(&self, job: &Job<'_>) -> UnpackJob {
+        UnpackJob {
+            what: format!("artifact {} of {}", job.artifact.url, job.plugin.name),
+            want: job.want(),
+            format: job.artifact.format,
+            limits: self.manifest.limits.clone(),
+            platform: self.options.platform.clone(),
+            dir: self.plugin_dir().to_path_buf(),
+            yaml_only: self.options.yaml_only,
+        }
+    }
+
+    /// The warm path: the artifact was unpacked before on this machine.
+    fn linked_from_cache(&self, job: &Job<'_>) -> Option<Staged> {
+        if job.plugin.bundle || (self.options.yaml_only && job.artifact.format != Format::Yaml) {
+            return None;
+        }
+        let cached = self.fetcher.cache.recall_unpacked(
+            &job.artifact.sha256,
+            &job.plugin.name,
+            &self.options.platform.to_string(),
+        )?;
+        let staged = fsutil::staging_path(self.plugin_dir());
+        self.options.link_mode.place(&cached.path, &staged).ok()?;
+        let kind = if cached.kind == "yaml" {
+            Kind::Yaml
+        } else {
+            Kind::Binary
+        };
+        let file_name = job.expected_file(&self.options)?;
+        Some(Staged::linked(
+            job.plugin.name.clone(),
+            kind,
+            file_name,
+            staged,
+            cached.sha256,
+            cached.size,
+        ))
+    }
+
+    /// Where to fetch a locked artifact: for direct artifacts the declaration (which may hold
+    /// credentials the lock must not), else the lock's URL.
+    fn fetch_location(&self, job: &Job<'_>) -> Result<(Location, Option<&Provider>)> {
+        let provider = job
+            .plugin
+            .provider
+            .as_deref()
+            .map(|p| self.manifest.provider(p))
+            .transpose()?;
+        if job.plugin.source.is_some() {
+            let d = self.manifest.declaration(&job.plugin.name).ok_or_else(|| {
+                Error::config(format!("{} is locked but not declared", job.plugin.name))
+            })?;
+            let platform = (job.artifact.platform != ANY)
+                .then(|| Platform::parse(&job.artifact.platform))
+                .transpose()?;
+            // Without `{os}`/`{arch}` placeholders the platform changes nothing.
+            return Ok((
+                self.manifest.direct_location(d, platform.as_ref())?,
+                provider,
+            ));
+        }
+        let full = Location::from_portable(&job.artifact.url, &self.manifest.dir)?;
+        Ok((full, provider))
+    }
+
+    /// Before downloading a registry artifact, checks the lock entry against the signed index:
+    /// a lock edited to point at another file or hash is refused.
+    async fn check_against_index(&self, job: &Job<'_>) -> Result<()> {
+        let l = job.plugin;
+        if l.source.is_some() || self.fetcher.transport.offline {
+            return Ok(());
+        }
+        let Some(pname) = &l.provider else {
+            return Ok(());
+        };
+        let provider = self.manifest.provider(pname)?;
+        if !provider.kind.holds_registry() {
+            return Ok(());
+        }
+        let client = self.registries.client(provider);
+        // The copy of the signed index this machine last verified vouches for the entry
+        // without a request (a warm install touches no network); otherwise ask the registry.
+        if let Some(cached) = client.verified_cached_index(&l.name) {
+            if self.compare_with_index(job, provider, &cached).is_ok() {
+                return Ok(());
+            }
+        }
+        let index = client.fetch_index(&l.name).await?;
+        self.compare_with_index(job, provider, &index)
+    }
+
+    /// Compares a lock entry with a verified index: same url, sha256, format, bin and size.
+    fn compare_with_index(
+        &self,
+        job: &Job<'_>,
+        provider: &Provider,
+        index: &PluginIndex,
+    ) -> Result<()> {
+        let l = job.plugin;
+        let lock_path = self.manifest.lock_path();
+        let v = index
+            .versions
+            .iter()
+            .find(|v| Some(v.version.to_string().as_str()) == l.version.as_deref())
+            .ok_or_else(|| {
+                Error::runtime(format!(
+                    "{}: {} {} is locked but registry {} has no such version",
+                    lock_path.display(),
+                    l.name,
+                    l.version_text(),
+                    provider.name
+                ))
+            })?;
+        let a = v
+            .artifacts
+            .iter()
+            .find(|a| a.platform == job.artifact.platform);
+        let full_index_url = a
+            .and_then(|a| provider.base.join(&a.url).ok())
+            .map(|u| u.portable(&self.manifest.dir));
+        match a {
+            Some(a)
+                if a.sha256 == job.artifact.sha256
+                    && full_index_url.as_deref() == Some(job.artifact.url.as_str())
+                    && a.format == job.artifact.format
+                    && a.bin == job.artifact.bin
+                    && (a.size.is_none() || job.artifact.size.is_none() || a.size == job.artifact.size) =>
+            {
+                Ok(())
+            }
+            Some(a) => Err(Error::runtime(format!(
+                "{}: the entry for {} {} ({}) does not match the signed index of registry {}:\n  lock:  {} {} sha256 {} bin {:?}\n  index: {} {} sha256 {} bin {:?}\nrestore the lockfile from version control, or run `optimus plugin update {}`",
+                lock_path.display(),
+                l.name,
+                l.version_text(),
+                job.artifact.platform,
+                provider.name,
+                job.artifact.url,
+                job.artifact.format,
+                job.artifact.sha256,
+                job.artifact.bin.as_deref().unwrap_or("-"),
+                full_index_url.unwrap_or_default(),
+                a.format,
+                a.sha256,
+                a.bin.as_deref().unwrap_or("-"),
+                l.name
+            ))),
+            None => Err(Error::runtime(format!(
+                "{}: registry {} has no {} artifact for {} {}",
+                lock_path.display(),
+                provider.name,
+                job.artifact.platform,
+                l.name,
+                l.version_text()
+            ))),
+        }
+    }
+}

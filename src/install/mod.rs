@@ -1,0 +1,284 @@
+//! Installing: locked artifacts → `.plugins/`, in three steps.
+//!
+//! Under the advisory lock `<dir>/.lock` (stale staging files cleaned first):
+//! 1. [`plan`]: which locked plugins are already installed as locked (skipped without
+//!    hashing), which must be fetched;
+//! 2. [`execute`]: fetch and unpack those in parallel into staging files beside their
+//!    destination (any failure: every staged file is dropped, nothing changed);
+//! 3. [`commit`]: rename every staged file into place, write the receipts, then remove what
+//!    is no longer declared (only files this program installed, and only if unmodified).
+
+pub mod bundle;
+pub mod commit;
+mod execute;
+pub mod plan;
+pub mod project;
+pub mod remove;
+pub mod sync_host;
+
+use crate::config::Manifest;
+use crate::error::{Error, PluginContext, Result};
+use crate::extract::{Kind, Staged};
+use crate::lockfile::Lockfile;
+use crate::model::fsutil::STAGING_PREFIX;
+use crate::model::platform::{Platform, ANY};
+use crate::model::report::Reporter;
+use crate::receipts::{Receipt, Receipts};
+use crate::registry::Registries;
+use crate::store::fetch::Fetcher;
+use crate::store::link::LinkMode;
+use crate::store::lock::lock_dir;
+use crate::store::unpacked::Unpacked;
+use commit::Placement;
+use futures::StreamExt;
+use plan::{Job, Plan};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::Path;
+
+/// Removes staging files left by a killed run (safe: the caller holds the directory lock).
+pub fn clean_stale_staging(dir: &Path) {
+    if let Ok(rd) = fs::read_dir(dir) {
+        for e in rd.flatten() {
+            if e.file_name().to_string_lossy().starts_with(STAGING_PREFIX) {
+                let _ = fs::remove_file(e.path());
+            }
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub platform: Platform,
+    pub yaml_only: bool,
+    pub jobs: usize,
+    pub link_mode: LinkMode,
+}
+
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub installed: Vec<String>,
+    pub unchanged: usize,
+    pub removed: Vec<String>,
+    pub skipped: Vec<String>,
+}
+
+pub struct Installer<'a> {
+    pub manifest: &'a Manifest,
+    pub fetcher: &'a Fetcher,
+    pub registries: &'a Registries,
+    pub options: Options,
+}
+
+impl Installer<'_> {
+    fn plugin_dir(&self) -> &Path {
+        &self.manifest.plugin_dir
+    }
+
+    fn reporter(&self) -> &dyn Reporter {
+        self.fetcher.reporter.as_ref()
+    }
+
+    /// Installs everything in `lock` for the target platform.
+    pub async fn install(&self, lock: &Lockfile) -> Result<Outcome> {
+        let dir = self.plugin_dir().to_path_buf();
+        let _guard = lock_dir(&dir, self.reporter())?;
+        clean_stale_staging(&dir);
+        let mut receipts = Receipts::read(&dir)?;
+        let plan = Plan::new(lock, &receipts, &self.options, &dir);
+        for s in &plan.skipped {
+            self.reporter().warn(&format!("skipping {s}"));
+        }
+        let staged = self.execute(&plan).await?;
+        let placements = self.check_placements(&plan, staged, &receipts, lock)?;
+        let bundles: BTreeSet<&str> = lock
+            .plugins
+            .iter()
+            .filter(|l| l.bundle)
+            .map(|l| l.name.as_str())
+            .collect();
+        let placed = commit::place_all(
+            &dir,
+            &mut receipts,
+            placements,
+            self.reporter(),
+            |s, r, dest| {
+                if !bundles.contains(r.source.as_str()) {
+                    self.remember_in_cache(s, r, dest)
+                }
+            },
+        )?;
+        let mut new_files: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut outcome = Outcome {
+            unchanged: plan.unchanged,
+            skipped: plan.skipped.clone(),
+            ..Outcome::default()
+        };
+        for r in &placed {
+            new_files
+                .entry(r.source.clone())
+                .or_default()
+                .insert(r.file.clone());
+            outcome
+                .installed
+                .push(format!("{} {}", r.plugin, r.version));
+        }
+        // Remove what is no longer declared, and what a re-installed source no longer ships
+        // for this platform.
+        let stale = self.stale(&receipts, lock, &new_files);
+        commit::remove_files(&dir, &mut receipts, &stale, self.reporter())?;
+        if !stale.is_empty() {
+            receipts.write(&dir)?;
+        }
+        outcome.removed = stale.into_iter().map(|r| r.plugin).collect();
+        outcome.installed.sort();
+        outcome.removed.sort();
+        outcome.removed.dedup();
+        Ok(outcome)
+    }
+
+    /// Fetches and unpacks every job of the plan in parallel; all staged, or an error that
+    /// names every plugin that failed (and every staged file dropped).
+    async fn execute<'p>(&self, plan: &'p Plan<'p>) -> Result<Vec<(&'p Job<'p>, Staged)>> {
+        let total = self.fetcher.reporter.total_bar(plan.fetch.len() as u64);
+        let results: Vec<(usize, Result<Vec<Staged>>)> =
+            futures::stream::iter(plan.fetch.iter().enumerate().map(|(i, job)| {
+                let total = total.clone();
+                async move {
+                    let r = self.run_job(job).await.plugin(&job.plugin.name);
+                    total.inc(1);
+                    (i, r)
+                }
+            }))
+            .buffer_unordered(self.options.jobs.max(1))
+            .collect()
+            .await;
+        total.finish_and_clear();
+        let mut staged = Vec::new();
+        let mut errors = Vec::new();
+        for (i, r) in results {
+            match r {
+                Ok(v) => staged.extend(v.into_iter().map(|s| (&plan.fetch[i], s))),
+                Err(e) => errors.push(e),
+            }
+        }
+        let failed = errors.len();
+        let Some(all) = errors.into_iter().reduce(Error::combine) else {
+            return Ok(staged);
+        };
+        let msg = format!(
+            "{all}\nnothing was changed in {} ({failed} plugin(s) failed)",
+            self.plugin_dir().display()
+        );
+        Err(if all.exit_code() == 2 {
+            Error::config(msg)
+        } else {
+            Error::runtime(msg)
+        })
+    }
+
+    /// Refuses two sources installing one file, or a file another lock entry still owns; then
+    /// pairs each staged file with its receipt.
+    fn check_placements(
+        &self,
+        plan: &Plan<'_>,
+        staged: Vec<(&Job<'_>, Staged)>,
+        receipts: &Receipts,
+        lock: &Lockfile,
+    ) -> Result<Vec<Placement>> {
+        let mut by_file: BTreeMap<&str, &str> = BTreeMap::new();
+        for (job, s) in &staged {
+            let src = job.plugin.name.as_str();
+            if let Some(other) = by_file.insert(s.file_name.as_str(), src) {
+                if other != src {
+                    return Err(Error::config(format!(
+                        "{} would be installed by both {other} and {src}; declare each plugin once",
+                        s.file_name
+                    )));
+                }
+            }
+        }
+        let reinstalled: BTreeSet<&str> =
+            plan.fetch.iter().map(|j| j.plugin.name.as_str()).collect();
+        for (job, s) in &staged {
+            if let Some(r) = receipts.find(&s.file_name) {
+                let src = job.plugin.name.as_str();
+                if r.source != src
+                    && !reinstalled.contains(r.source.as_str())
+                    && lock.get(&r.source).is_some()
+                {
+                    return Err(Error::config(format!(
+                        "{} is already installed by {} and would be replaced by {src}; declare each plugin once",
+                        s.file_name, r.source
+                    )));
+                }
+            }
+        }
+        Ok(staged
+            .into_iter()
+            .map(|(job, s)| {
+                let receipt = Receipt {
+                    file: s.file_name.clone(),
+                    plugin: s.plugin.clone(),
+                    source: job.plugin.name.clone(),
+                    version: job.plugin.version_text().to_string(),
+                    platform: if s.kind == Kind::Yaml {
+                        ANY.to_string()
+                    } else {
+                        self.options.platform.to_string()
+                    },
+                    kind: s.kind.as_str().to_string(),
+                    provider: job.plugin.provider.clone(),
+                    plugin_type: job.plugin.plugin_type,
+                    artifact_sha256: job.artifact.sha256.clone(),
+                    sha256: s.sha256.clone(),
+                    size: s.size,
+                    mtime_ns: 0,
+                };
+                Placement { staged: s, receipt }
+            })
+            .collect())
+    }
+
+    /// Receipts whose files should go: their source left the lock, or was re-installed and no
+    /// longer ships that file for this platform (`sync --host` files are not ours to judge).
+    fn stale(
+        &self,
+        receipts: &Receipts,
+        lock: &Lockfile,
+        new_files: &BTreeMap<String, BTreeSet<String>>,
+    ) -> Vec<Receipt> {
+        let platform = self.options.platform.to_string();
+        receipts
+            .files
+            .iter()
+            .filter(|r| r.source != "host")
+            .filter(|r| !self.options.yaml_only || r.kind == "yaml")
+            .filter(|r| match lock.get(&r.source) {
+                None => true,
+                Some(_) => new_files.get(&r.source).is_some_and(|files| {
+                    !files.contains(&r.file) && (r.platform == platform || r.platform == ANY)
+                }),
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// Keeps an installed (non-bundle) file in the unpacked-file cache, so the next project
+    /// gets it without download or unpacking.
+    fn remember_in_cache(&self, s: &Staged, r: &Receipt, dest: &Path) {
+        let file = Unpacked {
+            path: dest.to_path_buf(),
+            sha256: s.sha256.clone(),
+            size: s.size,
+            kind: s.kind.as_str().to_string(),
+        };
+        let platform = self.options.platform.to_string();
+        self.fetcher.cache.remember_unpacked(
+            (&r.artifact_sha256, &r.source, &platform),
+            dest,
+            &file,
+            self.options.link_mode,
+        );
+    }
+}

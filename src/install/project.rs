@@ -1,0 +1,106 @@
+//! A project: its manifest, and the sequences every lock-writing command follows. The lock is
+//! brought up to date with the declarations, the plugins are installed, and only then is
+//! `optimus.lock` written: a failed install leaves both the plugin directory and the lock as
+//! they were.
+
+use super::{Installer, Options, Outcome};
+use crate::config::Manifest;
+use crate::error::Result;
+use crate::lockfile::Lockfile;
+use crate::model::platform::Platform;
+use crate::registry::Registries;
+use crate::resolve::{Resolution, Resolver};
+use crate::store::fetch::Fetcher;
+use crate::store::link::LinkMode;
+use crate::store::lock::{lock_dir, lock_project, DirLock, ProjectLock};
+use std::collections::BTreeSet;
+
+pub struct Project<'a> {
+    pub manifest: &'a Manifest,
+    pub fetcher: &'a Fetcher,
+    pub registries: &'a Registries,
+    pub link_mode: LinkMode,
+}
+
+/// What to resolve: the platforms, names to resolve anew (`update`), and whether any change to
+/// the lock is an error (`--locked`).
+pub struct Request<'r> {
+    pub platforms: &'r [Platform],
+    pub refresh: &'r BTreeSet<String>,
+    pub locked: bool,
+    pub jobs: usize,
+}
+
+impl Project<'_> {
+    /// Serialises commands that read-modify-write the lockfile and the plugin directory, from
+    /// reading the lock to writing the receipts (a concurrent `remove` cannot slip in between).
+    pub fn exclusive(&self) -> Result<(ProjectLock, DirLock)> {
+        let reporter = self.fetcher.reporter.as_ref();
+        let project = lock_project(&self.manifest.dir, reporter)?;
+        Ok((project, lock_dir(&self.manifest.plugin_dir, reporter)?))
+    }
+
+    /// The project lock alone (for `lock`, which does not touch the plugin directory).
+    pub fn lock_project(&self) -> Result<ProjectLock> {
+        lock_project(&self.manifest.dir, self.fetcher.reporter.as_ref())
+    }
+
+    /// Brings the lock up to date with the declarations, without writing it.
+    pub async fn resolve(&self, req: &Request<'_>) -> Result<Resolution> {
+        let old = Lockfile::read(&self.manifest.lock_path())?;
+        let resolver = Resolver {
+            manifest: self.manifest,
+            fetcher: self.fetcher,
+            registries: self.registries,
+            jobs: req.jobs,
+        };
+        resolver
+            .resolve(old, req.platforms, req.refresh, req.locked)
+            .await
+    }
+
+    /// Writes the resolved lock if it changed (never under `--locked`).
+    pub fn write_lock(&self, r: &Resolution, locked: bool) -> Result<()> {
+        if !locked && r.changed {
+            r.lock.write(&self.manifest.lock_path())?;
+            let reporter = &self.fetcher.reporter;
+            for n in &r.resolved {
+                reporter.note(&format!("locked {n}"));
+            }
+            for n in &r.dropped {
+                reporter.note(&format!("dropped {n} from the lock (no longer declared)"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Resolves and writes the lock (the `lock` command, `update --no-install`).
+    pub async fn lock(&self, req: &Request<'_>) -> Result<Resolution> {
+        let r = self.resolve(req).await?;
+        self.write_lock(&r, req.locked)?;
+        Ok(r)
+    }
+
+    /// Resolves for one platform, installs, and only then writes the lock.
+    pub async fn install(
+        &self,
+        req: &Request<'_>,
+        yaml_only: bool,
+    ) -> Result<(Resolution, Outcome)> {
+        let r = self.resolve(req).await?;
+        let installer = Installer {
+            manifest: self.manifest,
+            fetcher: self.fetcher,
+            registries: self.registries,
+            options: Options {
+                platform: req.platforms[0].clone(),
+                yaml_only,
+                jobs: req.jobs,
+                link_mode: self.link_mode,
+            },
+        };
+        let out = installer.install(&r.lock).await?;
+        self.write_lock(&r, req.locked)?;
+        Ok((r, out))
+    }
+}

@@ -1,0 +1,73 @@
+//! `remove`: uninstall plugins and drop them from the lock. Only files this program
+//! installed are touched, and (as for `install`) a file changed since it was installed is left
+//! in place with a warning.
+
+use super::commit;
+use crate::config::Manifest;
+use crate::error::{Error, Result};
+use crate::lockfile::Lockfile;
+use crate::model::fsutil;
+use crate::model::names::{check_plugin_name, yaml_file_name};
+use crate::model::platform::Platform;
+use crate::model::report::Reporter;
+use crate::receipts::{Receipt, Receipts};
+use crate::store::lock::{lock_dir, lock_project};
+use std::path::PathBuf;
+
+/// What a removal did.
+#[derive(Debug, Default)]
+pub struct Removed {
+    pub names: Vec<String>,
+    /// Removed names still declared in the config (the next install brings them back).
+    pub still_declared: Vec<String>,
+}
+
+/// Removes `names` from the plugin dir (their receipted files) and from the lock.
+pub fn remove(manifest: &Manifest, names: &[String], reporter: &dyn Reporter) -> Result<Removed> {
+    for n in names {
+        check_plugin_name(n)?;
+    }
+    let dir = &manifest.plugin_dir;
+    let _project = lock_project(&manifest.dir, reporter)?;
+    let _guard = lock_dir(dir, reporter)?;
+    let lock_path = manifest.lock_path();
+    let mut lock = Lockfile::read(&lock_path)?.unwrap_or_default();
+    let mut receipts = Receipts::read(dir)?;
+    let mut out = Removed::default();
+    for n in names {
+        let files: Vec<Receipt> = receipts
+            .files
+            .iter()
+            .filter(|r| &r.source == n || &r.plugin == n)
+            .cloned()
+            .collect();
+        if files.is_empty() && lock.get(n).is_none() {
+            return Err(not_ours(
+                n,
+                dir.join(yaml_file_name(n)),
+                dir.join(Platform::host().binary_file_name(n)),
+            ));
+        }
+        commit::remove_files(dir, &mut receipts, &files, reporter)?;
+        lock.plugins.retain(|p| &p.name != n);
+        out.names.push(n.clone());
+        if manifest.declaration(n).is_some() {
+            out.still_declared.push(n.clone());
+        }
+    }
+    receipts.write(dir)?;
+    lock.write(&lock_path)?;
+    Ok(out)
+}
+
+/// The error for a name neither installed nor locked: say whether a file of that name was put
+/// there by hand (and is therefore left alone).
+fn not_ours(n: &str, yaml: PathBuf, binary: PathBuf) -> Error {
+    Error::config(match [yaml, binary].into_iter().find(|p| p.is_file()) {
+        Some(p) => format!(
+            "{n} is neither installed nor locked by optimus: {} was put there by hand, so it is left alone (delete it yourself if you want it gone)",
+            fsutil::shown(&p)
+        ),
+        None => format!("{n} is neither installed nor locked"),
+    })
+}

@@ -1,0 +1,146 @@
+//! `sync --host`: the Optimus-server way. Fetch the yaml bundle the server serves at
+//! `GET <host>/plugins`, validate every file, then swap the set in: all staged first, then
+//! renamed; yaml plugins from an earlier sync that the server no longer serves are removed.
+//! A failed, non-200 or invalid download changes nothing.
+
+use super::clean_stale_staging;
+use super::commit::{self, Placement};
+use crate::error::{Error, Result};
+use crate::extract::{archive_err, Unpacker, Want};
+use crate::model::format::Format;
+use crate::model::limits::Limits;
+use crate::model::location::{is_url, Location};
+use crate::model::names::yaml_plugin_name;
+use crate::model::platform::{Platform, ANY};
+use crate::model::redact;
+use crate::receipts::{Receipt, Receipts};
+use crate::store::fetch::{Expect, Fetcher};
+use crate::store::lock::lock_dir;
+use std::path::Path;
+
+/// What a sync did.
+#[derive(Debug)]
+pub struct Synced {
+    /// The host, printable (no credentials).
+    pub host: String,
+    pub names: Vec<String>,
+    pub removed: usize,
+}
+
+/// The bundle's URL: `<host>/plugins`, with `http://` when the host has no scheme.
+pub fn bundle_location(host: &str) -> Result<Location> {
+    let base = host.trim_end_matches('/');
+    let url = if is_url(base) {
+        format!("{base}/plugins")
+    } else {
+        format!("http://{base}/plugins")
+    };
+    Location::parse(&url, Path::new("/"))
+}
+
+pub async fn sync_from_host(host: &str, dir: &Path, fetcher: &Fetcher) -> Result<Synced> {
+    let url = bundle_location(host)?;
+    let loc = fetcher.transport.locate(&url, None)?;
+    let expect = Expect {
+        sha256: None,
+        size: None,
+        what: "plugin bundle",
+    };
+    let art = fetcher.fetch(&[loc], expect).await?;
+
+    let reporter = fetcher.reporter.as_ref();
+    let _guard = lock_dir(dir, reporter)?;
+    clean_stale_staging(dir);
+    let what = format!("plugin bundle from {url}");
+    check_bundle_entries(&art.path, &what)?;
+    let staged = {
+        let (path, dir2, what2) = (art.path.clone(), dir.to_path_buf(), what.clone());
+        tokio::task::spawn_blocking(move || {
+            Unpacker {
+                limits: &Limits::default(),
+                platform: &Platform::host(),
+                stage_dir: &dir2,
+                what: &what2,
+                yaml_only: true,
+            }
+            .unpack(&path, Format::Zip, &Want::Bundle)
+        })
+        .await
+        .map_err(|e| Error::runtime(e.to_string()))??
+    };
+    let shown_host = redact::url_for_display(host.trim_end_matches('/'));
+    let mut receipts = Receipts::read(dir)?;
+    for s in &staged {
+        if let Some(r) = receipts.find(&s.file_name) {
+            if r.source != "host" {
+                return Err(Error::config(format!(
+                    "{} is installed from {} by `install`; it cannot also come from {shown_host}",
+                    s.file_name, r.source
+                )));
+            }
+        }
+    }
+    let mut names: Vec<String> = staged.iter().map(|s| s.plugin.clone()).collect();
+    let placements = staged
+        .into_iter()
+        .map(|s| Placement {
+            receipt: Receipt {
+                file: s.file_name.clone(),
+                plugin: s.plugin.clone(),
+                source: "host".into(),
+                version: "-".into(),
+                platform: ANY.into(),
+                kind: "yaml".into(),
+                provider: Some(shown_host.clone()),
+                plugin_type: None,
+                artifact_sha256: art.sha256.clone(),
+                sha256: s.sha256.clone(),
+                size: s.size,
+                mtime_ns: 0,
+            },
+            staged: s,
+        })
+        .collect();
+    commit::place_all(dir, &mut receipts, placements, reporter, |_, _, _| {})?;
+    // Remove yaml plugins an earlier sync brought that the server no longer serves.
+    let gone: Vec<Receipt> = receipts
+        .files
+        .iter()
+        .filter(|r| r.source == "host" && r.artifact_sha256 != art.sha256)
+        .cloned()
+        .collect();
+    commit::remove_files(dir, &mut receipts, &gone, reporter)?;
+    receipts.write(dir)?;
+    names.sort();
+    Ok(Synced {
+        host: shown_host,
+        names,
+        removed: gone.len(),
+    })
+}
+
+/// Every file in the bundle must be a yaml plugin (directories aside).
+fn check_bundle_entries(path: &Path, what: &str) -> Result<()> {
+    let f = std::fs::File::open(path).map_err(|e| Error::path("opening", path, e))?;
+    let mut zip = zip::ZipArchive::new(f)
+        .map_err(|e| archive_err(what, format!("not a zip archive: {e}")))?;
+    for i in 0..zip.len() {
+        let e = zip
+            .by_index(i)
+            .map_err(|e| archive_err(what, format!("corrupt archive: {e}")))?;
+        if e.is_dir() {
+            continue;
+        }
+        let name = e.name().map_err(|e| archive_err(what, e))?.into_owned();
+        let base = name.rsplit('/').next().unwrap_or(&name);
+        if yaml_plugin_name(base).is_none() {
+            return Err(archive_err(
+                what,
+                format!(
+                    "unexpected entry {name:?}: a bundle holds only optimus-plugin-*.yaml files"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,147 @@
+//! Typed addresses, parsed once: a local path or a URL (`http(s)://`, `s3://`, `gs://`,
+//! `az://`). Printing a [`Location`] never shows credentials: user-info and signed query
+//! parameters are removed by [`Display`]; the raw form is reached only through
+//! [`Location::expose`], for the code that sends the request.
+
+use crate::error::{Error, Result};
+use crate::model::{fsutil, redact};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Location {
+    Path(PathBuf),
+    Url(url::Url),
+}
+
+/// Whether text names a URL rather than a path: the one place that decides it.
+pub fn is_url(s: &str) -> bool {
+    s.contains("://")
+}
+
+impl Location {
+    /// Parses a location as written in a config or on the command line: a URL, a `file://`
+    /// URL or a path (relative to `dir`, made absolute).
+    pub fn parse(s: &str, dir: &Path) -> Result<Location> {
+        if let Some(p) = s.strip_prefix("file://") {
+            return Ok(Location::Path(fsutil::absolute(&dir.join(p))));
+        }
+        if is_url(s) {
+            return url::Url::parse(s).map(Location::Url).map_err(|e| {
+                Error::config(format!("bad URL {}: {e}", redact::url_for_display(s)))
+            });
+        }
+        Ok(Location::Path(fsutil::absolute(&dir.join(s))))
+    }
+
+    /// `rel` under this location: a path joined to a directory, or appended to a URL's path
+    /// with one `/`. An absolute URL in `rel` stands for itself.
+    pub fn join(&self, rel: &str) -> Result<Location> {
+        if is_url(rel) {
+            return Location::parse(rel, Path::new("/"));
+        }
+        match self {
+            Location::Path(p) => Ok(Location::Path(p.join(rel))),
+            Location::Url(u) => {
+                let joined = format!("{}/{}", u.as_str().trim_end_matches('/'), rel);
+                url::Url::parse(&joined).map(Location::Url).map_err(|e| {
+                    Error::config(format!("bad URL {}: {e}", redact::url_for_display(&joined)))
+                })
+            }
+        }
+    }
+
+    /// What follows `base` in this location (`None` when it does not start with it): the same
+    /// file under a mirror of `base` is `mirror.join(rest)`.
+    pub fn strip_base(&self, base: &Location) -> Option<String> {
+        let (me, base) = (self.expose(), base.expose());
+        me.strip_prefix(base.trim_end_matches('/'))
+            .map(|r| r.trim_start_matches('/').to_string())
+    }
+
+    /// The last segment of the path (a URL's query never counts).
+    pub fn file_name(&self) -> String {
+        match self {
+            Location::Path(p) => p
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            Location::Url(u) => u
+                .path_segments()
+                .and_then(|mut s| s.next_back())
+                .unwrap_or("")
+                .to_string(),
+        }
+    }
+
+    pub fn is_remote(&self) -> bool {
+        matches!(self, Location::Url(_))
+    }
+
+    /// The raw text, credentials included: only for building a request.
+    pub fn expose(&self) -> String {
+        match self {
+            Location::Path(p) => p.to_string_lossy().into_owned(),
+            Location::Url(u) => u.as_str().to_string(),
+        }
+    }
+
+    /// The form written to the lock and receipts: a path relative to `config_dir` when inside
+    /// it (or its parent), a URL without credentials.
+    pub fn portable(&self, config_dir: &Path) -> String {
+        match self {
+            Location::Path(p) => fsutil::relative_to(p, config_dir),
+            Location::Url(u) => redact::url_for_display(u.as_str()),
+        }
+    }
+
+    /// The inverse of [`Location::portable`].
+    pub fn from_portable(s: &str, config_dir: &Path) -> Result<Location> {
+        if is_url(s) {
+            return Location::parse(s, config_dir);
+        }
+        Ok(Location::Path(fsutil::normalize(&config_dir.join(s))))
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::Path(p) => write!(f, "{}", p.display()),
+            Location::Url(u) => f.write_str(&redact::url_for_display(u.as_str())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_join_portable() {
+        let dir = Path::new("/p");
+        let l = Location::parse("./reg", dir).unwrap();
+        assert_eq!(l, Location::Path("/p/reg".into()));
+        assert_eq!(
+            l.join("index/x.toml").unwrap().portable(dir),
+            "reg/index/x.toml"
+        );
+        assert_eq!(
+            Location::parse("file:///abs/r", dir).unwrap(),
+            Location::Path("/abs/r".into())
+        );
+        let u = Location::parse("https://u:secret@h.example/r/", dir).unwrap();
+        let j = u.join("index/x.toml").unwrap();
+        assert_eq!(j.expose(), "https://u:secret@h.example/r/index/x.toml");
+        assert_eq!(j.to_string(), "https://h.example/r/index/x.toml");
+        assert_eq!(j.portable(dir), "https://h.example/r/index/x.toml");
+        assert_eq!(j.strip_base(&u).as_deref(), Some("index/x.toml"));
+        let s3 = Location::parse("s3://bucket/pre", dir).unwrap();
+        assert_eq!(s3.join("a/b").unwrap().expose(), "s3://bucket/pre/a/b");
+        assert_eq!(
+            Location::from_portable("reg/a", dir).unwrap(),
+            Location::Path("/p/reg/a".into())
+        );
+        assert!(Location::parse("http://[bad", dir).is_err());
+    }
+}

@@ -1,0 +1,148 @@
+//! The one home of Optimus's file-name rules: plugin names, `optimus-<name>_<os>_<arch>`
+//! binaries, `optimus-plugin-<name>.yaml` yaml plugins, goreleaser archive names, and the
+//! candidates an archive is searched for.
+
+use crate::error::{Error, Result};
+use crate::model::platform::Platform;
+
+impl Platform {
+    /// `optimus-<name>_<os>_<arch>[.exe]`: the installed name of a binary plugin.
+    pub fn binary_file_name(&self, plugin: &str) -> String {
+        format!("optimus-{plugin}_{self}{}", self.exe_suffix())
+    }
+}
+
+/// The binary candidates for plugin `name` in an archive, best first (spec §4): the
+/// convention's name for the platform, then `optimus-<name>`, then `<name>`.
+pub fn binary_candidates(name: &str, platform: &Platform) -> Vec<String> {
+    let exe = platform.exe_suffix();
+    vec![
+        platform.binary_file_name(name),
+        format!("optimus-{name}{exe}"),
+        format!("{name}{exe}"),
+    ]
+}
+
+/// The plugin name of an installed binary file name for `platform`, if it follows
+/// `optimus-<name>_<os>_<arch>[.exe]` (the name itself is not checked).
+pub fn binary_plugin_name<'a>(file: &'a str, platform: &Platform) -> Option<&'a str> {
+    let suffix = format!("_{platform}{}", platform.exe_suffix());
+    file.strip_prefix("optimus-")?.strip_suffix(suffix.as_str())
+}
+
+/// The plugin name a file name declares, if it follows `optimus-plugin-<name>.yaml`.
+pub fn yaml_plugin_name(file_name: &str) -> Option<&str> {
+    file_name
+        .strip_prefix("optimus-plugin-")
+        .and_then(|r| r.strip_suffix(".yaml").or_else(|| r.strip_suffix(".yml")))
+}
+
+/// `name.tar.gz` → `name`, `name.tgz` → `name`, `name.zip` → `name`.
+pub fn strip_archive_ext(name: &str) -> &str {
+    for ext in [".tar.gz", ".tgz", ".zip"] {
+        if let Some(stem) = name.strip_suffix(ext) {
+            return stem;
+        }
+    }
+    name
+}
+
+/// `optimus-plugin-<name>.yaml`: the installed name of a yaml plugin.
+pub fn yaml_file_name(plugin: &str) -> String {
+    format!("optimus-plugin-{plugin}.yaml")
+}
+
+/// Checks a plugin name against `^[a-z0-9][a-z0-9_-]{0,63}$`.
+pub fn is_valid_plugin_name(name: &str) -> bool {
+    let b = name.as_bytes();
+    !b.is_empty()
+        && b.len() <= 64
+        && (b[0].is_ascii_lowercase() || b[0].is_ascii_digit())
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'_' || *c == b'-')
+}
+
+pub fn check_plugin_name(name: &str) -> Result<()> {
+    if is_valid_plugin_name(name) {
+        Ok(())
+    } else {
+        Err(Error::config(format!(
+            "invalid plugin name {name:?}: a name must match ^[a-z0-9][a-z0-9_-]{{0,63}}$"
+        )))
+    }
+}
+
+/// What a file name says about a plugin artifact, by Optimus's naming convention.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NamedArtifact {
+    pub name: String,
+    /// `None` for a yaml plugin (any platform).
+    pub platform: Option<Platform>,
+}
+
+/// Recognises `optimus-plugin-<name>.yaml`, `optimus-<name>_<os>_<arch>[.exe]` and the
+/// goreleaser form `optimus-<name>_<version>_<os>_<arch>`, with archive extensions stripped.
+pub fn parse_artifact_file_name(file: &str) -> Option<NamedArtifact> {
+    if file.starts_with("optimus-plugin-") {
+        let name = yaml_plugin_name(file)?;
+        return is_valid_plugin_name(name).then(|| NamedArtifact {
+            name: name.to_string(),
+            platform: None,
+        });
+    }
+    let stem = strip_archive_ext(file);
+    let stem = stem.strip_suffix(".exe").unwrap_or(stem);
+    let rest = stem.strip_prefix("optimus-")?;
+    let mut parts: Vec<&str> = rest.split('_').collect();
+    if parts.len() < 3 {
+        return None;
+    }
+    let arch = parts.pop()?;
+    let os = parts.pop()?;
+    let platform = Platform::parse(&format!("{os}_{arch}")).ok()?;
+    // `<name>_<version>` (goreleaser) or `<name>`; names may hold `_` themselves, so a trailing
+    // part that parses as a version is dropped only when something is left.
+    if parts.len() > 1
+        && semver::Version::parse(parts[parts.len() - 1].trim_start_matches('v')).is_ok()
+    {
+        parts.pop();
+    }
+    let name = parts.join("_");
+    is_valid_plugin_name(&name).then_some(NamedArtifact {
+        name,
+        platform: Some(platform),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert!(is_valid_plugin_name("bq2bq"));
+        assert!(is_valid_plugin_name("a_b-c"));
+        assert!(!is_valid_plugin_name("../x"));
+        assert!(!is_valid_plugin_name("Neo"));
+        assert!(!is_valid_plugin_name("-x"));
+        assert!(!is_valid_plugin_name(""));
+        assert!(!is_valid_plugin_name(&"a".repeat(65)));
+    }
+
+    #[test]
+    fn artifact_names() {
+        let p = |s| parse_artifact_file_name(s);
+        assert_eq!(p("optimus-plugin-neo.yaml").unwrap().name, "neo");
+        let a = p("optimus-bq2bq_linux_amd64.tar.gz").unwrap();
+        assert_eq!(
+            (a.name.as_str(), a.platform.unwrap().to_string()),
+            ("bq2bq", "linux_amd64".into())
+        );
+        let a = p("optimus-bq2bq_0.3.2_darwin_arm64.zip").unwrap();
+        assert_eq!(a.name, "bq2bq");
+        let a = p("optimus-my_task_windows_amd64.exe").unwrap();
+        assert_eq!(a.name, "my_task");
+        assert!(p("plugins.zip").is_none());
+        assert!(p("optimus-x_plan9_amd64").is_none());
+    }
+}

@@ -1,0 +1,242 @@
+//! Reading a registry's indexes: fetched from a directory, `file://`, `http(s)://` or an object
+//! store (mirrors first), revalidated with ETags through the cache, verified against the keys
+//! pinned in the config (never keys the registry serves), parsed once per command.
+
+use super::index::PluginIndex;
+use super::signing::verify_signature;
+use crate::config::Provider;
+use crate::error::{Error, Result};
+use crate::model::location::Location;
+use crate::model::names::check_plugin_name;
+use crate::model::report::SharedReporter;
+use crate::source::{Endpoint, Fetched, Transport};
+use crate::store::cache::Cache;
+use std::sync::Arc;
+
+/// Index documents larger than this are refused (a 200-version plugin is ~100 KiB).
+pub const MAX_INDEX_SIZE: u64 = 16 << 20;
+
+/// A cached document: its ETag on the first line, the body after it.
+fn read_cache_entry(path: &std::path::Path) -> Option<(String, Vec<u8>)> {
+    let raw = std::fs::read(path).ok()?;
+    let nl = raw.iter().position(|&b| b == b'\n')?;
+    Some((
+        String::from_utf8(raw[..nl].to_vec()).ok()?,
+        raw[nl + 1..].to_vec(),
+    ))
+}
+
+/// Indexes verified during this command, by (provider, plugin): resolution and the lock-entry
+/// check before install read each index once.
+#[derive(Default)]
+pub struct VerifiedIndexes(
+    std::sync::Mutex<std::collections::HashMap<(String, String), PluginIndex>>,
+);
+
+impl VerifiedIndexes {
+    fn get(&self, provider: &str, name: &str) -> Option<PluginIndex> {
+        let m = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        m.get(&(provider.to_string(), name.to_string())).cloned()
+    }
+    fn put(&self, provider: &str, index: &PluginIndex) {
+        let mut m = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        m.insert((provider.to_string(), index.name.clone()), index.clone());
+    }
+}
+
+/// What every registry read of one command shares: the transport, the cache, the indexes
+/// verified so far, and the reporter.
+pub struct Registries {
+    pub transport: Arc<Transport>,
+    pub cache: Cache,
+    pub verified: VerifiedIndexes,
+    pub reporter: SharedReporter,
+}
+
+impl Registries {
+    pub fn new(transport: Arc<Transport>, cache: Cache, reporter: SharedReporter) -> Registries {
+        Registries {
+            transport,
+            cache,
+            verified: VerifiedIndexes::default(),
+            reporter,
+        }
+    }
+
+    /// A client for one registry provider.
+    pub fn client<'a>(&'a self, provider: &'a Provider) -> RegistryClient<'a> {
+        RegistryClient {
+            shared: self,
+            provider,
+        }
+    }
+}
+
+/// Reads indexes of one registry provider.
+pub struct RegistryClient<'a> {
+    shared: &'a Registries,
+    pub provider: &'a Provider,
+}
+
+impl<'a> RegistryClient<'a> {
+    fn what(&self, plugin: &str) -> String {
+        format!(
+            "index of plugin {plugin} in registry {} ({})",
+            self.provider.name, self.provider.base
+        )
+    }
+
+    /// Fetches, verifies and parses `index/<name>.toml`. Mirrors are tried first; anything
+    /// they serve must verify against the pinned keys or the origin is used.
+    pub async fn fetch_index(&self, name: &str) -> Result<PluginIndex> {
+        check_plugin_name(name)?;
+        if let Some(idx) = self.shared.verified.get(&self.provider.name, name) {
+            return Ok(idx);
+        }
+        let idx = self.fetch_index_uncached(name).await?;
+        self.shared.verified.put(&self.provider.name, &idx);
+        Ok(idx)
+    }
+
+    async fn fetch_index_uncached(&self, name: &str) -> Result<PluginIndex> {
+        let p = self.provider;
+        if p.public_keys.is_empty() && !p.allow_unsigned {
+            return Err(Error::config(format!(
+                "registry {}: no `public_keys` pinned; pin the registry's minisign key, or set `allow_unsigned: true` to accept unsigned indexes",
+                p.name
+            )));
+        }
+        let mut last_err = None;
+        for base in p.mirrors.iter().chain(std::iter::once(&p.base)) {
+            let mut res = self.fetch_index_from(base, name).await;
+            if let Err(Error::SignatureMismatch(_)) = &res {
+                // A publisher writes the index, then its signature: a read in between sees a
+                // mismatch for a moment. Look once more before calling it tampered.
+                tokio::time::sleep(self.shared.transport.backoff(2)).await;
+                res = self.fetch_index_from(base, name).await;
+            }
+            match res {
+                Ok(idx) => return Ok(idx),
+                Err(e) => {
+                    if base != &p.base {
+                        self.shared.reporter.warn(&format!(
+                            "mirror {base} failed, trying the next source: {e}"
+                        ));
+                    }
+                    last_err = Some(e);
+                }
+            }
+        }
+        Err(last_err.expect("at least the origin was tried"))
+    }
+
+    async fn fetch_index_from(&self, base: &Location, name: &str) -> Result<PluginIndex> {
+        let what = self.what(name);
+        let index_url = base.join(&format!("index/{name}.toml"))?;
+        let body = self.get_cached(&index_url).await?.ok_or_else(|| {
+            Error::runtime(format!(
+                "plugin {name} is not in registry {} (no {})",
+                self.provider.name, index_url
+            ))
+        })?;
+        let sig = if self.provider.public_keys.is_empty() {
+            self.shared.reporter.warn(&format!(
+                "registry {} is unsigned (allow_unsigned: true): the index of {name} is not verified",
+                self.provider.name
+            ));
+            None
+        } else {
+            let sig_url = base.join(&format!("index/{name}.toml.minisig"))?;
+            let sig = self
+                .get_cached(&sig_url)
+                .await?
+                .ok_or_else(|| Error::runtime(format!("{what}: missing signature {}", sig_url)))?;
+            Some(sig)
+        };
+        self.verify_and_parse(name, &body, sig.as_deref())
+    }
+
+    /// Checks an index document against the pinned keys (when there are any) and parses it.
+    fn verify_and_parse(&self, name: &str, body: &[u8], sig: Option<&[u8]>) -> Result<PluginIndex> {
+        let what = self.what(name);
+        if !self.provider.public_keys.is_empty() {
+            let sig = sig.ok_or_else(|| Error::runtime(format!("{what}: missing signature")))?;
+            let sig = std::str::from_utf8(sig)
+                .map_err(|_| Error::runtime(format!("{what}: signature is not text")))?;
+            verify_signature(body, sig, &self.provider.public_keys, &what)?;
+        }
+        let text =
+            std::str::from_utf8(body).map_err(|_| Error::runtime(format!("{what}: not UTF-8")))?;
+        PluginIndex::parse(text, name, &what)
+    }
+
+    /// The index of `name` as last fetched on this machine, verified again against the pinned
+    /// keys, from the cache alone (no network). `None` for directory registries (reading them
+    /// is already local), when nothing is cached, or when the cached copy does not verify.
+    pub fn verified_cached_index(&self, name: &str) -> Option<PluginIndex> {
+        if let Some(idx) = self.shared.verified.get(&self.provider.name, name) {
+            return Some(idx);
+        }
+        if !self.provider.base.is_remote() {
+            return None;
+        }
+        let base = &self.provider.base;
+        let index_url = base.join(&format!("index/{name}.toml")).ok()?;
+        let sig_url = base.join(&format!("index/{name}.toml.minisig")).ok()?;
+        let (_, body) = read_cache_entry(&self.shared.cache.index_entry(&index_url.expose()))?;
+        let sig = read_cache_entry(&self.shared.cache.index_entry(&sig_url.expose()));
+        self.verify_and_parse(name, &body, sig.as_ref().map(|(_, s)| s.as_slice()))
+            .ok()
+    }
+
+    /// Fetches a small document, revalidating a cached copy with its ETag. Returns `None` when
+    /// the document does not exist.
+    async fn get_cached(&self, url: &Location) -> Result<Option<bytes::Bytes>> {
+        let loc = self.shared.transport.locate(url, Some(self.provider))?;
+        if let Endpoint::File(_) = loc {
+            return match self
+                .shared
+                .transport
+                .get_small(&loc, MAX_INDEX_SIZE, None)
+                .await?
+            {
+                Fetched::Body { bytes, .. } => Ok(Some(bytes)),
+                _ => Ok(None),
+            };
+        }
+        let entry = self.shared.cache.index_entry(&url.expose());
+        let cached = read_cache_entry(&entry);
+        if self.shared.transport.offline {
+            return match cached {
+                Some((_, b)) => Ok(Some(b.into())),
+                None => Err(Error::runtime(format!(
+                    "--offline: {url} is not in the cache"
+                ))),
+            };
+        }
+        let etag = cached.as_ref().map(|(e, _)| e.as_str());
+        match self
+            .shared
+            .transport
+            .get_small(&loc, MAX_INDEX_SIZE, etag)
+            .await?
+        {
+            Fetched::NotModified => match cached {
+                Some((_, b)) => Ok(Some(b.into())),
+                None => Err(Error::runtime(format!("{url}: 304 without a cached copy"))),
+            },
+            Fetched::NotFound => Ok(None),
+            Fetched::Body { bytes, etag } => {
+                if let Some(etag) = etag.filter(|e| !e.contains('\n')) {
+                    // Best effort: a cache we cannot write only costs a refetch.
+                    let mut raw = Vec::with_capacity(etag.len() + 1 + bytes.len());
+                    raw.extend_from_slice(etag.as_bytes());
+                    raw.push(b'\n');
+                    raw.extend_from_slice(&bytes);
+                    self.shared.cache.write_hint(&entry, &raw);
+                }
+                Ok(Some(bytes))
+            }
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! The documents of a static registry (spec §4): `config.toml` and `index/<name>.toml`, parsed
+//! and checked.
+
+use crate::error::{toml_error, Error, Result};
+use crate::model::digest::is_sha256_hex;
+use crate::model::format::Format;
+use crate::model::fsutil::is_safe_relative_path;
+use crate::model::location::is_url;
+use crate::model::platform::{Platform, ANY};
+use crate::model::plugin_type::PluginType;
+use serde::{Deserialize, Serialize};
+
+pub use crate::model::artifact::ArtifactEntry as IndexArtifact;
+
+/// Index documents larger than this are refused (a 200-version plugin is ~100 KiB).
+pub const MAX_INDEX_SIZE: u64 = 16 << 20;
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RegistryConfig {
+    pub name: String,
+    pub api: u32,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PluginIndex {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub plugin_type: PluginType,
+    #[serde(default, rename = "version")]
+    pub versions: Vec<IndexVersion>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct IndexVersion {
+    pub version: semver::Version,
+    #[serde(default)]
+    pub yanked: bool,
+    #[serde(default, rename = "artifact")]
+    pub artifacts: Vec<IndexArtifact>,
+}
+
+impl PluginIndex {
+    /// Parses and validates an index document; `what` names it in errors.
+    pub fn parse(text: &str, expected_name: &str, what: &str) -> Result<PluginIndex> {
+        let idx: PluginIndex = toml::from_str(text).map_err(|e| toml_error(what, text, &e))?;
+        if idx.name != expected_name {
+            return Err(Error::runtime(format!(
+                "{what}: describes plugin `{}`, not `{expected_name}` (a swapped or tampered index)",
+                idx.name
+            )));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for v in &idx.versions {
+            if !seen.insert(v.version.clone()) {
+                return Err(Error::runtime(format!(
+                    "{what}: version {} appears twice",
+                    v.version
+                )));
+            }
+            let mut plats = std::collections::BTreeSet::new();
+            for a in &v.artifacts {
+                let bad = |m: String| Error::runtime(format!("{what}: version {}: {m}", v.version));
+                if a.platform != ANY {
+                    Platform::parse(&a.platform).map_err(|e| bad(e.to_string()))?;
+                }
+                if (a.format == Format::Yaml) != (a.platform == ANY) {
+                    return Err(bad(format!(
+                        "artifact for `{}` has format {}: yaml artifacts (and only they) use platform `any`",
+                        a.platform, a.format
+                    )));
+                }
+                if !is_sha256_hex(&a.sha256) {
+                    return Err(bad(format!(
+                        "artifact for {} has a malformed sha256 {:?}",
+                        a.platform, a.sha256
+                    )));
+                }
+                if !is_url(&a.url) && !is_safe_relative_path(&a.url) {
+                    return Err(bad(format!(
+                        "artifact url {:?} leaves the registry root",
+                        a.url
+                    )));
+                }
+                if let Some(b) = &a.bin {
+                    if !is_safe_relative_path(b) {
+                        return Err(bad(format!("bin {b:?} is not a safe relative path")));
+                    }
+                }
+                if !plats.insert(a.platform.clone()) {
+                    return Err(bad(format!("two artifacts for platform {}", a.platform)));
+                }
+            }
+        }
+        Ok(idx)
+    }
+
+    pub fn to_toml(&self) -> String {
+        let mut s = toml::to_string(self).expect("index serialises");
+        if !s.ends_with('\n') {
+            s.push('\n');
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SHA: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+
+    fn doc(extra: &str) -> String {
+        format!(
+            "name = \"neo\"\nplugin_type = \"task\"\nfuture_field = 1\n[[version]]\nversion = \"1.0.0\"\n[[version.artifact]]\nplatform = \"any\"\nformat = \"yaml\"\nurl = \"artifacts/neo/1.0.0/optimus-plugin-neo.yaml\"\nsha256 = \"{SHA}\"\nnew_artifact_field = true\n{extra}"
+        )
+    }
+
+    #[test]
+    fn parses_and_tolerates_unknown_fields() {
+        let idx = PluginIndex::parse(&doc(""), "neo", "index").unwrap();
+        assert_eq!(idx.versions[0].artifacts[0].sha256, SHA);
+        let again = PluginIndex::parse(&idx.to_toml(), "neo", "index").unwrap();
+        assert_eq!(again.versions[0].artifacts, idx.versions[0].artifacts);
+    }
+
+    #[test]
+    fn refuses_bad_documents() {
+        let bad = |text: &str, name: &str, want: &str| {
+            let e = PluginIndex::parse(text, name, "index of neo")
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(want), "{want:?} not in {e}");
+            assert!(e.starts_with("index of neo"), "{e}");
+        };
+        bad(&doc(""), "other", "describes plugin `neo`, not `other`");
+        bad(
+            &doc("[[version]]\nversion = \"1.0.0\"\n"),
+            "neo",
+            "version 1.0.0 appears twice",
+        );
+        bad(
+            &doc("").replace("\"any\"", "\"linux_amd64\""),
+            "neo",
+            "yaml artifacts (and only they)",
+        );
+        bad(
+            &doc("").replace("artifacts/neo", "../../etc"),
+            "neo",
+            "leaves the registry root",
+        );
+        bad(&doc("").replace(SHA, "xyz"), "neo", "malformed sha256");
+        bad("name = \n", "neo", "index of neo:1:");
+    }
+}

@@ -1,0 +1,11 @@
+//! Static registries (spec §4, §8): the index documents ([`index`]), reading and verifying them
+//! ([`client`]), minisign keys and signatures ([`signing`]), and publishing ([`publish`]).
+
+pub mod client;
+pub mod index;
+pub mod publish;
+pub mod signing;
+
+pub use client::{Registries, RegistryClient, VerifiedIndexes, MAX_INDEX_SIZE};
+pub use index::{IndexArtifact, IndexVersion, PluginIndex, RegistryConfig};
+pub use signing::verify_signature;

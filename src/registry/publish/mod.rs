@@ -1,0 +1,339 @@
+//! Publishing to a static registry (spec §8): a directory (or `file://`), or an `s3://`,
+//! `gs://` or `az://` bucket prefix. Versions are immutable. Index updates never lose a racing
+//! publisher's version: a directory is serialised with an advisory lock; on object stores the
+//! index is written with a conditional put (ETag/generation) and re-read on conflict, and the
+//! signature is re-written until it matches the index that is current ([`index_write`]).
+
+mod index_write;
+
+use index_write::already_published;
+
+use crate::error::{Error, Result};
+use crate::model::digest::Sha256;
+use crate::model::format::Format;
+use crate::model::fsutil;
+use crate::model::limits::Limits;
+use crate::model::location::Location;
+use crate::model::names::{check_plugin_name, parse_artifact_file_name};
+use crate::model::platform::{Platform, ANY};
+use crate::model::plugin_type::PluginType;
+use crate::model::report::SharedReporter;
+use crate::registry::signing::SigningKey;
+use crate::registry::{IndexArtifact, IndexVersion, PluginIndex, RegistryConfig};
+use crate::source::{Endpoint, PutMode, Transport};
+use bytes::Bytes;
+use std::path::PathBuf;
+
+/// An artifact given on the command line.
+#[derive(Debug, Clone)]
+pub struct ArtifactArg {
+    pub platform: String,
+    pub format: Format,
+    pub path: PathBuf,
+    pub file_name: String,
+}
+
+/// Parses `PATH` (platform and format from the file name) or `PLATFORM=PATH`.
+pub fn parse_artifact_arg(arg: &str, plugin: &str) -> Result<ArtifactArg> {
+    let (platform, path) = match arg.split_once('=') {
+        Some((p, path)) if !p.contains('/') => {
+            if p != ANY {
+                Platform::parse(p)?;
+            }
+            (Some(p.to_string()), PathBuf::from(path))
+        }
+        _ => (None, PathBuf::from(arg)),
+    };
+    let file_name = path
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .ok_or_else(|| Error::config(format!("{arg}: not a file path")))?;
+    let format = Format::from_file_name(&file_name);
+    let platform = match platform {
+        Some(p) => p,
+        None => {
+            let named = parse_artifact_file_name(&file_name).ok_or_else(|| {
+                Error::config(format!(
+                    "{arg}: cannot tell the platform from the file name; name it optimus-{plugin}_<os>_<arch>[.tar.gz|.zip] \
+                     or optimus-plugin-{plugin}.yaml, or pass PLATFORM=PATH"
+                ))
+            })?;
+            if named.name != plugin {
+                return Err(Error::config(format!(
+                    "{arg}: the file name says plugin `{}`, not `{plugin}`",
+                    named.name
+                )));
+            }
+            named
+                .platform
+                .map(|p| p.to_string())
+                .unwrap_or_else(|| ANY.to_string())
+        }
+    };
+    if (format == Format::Yaml) != (platform == ANY) {
+        return Err(Error::config(format!(
+            "{arg}: yaml artifacts (and only they) have platform `any`; this one is {format} for {platform}"
+        )));
+    }
+    if !path.is_file() {
+        return Err(Error::config(format!("{}: no such file", path.display())));
+    }
+    Ok(ArtifactArg {
+        platform,
+        format,
+        path,
+        file_name,
+    })
+}
+
+pub struct Publisher<'a> {
+    pub transport: &'a Transport,
+    /// Registry root: an absolute directory or a bucket URL.
+    pub root: Location,
+    pub key: &'a SigningKey,
+    /// Accept an existing index whose signature does not verify with this key (key rotation).
+    pub resign: bool,
+    /// How long an object-store index whose signature does not verify (yet) is waited on.
+    pub settle: std::time::Duration,
+    pub reporter: SharedReporter,
+}
+
+/// The registry root named on the command line (a path relative to the working directory).
+pub fn registry_root(arg: &str) -> Result<Location> {
+    Location::parse(arg, &std::env::current_dir().unwrap_or_default())
+}
+
+impl Publisher<'_> {
+    fn loc(&self, rel: &str) -> Result<Endpoint> {
+        self.transport.locate(&self.root.join(rel)?, None)
+    }
+
+    /// Checks what an artifact holds before it goes public: a yaml plugin must validate, an
+    /// archive must hold exactly one selectable binary.
+    pub fn check_artifact(&self, name: &str, a: &ArtifactArg) -> Result<Option<PluginType>> {
+        let what = a.path.display().to_string();
+        match a.format {
+            Format::Yaml => {
+                let text = fsutil::read_to_string(&a.path)?;
+                let file = crate::model::names::yaml_file_name(name);
+                let problems = crate::extract::yaml_plugin::validate_text(&text, &file);
+                if !problems.is_empty() {
+                    return Err(Error::config(format!(
+                        "{what} does not validate as {file}:\n{}",
+                        crate::extract::yaml_plugin::format_problems(&what, &problems)
+                    )));
+                }
+                // It validated, so `plugintype` is there and is task or hook.
+                let doc: serde_norway::Value = serde_norway::from_str(&text)
+                    .map_err(|e| Error::config(format!("{what}: {e}")))?;
+                Ok(doc
+                    .get("plugintype")
+                    .and_then(|v| v.as_str())
+                    .and_then(PluginType::parse))
+            }
+            Format::TarGz | Format::Zip => {
+                let tmp = std::env::temp_dir().join(fsutil::unique_name("optimus-publish-check-"));
+                std::fs::create_dir_all(&tmp).map_err(|e| Error::path("creating", &tmp, e))?;
+                let platform = Platform::parse(&a.platform)?;
+                let limits = Limits::default();
+                let res = crate::extract::Unpacker {
+                    limits: &limits,
+                    platform: &platform,
+                    stage_dir: &tmp,
+                    what: &what,
+                    yaml_only: false,
+                }
+                .unpack(
+                    &a.path,
+                    a.format,
+                    &crate::extract::Want::One {
+                        name: name.to_string(),
+                        bin: None,
+                    },
+                );
+                let _ = std::fs::remove_dir_all(&tmp);
+                res.map(|_| None).map_err(|e| Error::config(e.to_string()))
+            }
+            Format::Binary => Ok(None),
+        }
+    }
+
+    /// Uploads an artifact to `artifacts/<name>/<version>/<file>`; returns its index entry.
+    async fn upload(
+        &self,
+        name: &str,
+        version: &semver::Version,
+        a: &ArtifactArg,
+    ) -> Result<IndexArtifact> {
+        let rel = format!("artifacts/{name}/{version}/{}", a.file_name);
+        let (sha256, size) = Sha256::of_file(&a.path)?;
+        let sha256 = sha256.into_string();
+        let loc = self.loc(&rel)?;
+        match &loc {
+            Endpoint::File(dest) => {
+                if dest.exists() {
+                    let (existing, _) = Sha256::of_file(dest)?;
+                    if !existing.matches(&sha256) {
+                        return Err(Error::runtime(format!(
+                            "{} already exists with other content: published artifacts are immutable",
+                            dest.display()
+                        )));
+                    }
+                } else {
+                    let parent = dest.parent().expect("artifact path has a parent");
+                    std::fs::create_dir_all(parent)
+                        .map_err(|e| Error::path("creating", parent, e))?;
+                    let tmp = fsutil::staging_path(parent);
+                    std::fs::copy(&a.path, &tmp).map_err(|e| Error::path("copying to", &tmp, e))?;
+                    std::fs::rename(&tmp, dest).map_err(|e| Error::path("writing", dest, e))?;
+                }
+            }
+            _ => {
+                if let Some((existing, _)) = self.transport.get_versioned(&loc).await? {
+                    if !Sha256::of_bytes(&existing).matches(&sha256) {
+                        return Err(Error::runtime(format!(
+                            "{} already exists with other content: published artifacts are immutable",
+                            loc.display()
+                        )));
+                    }
+                } else {
+                    self.transport.put_file(&loc, &a.path).await?;
+                }
+            }
+        }
+        Ok(IndexArtifact {
+            platform: a.platform.clone(),
+            format: a.format,
+            url: rel,
+            sha256,
+            size: Some(size),
+            bin: None,
+        })
+    }
+
+    async fn ensure_config(&self) -> Result<()> {
+        let loc = self.loc("config.toml")?;
+        if self.transport.get_versioned(&loc).await?.is_none() {
+            let root = self.root.to_string();
+            let name = root
+                .trim_end_matches('/')
+                .rsplit(['/', ':'])
+                .next()
+                .unwrap_or("registry")
+                .to_string();
+            let cfg = toml::to_string(&RegistryConfig { name, api: 1 }).expect("config serialises");
+            self.transport
+                .put(&loc, Bytes::from(cfg), PutMode::Create)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Publishes a version: uploads artifacts, then appends the version to the signed index.
+    pub async fn publish(
+        &self,
+        name: &str,
+        version: &semver::Version,
+        artifacts: &[ArtifactArg],
+        plugin_type: Option<PluginType>,
+        description: Option<&str>,
+    ) -> Result<()> {
+        check_plugin_name(name)?;
+        if artifacts.is_empty() {
+            return Err(Error::config("publish needs at least one artifact"));
+        }
+        let mut inferred = plugin_type;
+        let mut seen = std::collections::BTreeSet::new();
+        for a in artifacts {
+            if !seen.insert(a.platform.clone()) {
+                return Err(Error::config(format!(
+                    "two artifacts for platform {}",
+                    a.platform
+                )));
+            }
+            if let Some(t) = self.check_artifact(name, a)? {
+                if plugin_type.is_some_and(|p| p != t) {
+                    return Err(Error::config(format!(
+                        "{}: plugintype is {t}, but --type says {}",
+                        a.path.display(),
+                        plugin_type.unwrap()
+                    )));
+                }
+                inferred.get_or_insert(t);
+            }
+        }
+        // Refuse early (before uploading) when the version exists.
+        if let Some((idx, _)) = self.read_index(name).await? {
+            if idx.versions.iter().any(|v| &v.version == version) {
+                return Err(already_published(name, version));
+            }
+        }
+        self.ensure_config().await?;
+        let mut entries = Vec::new();
+        for a in artifacts {
+            entries.push(self.upload(name, version, a).await?);
+        }
+        let description = description.map(String::from);
+        self.update_index(name, |existing| {
+            let mut idx = match existing {
+                Some(idx) => {
+                    if inferred.is_some_and(|t| t != idx.plugin_type) && plugin_type.is_some() {
+                        return Err(Error::config(format!(
+                            "{name} is a {} plugin in this registry; --type says {}",
+                            idx.plugin_type,
+                            inferred.unwrap()
+                        )));
+                    }
+                    idx
+                }
+                None => PluginIndex {
+                    name: name.to_string(),
+                    description: description.clone().unwrap_or_default(),
+                    plugin_type: inferred.ok_or_else(|| {
+                        Error::config(format!(
+                            "{name} is new to this registry: pass --type task|hook"
+                        ))
+                    })?,
+                    versions: Vec::new(),
+                },
+            };
+            if idx.versions.iter().any(|v| &v.version == version) {
+                return Err(already_published(name, version));
+            }
+            if let Some(d) = &description {
+                idx.description = d.clone();
+            }
+            idx.versions.push(IndexVersion {
+                version: version.clone(),
+                yanked: false,
+                artifacts: entries.clone(),
+            });
+            idx.versions.sort_by(|a, b| a.version.cmp(&b.version));
+            Ok(idx)
+        })
+        .await
+    }
+
+    /// Marks a version yanked (or not) and re-signs.
+    pub async fn yank(&self, name: &str, version: &semver::Version, yanked: bool) -> Result<()> {
+        check_plugin_name(name)?;
+        self.update_index(name, |existing| {
+            let mut idx = existing.ok_or_else(|| {
+                Error::runtime(format!("{name} is not in registry {}", self.root))
+            })?;
+            let v = idx
+                .versions
+                .iter_mut()
+                .find(|v| &v.version == version)
+                .ok_or_else(|| {
+                    Error::runtime(format!(
+                        "{name} {version} is not published in {}",
+                        self.root
+                    ))
+                })?;
+            v.yanked = yanked;
+            Ok(idx)
+        })
+        .await
+    }
+}

@@ -1,0 +1,179 @@
+//! minisign keys and signatures (the `minisign` crate signs; `minisign-verify` verifies):
+//! the one place an index signature is checked ([`verify_signature`]).
+//! Keys and signatures interoperate with the reference `minisign` tool both ways.
+
+use crate::error::{Error, Result};
+use crate::model::keys::{key_id_of, payload_line};
+use std::path::{Path, PathBuf};
+
+pub struct SigningKey {
+    sk: minisign::SecretKey,
+    pk: minisign::PublicKey,
+}
+
+impl SigningKey {
+    /// Loads a secret key file (ours or `minisign -G`'s); an encrypted one needs a password.
+    pub fn load(path: &Path, password: Option<String>) -> Result<SigningKey> {
+        let text =
+            crate::model::fsutil::read_to_string(path).map_err(|e| Error::config(e.to_string()))?;
+        let bad = |e: minisign::PError| {
+            Error::config(format!(
+                "{}: not a usable minisign secret key: {e}",
+                path.display()
+            ))
+        };
+        let sk = match unencrypted_key(&text) {
+            Some(raw) => {
+                let sk = minisign::SecretKey::from_bytes(&raw).map_err(bad)?;
+                // Our keys carry the blake2b checksum; `minisign -G -W` leaves it zeroed.
+                let chk = &raw[raw.len() - 32..];
+                if chk.iter().any(|&b| b != 0) && minisign::SecretKeyBox::from_string(&text).map_err(bad)?.into_unencrypted_secret_key().is_err() {
+                    return Err(Error::config(format!("{}: the secret key is corrupted (checksum mismatch)", path.display())));
+                }
+                sk
+            }
+            None => match password {
+                Some(pw) => minisign::SecretKeyBox::from_string(&text).map_err(bad)?.into_secret_key(Some(pw)).map_err(bad)?,
+                None => {
+                    return Err(Error::config(format!(
+                        "{}: the secret key is encrypted: pass --password-env VAR with the password in $VAR",
+                        path.display()
+                    )))
+                }
+            },
+        };
+        let pk = minisign::PublicKey::from_secret_key(&sk).map_err(bad)?;
+        Ok(SigningKey { sk, pk })
+    }
+
+    pub fn public_key_base64(&self) -> String {
+        self.pk.to_base64()
+    }
+
+    /// Signs `data`; `file` goes into the trusted comment as minisign does.
+    pub fn sign(&self, data: &[u8], file: &str) -> Result<String> {
+        let ts = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let trusted = format!("timestamp:{ts}\tfile:{file}\thashed");
+        let sig = minisign::sign(
+            Some(&self.pk),
+            &self.sk,
+            std::io::Cursor::new(data),
+            Some(&trusted),
+            Some("signature from optimus plugin publish"),
+        )
+        .map_err(|e| Error::runtime(format!("signing {file}: {e}")))?;
+        Ok(sig.to_string())
+    }
+}
+
+/// The raw bytes of a secret key file whose key is not encrypted (KDF algorithm `\0\0`).
+fn unencrypted_key(text: &str) -> Option<Vec<u8>> {
+    use base64::Engine;
+    let line = payload_line(text)?;
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(line)
+        .ok()?;
+    (raw.len() == 158 && raw[2..4] == [0, 0]).then_some(raw)
+}
+
+/// Writes `PREFIX.key` (mode 0600) and `PREFIX.pub`; returns their paths and the public key.
+pub fn keygen(
+    prefix: &Path,
+    password: Option<String>,
+    force: bool,
+) -> Result<(PathBuf, PathBuf, String)> {
+    let key_path = PathBuf::from(format!("{}.key", prefix.display()));
+    let pub_path = PathBuf::from(format!("{}.pub", prefix.display()));
+    if !force {
+        for p in [&key_path, &pub_path] {
+            if p.exists() {
+                return Err(Error::config(format!(
+                    "{} already exists; pass --force to overwrite it",
+                    p.display()
+                )));
+            }
+        }
+    }
+    let fail = |e: minisign::PError| Error::runtime(format!("generating a key pair: {e}"));
+    let kp = match password {
+        Some(pw) => minisign::KeyPair::generate_encrypted_keypair(Some(pw)).map_err(fail)?,
+        None => minisign::KeyPair::generate_unencrypted_keypair().map_err(fail)?,
+    };
+    let sk_text = kp.sk.to_box(None).map_err(fail)?.to_string();
+    let pk_text = kp.pk.to_box().map_err(fail)?.to_string();
+    if let Some(parent) = key_path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| Error::path("creating", parent, e))?;
+    }
+    crate::model::fsutil::write_atomic_mode(&key_path, sk_text.as_bytes(), 0o600)?;
+    crate::model::fsutil::write_atomic(&pub_path, pk_text.as_bytes())?;
+    Ok((key_path, pub_path, kp.pk.to_base64()))
+}
+
+/// Verifies `data` against a minisign signature with any of the pinned keys.
+pub fn verify_signature(data: &[u8], sig_text: &str, keys: &[String], what: &str) -> Result<()> {
+    let sig = minisign_verify::Signature::decode(sig_text)
+        .map_err(|e| Error::runtime(format!("{what}: malformed signature: {e}")))?;
+    for k in keys {
+        let Ok(pk) = minisign_verify::PublicKey::from_base64(k) else {
+            continue;
+        };
+        if pk.verify(data, &sig, false).is_ok() {
+            return Ok(());
+        }
+    }
+    let signed_by = sig_text
+        .lines()
+        .nth(1)
+        .and_then(key_id_of)
+        .unwrap_or_else(|| "?".into());
+    let pinned: Vec<String> = keys.iter().filter_map(|k| key_id_of(k)).collect();
+    if pinned.contains(&signed_by) {
+        return Err(Error::SignatureMismatch(format!(
+            "{what}: bad signature: the signature does not match the file's contents (tampered?)"
+        )));
+    }
+    let why = {
+        format!(
+            "signed by key {signed_by}, which is not pinned (pinned: {})",
+            pinned.join(", ")
+        )
+    };
+    Err(Error::runtime(format!("{what}: bad signature: {why}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(dir: &Path, name: &str) -> (SigningKey, String) {
+        let (key, _, public) = keygen(&dir.join(name), None, false).unwrap();
+        (SigningKey::load(&key, None).unwrap(), public)
+    }
+
+    #[test]
+    fn signatures_verify_with_a_pinned_key_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, a_pub) = key(dir.path(), "a");
+        let (_, b_pub) = key(dir.path(), "b");
+        let data = b"name = \"neo\"\n";
+        let sig = a.sign(data, "neo.toml").unwrap();
+        // Rotation: any pinned key may have signed.
+        verify_signature(data, &sig, &[b_pub.clone(), a_pub.clone()], "index of neo").unwrap();
+        let e = verify_signature(b"name = \"evil\"\n", &sig, &[a_pub], "index of neo").unwrap_err();
+        assert!(matches!(e, Error::SignatureMismatch(_)), "{e}");
+        let e = verify_signature(data, &sig, &[b_pub], "index of neo")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("index of neo") && e.contains("not pinned"),
+            "{e}"
+        );
+        let e = verify_signature(data, "garbage", &[], "index of neo")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("malformed signature"), "{e}");
+    }
+}

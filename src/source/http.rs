@@ -1,0 +1,231 @@
+//! http(s): the client (built on first use), GETs with bounded retries, bodies checked against
+//! their Content-Length, and which headers a provider's credentials add to which URL.
+
+use super::{Body, Transport, MAX_ATTEMPTS};
+use crate::config::Provider;
+use crate::error::{Error, Result};
+use crate::model::location::Location;
+use crate::model::redact::{self, url_for_display};
+use futures::stream::StreamExt;
+use std::time::Duration;
+
+impl Transport {
+    pub(super) fn http(&self) -> Result<&reqwest::Client> {
+        if let Some(c) = self.http.get() {
+            return Ok(c);
+        }
+        let c = reqwest::Client::builder()
+            .user_agent(concat!("optimus-plugins/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(self.net.connect_timeout)
+            .read_timeout(self.net.read_timeout)
+            .redirect(reqwest::redirect::Policy::custom(|attempt| {
+                // At most 5 hops, and never from https down to plain http.
+                let downgrade = attempt.previous().iter().any(|u| u.scheme() == "https")
+                    && attempt.url().scheme() == "http";
+                if attempt.previous().len() > 5 {
+                    attempt.error("too many redirects")
+                } else if downgrade {
+                    attempt.error("refusing a redirect from https to plain http")
+                } else {
+                    attempt.follow()
+                }
+            }))
+            .build()
+            .map_err(|e| Error::runtime(format!("cannot start the http client: {e}")))?;
+        // A racing first use may have set it already; either client is fine.
+        Ok(self.http.get_or_init(|| c))
+    }
+
+    /// Sends a GET with retries for connection errors, timeouts, 5xx and 429. Any other
+    /// non-success status except 304/404 is an error naming the URL.
+    pub(super) async fn http_send(
+        &self,
+        url: &url::Url,
+        headers: &[(String, String)],
+        etag: Option<&str>,
+    ) -> Result<reqwest::Response> {
+        let display = url_for_display(url.as_str());
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut req = self.http()?.get(url.clone());
+            for (k, v) in headers {
+                req = req.header(k.as_str(), v.as_str());
+            }
+            if let Some(e) = etag {
+                req = req.header(reqwest::header::IF_NONE_MATCH, e);
+            }
+            let (retry, msg, wait) = match req.send().await {
+                Ok(resp) => {
+                    let s = resp.status();
+                    if s.is_success()
+                        || s == reqwest::StatusCode::NOT_MODIFIED
+                        || s == reqwest::StatusCode::NOT_FOUND
+                    {
+                        return Ok(resp);
+                    }
+                    let retry_after = resp
+                        .headers()
+                        .get(reqwest::header::RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.trim().parse::<u64>().ok())
+                        .map(|s| Duration::from_secs(s.min(30)));
+                    let retry = s.is_server_error() || s == reqwest::StatusCode::TOO_MANY_REQUESTS;
+                    let hint = match s.as_u16() {
+                        401 | 403 => " (check the provider's credentials or headers)",
+                        _ => "",
+                    };
+                    (retry, format!("HTTP {s}{hint}"), retry_after)
+                }
+                Err(e) => (true, describe_reqwest(&e), None),
+            };
+            if !retry || attempt >= MAX_ATTEMPTS {
+                let tries = if attempt > 1 {
+                    format!(" (after {attempt} attempts)")
+                } else {
+                    String::new()
+                };
+                return Err(Error::runtime(redact::scrub(&format!(
+                    "GET {display}: {msg}{tries}"
+                ))));
+            }
+            tokio::time::sleep(wait.unwrap_or_else(|| self.backoff(attempt))).await;
+        }
+    }
+}
+
+pub(super) fn describe_reqwest(e: &reqwest::Error) -> String {
+    let what = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "connection failed"
+    } else if e.is_redirect() {
+        "too many redirects"
+    } else if e.is_body() || e.is_decode() {
+        "the response body was cut short or malformed"
+    } else {
+        "request failed"
+    };
+    // reqwest's own text repeats the URL; keep the root cause only.
+    let mut cause = String::new();
+    let mut src: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    while let Some(s) = src {
+        cause = s.to_string();
+        src = s.source();
+    }
+    if cause.is_empty() {
+        what.to_string()
+    } else {
+        redact::scrub(&format!("{what}: {cause}"))
+    }
+}
+
+/// Checks the status and wraps the body as a stream that fails if it is shorter or longer than
+/// its Content-Length.
+pub(super) fn body(resp: reqwest::Response, display: String) -> Result<Body> {
+    let status = resp.status();
+    if !status.is_success() {
+        return Err(Error::runtime(format!("GET {display}: HTTP {status}")));
+    }
+    let len = resp.content_length();
+    let stream = futures::stream::unfold(Some((resp, 0u64)), move |state| {
+        let display = display.clone();
+        async move {
+            let (mut resp, total) = state?;
+            match resp.chunk().await {
+                Ok(Some(c)) => {
+                    let total = total + c.len() as u64;
+                    match len {
+                        Some(l) if total > l => Some((
+                            Err(Error::transient(format!(
+                                "GET {display}: body is longer than its Content-Length {l}"
+                            ))),
+                            None,
+                        )),
+                        _ => Some((Ok(c), Some((resp, total)))),
+                    }
+                }
+                Ok(None) => match len {
+                    Some(l) if total != l => Some((
+                        Err(Error::transient(format!(
+                            "GET {display}: body ended after {total} of {l} bytes (Content-Length)"
+                        ))),
+                        None,
+                    )),
+                    _ => None,
+                },
+                Err(e) => Some((
+                    Err(Error::transient(format!(
+                        "GET {display}: {}",
+                        describe_reqwest(&e)
+                    ))),
+                    None,
+                )),
+            }
+        }
+    });
+    Ok(Body {
+        stream: stream.boxed(),
+        len,
+    })
+}
+
+fn same_origin(a: &url::Url, b: &url::Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host_str() == b.host_str()
+        && a.port_or_known_default() == b.port_or_known_default()
+}
+
+/// The headers a provider's credentials add to a request for `url`.
+///
+/// They go only to the provider's own origin (its `url` or one of its `mirrors`): an index may
+/// list absolute artifact URLs on other hosts, and those must not receive the credentials.
+/// User-info in the provider's URL (`https://user:pass@host/`) becomes a Basic
+/// `Authorization` header, so URLs written to the lock without it still authenticate.
+pub(super) fn provider_headers(p: &Provider, url: &url::Url) -> Vec<(String, String)> {
+    let bases: Vec<&url::Url> = std::iter::once(&p.base)
+        .chain(&p.mirrors)
+        .filter_map(|b| match b {
+            Location::Url(u) => Some(u),
+            Location::Path(_) => None,
+        })
+        .collect();
+    let Some(base) = bases.iter().find(|b| same_origin(b, url)) else {
+        return Vec::new();
+    };
+    let mut headers = p.headers.clone();
+    let has_auth = headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("authorization"));
+    if !has_auth && url.username().is_empty() && !base.username().is_empty() {
+        let decode = |s: &str| {
+            let b = s.as_bytes();
+            let mut out = Vec::with_capacity(b.len());
+            let mut i = 0;
+            while i < b.len() {
+                let hex = b
+                    .get(i + 1..i + 3)
+                    .and_then(|h| std::str::from_utf8(h).ok());
+                match (b[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+                    (b'%', Some(v)) => {
+                        out.push(v);
+                        i += 3;
+                    }
+                    (c, _) => {
+                        out.push(c);
+                        i += 1;
+                    }
+                }
+            }
+            String::from_utf8_lossy(&out).into_owned()
+        };
+        let user = decode(base.username());
+        let pass = decode(base.password().unwrap_or(""));
+        use base64::Engine;
+        let enc = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
+        redact::register(&pass);
+        redact::register(&enc);
+        headers.push(("Authorization".into(), format!("Basic {enc}")));
+    }
+    headers
+}

@@ -1,0 +1,373 @@
+//! Moving bytes: local files, http(s) (reqwest + rustls, [`http`]) and object stores (S3, GCS,
+//! Azure through `object_store`, [`object`]). A typed [`Location`] is opened into an
+//! [`Endpoint`] with its provider's credentials; callers never branch on the scheme.
+//! Timeouts, bounded retries with backoff (honouring `Retry-After`) and redirect limits live
+//! here. Errors name the URL with credentials removed.
+
+mod http;
+mod object;
+
+use crate::config::{Net, Provider};
+use crate::error::{Error, Result};
+use crate::model::location::Location;
+use crate::model::redact::url_for_display;
+use bytes::Bytes;
+use futures::stream::{BoxStream, StreamExt};
+use object_store::{path::Path as ObjPath, ObjectStore, ObjectStoreExt};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// A location opened for transfer: the path, the URL with the headers its provider's
+/// credentials add, or an object-store handle.
+#[derive(Clone)]
+pub enum Endpoint {
+    File(PathBuf),
+    Http {
+        url: url::Url,
+        headers: Vec<(String, String)>,
+    },
+    Object {
+        store: Arc<dyn ObjectStore>,
+        path: ObjPath,
+        url: String,
+    },
+}
+
+impl Endpoint {
+    /// Printable: no credentials.
+    pub fn display(&self) -> String {
+        match self {
+            Endpoint::File(p) => p.display().to_string(),
+            Endpoint::Http { url, .. } => url_for_display(url.as_str()),
+            Endpoint::Object { url, .. } => url_for_display(url),
+        }
+    }
+
+    pub fn is_remote(&self) -> bool {
+        !matches!(self, Endpoint::File(_))
+    }
+}
+
+/// The answer to a conditional small fetch.
+pub enum Fetched {
+    Body { bytes: Bytes, etag: Option<String> },
+    NotModified,
+    NotFound,
+}
+
+pub struct Body {
+    pub stream: BoxStream<'static, Result<Bytes>>,
+    pub len: Option<u64>,
+}
+
+/// Attempts per request (and per download, for bodies cut short), the first included.
+pub const MAX_ATTEMPTS: u32 = 4;
+
+pub struct Transport {
+    /// Built on first use: loading the system's TLS roots costs milliseconds that a no-op
+    /// install, a warm install or a directory registry never needs.
+    http: std::sync::OnceLock<reqwest::Client>,
+    pub offline: bool,
+    net: Net,
+    stores: Mutex<HashMap<String, Arc<dyn ObjectStore>>>,
+}
+
+impl Transport {
+    pub fn new(offline: bool, net: &Net) -> Transport {
+        Transport {
+            http: std::sync::OnceLock::new(),
+            offline,
+            net: net.clone(),
+            stores: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The wait before retry number `attempt` (1-based): the retry base doubled each time,
+    /// capped at 64 times the base.
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        self.net
+            .retry_base
+            .saturating_mul(1 << (attempt - 1).min(6))
+    }
+
+    /// Opens a location, with the provider's credentials when it is the provider's own origin.
+    pub fn locate(&self, loc: &Location, provider: Option<&Provider>) -> Result<Endpoint> {
+        let parsed = match loc {
+            Location::Path(p) => return Ok(Endpoint::File(p.clone())),
+            Location::Url(u) => u,
+        };
+        match parsed.scheme() {
+            "http" | "https" => Ok(Endpoint::Http {
+                headers: provider
+                    .map(|p| http::provider_headers(p, parsed))
+                    .unwrap_or_default(),
+                url: parsed.clone(),
+            }),
+            "s3" | "s3a" | "gs" | "az" | "azure" | "abfs" | "abfss" => {
+                let bucket = parsed.host_str().unwrap_or_default().to_string();
+                let key = format!(
+                    "{}://{bucket}|{}",
+                    parsed.scheme(),
+                    provider.map(|p| p.name.as_str()).unwrap_or("")
+                );
+                let store = {
+                    let mut stores = self.stores.lock().unwrap_or_else(|e| e.into_inner());
+                    match stores.get(&key) {
+                        Some(s) => s.clone(),
+                        None => {
+                            let s = object::build_store(parsed, provider, self)?;
+                            stores.insert(key, s.clone());
+                            s
+                        }
+                    }
+                };
+                let path = ObjPath::parse(parsed.path().trim_start_matches('/')).map_err(|e| {
+                    Error::config(format!("bad object path in {loc}: {e}"))
+                })?;
+                Ok(Endpoint::Object {
+                    store,
+                    path,
+                    url: parsed.to_string(),
+                })
+            }
+            other => Err(Error::config(format!(
+                "unsupported URL scheme `{other}` in {loc} (expected a path, file://, http(s)://, s3://, gs:// or az://)"
+            ))),
+        }
+    }
+
+    /// Endpoints to try for a location: the provider's mirrors (same layout) first, then the
+    /// origin.
+    pub fn sources(&self, loc: &Location, provider: Option<&Provider>) -> Result<Vec<Endpoint>> {
+        let mut out = Vec::new();
+        if let Some(p) = provider {
+            if let Some(rest) = loc.strip_base(&p.base) {
+                for m in &p.mirrors {
+                    out.push(self.locate(&m.join(&rest)?, Some(p))?);
+                }
+            }
+        }
+        out.push(self.locate(loc, provider)?);
+        Ok(out)
+    }
+
+    fn check_online(&self, loc: &Endpoint) -> Result<()> {
+        if self.offline && loc.is_remote() {
+            return Err(Error::runtime(format!(
+                "--offline: {} is not in the cache and the network may not be used",
+                loc.display()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Fetches a small document (an index file, a signature), at most `max` bytes, with an
+    /// optional ETag for revalidation.
+    pub async fn get_small(&self, loc: &Endpoint, max: u64, etag: Option<&str>) -> Result<Fetched> {
+        self.check_online(loc)?;
+        match loc {
+            Endpoint::File(p) => match tokio::fs::read(p).await {
+                Ok(b) if b.len() as u64 > max => Err(Error::runtime(format!(
+                    "{} is larger than {max} bytes",
+                    p.display()
+                ))),
+                Ok(b) => Ok(Fetched::Body {
+                    bytes: b.into(),
+                    etag: None,
+                }),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Fetched::NotFound),
+                Err(e) => Err(Error::path("reading", p, e)),
+            },
+            Endpoint::Http { url, headers } => {
+                let resp = self.http_send(url, headers, etag).await?;
+                let status = resp.status();
+                if status == reqwest::StatusCode::NOT_MODIFIED {
+                    return Ok(Fetched::NotModified);
+                }
+                if status == reqwest::StatusCode::NOT_FOUND {
+                    return Ok(Fetched::NotFound);
+                }
+                let etag = resp
+                    .headers()
+                    .get(reqwest::header::ETAG)
+                    .and_then(|v| v.to_str().ok())
+                    .map(String::from);
+                let display = loc.display();
+                let mut body = http::body(resp, display.clone())?;
+                let mut out = Vec::new();
+                while let Some(chunk) = body.stream.next().await {
+                    let chunk = chunk?;
+                    if (out.len() + chunk.len()) as u64 > max {
+                        return Err(Error::runtime(format!(
+                            "{display} is larger than {max} bytes"
+                        )));
+                    }
+                    out.extend_from_slice(&chunk);
+                }
+                Ok(Fetched::Body {
+                    bytes: out.into(),
+                    etag,
+                })
+            }
+            Endpoint::Object { store, path, .. } => {
+                let opts = object_store::GetOptions {
+                    if_none_match: etag.map(String::from),
+                    ..Default::default()
+                };
+                let res = store.get_opts(path, opts).await;
+                match res {
+                    Ok(r) => {
+                        if r.meta.size > max {
+                            return Err(Error::runtime(format!(
+                                "{} is larger than {max} bytes",
+                                loc.display()
+                            )));
+                        }
+                        let etag = r.meta.e_tag.clone();
+                        let bytes = r.bytes().await.map_err(|e| object::error(loc, e))?;
+                        Ok(Fetched::Body { bytes, etag })
+                    }
+                    Err(object_store::Error::NotFound { .. }) => Ok(Fetched::NotFound),
+                    Err(object_store::Error::NotModified { .. }) => Ok(Fetched::NotModified),
+                    Err(e) => Err(object::error(loc, e)),
+                }
+            }
+        }
+    }
+
+    /// Opens a location as a byte stream (for artifacts). Missing is an error naming it.
+    pub async fn open(&self, loc: &Endpoint) -> Result<Body> {
+        self.check_online(loc)?;
+        match loc {
+            Endpoint::File(p) => {
+                let f = tokio::fs::File::open(p)
+                    .await
+                    .map_err(|e| Error::path("opening", p, e))?;
+                let len = f.metadata().await.ok().map(|m| m.len());
+                let p = p.clone();
+                let stream =
+                    file_stream(f).map(move |r| r.map_err(|e| Error::path("reading", &p, e)));
+                Ok(Body {
+                    stream: stream.boxed(),
+                    len,
+                })
+            }
+            Endpoint::Http { url, headers } => {
+                let resp = self.http_send(url, headers, None).await?;
+                if resp.status() == reqwest::StatusCode::NOT_FOUND {
+                    return Err(Error::runtime(format!("{}: 404 Not Found", loc.display())));
+                }
+                http::body(resp, loc.display())
+            }
+            Endpoint::Object { store, path, .. } => {
+                let r = store.get(path).await.map_err(|e| object::error(loc, e))?;
+                let len = Some(r.meta.size);
+                let display = loc.display();
+                let stream = r.into_stream().map(move |c| {
+                    c.map_err(|e| {
+                        Error::runtime(format!(
+                            "{display}: {}",
+                            crate::model::redact::scrub(&e.to_string())
+                        ))
+                    })
+                });
+                Ok(Body {
+                    stream: stream.boxed(),
+                    len,
+                })
+            }
+        }
+    }
+
+    /// Writes `data` to a location. `mode` is honoured on object stores; local writes are
+    /// atomic renames (callers serialise them with a lock).
+    pub async fn put(&self, loc: &Endpoint, data: Bytes, mode: PutMode) -> Result<PutOutcome> {
+        match loc {
+            Endpoint::File(p) => {
+                if matches!(mode, PutMode::Create) && p.exists() {
+                    return Ok(PutOutcome::Conflict);
+                }
+                let p2 = p.clone();
+                tokio::task::spawn_blocking(move || crate::model::fsutil::write_atomic(&p2, &data))
+                    .await
+                    .map_err(|e| Error::runtime(e.to_string()))??;
+                Ok(PutOutcome::Written(None))
+            }
+            Endpoint::Http { .. } => Err(Error::config(format!(
+                "{}: cannot publish to an http registry; publish to the directory or bucket the web server serves",
+                loc.display()
+            ))),
+            Endpoint::Object { store, path, .. } => {
+                let mode = match mode {
+                    PutMode::Create => object_store::PutMode::Create,
+                    PutMode::Update(v) => object_store::PutMode::Update(v),
+                };
+                let opts = object_store::PutOptions { mode, ..Default::default() };
+                match store.put_opts(path, data.into(), opts).await {
+                    Ok(r) => Ok(PutOutcome::Written(Some(object_store::UpdateVersion {
+                        e_tag: r.e_tag,
+                        version: r.version,
+                    }))),
+                    Err(object_store::Error::Precondition { .. }) | Err(object_store::Error::AlreadyExists { .. }) => {
+                        Ok(PutOutcome::Conflict)
+                    }
+                    Err(e) => Err(object::error(loc, e)),
+                }
+            }
+        }
+    }
+
+    /// Reads a document with its version (for read-modify-write on object stores).
+    pub async fn get_versioned(
+        &self,
+        loc: &Endpoint,
+    ) -> Result<Option<(Bytes, Option<object_store::UpdateVersion>)>> {
+        match loc {
+            Endpoint::Object { store, path, .. } => match store.get(path).await {
+                Ok(r) => {
+                    let v = object_store::UpdateVersion {
+                        e_tag: r.meta.e_tag.clone(),
+                        version: r.meta.version.clone(),
+                    };
+                    let bytes = r.bytes().await.map_err(|e| object::error(loc, e))?;
+                    Ok(Some((bytes, Some(v))))
+                }
+                Err(object_store::Error::NotFound { .. }) => Ok(None),
+                Err(e) => Err(object::error(loc, e)),
+            },
+            _ => match self.get_small(loc, 64 << 20, None).await? {
+                Fetched::Body { bytes, .. } => Ok(Some((bytes, None))),
+                _ => Ok(None),
+            },
+        }
+    }
+}
+
+pub enum PutMode {
+    Create,
+    Update(object_store::UpdateVersion),
+}
+
+pub enum PutOutcome {
+    Written(Option<object_store::UpdateVersion>),
+    /// The precondition failed: someone else wrote first.
+    Conflict,
+}
+
+/// Reads a tokio file as a stream of chunks.
+fn file_stream(f: tokio::fs::File) -> impl futures::Stream<Item = std::io::Result<Bytes>> {
+    use tokio::io::AsyncReadExt;
+    futures::stream::unfold(f, |mut f| async move {
+        let mut buf = vec![0u8; 256 * 1024];
+        match f.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok(Bytes::from(buf)), f))
+            }
+            Err(e) => Some((Err(e), f)),
+        }
+    })
+}

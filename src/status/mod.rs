@@ -1,0 +1,163 @@
+//! What is installed, how it compares with the lock and receipts ([`managed`]), what Optimus
+//! itself would discover ([`discover`]), and the reports built on them: [`list`], [`verify`]
+//! and [`outdated`].
+
+mod discover;
+mod list;
+mod outdated;
+mod verify;
+
+pub use discover::{discover, discovery_dirs, Discovered};
+pub use list::{list, Listing};
+pub use outdated::{outdated, Outdated};
+pub use verify::{verify, Verification};
+
+use crate::lockfile::Lockfile;
+use crate::model::format::Format;
+use crate::model::names::yaml_file_name;
+use crate::model::platform::{Platform, ANY};
+use crate::receipts::{Receipt, Receipts};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Serialize, Clone)]
+pub struct Managed {
+    pub name: String,
+    /// `None` for an unmanaged file.
+    pub version: Option<String>,
+    pub plugin_type: Option<String>,
+    pub kind: String,
+    pub platform: String,
+    pub provider: Option<String>,
+    /// ok | missing | modified | outdated (differs from the lock) | unmanaged
+    pub status: String,
+    /// The file's name inside the plugin directory (empty for a missing bundle entry).
+    pub file: String,
+    pub path: PathBuf,
+    /// What is wrong and which command fixes it; `None` when ok.
+    pub detail: Option<String>,
+}
+
+impl Managed {
+    fn from_receipt(r: &Receipt, path: PathBuf, status: &str, detail: Option<String>) -> Managed {
+        Managed {
+            name: r.plugin.clone(),
+            version: Some(r.version.clone()),
+            plugin_type: r.plugin_type.map(|t| t.to_string()),
+            kind: r.kind.clone(),
+            platform: r.platform.clone(),
+            provider: r.provider.clone(),
+            status: status.into(),
+            file: r.file.clone(),
+            path,
+            detail,
+        }
+    }
+}
+
+/// Managed plugins for a platform: every locked plugin and every receipt, with its status.
+pub fn managed(
+    dir: &Path,
+    lock: &Lockfile,
+    receipts: &Receipts,
+    platform: &Platform,
+    rehash: bool,
+) -> Vec<Managed> {
+    let plat = platform.to_string();
+    let mut out = Vec::new();
+    for l in &lock.plugins {
+        let Some(a) = l.artifact_for(platform) else {
+            continue;
+        };
+        let mine: Vec<_> = receipts
+            .files
+            .iter()
+            .filter(|r| r.source == l.name && (r.platform == plat || r.platform == ANY))
+            .collect();
+        if mine.is_empty() {
+            let kind = if a.format == Format::Yaml {
+                "yaml"
+            } else {
+                "binary"
+            };
+            let file = if l.bundle {
+                String::new()
+            } else if kind == "yaml" {
+                yaml_file_name(&l.name)
+            } else {
+                platform.binary_file_name(&l.name)
+            };
+            out.push(Managed {
+                name: l.name.clone(),
+                version: Some(l.version_text().to_string()),
+                plugin_type: l.plugin_type.map(|t| t.to_string()),
+                kind: kind.into(),
+                platform: a.platform.clone(),
+                provider: l.provider.clone(),
+                status: "missing".into(),
+                path: dir.join(&file),
+                file,
+                detail: Some("locked but not installed: run `optimus plugin install`".into()),
+            });
+            continue;
+        }
+        for r in mine {
+            let path = dir.join(&r.file);
+            let (status, detail) = if !path.is_file() {
+                (
+                    "missing",
+                    Some("the file is gone: run `optimus plugin install`".to_string()),
+                )
+            } else if !(r.looks_intact(dir) || (rehash && r.rehash_matches(dir).unwrap_or(false))) {
+                ("modified", Some("the file changed since it was installed: `optimus plugin install` restores it".to_string()))
+            } else if r.artifact_sha256 != a.sha256 || r.version != l.version_text() {
+                (
+                    "outdated",
+                    Some(format!(
+                        "installed {} but the lock says {}: run `optimus plugin install`",
+                        r.version,
+                        l.version_text()
+                    )),
+                )
+            } else {
+                ("ok", None)
+            };
+            out.push(Managed::from_receipt(r, path, status, detail));
+        }
+    }
+    // Receipts whose source left the lock (e.g. `sync --host` files) are still managed.
+    for r in &receipts.files {
+        if lock.get(&r.source).is_none() && (r.platform == plat || r.platform == ANY) {
+            let path = dir.join(&r.file);
+            let host = r.source == "host";
+            let (status, detail) = if !path.is_file() {
+                (
+                    "missing",
+                    Some(if host {
+                        "the file is gone: run `optimus plugin sync --host URL` again".to_string()
+                    } else {
+                        "the file is gone and it is no longer locked".to_string()
+                    }),
+                )
+            } else if !(r.looks_intact(dir) || (rehash && r.rehash_matches(dir).unwrap_or(false))) {
+                (
+                    "modified",
+                    Some("the file changed since it was installed".to_string()),
+                )
+            } else if host {
+                ("ok", None)
+            } else {
+                (
+                    "outdated",
+                    Some(
+                        "installed but no longer in the lock: `optimus plugin install` removes it"
+                            .to_string(),
+                    ),
+                )
+            };
+            out.push(Managed::from_receipt(r, path, status, detail));
+        }
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name).then(a.file.cmp(&b.file)));
+    out
+}

@@ -1,0 +1,87 @@
+//! Advisory locks: `<dir>/.lock` for a plugin directory, and the project (the config's own
+//! directory) for commands that write `optimus.lock`.
+
+use crate::error::{Error, Result};
+use crate::model::report::Reporter;
+use std::fs::{self, File};
+use std::path::Path;
+
+/// Holds `<dir>/.lock` (an OS advisory lock, released on drop or process death).
+///
+/// Re-entrant within a process: a command holds it from reading the lockfile to writing the
+/// receipts, and the installer it calls takes it again without deadlocking on itself.
+pub struct DirLock {
+    key: std::path::PathBuf,
+}
+
+type Held = std::collections::HashMap<std::path::PathBuf, (usize, File)>;
+
+fn held() -> &'static std::sync::Mutex<Held> {
+    static H: std::sync::OnceLock<std::sync::Mutex<Held>> = std::sync::OnceLock::new();
+    H.get_or_init(Default::default)
+}
+
+impl Drop for DirLock {
+    fn drop(&mut self) {
+        let mut h = held().lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(entry) = h.get_mut(&self.key) {
+            entry.0 -= 1;
+            if entry.0 == 0 {
+                // Closing the file releases the OS lock.
+                h.remove(&self.key);
+            }
+        }
+    }
+}
+
+/// Takes an exclusive advisory lock on `file` (at `path`), saying so when another process
+/// holds it and we wait for `what`.
+fn lock_waiting(file: &File, path: &Path, what: &Path, reporter: &dyn Reporter) -> Result<()> {
+    match file.try_lock() {
+        Ok(()) => Ok(()),
+        Err(std::fs::TryLockError::WouldBlock) => {
+            reporter.note(&format!(
+                "waiting for another optimus process to finish with {}",
+                what.display()
+            ));
+            file.lock().map_err(|e| Error::path("locking", path, e))
+        }
+        Err(std::fs::TryLockError::Error(e)) => Err(Error::path("locking", path, e)),
+    }
+}
+
+pub fn lock_dir(dir: &Path, reporter: &dyn Reporter) -> Result<DirLock> {
+    fs::create_dir_all(dir).map_err(|e| Error::path("creating plugin directory", dir, e))?;
+    let key = fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    {
+        let mut h = held().lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(entry) = h.get_mut(&key) {
+            entry.0 += 1;
+            return Ok(DirLock { key });
+        }
+    }
+    let path = dir.join(".lock");
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| Error::path("opening", &path, e))?;
+    lock_waiting(&file, &path, dir, reporter)?;
+    let mut h = held().lock().unwrap_or_else(|e| e.into_inner());
+    h.insert(key.clone(), (1, file));
+    Ok(DirLock { key })
+}
+
+/// An advisory lock on the project (the config file's directory itself, so no file is left
+/// behind): held by every command that writes `optimus.lock`, always before the plugin
+/// directory's lock, so `lock` and `install` never lose each other's update.
+pub struct ProjectLock {
+    _dir: File,
+}
+
+pub fn lock_project(dir: &Path, reporter: &dyn Reporter) -> Result<ProjectLock> {
+    let file = File::open(dir).map_err(|e| Error::path("opening", dir, e))?;
+    lock_waiting(&file, dir, dir, reporter)?;
+    Ok(ProjectLock { _dir: file })
+}

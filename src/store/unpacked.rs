@@ -1,0 +1,100 @@
+//! The unpacked-file cache: installed plugin files kept content-addressed under
+//! `files/sha256/`, and per (artifact, plugin, platform) a record of which file the artifact
+//! unpacks to (`<sha256> <size> <kind> <mtime_ns>`), so another project gets the file by a link
+//! instead of a download and an unpack.
+
+use super::cache::Cache;
+use super::link::LinkMode;
+use crate::model::fsutil;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// A file the cache can hand out for an artifact.
+#[derive(Debug, Clone)]
+pub struct Unpacked {
+    pub path: PathBuf,
+    pub sha256: String,
+    pub size: u64,
+    /// `binary` or `yaml`.
+    pub kind: String,
+}
+
+/// Modification time in ns since the epoch (0 when unknown).
+pub fn mtime_ns(meta: &fs::Metadata) -> u64 {
+    meta.modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0)
+}
+
+fn record_text(sha256: &str, size: u64, kind: &str, mtime: u64) -> String {
+    format!("{sha256} {size} {kind} {mtime}")
+}
+
+impl Cache {
+    /// The file an artifact unpacked to for `plugin` on `platform`, if recorded and unchanged
+    /// since (same size and mtime: a cached file edited in place through a hard link in some
+    /// project is never handed out).
+    pub fn recall_unpacked(
+        &self,
+        artifact_sha: &str,
+        plugin: &str,
+        platform: &str,
+    ) -> Option<Unpacked> {
+        let text = fs::read_to_string(self.unpacked_record(artifact_sha, plugin, platform)).ok()?;
+        let mut parts = text.split_whitespace();
+        let (sha256, size, kind, mtime) = (
+            parts.next()?.to_string(),
+            parts.next()?.parse::<u64>().ok()?,
+            parts.next()?.to_string(),
+            parts.next()?.parse::<u64>().ok()?,
+        );
+        let path = self.file(&sha256);
+        let meta = fs::metadata(&path).ok()?;
+        (meta.len() == size && mtime_ns(&meta) == mtime).then_some(Unpacked {
+            path,
+            sha256,
+            size,
+            kind,
+        })
+    }
+
+    /// Keeps the just-installed file `installed` as the cached copy of what the artifact
+    /// unpacks to. Best effort: a cache that cannot be written only costs a later unpack.
+    pub fn remember_unpacked(
+        &self,
+        (artifact_sha, plugin, platform): (&str, &str, &str),
+        installed: &Path,
+        file: &Unpacked,
+        link: LinkMode,
+    ) {
+        let record = self.unpacked_record(artifact_sha, plugin, platform);
+        let Ok(meta) = fs::metadata(installed) else {
+            return;
+        };
+        // The warm path linked this very file from the cache: nothing to record.
+        let current = record_text(&file.sha256, file.size, &file.kind, mtime_ns(&meta));
+        if fs::read(&record).ok().as_deref() == Some(current.as_bytes()) {
+            return;
+        }
+        // The cache always takes the file just verified (replacing an older copy, which an
+        // in-place edit in some project may have changed), and the record remembers its mtime
+        // so a later in-place edit makes the entry stale instead of spreading.
+        let cached = self.file(&file.sha256);
+        if let Some(parent) = cached.parent() {
+            let _ = fs::create_dir_all(parent);
+        }
+        let Ok(tmp) = self.tmp_dir().map(|d| d.join(fsutil::unique_name("file-"))) else {
+            return;
+        };
+        if link.place(installed, &tmp).is_err() || fs::rename(&tmp, &cached).is_err() {
+            let _ = fs::remove_file(&tmp);
+            return;
+        }
+        if let Ok(meta) = fs::metadata(&cached) {
+            let text = record_text(&file.sha256, file.size, &file.kind, mtime_ns(&meta));
+            self.write_hint(&record, text.as_bytes());
+        }
+    }
+}

@@ -1,0 +1,213 @@
+//! The architecture, checked: imports run downward only, nothing below the command layer
+//! prints, URLs are told from paths in one place, and no source file reaches 500 lines.
+//! (docs/architecture.md explains the layers.)
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Each top-level module's layer: a module may import only modules of a lower layer.
+const LAYERS: &[(&str, u32)] = &[
+    ("error", 0),
+    ("model", 1),
+    ("config", 2),
+    ("source", 3),
+    ("store", 4),
+    ("extract", 4),
+    ("registry", 5),
+    ("lockfile", 5),
+    ("receipts", 5),
+    ("resolve", 6),
+    ("status", 7),
+    ("install", 8),
+    ("cli", 9),
+    ("ui", 9),
+    ("commands", 10),
+];
+
+fn layer(module: &str) -> u32 {
+    LAYERS
+        .iter()
+        .find(|(m, _)| *m == module)
+        .unwrap_or_else(|| panic!("module {module} has no layer in tests/architecture.rs"))
+        .1
+}
+
+fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            sources(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+}
+
+/// (top-level module of the file, its text) for every source file but lib.rs and main.rs.
+fn files() -> Vec<(String, PathBuf, String)> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut all = Vec::new();
+    sources(&src, &mut all);
+    all.sort();
+    all.into_iter()
+        .filter_map(|p| {
+            let rel = p.strip_prefix(&src).unwrap().to_path_buf();
+            let first = rel
+                .components()
+                .next()?
+                .as_os_str()
+                .to_string_lossy()
+                .into_owned();
+            let module = first.trim_end_matches(".rs").to_string();
+            if module == "lib" || module == "main" {
+                return None;
+            }
+            let text = std::fs::read_to_string(&p).unwrap();
+            Some((module, rel, text))
+        })
+        .collect()
+}
+
+/// The code of a file without its `#[cfg(test)]` tail (unit tests may use anything).
+fn code(text: &str) -> &str {
+    text.split("#[cfg(test)]").next().unwrap()
+}
+
+/// Every `crate::<module>` a text names.
+fn imports(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("crate::") {
+        let after = &rest[i + 7..];
+        let name: String = after
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        if !name.is_empty() {
+            out.push(name);
+        }
+        rest = after;
+    }
+    // `use crate::{a, b}` groups
+    let mut rest = text;
+    while let Some(i) = rest.find("crate::{") {
+        let after = &rest[i + 8..];
+        let group = &after[..after.find('}').unwrap_or(0)];
+        for part in group.split(',') {
+            let name: String = part
+                .trim()
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if !name.is_empty() {
+                out.push(name);
+            }
+        }
+        rest = after;
+    }
+    out
+}
+
+#[test]
+fn imports_run_downward_only() {
+    let mut upward = Vec::new();
+    let mut edges: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for (module, rel, text) in files() {
+        for target in imports(code(&text)) {
+            if target == module || target == "Error" || target == "Result" {
+                continue;
+            }
+            edges
+                .entry((module.clone(), target.clone()))
+                .or_default()
+                .push(rel.display().to_string());
+            if layer(&target) >= layer(&module) {
+                upward.push(format!("{} imports crate::{target}", rel.display()));
+            }
+        }
+    }
+    assert!(
+        upward.is_empty(),
+        "imports that do not run downward:\n{}",
+        upward.join("\n")
+    );
+    // The layers hold no cycle (implied by the ranks; checked directly too).
+    for (a, b) in edges.keys() {
+        assert!(
+            !edges.contains_key(&(b.clone(), a.clone())),
+            "{a} and {b} import each other"
+        );
+    }
+}
+
+#[test]
+fn only_the_command_layer_prints() {
+    let printing = [
+        "println!",
+        "eprintln!",
+        "print!(",
+        "eprint!(",
+        "ui::",
+        "std::io::stdout",
+        "std::io::stderr",
+    ];
+    let mut found = Vec::new();
+    for (module, rel, text) in files() {
+        if matches!(module.as_str(), "commands" | "ui" | "cli") {
+            continue;
+        }
+        for p in printing {
+            if code(&text).contains(p) {
+                found.push(format!("{}: {p}", rel.display()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "printing below the command layer:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn urls_are_told_from_paths_in_one_place() {
+    let found: Vec<String> = files()
+        .into_iter()
+        .filter(|(_, rel, text)| {
+            rel != Path::new("model/location.rs") && code(text).contains("contains(\"://\")")
+        })
+        .map(|(_, rel, _)| rel.display().to_string())
+        .collect();
+    assert!(
+        found.is_empty(),
+        "`://` tested outside model/location.rs: {found:?}"
+    );
+}
+
+#[test]
+fn no_source_file_reaches_500_lines() {
+    let big: Vec<String> = files()
+        .into_iter()
+        .filter(|(_, _, text)| text.lines().count() >= 500)
+        .map(|(_, rel, text)| format!("{} ({} lines)", rel.display(), text.lines().count()))
+        .collect();
+    assert!(big.is_empty(), "source files of 500 lines or more: {big:?}");
+}
+
+#[test]
+fn the_environment_is_read_in_one_place() {
+    let found: Vec<String> = files()
+        .into_iter()
+        .filter(|(module, rel, text)| {
+            let reads = code(text).contains("std::env::var");
+            // config reads it (env.rs once, and `${VAR}` expansion); the command layer reads
+            // only what a flag names (--password-env).
+            reads && module != "commands" && module != "ui" && !rel.starts_with("config")
+        })
+        .map(|(_, rel, _)| rel.display().to_string())
+        .collect();
+    assert!(
+        found.is_empty(),
+        "environment read outside config/: {found:?}"
+    );
+}
