@@ -2,8 +2,7 @@
 //! files on disk), never by timing: no-op and warm installs touch no network, the streaming
 //! download + unpack keeps every safety property, the cache serves offline installs.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::path::Path;
 
 const PLATFORM: &str = "linux_amd64";

@@ -4,8 +4,7 @@
 //! exit 1, a clear message, the previous install byte-identical, nothing written outside the
 //! plugin directory, no staging file left behind.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::path::Path;
 
 const PLAT: &str = "linux_amd64";

@@ -1,8 +1,7 @@
 //! The walking skeleton end to end: registries built with keygen + publish, installed from a
 //! directory and over loopback http.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 /// Runs `optimus plugin <verb> -c <config> --platform linux_amd64`.
 fn on_linux(sb: &Sandbox, verb: &str, config: &str) -> Run {

@@ -1,8 +1,7 @@
 //! Mirrors (spec §3): tried first, never trusted. Every byte a mirror serves is checked against
 //! the signed index (with the pinned keys) or the lock; a bad mirror falls back to the origin.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 const ART: &str = "artifacts/bq2bq/0.3.2/optimus-bq2bq_0.3.2_linux_amd64.tar.gz";
 

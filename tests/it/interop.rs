@@ -1,7 +1,6 @@
 //! Signatures interoperate with the reference `minisign` tool (Debian's package), both ways.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::process::Command;
 
 fn minisign() -> Option<&'static str> {

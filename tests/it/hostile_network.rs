@@ -3,8 +3,7 @@
 //! timeouts; bodies shorter or longer than their Content-Length, or with the wrong hash, are
 //! never installed; redirects are bounded; errors name the URL and never a secret.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::time::{Duration, Instant};
 
 const PLAT: &str = "linux_amd64";

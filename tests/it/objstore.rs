@@ -7,8 +7,7 @@
 //! `fake-gcs-server` binary), else under `.ci/` where `scripts/test-deps.sh` puts them.
 //! A missing emulator skips the test with a loud message, or fails it when `CI` is set.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};

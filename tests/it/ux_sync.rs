@@ -2,8 +2,7 @@
 //! loopback server; junk, errors and invalid plugins change nothing. The bundle itself comes
 //! from `install --yaml-bundle`, as a server would write it.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::collections::BTreeMap;
 use std::path::Path;
 

@@ -2,8 +2,7 @@
 //! the credentials, and the secret never shows up in output, errors, the lockfile, receipts
 //! or the cache, on success or on 401/403.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use std::path::Path;
 

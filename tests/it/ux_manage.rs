@@ -1,8 +1,7 @@
 //! The day after install: `list` (and its JSON) compared with the real files, `update`,
 //! `outdated`, `remove` and `verify`, end to end against a registry built with publish.
 
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 

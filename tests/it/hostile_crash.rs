@@ -3,8 +3,7 @@
 //! next run cleans up and completes; several processes on one project or one cache finish
 //! with a consistent lock, receipts and files.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 

@@ -1,8 +1,7 @@
 //! CLI polish: help with examples for every command, completions, -q, NO_COLOR and one summary
 //! line on stdout.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 const VERBS: &[&str] = &[
     "install",

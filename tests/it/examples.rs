@@ -1,7 +1,6 @@
 //! The repository's own example: the README's main command and lockfile.example.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::path::Path;
 
 fn copy_dir(from: &Path, to: &Path) {

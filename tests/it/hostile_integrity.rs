@@ -3,8 +3,7 @@
 //! refused and changes nothing; bad input anywhere is exit 1 or 2 with a message naming the
 //! file and place, never a panic.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 const PLAT: &str = "linux_amd64";
 
