@@ -27,8 +27,7 @@ fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 fn server_bundle(sb: &Sandbox) -> HttpServer {
     let reg = Registry::new(sb, "registry");
     for n in ["neo", "predator"] {
-        reg.publish(sb, &[], n, "1.0.0", &[&make_yaml(sb, n, "1.0.0")])
-            .ok();
+        reg.publish_yaml(sb, n, "1.0.0").ok();
     }
     sb.write(
         "server/optimus.yaml",
