@@ -81,4 +81,4 @@ export OPTIMUS_TEST_FAKE_GCS="$gcs"
 export OPTIMUS_TEST_AZURITE="$azurite"
 # minisign: $(command -v minisign || echo missing)
 EOF
-say "run: cargo test --test objstore --test http_auth --test mirrors"
+say "run: cargo test --test it -- objstore http_auth mirrors"

@@ -4,6 +4,10 @@
 # azurite), checks formatting and lints, then runs the whole suite. Each test that needs a
 # server starts its own on a free 127.0.0.1 port and stops it (by PID) when done.
 #
+# The integration tests are one binary, tests/it (one module per suite), so a suite or a test
+# is picked by a filter on its module path: `cargo test --test it objstore`, or
+# `cargo test --test it hostile_archives::tar_dotdot` for one test.
+#
 #   scripts/test.sh            # everything
 #   scripts/test.sh objstore   # extra args go to `cargo test` (here: one suite's filter)
 set -euo pipefail

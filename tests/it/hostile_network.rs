@@ -3,11 +3,9 @@
 //! timeouts; bodies shorter or longer than their Content-Length, or with the wrong hash, are
 //! never installed; redirects are bounded; errors name the URL and never a secret.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::time::{Duration, Instant};
 
-const PLAT: &str = "linux_amd64";
 const V2: &str = "optimus-good_2.0.0_linux_amd64.tar.gz";
 
 /// `good` 1.0.0 installed over http, 2.0.0 published; the config now asks for 2.0.0.
@@ -15,35 +13,20 @@ fn setup() -> (Sandbox, Registry, HttpServer) {
     let sb = Sandbox::new();
     let reg = Registry::new(&sb, "registry");
     for v in ["1.0.0", "2.0.0"] {
-        let a = make_targz(&sb, "good", v, PLAT);
-        reg.publish(&sb, &["--type", "task"], "good", v, &[&a]).ok();
+        reg.publish_task(&sb, "good", v, &[PLAT]).ok();
     }
     let server = HttpServer::start(&reg.root);
     sb.write(
         "proj/optimus.yaml",
         registry_config(&server.url(""), &reg.public_key, &[("good", "=1.0.0")]),
     );
-    install(&sb, &[]).ok();
+    sb.install("proj/optimus.yaml").ok();
     sb.write(
         "proj/optimus.yaml",
         registry_config(&server.url(""), &reg.public_key, &[("good", "=2.0.0")]),
     );
     server.clear_log();
     (sb, reg, server)
-}
-
-fn install(sb: &Sandbox, env: &[(&str, &str)]) -> Run {
-    sb.run_env(
-        &[
-            "plugin",
-            "install",
-            "-c",
-            "proj/optimus.yaml",
-            "--platform",
-            PLAT,
-        ],
-        env,
-    )
 }
 
 fn installed(sb: &Sandbox) -> String {
@@ -73,7 +56,7 @@ fn v1_intact(sb: &Sandbox, r: &Run) {
 fn retries_5xx_then_succeeds() {
     let (sb, _reg, server) = setup();
     server.fault(V2, vec![Fault::Status(503, None), Fault::Status(500, None)]);
-    install(&sb, &[]).ok();
+    sb.install("proj/optimus.yaml").ok();
     assert_eq!(installed(&sb), script("good", "2.0.0", PLAT));
     assert_eq!(server.hits(V2), 3);
 }
@@ -83,7 +66,7 @@ fn honours_retry_after_on_429() {
     let (sb, _reg, server) = setup();
     server.fault(V2, vec![Fault::Status(429, Some(1))]);
     let t = Instant::now();
-    install(&sb, &[]).ok();
+    sb.install("proj/optimus.yaml").ok();
     assert!(
         t.elapsed() >= Duration::from_millis(950),
         "Retry-After: 1 was not honoured ({:?})",
@@ -96,7 +79,7 @@ fn honours_retry_after_on_429() {
 fn retries_a_reset_connection() {
     let (sb, _reg, server) = setup();
     server.fault(V2, vec![Fault::Drop, Fault::Drop]);
-    install(&sb, &[]).ok();
+    sb.install("proj/optimus.yaml").ok();
     assert_eq!(installed(&sb), script("good", "2.0.0", PLAT));
 }
 
@@ -104,7 +87,7 @@ fn retries_a_reset_connection() {
 fn gives_up_after_bounded_retries_naming_the_url() {
     let (sb, _reg, server) = setup();
     server.fault(V2, vec![Fault::Status(500, None); 10]);
-    let r = install(&sb, &[]);
+    let r = sb.install("proj/optimus.yaml");
     v1_intact(&sb, &r);
     assert!(
         r.stderr.contains(&server.url("artifacts/good/2.0.0/")),
@@ -120,7 +103,7 @@ fn gives_up_after_bounded_retries_naming_the_url() {
 fn does_not_retry_a_404() {
     let (sb, _reg, server) = setup();
     std::fs::remove_file(server.root.join(format!("artifacts/good/2.0.0/{V2}"))).unwrap();
-    let r = install(&sb, &[]);
+    let r = sb.install("proj/optimus.yaml");
     v1_intact(&sb, &r);
     assert!(r.stderr.contains("404"), "{}", r.stderr);
     assert_eq!(server.hits(V2), 1);
@@ -130,7 +113,7 @@ fn does_not_retry_a_404() {
 fn a_truncated_body_is_never_installed() {
     let (sb, _reg, server) = setup();
     server.fault(V2, vec![Fault::Truncate(40); 10]);
-    let r = install(&sb, &[]);
+    let r = sb.install("proj/optimus.yaml");
     v1_intact(&sb, &r);
     assert!(r.stderr.contains(V2), "{}", r.stderr);
 }
@@ -139,7 +122,7 @@ fn a_truncated_body_is_never_installed() {
 fn a_truncated_body_is_fetched_again_from_scratch() {
     let (sb, _reg, server) = setup();
     server.fault(V2, vec![Fault::Truncate(40)]);
-    install(&sb, &[]).ok();
+    sb.install("proj/optimus.yaml").ok();
     assert_eq!(installed(&sb), script("good", "2.0.0", PLAT));
     // The retry asked for the whole file, not a range appended to the partial one.
     assert!(server
@@ -153,7 +136,7 @@ fn a_truncated_body_is_fetched_again_from_scratch() {
 fn a_body_shorter_than_its_content_length_is_never_installed() {
     let (sb, _reg, server) = setup();
     server.fault(V2, vec![Fault::LieLength(100); 10]);
-    let r = install(&sb, &[]);
+    let r = sb.install("proj/optimus.yaml");
     v1_intact(&sb, &r);
 }
 
@@ -165,7 +148,7 @@ fn a_replaced_artifact_fails_its_checksum() {
     let last = evil.len() - 1;
     evil[last] ^= 0xff;
     server.fault(V2, vec![Fault::Replace(evil.clone()); 10]);
-    let r = install(&sb, &[]);
+    let r = sb.install("proj/optimus.yaml");
     v1_intact(&sb, &r);
     let expected = sha256_file(&reg.root.join(format!("artifacts/good/2.0.0/{V2}")));
     let actual = {
@@ -182,7 +165,12 @@ fn a_stalled_server_times_out() {
     let (sb, _reg, server) = setup();
     server.fault(V2, vec![Fault::Stall(Duration::from_secs(4)); 10]);
     let t = Instant::now();
-    let r = install(&sb, &[("OPTIMUS_READ_TIMEOUT", "1")]);
+    let r = sb.on_linux_with(
+        "install",
+        "proj/optimus.yaml",
+        &[],
+        &[("OPTIMUS_READ_TIMEOUT", "1")],
+    );
     v1_intact(&sb, &r);
     assert!(r.stderr.contains("timed out"), "{}", r.stderr);
     assert!(t.elapsed() < Duration::from_secs(30), "{:?}", t.elapsed());
@@ -198,7 +186,7 @@ fn a_tampered_index_over_http_is_refused() {
         vec![Fault::Replace(forged.into_bytes()); 10],
     );
     std::fs::remove_file(sb.p("proj/optimus.lock")).unwrap();
-    let r = install(&sb, &[]);
+    let r = sb.install("proj/optimus.yaml");
     v1_intact(&sb, &r);
     assert!(r.stderr.contains("bad signature"), "{}", r.stderr);
     assert!(!sb.p("proj/optimus.lock").exists());
@@ -271,10 +259,7 @@ fn redirects_are_bounded_and_secrets_stay_out_of_errors() {
 fn a_refused_connection_is_retried_then_reported() {
     let sb = Sandbox::new();
     // A port nobody listens on.
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let port = free_port();
     sb.write(
         "proj/optimus.yaml",
         format!("plugins:\n  artifacts:\n    - http://127.0.0.1:{port}/optimus-plugin-neo.yaml\n"),

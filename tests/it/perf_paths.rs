@@ -2,22 +2,15 @@
 //! files on disk), never by timing: no-op and warm installs touch no network, the streaming
 //! download + unpack keeps every safety property, the cache serves offline installs.
 
-mod common;
-use common::*;
-use std::path::Path;
-
-const PLATFORM: &str = "linux_amd64";
+use crate::common::*;
 
 /// A registry with tar.gz plugins `alpha` and `beta` and a yaml plugin `neo`, served over http.
 fn setup(sb: &Sandbox) -> (Registry, HttpServer) {
     let reg = Registry::new(sb, "registry");
     for name in ["alpha", "beta"] {
-        let a = make_targz(sb, name, "1.0.0", PLATFORM);
-        reg.publish(sb, &["--type", "task"], name, "1.0.0", &[&a])
-            .ok();
+        reg.publish_task(sb, name, "1.0.0", &[PLAT]).ok();
     }
-    reg.publish(sb, &[], "neo", "1.0.0", &[&make_yaml(sb, "neo", "1.0.0")])
-        .ok();
+    reg.publish_yaml(sb, "neo", "1.0.0").ok();
     let server = HttpServer::start(&reg.root);
     (reg, server)
 }
@@ -33,24 +26,6 @@ fn project(sb: &Sandbox, dir: &str, server: &HttpServer, reg: &Registry) {
     );
 }
 
-fn install(sb: &Sandbox, dir: &str, extra: &[&str]) -> Run {
-    let cfg = format!("{dir}/optimus.yaml");
-    let mut args = vec!["install", "-c", cfg.as_str(), "--platform", PLATFORM];
-    args.extend_from_slice(extra);
-    sb.plugin(&args)
-}
-
-fn staging_files(dir: &Path) -> Vec<String> {
-    std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.flatten()
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| n.starts_with(".optimus-tmp-"))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 fn artifact_requests(server: &HttpServer) -> usize {
     server
         .log()
@@ -64,11 +39,11 @@ fn no_op_install_makes_no_request_and_rewrites_nothing() {
     let sb = Sandbox::new();
     let (reg, server) = setup(&sb);
     project(&sb, "proj", &server, &reg);
-    install(&sb, "proj", &[]).ok();
+    sb.install("proj/optimus.yaml").ok();
     let receipts = sb.p("proj/.plugins/.receipts.toml");
     let before = std::fs::metadata(&receipts).unwrap().modified().unwrap();
     server.clear_log();
-    let r = install(&sb, "proj", &[]).ok();
+    let r = sb.install("proj/optimus.yaml").ok();
     assert!(
         r.stdout.contains("nothing to do: 3 plugin(s)"),
         "{}",
@@ -85,18 +60,18 @@ fn warm_install_into_a_fresh_project_links_from_the_cache_without_requests() {
     let sb = Sandbox::new();
     let (reg, server) = setup(&sb);
     project(&sb, "one", &server, &reg);
-    install(&sb, "one", &[]).ok();
+    sb.install("one/optimus.yaml").ok();
     // A second project with the same declarations and lock (as after a git clone).
     project(&sb, "two", &server, &reg);
     std::fs::copy(sb.p("one/optimus.lock"), sb.p("two/optimus.lock")).unwrap();
     server.clear_log();
-    let r = install(&sb, "two", &[]).ok();
+    let r = sb.install("two/optimus.yaml").ok();
     assert!(r.stdout.contains("installed 3"), "{}", r.stdout);
     assert_eq!(server.log().len(), 0, "{:?}", server.log());
-    let bin = sb.p(&format!("two/.plugins/optimus-alpha_{PLATFORM}"));
+    let bin = sb.p(&format!("two/.plugins/optimus-alpha_{PLAT}"));
     assert_eq!(
         std::fs::read_to_string(&bin).unwrap(),
-        script("alpha", "1.0.0", PLATFORM)
+        script("alpha", "1.0.0", PLAT)
     );
     #[cfg(unix)]
     {
@@ -104,7 +79,7 @@ fn warm_install_into_a_fresh_project_links_from_the_cache_without_requests() {
         // Hard-linked from the cache of unpacked files: one inode, several names.
         assert!(std::fs::metadata(&bin).unwrap().nlink() >= 2);
     }
-    assert!(staging_files(&sb.p("two/.plugins")).is_empty());
+    assert!(leftovers(&sb.p("two/.plugins")).is_empty());
 }
 
 #[test]
@@ -112,7 +87,7 @@ fn offline_install_uses_cached_artifacts_when_unpacked_files_are_gone() {
     let sb = Sandbox::new();
     let (reg, server) = setup(&sb);
     project(&sb, "one", &server, &reg);
-    install(&sb, "one", &[]).ok();
+    sb.install("one/optimus.yaml").ok();
     // Only the artifacts stay in the cache: the next install must unpack them again.
     for d in ["files", "unpacked"] {
         std::fs::remove_dir_all(sb.p(&format!("cache/{d}"))).unwrap();
@@ -120,12 +95,14 @@ fn offline_install_uses_cached_artifacts_when_unpacked_files_are_gone() {
     project(&sb, "two", &server, &reg);
     std::fs::copy(sb.p("one/optimus.lock"), sb.p("two/optimus.lock")).unwrap();
     server.clear_log();
-    let r = install(&sb, "two", &["--offline"]).ok();
+    let r = sb
+        .on_linux_with("install", "two/optimus.yaml", &["--offline"], &[])
+        .ok();
     assert!(r.stdout.contains("installed 3"), "{}", r.stdout);
     assert_eq!(server.log().len(), 0, "{:?}", server.log());
     assert_eq!(
-        sb.read(&format!("two/.plugins/optimus-beta_{PLATFORM}")),
-        script("beta", "1.0.0", PLATFORM)
+        sb.read(&format!("two/.plugins/optimus-beta_{PLAT}")),
+        script("beta", "1.0.0", PLAT)
     );
 }
 
@@ -134,7 +111,7 @@ fn streamed_artifacts_land_in_the_cache_and_are_not_downloaded_twice() {
     let sb = Sandbox::new();
     let (reg, server) = setup(&sb);
     project(&sb, "proj", &server, &reg);
-    install(&sb, "proj", &[]).ok();
+    sb.install("proj/optimus.yaml").ok();
     assert_eq!(artifact_requests(&server), 3);
     // Every artifact is in the content-addressed cache under its sha256.
     let lock = sb.read("proj/optimus.lock");
@@ -146,7 +123,7 @@ fn streamed_artifacts_land_in_the_cache_and_are_not_downloaded_twice() {
     std::fs::remove_dir_all(sb.p("proj/.plugins")).unwrap();
     std::fs::remove_dir_all(sb.p("cache/files")).unwrap();
     server.clear_log();
-    install(&sb, "proj", &[]).ok();
+    sb.install("proj/optimus.yaml").ok();
     assert_eq!(artifact_requests(&server), 0, "{:?}", server.log());
 }
 
@@ -155,27 +132,26 @@ fn a_tampered_stream_is_a_checksum_error_and_installs_nothing() {
     let sb = Sandbox::new();
     let (reg, server) = setup(&sb);
     project(&sb, "proj", &server, &reg);
-    sb.plugin(&["lock", "-c", "proj/optimus.yaml", "--platform", PLATFORM])
-        .ok();
+    sb.on_linux("lock", "proj/optimus.yaml").ok();
     // Same length, one byte changed in the middle: the unpacker sees bad bytes before the
     // hash is known, yet the error must be the checksum, and nothing may be installed.
     let art = reg.root.join(format!(
-        "artifacts/alpha/1.0.0/optimus-alpha_1.0.0_{PLATFORM}.tar.gz"
+        "artifacts/alpha/1.0.0/optimus-alpha_1.0.0_{PLAT}.tar.gz"
     ));
     let mut bytes = std::fs::read(&art).unwrap();
     let mid = bytes.len() / 2;
     bytes[mid] ^= 0xff;
     server.fault(
-        &format!("optimus-alpha_1.0.0_{PLATFORM}.tar.gz"),
+        &format!("optimus-alpha_1.0.0_{PLAT}.tar.gz"),
         vec![Fault::Replace(bytes)],
     );
-    let r = install(&sb, "proj", &[]).fails(1);
+    let r = sb.install("proj/optimus.yaml").fails(1);
     assert!(r.stderr.contains("checksum mismatch"), "{}", r.stderr);
     assert!(r.stderr.contains(&sha256_file(&art)), "{}", r.stderr);
     let dir = sb.p("proj/.plugins");
-    assert!(!dir.join(format!("optimus-alpha_{PLATFORM}")).exists());
-    assert!(!dir.join(format!("optimus-beta_{PLATFORM}")).exists());
-    assert!(staging_files(&dir).is_empty(), "{:?}", staging_files(&dir));
+    assert!(!dir.join(format!("optimus-alpha_{PLAT}")).exists());
+    assert!(!dir.join(format!("optimus-beta_{PLAT}")).exists());
+    assert!(leftovers(&dir).is_empty(), "{:?}", leftovers(&dir));
     assert!(!sb
         .p(&format!(
             "cache/artifacts/sha256/{}",
@@ -184,10 +160,10 @@ fn a_tampered_stream_is_a_checksum_error_and_installs_nothing() {
         .join(sha256_file(&art))
         .exists());
     // The next try gets the right bytes and installs.
-    install(&sb, "proj", &[]).ok();
+    sb.install("proj/optimus.yaml").ok();
     assert_eq!(
-        sb.read(&format!("proj/.plugins/optimus-alpha_{PLATFORM}")),
-        script("alpha", "1.0.0", PLATFORM)
+        sb.read(&format!("proj/.plugins/optimus-alpha_{PLAT}")),
+        script("alpha", "1.0.0", PLAT)
     );
 }
 
@@ -196,17 +172,16 @@ fn a_cut_download_leaves_no_partial_file_anywhere() {
     let sb = Sandbox::new();
     let (reg, server) = setup(&sb);
     project(&sb, "proj", &server, &reg);
-    sb.plugin(&["lock", "-c", "proj/optimus.yaml", "--platform", PLATFORM])
-        .ok();
+    sb.on_linux("lock", "proj/optimus.yaml").ok();
     // Every attempt is cut short (the transport retries; all of them fail).
     server.fault(
-        &format!("optimus-beta_1.0.0_{PLATFORM}.tar.gz"),
+        &format!("optimus-beta_1.0.0_{PLAT}.tar.gz"),
         vec![Fault::Truncate(100); 8],
     );
-    install(&sb, "proj", &[]).fails(1);
+    sb.install("proj/optimus.yaml").fails(1);
     let dir = sb.p("proj/.plugins");
-    assert!(staging_files(&dir).is_empty(), "{:?}", staging_files(&dir));
-    assert!(!dir.join(format!("optimus-beta_{PLATFORM}")).exists());
+    assert!(leftovers(&dir).is_empty(), "{:?}", leftovers(&dir));
+    assert!(!dir.join(format!("optimus-beta_{PLAT}")).exists());
     let tmp = sb.p("cache/tmp");
     let left: Vec<_> = std::fs::read_dir(&tmp)
         .map(|rd| rd.flatten().map(|e| e.file_name()).collect())
@@ -226,22 +201,12 @@ fn concurrent_installs_sharing_one_cache_both_succeed() {
     let children: Vec<_> = dirs
         .iter()
         .map(|d| {
-            let mut c = std::process::Command::new(bin());
-            c.args([
-                "plugin",
-                "install",
-                "-c",
-                &format!("{d}/optimus.yaml"),
-                "--platform",
-                PLATFORM,
-            ])
-            .current_dir(sb.path())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped());
-            for (k, v) in &sb.env {
-                c.env(k, v);
-            }
-            c.spawn().unwrap()
+            let cfg = format!("{d}/optimus.yaml");
+            sb.command(&["plugin", "install", "-c", &cfg, "--platform", PLAT])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
         })
         .collect();
     for child in children {
@@ -249,10 +214,10 @@ fn concurrent_installs_sharing_one_cache_both_succeed() {
     }
     for d in dirs {
         assert_eq!(
-            sb.read(&format!("{d}/.plugins/optimus-alpha_{PLATFORM}")),
-            script("alpha", "1.0.0", PLATFORM)
+            sb.read(&format!("{d}/.plugins/optimus-alpha_{PLAT}")),
+            script("alpha", "1.0.0", PLAT)
         );
-        assert!(staging_files(&sb.p(&format!("{d}/.plugins"))).is_empty());
+        assert!(leftovers(&sb.p(&format!("{d}/.plugins"))).is_empty());
     }
     let left: Vec<_> = std::fs::read_dir(sb.p("cache/tmp"))
         .map(|rd| rd.flatten().map(|e| e.file_name()).collect())

@@ -1,8 +1,7 @@
 //! CLI polish: help with examples for every command, completions, -q, NO_COLOR and one summary
 //! line on stdout.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 const VERBS: &[&str] = &[
     "install",
@@ -67,8 +66,7 @@ fn completions_for_each_shell() {
 fn one_summary_line_quiet_and_no_color() {
     let sb = Sandbox::new();
     let reg = Registry::new(&sb, "registry");
-    reg.publish(&sb, &[], "neo", "1.0.0", &[&make_yaml(&sb, "neo", "1.0.0")])
-        .ok();
+    reg.publish_yaml(&sb, "neo", "1.0.0").ok();
     sb.write(
         "optimus.yaml",
         registry_config("registry", &reg.public_key, &[("neo", "1")]),
@@ -116,8 +114,7 @@ fn locked_names_the_command_that_fixes_it() {
     let sb = Sandbox::new();
     let reg = Registry::new(&sb, "registry");
     for n in ["neo", "predator"] {
-        reg.publish(&sb, &[], n, "1.0.0", &[&make_yaml(&sb, n, "1.0.0")])
-            .ok();
+        reg.publish_yaml(&sb, n, "1.0.0").ok();
     }
     sb.write(
         "optimus.yaml",
@@ -156,10 +153,8 @@ fn list_output_survives_a_closed_pipe() {
             yaml_plugin(&format!("p{i}"), "1"),
         );
     }
-    let mut child = std::process::Command::new(bin())
-        .args(["plugin", "list", "--json"])
-        .current_dir(sb.path())
-        .envs(sb.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    let mut child = sb
+        .command(&["plugin", "list", "--json"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()

@@ -2,8 +2,7 @@
 //! the credentials, and the secret never shows up in output, errors, the lockfile, receipts
 //! or the cache, on success or on 401/403.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use std::path::Path;
 
@@ -52,12 +51,7 @@ fn assert_no_leak(sb: &Sandbox, runs: &[&Run], secrets: &[&str]) {
 /// A registry (yaml `neo`, binary `bq2bq`) plus a loose yaml artifact for a direct `http`
 /// provider, all served by one server.
 fn setup(sb: &Sandbox) -> (Registry, HttpServer) {
-    let reg = Registry::new(sb, "registry");
-    reg.publish(sb, &[], "neo", "1.0.0", &[&make_yaml(sb, "neo", "1.0.0")])
-        .ok();
-    let a = make_targz(sb, "bq2bq", "0.3.2", "linux_amd64");
-    reg.publish(sb, &["--type", "task"], "bq2bq", "0.3.2", &[&a])
-        .ok();
+    let reg = neo_bq2bq_registry(sb, "registry");
     sb.write(
         "registry/direct/hook1/1.2.0/optimus-plugin-hook1.yaml",
         yaml_plugin("hook1", "1.2.0"),
@@ -223,18 +217,8 @@ fn credentials_stay_with_the_providers_origin() {
     );
     std::fs::write(&idx, text).unwrap();
     // Re-sign the edited index with the registry's key.
-    sb.plugin(&[
-        "yank",
-        "--registry",
-        reg.root.to_str().unwrap(),
-        "--secret-key",
-        reg.key.to_str().unwrap(),
-        "--resign",
-        "neo",
-        "1.0.0",
-        "--undo",
-    ])
-    .ok();
+    reg.run(&sb, "yank", &["--resign", "neo", "1.0.0", "--undo"])
+        .ok();
     sb.write(
         "proj/optimus.yaml",
         format!(

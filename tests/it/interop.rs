@@ -1,30 +1,14 @@
 //! Signatures interoperate with the reference `minisign` tool (Debian's package), both ways.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::process::Command;
-
-fn minisign() -> Option<&'static str> {
-    let found = Command::new("minisign").arg("-v").output().is_ok();
-    if !found {
-        if std::env::var_os("CI").is_some() {
-            panic!("the reference minisign tool is missing: run scripts/test-deps.sh");
-        }
-        eprintln!(
-            "SKIPPING: the reference minisign tool is not installed (apt-get install minisign)"
-        );
-        return None;
-    }
-    Some("minisign")
-}
 
 #[test]
 fn reference_minisign_verifies_our_signatures() {
     let Some(ms) = minisign() else { return };
     let sb = Sandbox::new();
     let reg = Registry::new(&sb, "registry");
-    reg.publish(&sb, &[], "neo", "1.0.0", &[&make_yaml(&sb, "neo", "1.0.0")])
-        .ok();
+    reg.publish_yaml(&sb, "neo", "1.0.0").ok();
     let out = Command::new(ms)
         .args(["-V", "-p"])
         .arg(sb.p("keys/registry.pub"))
@@ -73,8 +57,7 @@ fn we_publish_with_and_verify_keys_made_by_reference_minisign() {
         key: sb.p("keys/ref.key"),
         public_key: pubkey.clone(),
     };
-    reg.publish(&sb, &[], "neo", "1.0.0", &[&make_yaml(&sb, "neo", "1.0.0")])
-        .ok();
+    reg.publish_yaml(&sb, "neo", "1.0.0").ok();
 
     // Re-sign the index with the reference tool itself: the client must accept it.
     let idx = reg.root.join("index/neo.toml");

@@ -1,8 +1,7 @@
 //! `validate --path` against the shipped good and bad yaml plugins (tests/data/yaml), and
 //! `install` refusing an invalid yaml plugin.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::path::PathBuf;
 
 fn data(rel: &str) -> PathBuf {

@@ -3,21 +3,11 @@
 //! refused and changes nothing; bad input anywhere is exit 1 or 2 with a message naming the
 //! file and place, never a panic.
 
-mod common;
-use common::*;
-
-const PLAT: &str = "linux_amd64";
+use crate::common::*;
 
 fn setup() -> (Sandbox, Registry) {
     let sb = Sandbox::new();
-    let reg = Registry::new(&sb, "registry");
-    for n in ["a", "b", "c"] {
-        let t = make_targz(&sb, n, "1.0.0", PLAT);
-        reg.publish(&sb, &["--type", "task"], n, "1.0.0", &[&t])
-            .ok();
-    }
-    reg.publish(&sb, &[], "y", "1.0.0", &[&make_yaml(&sb, "y", "1.0.0")])
-        .ok();
+    let reg = abcy_registry(&sb);
     sb.write(
         "proj/optimus.yaml",
         registry_config(
@@ -26,16 +16,8 @@ fn setup() -> (Sandbox, Registry) {
             &[("a", "*"), ("b", "*"), ("c", "*"), ("y", "*")],
         ),
     );
-    install(&sb).ok();
+    sb.install("proj/optimus.yaml").ok();
     (sb, reg)
-}
-
-fn install(sb: &Sandbox) -> Run {
-    sb.plugin(&["install", "-c", "proj/optimus.yaml", "--platform", PLAT])
-}
-
-fn verify(sb: &Sandbox) -> Run {
-    sb.plugin(&["verify", "-c", "proj/optimus.yaml", "--platform", PLAT])
 }
 
 /// Project state that a refused operation must leave alone.
@@ -62,7 +44,7 @@ fn refused_unchanged(
 #[test]
 fn verify_names_every_changed_missing_and_extra_file() {
     let (sb, _reg) = setup();
-    verify(&sb).ok();
+    sb.on_linux("verify", "proj/optimus.yaml").ok();
     let p = |n: &str| sb.p(&format!("proj/.plugins/{n}"));
     // Changed (same size, so only a re-hash can tell), missing, and extra (locked no more).
     let a = p(&format!("optimus-a_{PLAT}"));
@@ -80,7 +62,7 @@ fn verify_names_every_changed_missing_and_extra_file() {
         "proj/optimus.lock",
         format!("{}{}", &lock[..start], &lock[end..]),
     );
-    let r = verify(&sb);
+    let r = sb.on_linux("verify", "proj/optimus.yaml");
     assert_clean_failure(&r);
     assert_eq!(r.code, 1);
     // One line per problem: its label, then the file (by name, relative to the project).
@@ -121,7 +103,7 @@ fn a_tampered_index_is_refused_and_changes_nothing() {
         text.replace("plugin_type = \"task\"", "plugin_type = \"hook\""),
     )
     .unwrap();
-    let r = install(&sb);
+    let r = sb.install("proj/optimus.yaml");
     refused_unchanged(
         &sb,
         &before,
@@ -142,7 +124,7 @@ fn an_index_signed_by_an_unpinned_key_is_refused() {
         .replace(&reg.public_key, &other.public_key);
     sb.write("proj/optimus.yaml", &cfg);
     let before_cfg = state(&sb);
-    let r = install(&sb);
+    let r = sb.install("proj/optimus.yaml");
     refused_unchanged(&sb, &before_cfg, &r, 1, &["not pinned", "registry reg"]);
     let _ = before;
 }
@@ -160,7 +142,7 @@ fn a_signed_index_for_another_plugin_is_refused() {
         )
         .unwrap();
     }
-    let r = install(&sb);
+    let r = sb.install("proj/optimus.yaml");
     refused_unchanged(&sb, &before, &r, 1, &["describes plugin `b`, not `a`"]);
 }
 
@@ -178,7 +160,7 @@ fn a_replaced_artifact_is_refused() {
     let n = bytes.len();
     bytes[n - 1] ^= 0xff;
     std::fs::write(&art, bytes).unwrap();
-    let r = install(&sb);
+    let r = sb.install("proj/optimus.yaml");
     refused_unchanged(
         &sb,
         &before,
@@ -209,7 +191,7 @@ fn an_edited_lock_entry_is_refused_even_when_the_artifact_is_cached() {
     sb.write("proj/optimus.lock", lock.replace(&sha_a, &sha_c));
     std::fs::remove_file(sb.p(&format!("proj/.plugins/optimus-a_{PLAT}"))).unwrap();
     let before = state(&sb);
-    let r = install(&sb);
+    let r = sb.install("proj/optimus.yaml");
     refused_unchanged(
         &sb,
         &before,
@@ -231,7 +213,7 @@ fn an_edited_lock_entry_is_refused_even_when_the_artifact_is_cached() {
         ),
     );
     let before = state(&sb);
-    let r = install(&sb);
+    let r = sb.install("proj/optimus.yaml");
     refused_unchanged(&sb, &before, &r, 1, &["does not match the signed index"]);
 }
 
@@ -424,7 +406,7 @@ fn bad_input_anywhere_is_a_clear_error_never_a_panic() {
     }
     .resign("a");
     std::fs::remove_file(sb.p("proj/optimus.lock")).unwrap();
-    let r = install(&sb);
+    let r = sb.install("proj/optimus.yaml");
     assert_clean_failure(&r);
     assert_eq!(r.code, 1, "{}", r.all());
     assert!(

@@ -1,26 +1,17 @@
 //! The walking skeleton end to end: registries built with keygen + publish, installed from a
 //! directory and over loopback http.
 
-mod common;
-use common::*;
-
-/// Runs `optimus plugin <verb> -c <config> --platform linux_amd64`.
-fn on_linux(sb: &Sandbox, verb: &str, config: &str) -> Run {
-    sb.plugin(&[verb, "-c", config, "--platform", "linux_amd64"])
-}
+use crate::common::*;
 
 /// A registry with a yaml plugin `neo` (1.0.0, 1.1.0) and a binary plugin `bq2bq`
 /// (0.3.1, 0.3.2 for linux_amd64 + darwin_arm64).
 fn demo_registry(sb: &Sandbox) -> Registry {
     let reg = Registry::new(sb, "registry");
     for v in ["1.0.0", "1.1.0"] {
-        reg.publish(sb, &[], "neo", v, &[&make_yaml(sb, "neo", v)])
-            .ok();
+        reg.publish_yaml(sb, "neo", v).ok();
     }
     for v in ["0.3.1", "0.3.2"] {
-        let a = make_targz(sb, "bq2bq", v, "linux_amd64");
-        let b = make_targz(sb, "bq2bq", v, "darwin_arm64");
-        reg.publish(sb, &["--type", "task"], "bq2bq", v, &[&a, &b])
+        reg.publish_task(sb, "bq2bq", v, &[PLAT, "darwin_arm64"])
             .ok();
     }
     reg
@@ -38,15 +29,7 @@ fn installs_from_a_directory_registry() {
             &[("neo", "^1.0"), ("bq2bq", "~0.3")],
         ),
     );
-    let r = sb
-        .plugin(&[
-            "install",
-            "-c",
-            "proj/optimus.yaml",
-            "--platform",
-            "linux_amd64",
-        ])
-        .ok();
+    let r = sb.install("proj/optimus.yaml").ok();
     assert!(r.stdout.contains("installed 2"), "{}", r.stdout);
     let yaml = sb.read("proj/.plugins/optimus-plugin-neo.yaml");
     assert!(yaml.contains("pluginversion: 1.1.0"));
@@ -58,15 +41,7 @@ fn installs_from_a_directory_registry() {
     let art = sb.p("registry/artifacts/bq2bq/0.3.2/optimus-bq2bq_0.3.2_linux_amd64.tar.gz");
     assert!(lock.contains(&sha256_file(&art)));
     // A second run is a no-op.
-    let r = sb
-        .plugin(&[
-            "install",
-            "-c",
-            "proj/optimus.yaml",
-            "--platform",
-            "linux_amd64",
-        ])
-        .ok();
+    let r = sb.install("proj/optimus.yaml").ok();
     assert!(r.stdout.contains("nothing to do"), "{}", r.stdout);
 }
 
@@ -83,7 +58,7 @@ fn installs_over_loopback_http_with_etag_revalidation() {
             &[("neo", "1"), ("bq2bq", "=0.3.1")],
         ),
     );
-    on_linux(&sb, "lock", "proj/optimus.yaml").ok();
+    sb.on_linux("lock", "proj/optimus.yaml").ok();
     let lock = sb.read("proj/optimus.lock");
     assert!(
         lock.contains(&server.url("artifacts/bq2bq/0.3.1/")),
@@ -92,7 +67,7 @@ fn installs_over_loopback_http_with_etag_revalidation() {
     // Re-resolving revalidates the cached index with If-None-Match and gets 304.
     std::fs::remove_file(sb.p("proj/optimus.lock")).unwrap();
     server.clear_log();
-    on_linux(&sb, "lock", "proj/optimus.yaml").ok();
+    sb.on_linux("lock", "proj/optimus.yaml").ok();
     let idx: Vec<_> = server
         .log()
         .into_iter()
@@ -100,7 +75,7 @@ fn installs_over_loopback_http_with_etag_revalidation() {
         .collect();
     assert_eq!(idx.len(), 1);
     assert!(idx[0].headers.contains_key("if-none-match"), "{:?}", idx[0]);
-    on_linux(&sb, "install", "proj/optimus.yaml").ok();
+    sb.install("proj/optimus.yaml").ok();
     assert_eq!(
         sb.read("proj/.plugins/optimus-bq2bq_linux_amd64"),
         script("bq2bq", "0.3.1", "linux_amd64")
@@ -151,7 +126,7 @@ fn rfc_and_server_config_forms_with_direct_artifacts() {
             server.url("")
         ),
     );
-    on_linux(&sb, "install", "rfc/optimus.yaml").ok();
+    sb.install("rfc/optimus.yaml").ok();
     assert!(sb
         .read("rfc/out/optimus-plugin-neo.yaml")
         .contains("pluginversion: 1.0.0"));
@@ -169,15 +144,7 @@ fn rfc_and_server_config_forms_with_direct_artifacts() {
             server.url("plugins.zip")
         ),
     );
-    let r = sb
-        .plugin(&[
-            "install",
-            "-c",
-            "srv/config.yaml",
-            "--platform",
-            "linux_amd64",
-        ])
-        .ok();
+    let r = sb.install("srv/config.yaml").ok();
     assert!(r.stdout.contains("installed"), "{}", r.stdout);
     assert!(sb
         .read("srv/.plugins/optimus-plugin-hello.yaml")
@@ -381,7 +348,7 @@ fn tampered_index_wrong_key_and_missing_signature_are_refused() {
             &[("neo", "*"), ("bq2bq", "*")],
         ),
     );
-    on_linux(&sb, "install", "p/optimus.yaml").ok();
+    sb.install("p/optimus.yaml").ok();
     let before = sb.read("p/.plugins/optimus-plugin-neo.yaml");
     std::fs::remove_file(sb.p("p/optimus.lock")).unwrap();
 
@@ -389,15 +356,7 @@ fn tampered_index_wrong_key_and_missing_signature_are_refused() {
     let idx = reg.root.join("index/neo.toml");
     let orig = std::fs::read_to_string(&idx).unwrap();
     std::fs::write(&idx, orig.replace("1.1.0", "1.1.1")).unwrap();
-    let r = sb
-        .plugin(&[
-            "install",
-            "-c",
-            "p/optimus.yaml",
-            "--platform",
-            "linux_amd64",
-        ])
-        .fails(1);
+    let r = sb.install("p/optimus.yaml").fails(1);
     assert!(
         r.stderr.contains("neo")
             && r.stderr.contains("registry reg")
@@ -444,15 +403,7 @@ fn tampered_index_wrong_key_and_missing_signature_are_refused() {
     let r = sb.plugin(&["install", "-c", "u/optimus.yaml"]).fails(2);
     assert!(r.stderr.contains("allow_unsigned"), "{}", r.stderr);
     sb.write("u/optimus.yaml", "plugins:\n  providers:\n    - {name: reg, url: ../registry, allow_unsigned: true}\n  plugins:\n    - {name: bq2bq, provider: reg}\n");
-    let r = sb
-        .plugin(&[
-            "install",
-            "-c",
-            "u/optimus.yaml",
-            "--platform",
-            "linux_amd64",
-        ])
-        .ok();
+    let r = sb.install("u/optimus.yaml").ok();
     assert!(r.stderr.contains("unsigned"), "{}", r.stderr);
 }
 
@@ -464,7 +415,7 @@ fn replaced_artifacts_and_edited_locks_change_nothing() {
         "p/optimus.yaml",
         registry_config("../registry", &reg.public_key, &[("bq2bq", "=0.3.1")]),
     );
-    on_linux(&sb, "install", "p/optimus.yaml").ok();
+    sb.install("p/optimus.yaml").ok();
     let installed = sb.read("p/.plugins/optimus-bq2bq_linux_amd64");
 
     // The registry's 0.3.2 artifact is replaced after publishing: checksum mismatch.
@@ -487,15 +438,7 @@ fn replaced_artifacts_and_edited_locks_change_nothing() {
         "p/optimus.yaml",
         registry_config("../registry", &reg.public_key, &[("bq2bq", "=0.3.2")]),
     );
-    let r = sb
-        .plugin(&[
-            "install",
-            "-c",
-            "p/optimus.yaml",
-            "--platform",
-            "linux_amd64",
-        ])
-        .fails(1);
+    let r = sb.install("p/optimus.yaml").fails(1);
     // A different size is caught before hashing; a same-size swap by the hash (both name the URL).
     assert!(
         r.stderr.contains("176") || r.stderr.contains(&expected),
@@ -535,15 +478,7 @@ fn replaced_artifacts_and_edited_locks_change_nothing() {
         .replace(&real, &sha256_file(&evil));
     sb.write("p/optimus.lock", &edited);
     std::fs::remove_dir_all(sb.p("p/.plugins")).unwrap();
-    let r = sb
-        .plugin(&[
-            "install",
-            "-c",
-            "p/optimus.yaml",
-            "--platform",
-            "linux_amd64",
-        ])
-        .fails(1);
+    let r = sb.install("p/optimus.yaml").fails(1);
     assert!(
         r.stderr.contains("does not match the signed index"),
         "{}",
@@ -567,7 +502,7 @@ fn resolution_rules_yanked_prerelease_and_helpful_errors() {
             .to_string()
     };
     sb.write("p/optimus.yaml", cfg("*"));
-    on_linux(&sb, "lock", "p/optimus.yaml").ok();
+    sb.on_linux("lock", "p/optimus.yaml").ok();
     assert_eq!(
         lock_version(&sb),
         "version = \"0.3.2\"",
@@ -580,19 +515,10 @@ fn resolution_rules_yanked_prerelease_and_helpful_errors() {
     // A yanked version is not picked, but a lock that has it still installs.
     sb.write("p/optimus.yaml", cfg("^0.3"));
     std::fs::remove_file(sb.p("p/optimus.lock")).unwrap();
-    on_linux(&sb, "lock", "p/optimus.yaml").ok();
+    sb.on_linux("lock", "p/optimus.yaml").ok();
     let locked = sb.read("p/optimus.lock");
-    sb.plugin(&[
-        "yank",
-        "--registry",
-        reg.root.to_str().unwrap(),
-        "--secret-key",
-        reg.key.to_str().unwrap(),
-        "bq2bq",
-        "0.3.2",
-    ])
-    .ok();
-    on_linux(&sb, "install", "p/optimus.yaml").ok();
+    reg.run(&sb, "yank", &["bq2bq", "0.3.2"]).ok();
+    sb.install("p/optimus.yaml").ok();
     assert_eq!(sb.read("p/optimus.lock"), locked);
     assert_eq!(
         sb.read("p/.plugins/optimus-bq2bq_linux_amd64"),
@@ -661,17 +587,7 @@ fn publish_rules() {
         )],
     );
     let arg = format!("linux_arm64={}", odd.display());
-    let args = [
-        "publish",
-        "--registry",
-        reg.root.to_str().unwrap(),
-        "--secret-key",
-        reg.key.to_str().unwrap(),
-        "bq2bq",
-        "0.5.0",
-        &arg,
-    ];
-    sb.plugin(&args).ok();
+    reg.run(&sb, "publish", &["bq2bq", "0.5.0", &arg]).ok();
     assert!(reg.root.join("artifacts/bq2bq/0.5.0/odd.tgz").is_file());
     // A file name for another plugin is refused, as is an archive with no plugin binary.
     let r = reg
@@ -725,22 +641,14 @@ fn undeclared_plugins_are_removed_but_unmanaged_files_are_not_touched() {
             &[("neo", "*"), ("bq2bq", "*")],
         ),
     );
-    on_linux(&sb, "install", "p/optimus.yaml").ok();
+    sb.install("p/optimus.yaml").ok();
     sb.write("p/.plugins/optimus-mine_linux_amd64", "my own plugin");
     sb.write("p/.plugins/notes.txt", "keep me");
     sb.write(
         "p/optimus.yaml",
         registry_config("../registry", &reg.public_key, &[("neo", "*")]),
     );
-    let r = sb
-        .plugin(&[
-            "install",
-            "-c",
-            "p/optimus.yaml",
-            "--platform",
-            "linux_amd64",
-        ])
-        .ok();
+    let r = sb.install("p/optimus.yaml").ok();
     assert!(r.stdout.contains("removed 1 (bq2bq)"), "{}", r.stdout);
     assert!(!sb.p("p/.plugins/optimus-bq2bq_linux_amd64").exists());
     assert!(!sb.read("p/optimus.lock").contains("bq2bq"));
@@ -781,7 +689,7 @@ fn an_installed_file_edited_in_place_never_reaches_another_project() {
     let reg = demo_registry(&sb);
     let cfg = registry_config("../registry", &reg.public_key, &[("bq2bq", "=0.3.2")]);
     sb.write("one/optimus.yaml", &cfg);
-    on_linux(&sb, "install", "one/optimus.yaml").ok();
+    sb.install("one/optimus.yaml").ok();
     // Edit the installed binary in place, same length (the cache's copy is the same inode
     // when hard-linked, and a size check alone cannot see it).
     std::thread::sleep(std::time::Duration::from_millis(20));
@@ -812,16 +720,9 @@ fn an_installed_file_edited_in_place_never_reaches_another_project() {
         "{}",
         r.all()
     );
-    sb.plugin(&[
-        "verify",
-        "-c",
-        "two/optimus.yaml",
-        "--platform",
-        "linux_amd64",
-    ])
-    .ok();
+    sb.on_linux("verify", "two/optimus.yaml").ok();
     // And the edited project is restored by its next install.
-    on_linux(&sb, "install", "one/optimus.yaml").ok();
+    sb.install("one/optimus.yaml").ok();
     assert_eq!(
         sb.read("one/.plugins/optimus-bq2bq_linux_amd64"),
         script("bq2bq", "0.3.2", "linux_amd64")
@@ -843,15 +744,11 @@ fn concurrent_lock_and_install_both_land_in_the_lock() {
     for round in 0..4 {
         let _ = std::fs::remove_file(sb.p("p/optimus.lock"));
         let spawn = |args: &[&str]| {
-            let mut c = std::process::Command::new(bin());
-            c.args(args)
-                .current_dir(sb.path())
+            sb.command(args)
                 .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::piped());
-            for (k, v) in &sb.env {
-                c.env(k, v);
-            }
-            c.spawn().unwrap()
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
         };
         let a = spawn(&[
             "plugin",

@@ -1,31 +1,13 @@
 //! Mirrors (spec §3): tried first, never trusted. Every byte a mirror serves is checked against
 //! the signed index (with the pinned keys) or the lock; a bad mirror falls back to the origin.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 const ART: &str = "artifacts/bq2bq/0.3.2/optimus-bq2bq_0.3.2_linux_amd64.tar.gz";
 
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let dest = to.join(e.file_name());
-        if e.path().is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), dest).unwrap();
-        }
-    }
-}
-
 /// Origin and mirror servers holding the same registry (`neo` yaml, `bq2bq` binary).
 fn setup(sb: &Sandbox) -> (Registry, HttpServer, HttpServer) {
-    let reg = Registry::new(sb, "registry");
-    reg.publish(sb, &[], "neo", "1.0.0", &[&make_yaml(sb, "neo", "1.0.0")])
-        .ok();
-    let a = make_targz(sb, "bq2bq", "0.3.2", "linux_amd64");
-    reg.publish(sb, &["--type", "task"], "bq2bq", "0.3.2", &[&a])
-        .ok();
+    let reg = neo_bq2bq_registry(sb, "registry");
     copy_dir(&reg.root, &sb.p("mirror"));
     let origin = HttpServer::start(&reg.root);
     let mirror = HttpServer::start(&sb.p("mirror"));
@@ -38,16 +20,6 @@ fn config(origin: &str, mirrors: &[String], key: &str) -> String {
         "plugins:\n  providers:\n    - name: reg\n      url: {origin}\n      mirrors: [{}]\n      public_keys: [\"{key}\"]\n  plugins:\n    - name: neo\n      provider: reg\n    - name: bq2bq\n      provider: reg\n",
         list.join(", ")
     )
-}
-
-fn install(sb: &Sandbox, dir: &str) -> Run {
-    sb.plugin(&[
-        "install",
-        "-c",
-        &format!("{dir}/optimus.yaml"),
-        "--platform",
-        "linux_amd64",
-    ])
 }
 
 #[track_caller]
@@ -69,7 +41,7 @@ fn a_good_mirror_serves_everything() {
         "p/optimus.yaml",
         config(&origin.url(""), &[mirror.url("")], &reg.public_key),
     );
-    let r = install(&sb, "p").ok();
+    let r = sb.install("p/optimus.yaml").ok();
     assert_installed(&sb, "p");
     assert!(!r.stderr.contains("warning"), "{}", r.stderr);
     assert_eq!(origin.log().len(), 0, "origin used: {:?}", origin.log());
@@ -82,7 +54,7 @@ fn a_good_mirror_serves_everything() {
     // A fresh machine installing from the lock also prefers the mirror.
     std::fs::remove_dir_all(sb.p("cache")).unwrap();
     std::fs::remove_dir_all(sb.p("p/.plugins")).unwrap();
-    install(&sb, "p").ok();
+    sb.install("p/optimus.yaml").ok();
     assert_installed(&sb, "p");
     assert_eq!(origin.hits(ART), 0);
     assert_eq!(mirror.hits(ART), 2);
@@ -102,7 +74,7 @@ fn a_tampered_artifact_on_the_mirror_falls_back_to_the_origin() {
         "p/optimus.yaml",
         config(&origin.url(""), &[mirror.url("")], &reg.public_key),
     );
-    let r = install(&sb, "p").ok();
+    let r = sb.install("p/optimus.yaml").ok();
     assert_installed(&sb, "p");
     assert!(
         r.stderr.contains(&sha256_file(&reg.root.join(ART))),
@@ -112,7 +84,7 @@ fn a_tampered_artifact_on_the_mirror_falls_back_to_the_origin() {
     assert_eq!(mirror.hits(ART), 1);
     assert_eq!(origin.hits(ART), 1);
     // The bad bytes never reached the cache under any name.
-    for e in walk(&sb.p("cache")) {
+    for e in files_under(&sb.p("cache")) {
         assert_ne!(
             std::fs::read(&e).unwrap(),
             std::fs::read(&evil).unwrap(),
@@ -152,7 +124,7 @@ fn a_tampered_index_on_the_mirror_falls_back_to_the_origin() {
         "p/optimus.yaml",
         config(&origin.url(""), &[mirror.url("")], &reg.public_key),
     );
-    let r = install(&sb, "p").ok();
+    let r = sb.install("p/optimus.yaml").ok();
     assert_installed(&sb, "p");
     assert!(r.stderr.contains("mirror"), "{}", r.stderr);
     assert!(r.stderr.contains("signature"), "{}", r.stderr);
@@ -166,10 +138,7 @@ fn a_dead_mirror_and_a_directory_mirror() {
     let sb = Sandbox::new();
     let (reg, origin, mirror) = setup(&sb);
     // A mirror that is down: connection refused, then the origin.
-    let dead_port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let dead_port = free_port();
     sb.write(
         "p/optimus.yaml",
         config(
@@ -178,7 +147,7 @@ fn a_dead_mirror_and_a_directory_mirror() {
             &reg.public_key,
         ),
     );
-    install(&sb, "p").ok();
+    sb.install("p/optimus.yaml").ok();
     assert_installed(&sb, "p");
     assert_eq!(origin.hits(ART), 1);
 
@@ -194,21 +163,7 @@ fn a_dead_mirror_and_a_directory_mirror() {
             &reg.public_key,
         ),
     );
-    install(&sb, "q").ok();
+    sb.install("q/optimus.yaml").ok();
     assert_installed(&sb, "q");
     assert_eq!(origin.log().len(), 0, "{:?}", origin.log());
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    if let Ok(rd) = std::fs::read_dir(dir) {
-        for e in rd.flatten() {
-            if e.path().is_dir() {
-                out.extend(walk(&e.path()));
-            } else {
-                out.push(e.path());
-            }
-        }
-    }
-    out
 }

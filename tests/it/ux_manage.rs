@@ -1,21 +1,15 @@
 //! The day after install: `list` (and its JSON) compared with the real files, `update`,
 //! `outdated`, `remove` and `verify`, end to end against a registry built with publish.
 
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-
-const P: &str = "linux_amd64";
 
 /// A registry with neo 1.0.0 (yaml) and bq2bq 0.3.1 (binary); a project using both.
 fn project(sb: &Sandbox) -> Registry {
     let reg = Registry::new(sb, "registry");
-    reg.publish(sb, &[], "neo", "1.0.0", &[&make_yaml(sb, "neo", "1.0.0")])
-        .ok();
-    let a = make_targz(sb, "bq2bq", "0.3.1", P);
-    reg.publish(sb, &["--type", "task"], "bq2bq", "0.3.1", &[&a])
-        .ok();
+    reg.publish_yaml(sb, "neo", "1.0.0").ok();
+    reg.publish_task(sb, "bq2bq", "0.3.1", &[PLAT]).ok();
     sb.write(
         "proj/optimus.yaml",
         registry_config(
@@ -55,7 +49,7 @@ fn entry<'a>(v: &'a Value, name: &str) -> &'a Value {
 fn list_json_matches_the_files_and_marks_shadowing() {
     let sb = Sandbox::new();
     project(&sb);
-    run(&sb, &["install", "--platform", P]).ok();
+    run(&sb, &["install", "--platform", PLAT]).ok();
     // A plugin the user dropped in by hand, and copies Optimus would also find elsewhere.
     sb.write(
         "proj/.plugins/optimus-plugin-mine.yaml",
@@ -71,10 +65,10 @@ fn list_json_matches_the_files_and_marks_shadowing() {
     );
     sb.write("proj/optimus-bq2bq_linux_amd64", "#!/bin/sh\n");
 
-    let r = run(&sb, &["list", "--json", "--platform", P]).ok();
+    let r = run(&sb, &["list", "--json", "--platform", PLAT]).ok();
     let v = json(&r);
     assert_eq!(v["schema_version"], 1);
-    assert_eq!(v["platform"], P);
+    assert_eq!(v["platform"], PLAT);
     let dir = PathBuf::from(v["plugin_dir"].as_str().unwrap());
     assert_eq!(canon(&dir), canon(&sb.p("proj/.plugins")));
     let plugins = v["plugins"].as_array().unwrap();
@@ -96,11 +90,11 @@ fn list_json_matches_the_files_and_marks_shadowing() {
     assert_eq!(bq["version"], "0.3.1");
     assert_eq!(bq["plugin_type"], "task");
     assert_eq!(bq["kind"], "binary");
-    assert_eq!(bq["platform"], P);
+    assert_eq!(bq["platform"], PLAT);
     assert_eq!(bq["status"], "ok");
     assert_eq!(
         std::fs::read_to_string(bq["path"].as_str().unwrap()).unwrap(),
-        script("bq2bq", "0.3.1", P)
+        script("bq2bq", "0.3.1", PLAT)
     );
     let mine = entry(&v, "mine");
     assert_eq!(mine["status"], "unmanaged");
@@ -155,7 +149,7 @@ fn list_json_matches_the_files_and_marks_shadowing() {
     );
 
     // The text form: one summary line on stdout at the end.
-    let r = run(&sb, &["list", "--platform", P]).ok();
+    let r = run(&sb, &["list", "--platform", PLAT]).ok();
     let last = r.stdout.lines().last().unwrap();
     assert!(
         last.starts_with("3 plugin(s) in .plugins, all ok; Optimus would load"),
@@ -169,12 +163,12 @@ fn list_json_matches_the_files_and_marks_shadowing() {
 fn yaml_beats_a_binary_from_an_earlier_directory() {
     let sb = Sandbox::new();
     project(&sb);
-    run(&sb, &["install", "--platform", P]).ok();
+    run(&sb, &["install", "--platform", PLAT]).ok();
     sb.write(
         "home/.optimus/plugins/optimus-plugin-bq2bq.yaml",
         yaml_plugin("bq2bq", "1"),
     );
-    let v = json(&run(&sb, &["list", "--json", "--platform", P]).ok());
+    let v = json(&run(&sb, &["list", "--json", "--platform", PLAT]).ok());
     let d: Vec<&Value> = v["discovered"]
         .as_array()
         .unwrap()
@@ -191,13 +185,13 @@ fn yaml_beats_a_binary_from_an_earlier_directory() {
 fn list_statuses_missing_modified_outdated() {
     let sb = Sandbox::new();
     let reg = project(&sb);
-    run(&sb, &["install", "--platform", P]).ok();
+    run(&sb, &["install", "--platform", PLAT]).ok();
     std::fs::remove_file(sb.p("proj/.plugins/optimus-bq2bq_linux_amd64")).unwrap();
     sb.write(
         "proj/.plugins/optimus-plugin-neo.yaml",
         "name: neo\n# edited\n",
     );
-    let v = json(&run(&sb, &["list", "--json", "--platform", P]).ok());
+    let v = json(&run(&sb, &["list", "--json", "--platform", PLAT]).ok());
     assert_eq!(entry(&v, "bq2bq")["status"], "missing");
     assert_eq!(entry(&v, "neo")["status"], "modified");
     assert!(entry(&v, "neo")["detail"]
@@ -205,13 +199,12 @@ fn list_statuses_missing_modified_outdated() {
         .unwrap()
         .contains("optimus plugin install"));
     // Restore, then move the lock ahead of the install: outdated.
-    run(&sb, &["install", "--platform", P]).ok();
-    reg.publish(&sb, &[], "neo", "1.1.0", &[&make_yaml(&sb, "neo", "1.1.0")])
-        .ok();
+    run(&sb, &["install", "--platform", PLAT]).ok();
+    reg.publish_yaml(&sb, "neo", "1.1.0").ok();
     run(&sb, &["update", "neo", "--no-install"]).ok();
-    let v = json(&run(&sb, &["list", "--json", "--platform", P]).ok());
+    let v = json(&run(&sb, &["list", "--json", "--platform", PLAT]).ok());
     assert_eq!(entry(&v, "neo")["status"], "outdated", "{v:#}");
-    let r = run(&sb, &["list", "--platform", P]).ok();
+    let r = run(&sb, &["list", "--platform", PLAT]).ok();
     assert!(
         r.stdout
             .contains("1 needs attention (`optimus plugin install` fixes it)"),
@@ -224,16 +217,14 @@ fn list_statuses_missing_modified_outdated() {
 fn outdated_then_update_picks_up_a_new_version() {
     let sb = Sandbox::new();
     let reg = project(&sb);
-    run(&sb, &["install", "--platform", P]).ok();
+    run(&sb, &["install", "--platform", PLAT]).ok();
     let r = run(&sb, &["outdated"]).ok();
     assert_eq!(
         r.stdout.trim(),
         "all 2 registry plugin(s) are on their latest version"
     );
-    reg.publish(&sb, &[], "neo", "1.1.0", &[&make_yaml(&sb, "neo", "1.1.0")])
-        .ok();
-    reg.publish(&sb, &[], "neo", "2.0.0", &[&make_yaml(&sb, "neo", "2.0.0")])
-        .ok();
+    reg.publish_yaml(&sb, "neo", "1.1.0").ok();
+    reg.publish_yaml(&sb, "neo", "2.0.0").ok();
     let v = json(&run(&sb, &["outdated", "--json"]).ok());
     let neo = entry(&v, "neo");
     assert_eq!(neo["locked"], "1.0.0");
@@ -276,7 +267,7 @@ fn outdated_then_update_picks_up_a_new_version() {
 fn remove_uninstalls_and_unlocks_without_touching_unmanaged_files() {
     let sb = Sandbox::new();
     project(&sb);
-    run(&sb, &["install", "--platform", P]).ok();
+    run(&sb, &["install", "--platform", PLAT]).ok();
     let mine = sb.write(
         "proj/.plugins/optimus-plugin-mine.yaml",
         yaml_plugin("mine", "1"),
@@ -310,8 +301,8 @@ fn verify_names_modified_missing_and_extra() {
     let reg = project(&sb);
     let r = run(&sb, &["verify"]).fails(1);
     assert!(r.stderr.contains("no lockfile"), "{}", r.stderr);
-    run(&sb, &["install", "--platform", P]).ok();
-    let r = run(&sb, &["verify", "--platform", P]).ok();
+    run(&sb, &["install", "--platform", PLAT]).ok();
+    let r = run(&sb, &["verify", "--platform", PLAT]).ok();
     assert!(
         r.stdout.starts_with("verified 2 file(s) in .plugins"),
         "{}",
@@ -320,7 +311,7 @@ fn verify_names_modified_missing_and_extra() {
 
     sb.write("proj/.plugins/optimus-plugin-neo.yaml", "tampered\n");
     std::fs::remove_file(sb.p("proj/.plugins/optimus-bq2bq_linux_amd64")).unwrap();
-    let r = run(&sb, &["verify", "--platform", P]).fails(1);
+    let r = run(&sb, &["verify", "--platform", PLAT]).fails(1);
     assert!(
         r.stdout
             .contains("modified  .plugins/optimus-plugin-neo.yaml"),
@@ -334,16 +325,16 @@ fn verify_names_modified_missing_and_extra() {
         r.stdout
     );
     assert!(r.stderr.contains("optimus plugin install"), "{}", r.stderr);
-    run(&sb, &["install", "--platform", P]).ok();
-    run(&sb, &["verify", "--platform", P]).ok();
+    run(&sb, &["install", "--platform", PLAT]).ok();
+    run(&sb, &["verify", "--platform", PLAT]).ok();
 
     // Drop bq2bq from the declarations and re-lock: its installed file is now extra.
     sb.write(
         "proj/optimus.yaml",
         registry_config("../registry", &reg.public_key, &[("neo", "^1")]),
     );
-    run(&sb, &["lock", "--platform", P]).ok();
-    let r = run(&sb, &["verify", "--platform", P]).fails(1);
+    run(&sb, &["lock", "--platform", PLAT]).ok();
+    let r = run(&sb, &["verify", "--platform", PLAT]).fails(1);
     assert!(
         r.stdout.contains(
             "extra     .plugins/optimus-bq2bq_linux_amd64 (bq2bq is installed but not in the lock)"

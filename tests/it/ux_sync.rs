@@ -2,8 +2,7 @@
 //! loopback server; junk, errors and invalid plugins change nothing. The bundle itself comes
 //! from `install --yaml-bundle`, as a server would write it.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -28,8 +27,7 @@ fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 fn server_bundle(sb: &Sandbox) -> HttpServer {
     let reg = Registry::new(sb, "registry");
     for n in ["neo", "predator"] {
-        reg.publish(sb, &[], n, "1.0.0", &[&make_yaml(sb, n, "1.0.0")])
-            .ok();
+        reg.publish_yaml(sb, n, "1.0.0").ok();
     }
     sb.write(
         "server/optimus.yaml",

@@ -1,21 +1,7 @@
 //! The repository's own example: the README's main command and lockfile.example.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::path::Path;
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dest = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), dest).unwrap();
-        }
-    }
-}
 
 /// A copy of examples/ and registry-index/ with the same relative layout.
 fn example_checkout(sb: &Sandbox) {

@@ -3,27 +3,16 @@
 //! next run cleans up and completes; several processes on one project or one cache finish
 //! with a consistent lock, receipts and files.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-const PLAT: &str = "linux_amd64";
-
+/// `plugin install -c <cfg> --platform linux_amd64` with `extra` environment, output dropped.
 fn install_cmd(sb: &Sandbox, cfg: &str, extra: &[(&str, &str)]) -> Command {
-    let mut c = Command::new(bin());
-    c.args(["plugin", "install", "-c", cfg, "--platform", PLAT])
-        .current_dir(sb.path())
-        .env_remove("OPTIMUS_PLUGIN_DIR")
-        .env_remove("OPTIMUS_PLUGIN_ARTIFACTS")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    for (k, v) in &sb.env {
-        c.env(k, v);
-    }
-    for (k, v) in extra {
-        c.env(k, v);
-    }
+    let mut c = sb.command(&["plugin", "install", "-c", cfg, "--platform", PLAT]);
+    c.stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .envs(extra.iter().copied());
     c
 }
 
@@ -67,7 +56,7 @@ fn consistent_after_kill(
         }
     }
     // `list` reads the receipts: it must not choke on them.
-    let r = sb.plugin(&["list", "-c", "proj/optimus.yaml", "--platform", PLAT]);
+    let r = sb.on_linux("list", "proj/optimus.yaml");
     assert_eq!(r.code, 0, "{}", r.all());
 }
 
@@ -79,9 +68,7 @@ fn kill_9_at_many_points_loses_nothing() {
         let a = big_targz(&sb, "big", v, v.as_bytes()[0]);
         reg.publish(&sb, &["--type", "task"], "big", v, &[&a]).ok();
     }
-    let keep = make_targz(&sb, "keep", "1.0.0", PLAT);
-    reg.publish(&sb, &["--type", "task"], "keep", "1.0.0", &[&keep])
-        .ok();
+    reg.publish_task(&sb, "keep", "1.0.0", &[PLAT]).ok();
     let server = HttpServer::start(&reg.root);
     let cfg = |req: &str| {
         registry_config(
@@ -91,8 +78,7 @@ fn kill_9_at_many_points_loses_nothing() {
         )
     };
     sb.write("proj/optimus.yaml", cfg("=1.0.0"));
-    sb.plugin(&["install", "-c", "proj/optimus.yaml", "--platform", PLAT])
-        .ok();
+    sb.install("proj/optimus.yaml").ok();
     let before = tree(&sb.p("proj/.plugins"), &[]);
     let v2_bin = {
         // What 2.0.0 installs, for comparison.
@@ -138,8 +124,7 @@ fn kill_9_at_many_points_loses_nothing() {
 
     // 3. The next run cleans stale staging files and completes.
     let stale = sb.write("proj/.plugins/.optimus-tmp-999999-0-0", b"partial");
-    sb.plugin(&["install", "-c", "proj/optimus.yaml", "--platform", PLAT])
-        .ok();
+    sb.install("proj/optimus.yaml").ok();
     assert!(!stale.exists());
     assert!(leftovers(&sb.p("proj/.plugins")).is_empty());
     assert_eq!(
@@ -150,26 +135,13 @@ fn kill_9_at_many_points_loses_nothing() {
         sb.read(&format!("proj/.plugins/optimus-keep_{PLAT}")),
         script("keep", "1.0.0", PLAT)
     );
-    sb.plugin(&["verify", "-c", "proj/optimus.yaml", "--platform", PLAT])
-        .ok();
-}
-
-/// A registry with binary plugins a, b, c and a yaml plugin y.
-fn multi(sb: &Sandbox) -> Registry {
-    let reg = Registry::new(sb, "registry");
-    for n in ["a", "b", "c"] {
-        let t = make_targz(sb, n, "1.0.0", PLAT);
-        reg.publish(sb, &["--type", "task"], n, "1.0.0", &[&t]).ok();
-    }
-    reg.publish(sb, &[], "y", "1.0.0", &[&make_yaml(sb, "y", "1.0.0")])
-        .ok();
-    reg
+    sb.on_linux("verify", "proj/optimus.yaml").ok();
 }
 
 #[test]
 fn concurrent_install_sync_remove_on_one_project_stay_consistent() {
     let sb = Sandbox::new();
-    let reg = multi(&sb);
+    let reg = abcy_registry(&sb);
     let cfg = registry_config(
         "../registry",
         &reg.public_key,
@@ -185,24 +157,12 @@ fn concurrent_install_sync_remove_on_one_project_stay_consistent() {
             match i % 3 {
                 0 => {}
                 1 => {
-                    c = Command::new(bin());
-                    c.args(["plugin", "sync", "-c", "proj/optimus.yaml"])
-                        .current_dir(sb.path())
-                        .stdout(Stdio::null())
-                        .stderr(Stdio::piped());
-                    for (k, v) in &sb.env {
-                        c.env(k, v);
-                    }
+                    c = sb.command(&["plugin", "sync", "-c", "proj/optimus.yaml"]);
+                    c.stdout(Stdio::null()).stderr(Stdio::piped());
                 }
                 _ => {
-                    c = Command::new(bin());
-                    c.args(["plugin", "remove", "-c", "proj/optimus.yaml", "c"])
-                        .current_dir(sb.path())
-                        .stdout(Stdio::null())
-                        .stderr(Stdio::piped());
-                    for (k, v) in &sb.env {
-                        c.env(k, v);
-                    }
+                    c = sb.command(&["plugin", "remove", "-c", "proj/optimus.yaml", "c"]);
+                    c.stdout(Stdio::null()).stderr(Stdio::piped());
                 }
             }
             kids.push((i, c.spawn().unwrap()));
@@ -221,7 +181,7 @@ fn concurrent_install_sync_remove_on_one_project_stay_consistent() {
         // Whatever the interleaving: nothing modified or extra, nothing installed that is not
         // locked, no staging leftovers. The one legitimate gap is `sync` (yaml only) running
         // after `remove c`: it re-locks the still-declared binary c without installing it.
-        let r = sb.plugin(&["verify", "-c", "proj/optimus.yaml", "--platform", PLAT]);
+        let r = sb.on_linux("verify", "proj/optimus.yaml");
         let lock = sb.read("proj/optimus.lock");
         let c_locked = lock.contains("name = \"c\"");
         let c_file = sb.p(&format!("proj/.plugins/optimus-c_{PLAT}")).exists();
@@ -248,7 +208,7 @@ fn concurrent_install_sync_remove_on_one_project_stay_consistent() {
 #[test]
 fn concurrent_installs_of_many_projects_share_one_cache() {
     let sb = Sandbox::new();
-    let reg = multi(&sb);
+    let reg = abcy_registry(&sb);
     let server = HttpServer::start(&reg.root);
     let cfg = registry_config(
         &server.url(""),
@@ -277,14 +237,7 @@ fn concurrent_installs_of_many_projects_share_one_cache() {
     let lock0 = sb.read("p0/optimus.lock");
     for p in &projects {
         assert_eq!(sb.read(&format!("{p}/optimus.lock")), lock0);
-        sb.plugin(&[
-            "verify",
-            "-c",
-            &format!("{p}/optimus.yaml"),
-            "--platform",
-            PLAT,
-        ])
-        .ok();
+        sb.on_linux("verify", &format!("{p}/optimus.yaml")).ok();
         for n in ["a", "b", "c"] {
             assert_eq!(
                 sb.read(&format!("{p}/.plugins/optimus-{n}_{PLAT}")),

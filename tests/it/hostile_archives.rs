@@ -4,11 +4,9 @@
 //! exit 1, a clear message, the previous install byte-identical, nothing written outside the
 //! plugin directory, no staging file left behind.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::path::Path;
 
-const PLAT: &str = "linux_amd64";
 const BIN: &str = "optimus-evil_linux_amd64";
 
 /// What the sandbox looks like, minus what an install may legitimately touch (cache, lock).
@@ -23,15 +21,12 @@ fn outside(sb: &Sandbox) -> std::collections::BTreeMap<String, Vec<u8>> {
 fn setup() -> (Sandbox, Registry) {
     let sb = Sandbox::new();
     let reg = Registry::new(&sb, "registry");
-    let good = make_targz(&sb, "good", "1.0.0", PLAT);
-    reg.publish(&sb, &["--type", "task"], "good", "1.0.0", &[&good])
-        .ok();
+    reg.publish_task(&sb, "good", "1.0.0", &[PLAT]).ok();
     sb.write(
         "proj/optimus.yaml",
         registry_config("../registry", &reg.public_key, &[("good", "*")]),
     );
-    sb.plugin(&["install", "-c", "proj/optimus.yaml", "--platform", PLAT])
-        .ok();
+    sb.install("proj/optimus.yaml").ok();
     (sb, reg)
 }
 
@@ -86,17 +81,7 @@ fn refused(
         }
     }
     let before_outside = outside(sb);
-    let r = sb.run_env(
-        &[
-            "plugin",
-            "install",
-            "-c",
-            "proj/optimus.yaml",
-            "--platform",
-            PLAT,
-        ],
-        env,
-    );
+    let r = sb.on_linux_with("install", "proj/optimus.yaml", &[], env);
     assert_clean_failure(&r);
     let r = r.fails(1);
     for e in expect {
@@ -459,7 +444,7 @@ fn size_limit_from_config() {
         "plugins:\n  limits:\n    max_unpacked_size: 1000\n  providers:",
     );
     sb.write("proj/optimus.yaml", cfg);
-    let r = sb.plugin(&["install", "-c", "proj/optimus.yaml", "--platform", PLAT]);
+    let r = sb.install("proj/optimus.yaml");
     assert!(
         r.stderr.contains("exceeds the limit of 1000 bytes"),
         "{}",
@@ -467,15 +452,10 @@ fn size_limit_from_config() {
     );
     r.fails(1);
     // Raised again, the same artifact installs.
-    let r = sb.run_env(
-        &[
-            "plugin",
-            "install",
-            "-c",
-            "proj/optimus.yaml",
-            "--platform",
-            PLAT,
-        ],
+    let r = sb.on_linux_with(
+        "install",
+        "proj/optimus.yaml",
+        &[],
         &[("OPTIMUS_MAX_UNPACKED_SIZE", "100000")],
     );
     r.ok();
@@ -507,8 +487,7 @@ fn benign_links_inside_are_accepted() {
             &[("good", "*"), ("evil", "*")],
         ),
     );
-    sb.plugin(&["install", "-c", "proj/optimus.yaml", "--platform", PLAT])
-        .ok();
+    sb.install("proj/optimus.yaml").ok();
     assert_eq!(
         sb.read(&format!("proj/.plugins/{BIN}")),
         "#!/bin/sh\necho ok\n"
@@ -555,8 +534,7 @@ fn large_honest_entry_is_not_a_bomb() {
             &[("good", "*"), ("evil", "*")],
         ),
     );
-    sb.plugin(&["install", "-c", "proj/optimus.yaml", "--platform", PLAT])
-        .ok();
+    sb.install("proj/optimus.yaml").ok();
     assert_eq!(
         sb.read(&format!("proj/.plugins/{BIN}")),
         "#!/bin/sh\necho big\n"

@@ -1,0 +1,26 @@
+//! The integration tests, as one test binary: one module per suite, and the shared harness in
+//! `common/`. One binary links once and runs every suite's tests in one parallel pool.
+//!
+//!   cargo test --test it                      # every suite
+//!   cargo test --test it hostile_archives::   # one suite (a filter on the module path)
+//!   cargo test --test it tar_dotdot           # any test whose path contains the filter
+
+mod common;
+
+mod architecture;
+mod examples;
+mod fuzz_parsers;
+mod hostile_archives;
+mod hostile_crash;
+mod hostile_integrity;
+mod hostile_network;
+mod http_auth;
+mod install;
+mod interop;
+mod mirrors;
+mod objstore;
+mod perf_paths;
+mod ux_cli;
+mod ux_manage;
+mod ux_sync;
+mod ux_validate;
