@@ -11,6 +11,8 @@
 #   scripts/test.sh            # everything
 #   scripts/test.sh objstore   # extra args go to `cargo test` (here: one suite's filter)
 set -euo pipefail
+# A missing test server fails its tests (never a silent skip), here as in CI.
+export CI="${CI:-true}"
 cd "$(dirname "$0")/.."
 bash scripts/test-deps.sh
 cargo fmt --check
