@@ -2,7 +2,7 @@
 //! URL it is about, and maps to the exit codes of the contract: 2 for usage/configuration
 //! errors, 1 for failures at run time.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -18,12 +18,21 @@ pub enum Error {
     /// Content-Length, or stalled (exit 1 if it persists).
     #[error("{0}")]
     Transient(String),
-    #[error("{context}: {source}")]
+    /// A file-system failure on a path: "reading /x/y: No such file or directory".
+    #[error("{verb} {}: {source}", path.display())]
     Io {
-        context: String,
+        verb: String,
+        path: PathBuf,
         #[source]
         source: std::io::Error,
     },
+    /// An http request that failed for good (after its retries), naming the URL (without
+    /// credentials).
+    #[error("GET {url}: {message}")]
+    Http { url: String, message: String },
+    /// An artifact refused while unpacking: unsafe entry, bomb, corrupt archive, no match.
+    #[error("{artifact}: {message}")]
+    Archive { artifact: String, message: String },
     #[error("checksum mismatch for {what} from {url}\n  expected sha256: {expected}\n  actual sha256:   {actual}")]
     Checksum {
         what: String,
@@ -61,15 +70,13 @@ impl Error {
             _ => false,
         }
     }
-    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
-        Error::Io {
-            context: context.into(),
-            source,
-        }
-    }
     /// An I/O error about a path: "reading /x/y: No such file or directory".
     pub fn path(verb: &str, path: &Path, source: std::io::Error) -> Self {
-        Error::io(format!("{verb} {}", path.display()), source)
+        Error::Io {
+            verb: verb.to_string(),
+            path: path.to_path_buf(),
+            source,
+        }
     }
     pub fn for_plugin(self, plugin: &str) -> Self {
         match self {

@@ -5,7 +5,10 @@ use crate::error::{Error, Result};
 use std::io::{self, Read};
 
 pub(crate) fn archive_err(what: &str, msg: impl std::fmt::Display) -> Error {
-    Error::runtime(format!("{what}: {msg}"))
+    Error::Archive {
+        artifact: what.to_string(),
+        message: msg.to_string(),
+    }
 }
 
 /// Splits an entry path on `/` and `\` and refuses absolute paths and `..`.

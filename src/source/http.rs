@@ -85,9 +85,10 @@ impl Transport {
                 } else {
                     String::new()
                 };
-                return Err(Error::runtime(redact::scrub(&format!(
-                    "GET {display}: {msg}{tries}"
-                ))));
+                return Err(Error::Http {
+                    url: display,
+                    message: redact::scrub(&format!("{msg}{tries}")),
+                });
             }
             tokio::time::sleep(wait.unwrap_or_else(|| self.backoff(attempt))).await;
         }
@@ -125,7 +126,10 @@ pub(super) fn describe_reqwest(e: &reqwest::Error) -> String {
 pub(super) fn body(resp: reqwest::Response, display: String) -> Result<Body> {
     let status = resp.status();
     if !status.is_success() {
-        return Err(Error::runtime(format!("GET {display}: HTTP {status}")));
+        return Err(Error::Http {
+            url: display,
+            message: format!("HTTP {status}"),
+        });
     }
     let len = resp.content_length();
     let stream = futures::stream::unfold(Some((resp, 0u64)), move |state| {
