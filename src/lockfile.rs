@@ -168,34 +168,43 @@ impl Lockfile {
     }
 }
 
-/// Keys a lock may hold at the start of a line (plugin and artifact fields, `version`).
-const LINE_KEYS: &[&str] = &[
-    "version",
-    "name",
-    "provider",
-    "source",
-    "requirement",
-    "plugin_type",
-    "bundle",
-];
-
 /// Whether a lock's text could hold a key serde let through: any line key we do not know, or
 /// anything not in the one-key-per-line form we write (inline tables, continuation lines). A
 /// lock we wrote answers no after one scan, without a second parse.
 fn may_hold_unknown_fields(text: &str) -> bool {
-    if text.contains('{') {
+    let bytes = text.as_bytes();
+    if bytes.contains(&b'{') {
         return true;
     }
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !(l.is_empty() || l.starts_with('#') || l.starts_with('[')))
-        .any(|l| match l.split_once('=') {
-            Some((k, _)) => {
-                let k = k.trim();
-                !LINE_KEYS.contains(&k) && !ArtifactEntry::FIELDS.contains(&k)
-            }
-            None => true,
-        })
+    bytes.split(|&b| b == b'\n').any(|line| {
+        let start = line.iter().position(|b| !b.is_ascii_whitespace());
+        let Some(l) = start.map(|i| &line[i..]) else {
+            return false;
+        };
+        if matches!(l[0], b'#' | b'[') {
+            return false;
+        }
+        let Some(end) = l.iter().position(|&b| b == b' ' || b == b'=') else {
+            return true;
+        };
+        let known = matches!(
+            &l[..end],
+            b"version"
+                | b"name"
+                | b"provider"
+                | b"source"
+                | b"requirement"
+                | b"plugin_type"
+                | b"bundle"
+                | b"platform"
+                | b"format"
+                | b"url"
+                | b"sha256"
+                | b"size"
+                | b"bin"
+        );
+        !known || !l[end..].contains(&b'=')
+    })
 }
 
 /// Artifact entries are shared with the (forward-compatible) index, so serde tolerates fields
@@ -248,6 +257,18 @@ mod tests {
         let again = Lockfile::parse(&out, Path::new("optimus.lock")).unwrap();
         assert_eq!(again.to_text(), out);
         assert_eq!(again.platforms().len(), 2);
+    }
+
+    #[test]
+    fn the_fast_scan_knows_every_field_we_write() {
+        for f in ArtifactEntry::FIELDS {
+            assert!(
+                !may_hold_unknown_fields(&format!("[[plugin.artifact]]\n{f} = 1\n")),
+                "{f}"
+            );
+        }
+        assert!(!may_hold_unknown_fields(&text("bin = \"x\"\nsize = 3")));
+        assert!(may_hold_unknown_fields(&text("sise = 3")));
     }
 
     #[test]
