@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The performance bench (issue #4 "Fast at every size", issue #13 "scale"). One command:
 #
-#     nice -n 10 bench/run.sh                 # full bench, about 10-15 minutes on 2 cores
-#     QUICK=1 nice -n 10 bench/run.sh         # small sizes, few runs: a smoke test (~3 min)
+#     nice -n 10 bench/run.sh                 # full bench, ~10-20 min on 2 quiet cores (estimate)
+#     QUICK=1 nice -n 10 bench/run.sh         # small sizes, few runs: a smoke test (4-8 min)
 #     OPTIMUS_BIN=/path/to/optimus bench/run.sh   # bench that binary instead of building one
 #     BENCH_OUT=/tmp/before bench/run.sh      # write results.json and plot.png there
 #                                             # (default: bench/, the committed ones)
