@@ -135,21 +135,35 @@ impl<'a> RegistryClient<'a> {
     }
 
     async fn fetch_index_from(&self, base: &Location, name: &str) -> Result<PluginIndex> {
-        let what = self.what(name);
-        let index_url = base.join(&format!("index/{name}.toml"))?;
         // The timestamp first: rollback and freeze are refused before any index is read.
         let snapshot = self.snapshot(base, false).await?;
-        let mut body = self.index_body(&index_url, name).await?;
-        if let Some(ts) = snapshot {
-            if self.check_listed(base, &ts, name, &body).is_err() {
-                // A publisher writes the index, then the timestamp: look once more at both.
-                tokio::time::sleep(self.shared.transport.backoff(2)).await;
-                if let Some(ts) = self.snapshot(base, true).await? {
-                    body = self.index_body(&index_url, name).await?;
-                    self.check_listed(base, &ts, name, &body)?;
-                }
-            }
+        let (body, idx) = self.read_index(base, name).await?;
+        let Some(ts) = snapshot else {
+            return Ok(idx);
+        };
+        if self.check_listed(base, &ts, name, &body).is_ok() {
+            return Ok(idx);
         }
+        // A publisher writes the index, then the timestamp: look once more at both.
+        tokio::time::sleep(self.shared.transport.backoff(2)).await;
+        let snapshot = self.snapshot(base, true).await?;
+        let (body, idx) = self.read_index(base, name).await?;
+        if let Some(ts) = snapshot {
+            self.check_listed(base, &ts, name, &body)?;
+        }
+        Ok(idx)
+    }
+
+    /// Fetches `index/<name>.toml` and its signature from `base`, verifies and parses it.
+    async fn read_index(&self, base: &Location, name: &str) -> Result<(bytes::Bytes, PluginIndex)> {
+        let what = self.what(name);
+        let index_url = base.join(&format!("index/{name}.toml"))?;
+        let body = self.get_cached(&index_url).await?.ok_or_else(|| {
+            Error::runtime(format!(
+                "plugin {name} is not in registry {} (no {})",
+                self.provider.name, index_url
+            ))
+        })?;
         let sig = if self.provider.public_keys.is_empty() {
             self.shared.reporter.warn(&format!(
                 "registry {} is unsigned (allow_unsigned: true): the index of {name} is not verified",
@@ -164,16 +178,8 @@ impl<'a> RegistryClient<'a> {
                 .ok_or_else(|| Error::runtime(format!("{what}: missing signature {}", sig_url)))?;
             Some(sig)
         };
-        self.verify_and_parse(name, &body, sig.as_deref())
-    }
-
-    async fn index_body(&self, index_url: &Location, name: &str) -> Result<bytes::Bytes> {
-        self.get_cached(index_url).await?.ok_or_else(|| {
-            Error::runtime(format!(
-                "plugin {name} is not in registry {} (no {})",
-                self.provider.name, index_url
-            ))
-        })
+        let idx = self.verify_and_parse(name, &body, sig.as_deref())?;
+        Ok((body, idx))
     }
 
     /// Checks an index document against the pinned keys (when there are any) and parses it.
