@@ -66,6 +66,9 @@ pub enum Command {
         /// Also write the zip of installed yaml plugins that an Optimus server serves.
         #[arg(long, value_name = "ZIP")]
         yaml_bundle: Option<PathBuf>,
+        /// Accept a registry whose timestamp.toml has expired (warns: new versions and yanks may be hidden).
+        #[arg(long)]
+        allow_expired: bool,
     },
     /// Install yaml plugins only (the client side), from the config or from an Optimus server.
     #[command(
@@ -86,6 +89,9 @@ pub enum Command {
         /// Parallel downloads.
         #[arg(long, short = 'j', value_name = "N", default_value_t = 8)]
         jobs: usize,
+        /// Accept a registry whose timestamp.toml has expired (warns: new versions and yanks may be hidden).
+        #[arg(long)]
+        allow_expired: bool,
     },
     /// Resolve and write optimus.lock without installing.
     #[command(
@@ -100,6 +106,9 @@ pub enum Command {
         /// Parallel index fetches.
         #[arg(long, short = 'j', value_name = "N", default_value_t = 8)]
         jobs: usize,
+        /// Accept a registry whose timestamp.toml has expired (warns: new versions and yanks may be hidden).
+        #[arg(long)]
+        allow_expired: bool,
     },
     /// Re-resolve the named plugins (all if none), ignoring their locked versions, and install.
     #[command(
@@ -117,6 +126,9 @@ pub enum Command {
         /// Parallel downloads.
         #[arg(long, short = 'j', value_name = "N", default_value_t = 8)]
         jobs: usize,
+        /// Accept a registry whose timestamp.toml has expired (warns: new versions and yanks may be hidden).
+        #[arg(long)]
+        allow_expired: bool,
     },
     /// Show installed plugins and what Optimus would discover.
     #[command(
@@ -164,6 +176,9 @@ pub enum Command {
         /// Print JSON (schema in docs/cli.md) instead of a table.
         #[arg(long)]
         json: bool,
+        /// Accept a registry whose timestamp.toml has expired (warns: new versions and yanks may be hidden).
+        #[arg(long)]
+        allow_expired: bool,
     },
     /// Check yaml plugins against the schema.
     #[command(
@@ -210,6 +225,14 @@ pub enum Command {
         #[arg(long)]
         undo: bool,
     },
+    /// Re-sign the registry's timestamp.toml with a new expiry (run it daily from cron).
+    #[command(
+        after_help = "Clients refuse a registry whose timestamp.toml has expired (a frozen copy could hide new\nversions and yanks), so re-sign it well before --expires-in runs out, e.g. daily from cron:\n  17 3 * * * optimus plugin refresh --registry s3://plugins/registry --secret-key /etc/optimus/registry.key\n\nExamples:\n  optimus plugin refresh --registry ./registry-index --secret-key keys/registry.key\n  optimus plugin refresh --registry s3://plugins/registry --secret-key k.key --expires-in 36h"
+    )]
+    Refresh {
+        #[command(flatten)]
+        registry: RegistryArgs,
+    },
     /// Write a minisign key pair PREFIX.key and PREFIX.pub.
     #[command(
         after_help = "Examples:\n  optimus plugin keygen --output keys/registry\n  REGISTRY_PW=... optimus plugin keygen --output keys/registry --password-env REGISTRY_PW"
@@ -249,4 +272,7 @@ pub struct RegistryArgs {
     /// Re-sign an existing index not signed by this key (key rotation).
     #[arg(long)]
     pub resign: bool,
+    /// How long the registry's re-signed timestamp.toml stays valid (e.g. 36h, 14d).
+    #[arg(long, value_name = "DURATION", default_value = crate::registry::timestamp::DEFAULT_EXPIRES_IN)]
+    pub expires_in: String,
 }

@@ -30,24 +30,30 @@ fn project<'a>(ctx: &'a Ctx, env: &Environment) -> Project<'a> {
     }
 }
 
+/// The flags `install` and `sync` share.
+pub struct InstallOpts {
+    pub locked: bool,
+    pub offline: bool,
+    pub jobs: usize,
+    pub allow_expired: bool,
+}
+
 pub async fn install(
     config: &ConfigArg,
-    locked: bool,
-    offline: bool,
+    o: &InstallOpts,
     platform: Option<&str>,
-    jobs: usize,
     yaml_bundle: Option<PathBuf>,
     env: &Environment,
 ) -> Result<()> {
     let platform = platform_arg(platform)?;
-    let ctx = Ctx::new(config, offline, env)?;
+    let ctx = Ctx::new(config, o.offline, o.allow_expired, env)?;
     let p = project(&ctx, env);
     let _guard = p.exclusive()?;
     let req = Request {
         platforms: std::slice::from_ref(&platform),
         refresh: &BTreeSet::new(),
-        locked,
-        jobs,
+        locked: o.locked,
+        jobs: o.jobs,
     };
     let (_, out) = p.install(&req, false).await?;
     let mut extra = String::new();
@@ -61,24 +67,22 @@ pub async fn install(
 
 pub async fn sync(
     config: &ConfigArg,
-    locked: bool,
-    offline: bool,
+    o: &InstallOpts,
     host: Option<&str>,
-    jobs: usize,
     env: &Environment,
 ) -> Result<()> {
     if let Some(host) = host {
-        return sync_host(config, host, offline, env).await;
+        return sync_host(config, host, o.offline, env).await;
     }
-    let ctx = Ctx::new(config, offline, env)?;
+    let ctx = Ctx::new(config, o.offline, o.allow_expired, env)?;
     let platform = Platform::host();
     let p = project(&ctx, env);
     let _guard = p.exclusive()?;
     let req = Request {
         platforms: std::slice::from_ref(&platform),
         refresh: &BTreeSet::new(),
-        locked,
-        jobs,
+        locked: o.locked,
+        jobs: o.jobs,
     };
     let (_, out) = p.install(&req, true).await?;
     ui::summary(&summary(&out, &ctx.manifest));
@@ -125,13 +129,14 @@ pub async fn lock(
     config: &ConfigArg,
     platform: &[String],
     jobs: usize,
+    allow_expired: bool,
     env: &Environment,
 ) -> Result<()> {
     let mut platforms = platform
         .iter()
         .map(|p| Platform::parse(p))
         .collect::<Result<Vec<_>>>()?;
-    let ctx = Ctx::new(config, false, env)?;
+    let ctx = Ctx::new(config, false, allow_expired, env)?;
     if platforms.is_empty() {
         platforms.push(Platform::host());
     }
@@ -168,9 +173,10 @@ pub async fn update(
     names: Vec<String>,
     no_install: bool,
     jobs: usize,
+    allow_expired: bool,
     env: &Environment,
 ) -> Result<()> {
-    let ctx = Ctx::new(config, false, env)?;
+    let ctx = Ctx::new(config, false, allow_expired, env)?;
     for n in &names {
         if ctx.manifest.declaration(n).is_none() {
             return Err(Error::config(format!(

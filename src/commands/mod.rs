@@ -35,17 +35,15 @@ pub async fn run(cli: Cli, env: Environment) -> Result<()> {
             platform,
             jobs,
             yaml_bundle,
+            allow_expired,
         } => {
-            install::install(
-                &config,
+            let opts = install::InstallOpts {
                 locked,
                 offline,
-                platform.as_deref(),
                 jobs,
-                yaml_bundle,
-                env,
-            )
-            .await
+                allow_expired,
+            };
+            install::install(&config, &opts, platform.as_deref(), yaml_bundle, env).await
         }
         Command::Sync {
             config,
@@ -53,18 +51,29 @@ pub async fn run(cli: Cli, env: Environment) -> Result<()> {
             offline,
             host,
             jobs,
-        } => install::sync(&config, locked, offline, host.as_deref(), jobs, env).await,
+            allow_expired,
+        } => {
+            let opts = install::InstallOpts {
+                locked,
+                offline,
+                jobs,
+                allow_expired,
+            };
+            install::sync(&config, &opts, host.as_deref(), env).await
+        }
         Command::Lock {
             config,
             platform,
             jobs,
-        } => install::lock(&config, &platform, jobs, env).await,
+            allow_expired,
+        } => install::lock(&config, &platform, jobs, allow_expired, env).await,
         Command::Update {
             config,
             names,
             no_install,
             jobs,
-        } => install::update(&config, names, no_install, jobs, env).await,
+            allow_expired,
+        } => install::update(&config, names, no_install, jobs, allow_expired, env).await,
         Command::List {
             config,
             json,
@@ -72,7 +81,11 @@ pub async fn run(cli: Cli, env: Environment) -> Result<()> {
         } => list::run(&config, json, platform.as_deref(), env),
         Command::Verify { config, platform } => verify::run(&config, platform.as_deref(), env),
         Command::Remove { config, names } => remove::run(&config, &names, env),
-        Command::Outdated { config, json } => outdated::run(&config, json, env).await,
+        Command::Outdated {
+            config,
+            json,
+            allow_expired,
+        } => outdated::run(&config, json, allow_expired, env).await,
         Command::Validate { path } => validate::run(&path),
         Command::Publish {
             registry,
@@ -97,6 +110,7 @@ pub async fn run(cli: Cli, env: Environment) -> Result<()> {
             version,
             undo,
         } => publish::yank(&registry, &name, &version, undo, env).await,
+        Command::Refresh { registry } => publish::refresh(&registry, env).await,
         Command::Keygen {
             output,
             password_env,
@@ -149,9 +163,12 @@ struct Ctx {
 }
 
 impl Ctx {
-    fn new(c: &ConfigArg, offline: bool, env: &Environment) -> Result<Ctx> {
+    /// `allow_expired`: accept registries whose `timestamp.toml` has expired (with a warning).
+    fn new(c: &ConfigArg, offline: bool, allow_expired: bool, env: &Environment) -> Result<Ctx> {
         let manifest = config::load(&c.config, env)?;
-        let (fetcher, registries) = fetch_context(env, offline, manifest.limits.max_unpacked_size);
+        let (fetcher, mut registries) =
+            fetch_context(env, offline, manifest.limits.max_unpacked_size);
+        registries.freshness.allow_expired = allow_expired;
         Ok(Ctx {
             manifest,
             fetcher,

@@ -9,8 +9,8 @@ use crate::model::fsutil::shown;
 use crate::status;
 use crate::ui;
 
-pub async fn run(c: &ConfigArg, json: bool, env: &Environment) -> Result<()> {
-    let ctx = Ctx::new(c, false, env)?;
+pub async fn run(c: &ConfigArg, json: bool, allow_expired: bool, env: &Environment) -> Result<()> {
+    let ctx = Ctx::new(c, false, allow_expired, env)?;
     let rows: Vec<serde_json::Value> = status::outdated(&ctx.manifest, &ctx.registries)
         .await?
         .into_iter()

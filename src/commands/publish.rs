@@ -1,4 +1,5 @@
-//! `publish` and `yank`: change a static registry and re-sign its index.
+//! `publish`, `yank` and `refresh`: change a static registry, re-sign its index and its
+//! `timestamp.toml`.
 
 use super::{parse_version, read_password_env, reporter};
 use crate::cli::RegistryArgs;
@@ -9,6 +10,7 @@ use crate::model::names::check_plugin_name;
 use crate::model::plugin_type::PluginType;
 use crate::registry::publish::{parse_artifact_arg, registry_root, Publisher};
 use crate::registry::signing::SigningKey;
+use crate::registry::timestamp::parse_expires_in;
 use crate::source::Transport;
 use crate::ui;
 
@@ -38,15 +40,16 @@ fn publisher<'a>(
     key: &'a SigningKey,
     root: Location,
     env: &Environment,
-) -> Publisher<'a> {
-    Publisher {
+) -> Result<Publisher<'a>> {
+    Ok(Publisher {
         transport,
         root,
         key,
         resign: r.resign,
         settle: env.publish_settle,
+        expires_in: parse_expires_in(&r.expires_in)?,
         reporter: reporter(),
-    }
+    })
 }
 
 pub async fn publish(registry: &RegistryArgs, a: PublishArgs, env: &Environment) -> Result<()> {
@@ -66,7 +69,7 @@ pub async fn publish(registry: &RegistryArgs, a: PublishArgs, env: &Environment)
         .map(|x| parse_artifact_arg(x, &a.name))
         .collect::<Result<Vec<_>>>()?;
     let (transport, key, root) = open(registry, env)?;
-    let p = publisher(registry, &transport, &key, root.clone(), env);
+    let p = publisher(registry, &transport, &key, root.clone(), env)?;
     p.publish(
         &a.name,
         &version,
@@ -76,7 +79,7 @@ pub async fn publish(registry: &RegistryArgs, a: PublishArgs, env: &Environment)
     )
     .await?;
     ui::summary(&format!(
-        "published {} {version} ({} artifact(s)) to {root} and signed its index",
+        "published {} {version} ({} artifact(s)) to {root} and signed its index and timestamp",
         a.name,
         args.len()
     ));
@@ -92,11 +95,24 @@ pub async fn yank(
 ) -> Result<()> {
     let version = parse_version(version)?;
     let (transport, key, root) = open(registry, env)?;
-    let p = publisher(registry, &transport, &key, root.clone(), env);
+    let p = publisher(registry, &transport, &key, root.clone(), env)?;
     p.yank(name, &version, !undo).await?;
     ui::summary(&format!(
         "{} {name} {version} in {root}",
         if undo { "un-yanked" } else { "yanked" }
+    ));
+    Ok(())
+}
+
+pub async fn refresh(registry: &RegistryArgs, env: &Environment) -> Result<()> {
+    let (transport, key, root) = open(registry, env)?;
+    let p = publisher(registry, &transport, &key, root.clone(), env)?;
+    let ts = p.refresh().await?;
+    ui::summary(&format!(
+        "re-signed the timestamp of {root}: version {}, expires {}, {} file(s) listed",
+        ts.version,
+        ts.expires,
+        ts.meta.len()
     ));
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! store (mirrors first), revalidated with ETags through the cache, verified against the keys
 //! pinned in the config (never keys the registry serves), parsed once per command.
 
+use super::freshness::Freshness;
 use super::index::PluginIndex;
 use super::signing::verify_signature;
 use crate::config::Provider;
@@ -50,6 +51,8 @@ pub struct Registries {
     pub transport: Arc<Transport>,
     pub cache: Cache,
     pub verified: VerifiedIndexes,
+    /// `timestamp.toml` checks: `--allow-expired` and the snapshots accepted so far.
+    pub freshness: Freshness,
     pub reporter: SharedReporter,
 }
 
@@ -59,6 +62,7 @@ impl Registries {
             transport,
             cache,
             verified: VerifiedIndexes::default(),
+            freshness: Freshness::default(),
             reporter,
         }
     }
@@ -74,7 +78,7 @@ impl Registries {
 
 /// Reads indexes of one registry provider.
 pub struct RegistryClient<'a> {
-    shared: &'a Registries,
+    pub(super) shared: &'a Registries,
     pub provider: &'a Provider,
 }
 
@@ -131,6 +135,27 @@ impl<'a> RegistryClient<'a> {
     }
 
     async fn fetch_index_from(&self, base: &Location, name: &str) -> Result<PluginIndex> {
+        // The timestamp first: rollback and freeze are refused before any index is read.
+        let snapshot = self.snapshot(base, false).await?;
+        let (body, idx) = self.read_index(base, name).await?;
+        let Some(ts) = snapshot else {
+            return Ok(idx);
+        };
+        if self.check_listed(base, &ts, name, &body).is_ok() {
+            return Ok(idx);
+        }
+        // A publisher writes the index, then the timestamp: look once more at both.
+        tokio::time::sleep(self.shared.transport.backoff(2)).await;
+        let snapshot = self.snapshot(base, true).await?;
+        let (body, idx) = self.read_index(base, name).await?;
+        if let Some(ts) = snapshot {
+            self.check_listed(base, &ts, name, &body)?;
+        }
+        Ok(idx)
+    }
+
+    /// Fetches `index/<name>.toml` and its signature from `base`, verifies and parses it.
+    async fn read_index(&self, base: &Location, name: &str) -> Result<(bytes::Bytes, PluginIndex)> {
         let what = self.what(name);
         let index_url = base.join(&format!("index/{name}.toml"))?;
         let body = self.get_cached(&index_url).await?.ok_or_else(|| {
@@ -153,7 +178,8 @@ impl<'a> RegistryClient<'a> {
                 .ok_or_else(|| Error::runtime(format!("{what}: missing signature {}", sig_url)))?;
             Some(sig)
         };
-        self.verify_and_parse(name, &body, sig.as_deref())
+        let idx = self.verify_and_parse(name, &body, sig.as_deref())?;
+        Ok((body, idx))
     }
 
     /// Checks an index document against the pinned keys (when there are any) and parses it.
@@ -191,7 +217,7 @@ impl<'a> RegistryClient<'a> {
 
     /// Fetches a small document, revalidating a cached copy with its ETag. Returns `None` when
     /// the document does not exist.
-    async fn get_cached(&self, url: &Location) -> Result<Option<bytes::Bytes>> {
+    pub(super) async fn get_cached(&self, url: &Location) -> Result<Option<bytes::Bytes>> {
         let loc = self.shared.transport.locate(url, Some(self.provider))?;
         if let Endpoint::File(_) = loc {
             return match self

@@ -50,11 +50,25 @@ impl PluginIndex {
                 idx.name
             )));
         }
-        let mut seen = std::collections::BTreeSet::new();
+        // Versions are identities: two that semver precedence calls equal (they differ in
+        // build metadata only) would let `=1.0.0` mean either one's bytes.
+        let mut seen = std::collections::BTreeMap::new();
         for v in &idx.versions {
-            if !seen.insert(v.version.clone()) {
+            let key = (
+                v.version.major,
+                v.version.minor,
+                v.version.patch,
+                v.version.pre.clone(),
+            );
+            if let Some(first) = seen.insert(key, &v.version) {
+                if *first == v.version {
+                    return Err(Error::runtime(format!(
+                        "{what}: version {} appears twice",
+                        v.version
+                    )));
+                }
                 return Err(Error::runtime(format!(
-                    "{what}: version {} appears twice",
+                    "{what}: versions {first} and {} are equal under semver precedence (build metadata is ignored), so a requirement such as ={first} cannot tell which bytes it means; the registry must remove one",
                     v.version
                 )));
             }
@@ -148,6 +162,11 @@ mod tests {
             &doc("").replace("artifacts/neo", "../../etc"),
             "neo",
             "leaves the registry root",
+        );
+        bad(
+            &doc("[[version]]\nversion = \"1.0.0+b\"\n"),
+            "neo",
+            "versions 1.0.0 and 1.0.0+b are equal under semver precedence",
         );
         bad(&doc("").replace(SHA, "xyz"), "neo", "malformed sha256");
         bad("name = \n", "neo", "index of neo:1:");

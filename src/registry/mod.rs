@@ -1,10 +1,13 @@
 //! Static registries (spec §4, §8): the index documents ([`index`]), reading and verifying them
-//! ([`client`]), minisign keys and signatures ([`signing`]), and publishing ([`publish`]).
+//! ([`client`]), their freshness (`timestamp.toml`: [`timestamp`], checked by `freshness`),
+//! minisign keys and signatures ([`signing`]), and publishing ([`publish`]).
 
 pub mod client;
+pub mod freshness;
 pub mod index;
 pub mod publish;
 pub mod signing;
+pub mod timestamp;
 
 pub use client::{Registries, RegistryClient, VerifiedIndexes, MAX_INDEX_SIZE};
 pub use index::{IndexArtifact, IndexVersion, PluginIndex, RegistryConfig};

@@ -9,6 +9,7 @@ mod common;
 
 mod architecture;
 mod examples;
+mod freshness;
 mod fuzz_parsers;
 mod hostile_archives;
 mod hostile_crash;

@@ -117,8 +117,7 @@ impl Publisher<'_> {
             // itself (flock on its descriptor), which leaves no file behind in the registry.
             let dir = path.parent().expect("index has a parent");
             std::fs::create_dir_all(dir).map_err(|e| Error::path("creating", dir, e))?;
-            let lock = std::fs::File::open(dir).map_err(|e| Error::path("opening", dir, e))?;
-            lock.lock().map_err(|e| Error::path("locking", dir, e))?;
+            let _lock = super::timestamp_write::lock_dir(dir)?;
             let current = self
                 .read_index_settled(name, self.settle(true))
                 .await?
@@ -128,6 +127,8 @@ impl Publisher<'_> {
             // The index, then its signature: each is an atomic rename.
             fsutil::write_atomic(path, text.as_bytes())?;
             fsutil::write_atomic(&dir.join(format!("{name}.toml.minisig")), sig.as_bytes())?;
+            // Still under the lock: the timestamp lists every index as it now is.
+            self.write_timestamp_locked().await?;
             return Ok(());
         }
         // An object store: optimistic concurrency.
@@ -160,6 +161,7 @@ impl Publisher<'_> {
             }
             self.write_signature_while_current(&index_loc, &sig_loc, text.as_bytes(), &file)
                 .await?;
+            self.write_timestamp_object().await?;
             return Ok(());
         }
         Err(Error::runtime(format!(
@@ -170,7 +172,7 @@ impl Publisher<'_> {
 
     /// Writes the signature for `ours` as long as `ours` is still the current index. A later
     /// writer of the index signs its own (newer) content, so stopping then is correct.
-    async fn write_signature_while_current(
+    pub(super) async fn write_signature_while_current(
         &self,
         index_loc: &Endpoint,
         sig_loc: &Endpoint,
@@ -208,7 +210,7 @@ impl Publisher<'_> {
 }
 
 /// 20 ms doubling to about 1 s, with up to 100% jitter (clock nanos and pid: no rng needed).
-fn conflict_backoff(attempt: u32) -> std::time::Duration {
+pub(super) fn conflict_backoff(attempt: u32) -> std::time::Duration {
     let base = 20u64 << attempt.min(6);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

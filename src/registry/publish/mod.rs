@@ -5,6 +5,7 @@
 //! signature is re-written until it matches the index that is current ([`index_write`]).
 
 mod index_write;
+mod timestamp_write;
 
 use index_write::already_published;
 
@@ -86,6 +87,17 @@ pub fn parse_artifact_arg(arg: &str, plugin: &str) -> Result<ArtifactArg> {
     })
 }
 
+/// Equal under semver precedence (build metadata ignored): one identity.
+fn same_version(a: &semver::Version, b: &semver::Version) -> bool {
+    a.cmp_precedence(b) == std::cmp::Ordering::Equal
+}
+
+fn strip_build(v: &semver::Version) -> semver::Version {
+    let mut v = v.clone();
+    v.build = semver::BuildMetadata::EMPTY;
+    v
+}
+
 pub struct Publisher<'a> {
     pub transport: &'a Transport,
     /// Registry root: an absolute directory or a bucket URL.
@@ -95,6 +107,8 @@ pub struct Publisher<'a> {
     pub resign: bool,
     /// How long an object-store index whose signature does not verify (yet) is waited on.
     pub settle: std::time::Duration,
+    /// How long the `timestamp.toml` this publisher writes stays valid.
+    pub expires_in: std::time::Duration,
     pub reporter: SharedReporter,
 }
 
@@ -239,6 +253,14 @@ impl Publisher<'_> {
         description: Option<&str>,
     ) -> Result<()> {
         check_plugin_name(name)?;
+        if !version.build.is_empty() {
+            return Err(Error::config(format!(
+                "{name} {version}: build metadata (+{}) is not allowed in a published version: semver precedence ignores it, so `={}` could resolve to other bytes than these; publish {} or a new version",
+                version.build,
+                strip_build(version),
+                strip_build(version)
+            )));
+        }
         if artifacts.is_empty() {
             return Err(Error::config("publish needs at least one artifact"));
         }
@@ -264,8 +286,12 @@ impl Publisher<'_> {
         }
         // Refuse early (before uploading) when the version exists.
         if let Some((idx, _)) = self.read_index(name).await? {
-            if idx.versions.iter().any(|v| &v.version == version) {
-                return Err(already_published(name, version));
+            if let Some(v) = idx
+                .versions
+                .iter()
+                .find(|v| same_version(&v.version, version))
+            {
+                return Err(already_published(name, &v.version));
             }
         }
         self.ensure_config().await?;
@@ -297,8 +323,12 @@ impl Publisher<'_> {
                     versions: Vec::new(),
                 },
             };
-            if idx.versions.iter().any(|v| &v.version == version) {
-                return Err(already_published(name, version));
+            if let Some(v) = idx
+                .versions
+                .iter()
+                .find(|v| same_version(&v.version, version))
+            {
+                return Err(already_published(name, &v.version));
             }
             if let Some(d) = &description {
                 idx.description = d.clone();

@@ -79,13 +79,27 @@ impl Registry {
         self.publish(sb, &["--type", "task"], name, version, &refs)
     }
 
-    /// Re-signs `index/<name>.toml` as it now is, with this registry's key.
+    /// Re-signs `index/<name>.toml` as it now is, with this registry's key, and lists it in
+    /// a re-signed `timestamp.toml` (next version) as a key holder's publish would.
     pub fn resign(&self, name: &str) {
         let path = self.root.join(format!("index/{name}.toml"));
         let data = std::fs::read(&path).unwrap();
         let key = SigningKey::load(&self.key, None).unwrap();
         let sig = key.sign(&data, &format!("{name}.toml")).unwrap();
         std::fs::write(format!("{}.minisig", path.display()), sig).unwrap();
+        let ts_path = self.root.join("timestamp.toml");
+        let Ok(text) = std::fs::read_to_string(&ts_path) else {
+            return;
+        };
+        let mut ts: toml::Table = text.parse().unwrap();
+        let next = ts["version"].as_integer().unwrap() + 1;
+        ts.insert("version".into(), next.into());
+        let meta = ts.get_mut("meta").unwrap().as_table_mut().unwrap();
+        meta.insert(format!("index/{name}.toml"), sha256_file(&path).into());
+        let text = toml::to_string(&ts).unwrap();
+        let sig = key.sign(text.as_bytes(), "timestamp.toml").unwrap();
+        std::fs::write(&ts_path, text).unwrap();
+        std::fs::write(self.root.join("timestamp.toml.minisig"), sig).unwrap();
     }
 
     /// What a hostile publisher can do that `publish` refuses: puts `bytes` in place of a

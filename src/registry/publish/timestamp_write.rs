@@ -1,0 +1,187 @@
+//! Writing `timestamp.toml` (see [`crate::registry::timestamp`]): the next version, a new
+//! expiry, and the sha256 of `config.toml` and of every index as they are now. In a directory
+//! it is written under the same advisory lock as the indexes, so it always describes one
+//! consistent state. On an object store it is written with a conditional put: a publisher that
+//! loses the race re-reads every index and tries again, so the last timestamp written lists
+//! every publisher's index; its signature follows as an index's does.
+
+use super::Publisher;
+use crate::error::{Error, Result};
+use crate::model::digest::Sha256;
+use crate::model::fsutil;
+use crate::registry::timestamp::{expiry_after, Timestamp, TIMESTAMP_FILE};
+use crate::source::{Endpoint, PutMode, PutOutcome};
+use bytes::Bytes;
+use futures::StreamExt;
+use object_store::ObjectStore;
+use std::collections::BTreeMap;
+
+impl Publisher<'_> {
+    /// Re-signs the timestamp with a fresh expiry (`optimus plugin refresh`).
+    pub async fn refresh(&self) -> Result<Timestamp> {
+        let config = self.loc("config.toml")?;
+        if self.transport.get_versioned(&config).await?.is_none() {
+            return Err(Error::runtime(format!(
+                "{} is not a registry (no config.toml): publish a plugin to it first",
+                self.root
+            )));
+        }
+        if let Endpoint::File(index_dir) = self.loc("index")? {
+            std::fs::create_dir_all(&index_dir)
+                .map_err(|e| Error::path("creating", &index_dir, e))?;
+            let _lock = lock_dir(&index_dir)?;
+            return self.write_timestamp_locked().await;
+        }
+        self.write_timestamp_object().await
+    }
+
+    /// Writes the next timestamp in a directory registry; the caller holds the index lock.
+    pub(super) async fn write_timestamp_locked(&self) -> Result<Timestamp> {
+        let ts_loc = self.loc(TIMESTAMP_FILE)?;
+        let previous = self.read_timestamp(&ts_loc).await?.map(|(v, _)| v);
+        let ts = self.next_timestamp(previous).await?;
+        let text = ts.to_toml();
+        let sig = self.key.sign(text.as_bytes(), TIMESTAMP_FILE)?;
+        let Endpoint::File(path) = &ts_loc else {
+            unreachable!("a directory registry's timestamp is a file")
+        };
+        // The timestamp, then its signature: each an atomic rename (a reader in between sees
+        // a mismatch and reads again).
+        fsutil::write_atomic(path, text.as_bytes())?;
+        fsutil::write_atomic(
+            &path.with_file_name(format!("{TIMESTAMP_FILE}.minisig")),
+            sig.as_bytes(),
+        )?;
+        Ok(ts)
+    }
+
+    /// Writes the next timestamp on an object store with a conditional put.
+    pub(super) async fn write_timestamp_object(&self) -> Result<Timestamp> {
+        let ts_loc = self.loc(TIMESTAMP_FILE)?;
+        let sig_loc = self.loc(&format!("{TIMESTAMP_FILE}.minisig"))?;
+        for attempt in 0..50u32 {
+            let (previous, version) = match self.read_timestamp(&ts_loc).await? {
+                Some((v, tag)) => (Some(v), tag),
+                None => (None, None),
+            };
+            let ts = self.next_timestamp(previous).await?;
+            let text = ts.to_toml();
+            let mode = match version {
+                Some(v) => PutMode::Update(v),
+                None => PutMode::Create,
+            };
+            match self
+                .transport
+                .put(&ts_loc, Bytes::from(text.clone()), mode)
+                .await?
+            {
+                PutOutcome::Conflict => {
+                    tokio::time::sleep(super::index_write::conflict_backoff(attempt)).await;
+                    continue;
+                }
+                PutOutcome::Written(_) => {}
+            }
+            self.write_signature_while_current(&ts_loc, &sig_loc, text.as_bytes(), TIMESTAMP_FILE)
+                .await?;
+            return Ok(ts);
+        }
+        Err(Error::runtime(format!(
+            "{}: too many concurrent updates; try again",
+            ts_loc.display()
+        )))
+    }
+
+    /// The version of the current timestamp (not verified: it only sets a floor for the next
+    /// one, and clients verify what they read) and its object-store version.
+    async fn read_timestamp(
+        &self,
+        loc: &Endpoint,
+    ) -> Result<Option<(u64, Option<object_store::UpdateVersion>)>> {
+        let Some((bytes, tag)) = self.transport.get_versioned(loc).await? else {
+            return Ok(None);
+        };
+        let what = loc.display();
+        let text = std::str::from_utf8(&bytes)
+            .map_err(|_| Error::runtime(format!("{what}: not UTF-8")))?;
+        let ts = Timestamp::parse(text, &what).map_err(|e| {
+            Error::runtime(format!(
+                "{e}\nthe registry's timestamp cannot be read, so the next version is unknown; restore it (clients refuse a version lower than one they have seen)"
+            ))
+        })?;
+        Ok(Some((ts.version, tag)))
+    }
+
+    /// The timestamp that follows `previous`: every index as it is now.
+    async fn next_timestamp(&self, previous: Option<u64>) -> Result<Timestamp> {
+        let mut meta = BTreeMap::new();
+        let mut paths = vec!["config.toml".to_string()];
+        paths.extend(
+            self.index_names()
+                .await?
+                .into_iter()
+                .map(|n| format!("index/{n}")),
+        );
+        for rel in paths {
+            if let Some((bytes, _)) = self.transport.get_versioned(&self.loc(&rel)?).await? {
+                meta.insert(rel, Sha256::of_bytes(&bytes).into_string());
+            }
+        }
+        let version = previous.unwrap_or(0).checked_add(1).ok_or_else(|| {
+            Error::runtime(format!(
+                "{}: the timestamp version cannot grow any further",
+                self.root
+            ))
+        })?;
+        Ok(Timestamp {
+            version,
+            expires: expiry_after(std::time::SystemTime::now(), self.expires_in),
+            meta,
+        })
+    }
+
+    /// The file names of every index (`<name>.toml`) under `index/`.
+    async fn index_names(&self) -> Result<Vec<String>> {
+        let dir = self.loc("index")?;
+        let mut names = Vec::new();
+        match &dir {
+            Endpoint::File(path) => {
+                let rd = match std::fs::read_dir(path) {
+                    Ok(rd) => rd,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(names),
+                    Err(e) => return Err(Error::path("listing", path, e)),
+                };
+                for e in rd {
+                    let e = e.map_err(|e| Error::path("listing", path, e))?;
+                    names.push(e.file_name().to_string_lossy().into_owned());
+                }
+            }
+            Endpoint::Object { store, path, .. } => {
+                let mut list = store.list(Some(path));
+                while let Some(meta) = list.next().await {
+                    let meta = meta
+                        .map_err(|e| Error::runtime(format!("listing {}: {e}", dir.display())))?;
+                    let mut parts = meta.location.prefix_match(path).into_iter().flatten();
+                    if let (Some(name), None) = (parts.next(), parts.next()) {
+                        names.push(name.as_ref().to_string());
+                    }
+                }
+            }
+            Endpoint::Http { .. } => {
+                return Err(Error::config(format!(
+                    "{}: cannot publish to an http registry",
+                    dir.display()
+                )))
+            }
+        }
+        names.retain(|n| n.ends_with(".toml") && !n.starts_with('.'));
+        names.sort();
+        Ok(names)
+    }
+}
+
+/// An advisory lock on a directory (flock on its descriptor), held until dropped.
+pub(super) fn lock_dir(dir: &std::path::Path) -> Result<std::fs::File> {
+    let lock = std::fs::File::open(dir).map_err(|e| Error::path("opening", dir, e))?;
+    lock.lock().map_err(|e| Error::path("locking", dir, e))?;
+    Ok(lock)
+}

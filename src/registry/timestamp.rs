@@ -1,0 +1,149 @@
+//! `timestamp.toml`: the registry's signed freshness statement (TUF's timestamp and snapshot
+//! roles in one document, signed with the same minisign key as the indexes). It carries a
+//! `version` that only increases, an `expires` time (RFC 3339, UTC) and the sha256 of
+//! `config.toml` and of every `index/<name>.toml`: one consistent snapshot of the registry.
+//! A client refuses an older version than one it accepted (rollback), an expired one (freeze),
+//! and any index whose bytes the snapshot does not list.
+
+use crate::error::{toml_error, Error, Result};
+use crate::model::digest::is_sha256_hex;
+use crate::model::fsutil::is_safe_relative_path;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime};
+
+/// The document's path under the registry root (its signature is `timestamp.toml.minisig`).
+pub const TIMESTAMP_FILE: &str = "timestamp.toml";
+
+/// How long a timestamp written by `publish`, `yank` or `refresh` stays valid by default.
+pub const DEFAULT_EXPIRES_IN: &str = "14d";
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Timestamp {
+    /// Bumped by every publish, yank and refresh; never goes down.
+    pub version: u64,
+    /// RFC 3339 UTC; after it, clients refuse the snapshot (`--allow-expired` overrides).
+    pub expires: String,
+    /// Registry-relative path (`config.toml`, `index/<name>.toml`) → sha256 of its bytes.
+    #[serde(default)]
+    pub meta: BTreeMap<String, String>,
+}
+
+impl Timestamp {
+    /// Parses and checks a timestamp document; `what` names it in errors.
+    pub fn parse(text: &str, what: &str) -> Result<Timestamp> {
+        let ts: Timestamp = toml::from_str(text).map_err(|e| toml_error(what, text, &e))?;
+        ts.expires_at()
+            .map_err(|e| Error::runtime(format!("{what}: {e}")))?;
+        for (path, sha) in &ts.meta {
+            if !is_safe_relative_path(path) {
+                return Err(Error::runtime(format!(
+                    "{what}: lists {path:?}, which leaves the registry root"
+                )));
+            }
+            if !is_sha256_hex(sha) {
+                return Err(Error::runtime(format!(
+                    "{what}: malformed sha256 {sha:?} for {path}"
+                )));
+            }
+        }
+        Ok(ts)
+    }
+
+    pub fn expires_at(&self) -> Result<SystemTime> {
+        humantime::parse_rfc3339(&self.expires).map_err(|e| {
+            Error::runtime(format!(
+                "expires = {:?} is not an RFC 3339 UTC time ({e})",
+                self.expires
+            ))
+        })
+    }
+
+    /// Whether the snapshot has expired at `now`.
+    pub fn expired(&self, now: SystemTime) -> bool {
+        self.expires_at().map(|t| now > t).unwrap_or(true)
+    }
+
+    /// The sha256 the snapshot lists for a registry-relative path.
+    pub fn digest_of(&self, rel: &str) -> Option<&str> {
+        self.meta.get(rel).map(String::as_str)
+    }
+
+    pub fn to_toml(&self) -> String {
+        let mut s = toml::to_string(self).expect("timestamp serialises");
+        if !s.ends_with('\n') {
+            s.push('\n');
+        }
+        s
+    }
+}
+
+/// `--expires-in`: `36h`, `14d`, `90m`, `1s`, `2w`… (humantime durations), more than zero.
+pub fn parse_expires_in(s: &str) -> Result<Duration> {
+    let d = humantime::parse_duration(s.trim()).map_err(|e| {
+        Error::config(format!(
+            "--expires-in {s:?}: {e} (expected a duration such as 36h or 14d)"
+        ))
+    })?;
+    if d.is_zero() {
+        return Err(Error::config("--expires-in must be more than zero"));
+    }
+    Ok(d)
+}
+
+/// `now + d` as RFC 3339 UTC, to the second.
+pub fn expiry_after(now: SystemTime, d: Duration) -> String {
+    humantime::format_rfc3339_seconds(now + d).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SHA: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+
+    #[test]
+    fn round_trips_and_expires() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let ts = Timestamp {
+            version: 3,
+            expires: expiry_after(now, parse_expires_in("36h").unwrap()),
+            meta: [("index/neo.toml".to_string(), SHA.to_string())].into(),
+        };
+        assert_eq!(ts.expires, "2027-01-16T20:00:00Z");
+        let again = Timestamp::parse(&ts.to_toml(), "timestamp").unwrap();
+        assert_eq!(again, ts);
+        assert!(!ts.expired(now + Duration::from_secs(36 * 3600)));
+        assert!(ts.expired(now + Duration::from_secs(36 * 3600 + 1)));
+        assert_eq!(parse_expires_in("14d").unwrap().as_secs(), 14 * 86400);
+    }
+
+    #[test]
+    fn refuses_bad_documents_and_durations() {
+        let bad = |text: &str, want: &str| {
+            let e = Timestamp::parse(text, "timestamp of reg")
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains(want) && e.starts_with("timestamp of reg"),
+                "{want:?} not in {e}"
+            );
+        };
+        let doc = |expires: &str, path: &str, sha: &str| {
+            format!("version = 1\nexpires = \"{expires}\"\n[meta]\n\"{path}\" = \"{sha}\"\n")
+        };
+        bad(&doc("tomorrow", "index/a.toml", SHA), "not an RFC 3339");
+        bad(
+            &doc("2030-01-01T00:00:00Z", "../a.toml", SHA),
+            "leaves the registry root",
+        );
+        bad(
+            &doc("2030-01-01T00:00:00Z", "index/a.toml", "x"),
+            "malformed sha256",
+        );
+        bad("version = -1\n", "timestamp of reg:1:");
+        for d in ["", "0s", "soon", "-1d"] {
+            assert!(parse_expires_in(d).is_err(), "{d:?} accepted");
+        }
+    }
+}
