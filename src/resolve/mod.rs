@@ -177,7 +177,10 @@ impl Resolver<'_> {
                         .into_iter()
                         .map(|a| {
                             Ok(LockedArtifact {
-                                url: provider.base.join(&a.url)?.portable(&self.manifest.dir),
+                                url: provider
+                                    .base
+                                    .join_from_index(&a.url)?
+                                    .portable(&self.manifest.dir),
                                 ..a.clone()
                             })
                         })
