@@ -6,6 +6,7 @@ use crate::error::{Error, Result};
 use crate::extract::Staged;
 use crate::model::report::Reporter;
 use crate::receipts::{mtime_ns, Receipt, Receipts};
+use crate::store::journal::{Journal, Rename};
 use std::fs;
 use std::path::Path;
 
@@ -53,6 +54,74 @@ pub fn place_all(
         receipts.write(dir)?;
     }
     Ok(placed)
+}
+
+/// Records every placement in `journal` (staging file → its name) and in `receipts`, with the
+/// mtime the file keeps through the rename; nothing is renamed yet (the journal does it, with
+/// the receipts and the lock, as one step). An unmanaged file at a destination is replaced with
+/// a warning.
+pub fn journal_placements(
+    dir: &Path,
+    receipts: &mut Receipts,
+    placements: Vec<Placement>,
+    reporter: &dyn Reporter,
+    journal: &mut Journal,
+) -> Result<Vec<(Staged, Receipt)>> {
+    let mut placed = Vec::new();
+    for Placement {
+        staged,
+        mut receipt,
+    } in placements
+    {
+        let dest = dir.join(&staged.file_name);
+        if dest.exists() && receipts.find(&staged.file_name).is_none() {
+            reporter.warn(&format!(
+                "replacing {} (it was not installed by optimus)",
+                dest.display()
+            ));
+        }
+        let meta =
+            fs::metadata(&staged.staged).map_err(|e| Error::path("reading", &staged.staged, e))?;
+        receipt.mtime_ns = mtime_ns(&meta);
+        let from = staged
+            .staged
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        journal.renames.push(Rename {
+            from,
+            to: staged.file_name.clone(),
+        });
+        receipts.files.retain(|r| r.file != staged.file_name);
+        receipts.files.push(receipt.clone());
+        placed.push((staged, receipt));
+    }
+    Ok(placed)
+}
+
+/// [`remove_files`] into a journal: unmodified files of `stale` receipts are to be deleted,
+/// changed ones left with a warning; all are forgotten.
+pub fn journal_removals(
+    dir: &Path,
+    receipts: &mut Receipts,
+    stale: &[Receipt],
+    reporter: &dyn Reporter,
+    journal: &mut Journal,
+) {
+    for r in stale {
+        let path = dir.join(&r.file);
+        if path.exists() {
+            if unmodified(dir, r) {
+                journal.remove.push(r.file.clone());
+            } else {
+                reporter.warn(&format!(
+                    "left {} in place: it changed since it was installed",
+                    path.display()
+                ));
+            }
+        }
+        receipts.files.retain(|x| x.file != r.file);
+    }
 }
 
 /// Whether an installed file is as it was installed (size and mtime, else its sha256).

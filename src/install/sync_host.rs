@@ -94,6 +94,7 @@ pub async fn sync_from_host(host: &str, dir: &Path, fetcher: &Fetcher) -> Result
                 provider: Some(shown_host.clone()),
                 plugin_type: None,
                 artifact_sha256: art.sha256.clone(),
+                bin: None,
                 sha256: s.sha256.clone(),
                 size: s.size,
                 mtime_ns: 0,
