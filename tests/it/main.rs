@@ -10,6 +10,7 @@ mod common;
 mod architecture;
 mod examples;
 mod fuzz_parsers;
+mod holes;
 mod hostile_archives;
 mod hostile_crash;
 mod hostile_integrity;
