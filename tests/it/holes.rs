@@ -521,3 +521,51 @@ fn a_second_config_cannot_take_over_a_plugin_dir() {
     // The owner itself goes on as before.
     sb.install("proj/first.yaml").ok();
 }
+
+/// `${VAR}` values are redacted alike in every command's output, and stay out of the lock even
+/// when they are part of a local path.
+#[test]
+fn env_values_are_redacted_alike_everywhere() {
+    let sb = Sandbox::new();
+    sb.write(
+        "art/privatevalue/optimus-plugin-neo.yaml",
+        yaml_plugin("neo", "1.0.0"),
+    );
+    sb.write(
+        "proj/optimus.yaml",
+        "plugins:\n  dir: ${PD}\n  artifacts:\n    - ../art/${AV}/optimus-plugin-neo.yaml\n",
+    );
+    let env = [("PD", "plugdirvalue"), ("AV", "privatevalue")];
+    let mut seen = Vec::new();
+    for args in [
+        vec!["install"],
+        vec!["verify"],
+        vec!["list", "--json"],
+        vec!["list"],
+        vec!["remove", "neo"],
+    ] {
+        let mut a = vec!["plugin"];
+        a.extend_from_slice(&args);
+        a.extend(["-c", "proj/optimus.yaml"]);
+        let r = sb.run_env(&a, &env);
+        assert_clean_failure_or_ok(&r);
+        if args[0] == "install" {
+            let lock = sb.read("proj/optimus.lock");
+            assert!(!lock.contains("privatevalue"), "in the lock:\n{lock}");
+        }
+        for (_, v) in env {
+            assert!(!r.all().contains(v), "{args:?} printed {v}:\n{}", r.all());
+        }
+        seen.push(r.all().contains("***"));
+    }
+    assert!(
+        seen.iter().all(|s| *s),
+        "some command did not show ***: {seen:?}"
+    );
+}
+
+#[track_caller]
+fn assert_clean_failure_or_ok(r: &Run) {
+    assert!(r.code == 0 || r.code == 1 || r.code == 2, "{}", r.all());
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+}
