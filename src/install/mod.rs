@@ -144,9 +144,15 @@ impl Installer<'_> {
                 text: lock.to_text(),
             });
         }
-        journal.commit(&dir)?;
-        for (mut s, r) in placed {
+        // From the commit point on the staging files belong to the journal: a failure while
+        // carrying it out must leave them for the next run to complete it (a failure before
+        // it leaves them to the stale-staging cleanup).
+        let mut placed = placed;
+        for (s, _) in &mut placed {
             s.release();
+        }
+        journal.commit(&dir)?;
+        for (s, r) in placed {
             if !bundles.contains(r.source.as_str()) {
                 self.remember_in_cache(lock, &s, &r, &dir.join(&s.file_name));
             }

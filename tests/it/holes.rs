@@ -569,3 +569,28 @@ fn assert_clean_failure_or_ok(r: &Run) {
     assert!(r.code == 0 || r.code == 1 || r.code == 2, "{}", r.all());
     assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
 }
+
+/// Files, receipts and lock change as one step: an install that fails after committing to its
+/// change (here a rename into a destination that is a directory) is completed by the next
+/// `verify` once the obstacle is gone, instead of leaving new files without receipts or lock.
+#[test]
+fn an_interrupted_commit_is_completed_by_the_next_run() {
+    let sb = Sandbox::new();
+    let reg = abcy_registry(&sb);
+    sb.write(
+        "proj/optimus.yaml",
+        registry_config("../registry", &reg.public_key, &[("a", "*"), ("b", "*")]),
+    );
+    let obstacle = sb.p(&format!("proj/.plugins/optimus-b_{PLAT}"));
+    sb.write(&format!("proj/.plugins/optimus-b_{PLAT}/x"), "in the way");
+    let r = sb.install("proj/optimus.yaml");
+    assert_clean_failure(&r);
+    std::fs::remove_dir_all(&obstacle).unwrap();
+    sb.on_linux("verify", "proj/optimus.yaml").ok();
+    assert!(sb.read("proj/optimus.lock").contains("name = \"b\""));
+    assert_eq!(
+        sb.read(&format!("proj/.plugins/optimus-b_{PLAT}")),
+        script("b", "1.0.0", PLAT)
+    );
+    assert!(leftovers(&sb.p("proj/.plugins")).is_empty());
+}
