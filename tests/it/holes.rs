@@ -594,3 +594,26 @@ fn an_interrupted_commit_is_completed_by_the_next_run() {
     );
     assert!(leftovers(&sb.p("proj/.plugins")).is_empty());
 }
+
+/// `remove` changes files, receipts and lock as one step too: a refused name later on the
+/// command line leaves the earlier ones in place, and `verify` still passes.
+#[test]
+fn a_refused_remove_changes_nothing() {
+    let sb = Sandbox::new();
+    let reg = abcy_registry(&sb);
+    sb.write(
+        "proj/optimus.yaml",
+        registry_config("../registry", &reg.public_key, &[("a", "*"), ("b", "*")]),
+    );
+    sb.install("proj/optimus.yaml").ok();
+    let before = tree(&sb.p("proj"), &[]);
+    let r = sb.plugin(&["remove", "-c", "proj/optimus.yaml", "a", "zzz"]);
+    assert_clean_failure(&r);
+    assert!(r.all().contains("zzz"), "{}", r.all());
+    assert_eq!(
+        tree(&sb.p("proj"), &[]),
+        before,
+        "a refused remove changed the project"
+    );
+    sb.on_linux("verify", "proj/optimus.yaml").ok();
+}
