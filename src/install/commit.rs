@@ -1,6 +1,6 @@
-//! Committing staged files (shared by `install`, `sync --host` and `remove`): rename each into
-//! place, record it, write the receipts once; and removing files this program installed, only
-//! when they are unmodified.
+//! Committing (shared by `install`, `sync --host` and `remove`): staged files to rename into
+//! place and installed files to remove (only when unmodified) are recorded in a
+//! [`Journal`], which carries them out with the receipts and the lock as one step.
 
 use crate::error::{Error, Result};
 use crate::extract::Staged;
@@ -14,46 +14,6 @@ use std::path::Path;
 pub struct Placement {
     pub staged: Staged,
     pub receipt: Receipt,
-}
-
-/// Renames every staged file into place and records it; then writes the receipts (first, so a
-/// kill after this point only leaves extra files, never lost records). `on_placed` sees each
-/// placed file (to feed the cache). An unmanaged file at a destination is replaced with a
-/// warning.
-pub fn place_all(
-    dir: &Path,
-    receipts: &mut Receipts,
-    placements: Vec<Placement>,
-    reporter: &dyn Reporter,
-    mut on_placed: impl FnMut(&Staged, &Receipt, &Path),
-) -> Result<Vec<Receipt>> {
-    let mut placed = Vec::new();
-    for Placement {
-        mut staged,
-        mut receipt,
-    } in placements
-    {
-        let dest = dir.join(&staged.file_name);
-        if dest.exists() && receipts.find(&staged.file_name).is_none() {
-            reporter.warn(&format!(
-                "replacing {} (it was not installed by optimus)",
-                dest.display()
-            ));
-        }
-        staged
-            .place(&dest)
-            .map_err(|e| Error::path("installing", &dest, e))?;
-        let meta = fs::metadata(&dest).map_err(|e| Error::path("reading", &dest, e))?;
-        receipt.mtime_ns = mtime_ns(&meta);
-        on_placed(&staged, &receipt, &dest);
-        receipts.files.retain(|r| r.file != staged.file_name);
-        receipts.files.push(receipt.clone());
-        placed.push(receipt);
-    }
-    if !placed.is_empty() {
-        receipts.write(dir)?;
-    }
-    Ok(placed)
 }
 
 /// Records every placement in `journal` (staging file → its name) and in `receipts`, with the
@@ -99,8 +59,8 @@ pub fn journal_placements(
     Ok(placed)
 }
 
-/// [`remove_files`] into a journal: unmodified files of `stale` receipts are to be deleted,
-/// changed ones left with a warning; all are forgotten.
+/// Removals into a journal: unmodified files of `stale` receipts are to be deleted, changed
+/// ones left in place with a warning (they are the user's now); all are forgotten.
 pub fn journal_removals(
     dir: &Path,
     receipts: &mut Receipts,
@@ -127,30 +87,4 @@ pub fn journal_removals(
 /// Whether an installed file is as it was installed (size and mtime, else its sha256).
 pub fn unmodified(dir: &Path, r: &Receipt) -> bool {
     r.looks_intact(dir) || r.rehash_matches(dir).unwrap_or(false)
-}
-
-/// Removes the files of `stale` receipts and forgets them. A file changed since it was
-/// installed is left in place with a warning (it is the user's now). Does not write the
-/// receipts.
-pub fn remove_files(
-    dir: &Path,
-    receipts: &mut Receipts,
-    stale: &[Receipt],
-    reporter: &dyn Reporter,
-) -> Result<()> {
-    for r in stale {
-        let path = dir.join(&r.file);
-        if path.exists() {
-            if unmodified(dir, r) {
-                fs::remove_file(&path).map_err(|e| Error::path("removing", &path, e))?;
-            } else {
-                reporter.warn(&format!(
-                    "left {} in place: it changed since it was installed",
-                    path.display()
-                ));
-            }
-        }
-        receipts.files.retain(|x| x.file != r.file);
-    }
-    Ok(())
 }
