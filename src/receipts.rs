@@ -3,6 +3,7 @@
 
 use crate::error::toml_error;
 use crate::error::{Error, Result};
+use crate::model::artifact::ArtifactEntry;
 use crate::model::digest::{self, is_sha256_hex};
 use crate::model::fsutil;
 use crate::model::names::{is_valid_plugin_name, yaml_file_name};
@@ -29,6 +30,9 @@ pub struct Receipt {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plugin_type: Option<PluginType>,
     pub artifact_sha256: String,
+    /// The artifact's `bin` (which entry of it this file is), when the lock names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bin: Option<String>,
     pub sha256: String,
     pub size: u64,
     /// Modification time (ns since the epoch) right after install: a cheap "unchanged" check.
@@ -47,6 +51,12 @@ pub struct Receipts {
 pub use crate::store::unpacked::mtime_ns;
 
 impl Receipt {
+    /// Whether this file came from exactly this locked artifact: the same bytes and the same
+    /// entry of them (two versions may share one archive and name different `bin`s).
+    pub fn installed_from(&self, a: &ArtifactEntry) -> bool {
+        self.artifact_sha256 == a.sha256 && self.bin == a.bin
+    }
+
     /// True when the file is there with the size and mtime recorded (nothing re-hashed).
     pub fn looks_intact(&self, dir: &Path) -> bool {
         std::fs::metadata(dir.join(&self.file))
@@ -98,16 +108,17 @@ impl Receipts {
         Ok(r)
     }
 
-    pub fn write(&self, dir: &Path) -> Result<()> {
+    /// The file's text: sorted by file name.
+    pub fn to_text(&self) -> String {
         let mut sorted = self.clone();
         sorted.version = 1;
         sorted.files.sort_by(|a, b| a.file.cmp(&b.file));
         let text = toml::to_string(&sorted).expect("receipts serialise");
-        fsutil::write_atomic(
-            &Self::path(dir),
-            format!("# Written by optimus: what it installed here. Do not edit.\n{text}")
-                .as_bytes(),
-        )
+        format!("# Written by optimus: what it installed here. Do not edit.\n{text}")
+    }
+
+    pub fn write(&self, dir: &Path) -> Result<()> {
+        fsutil::write_atomic(&Self::path(dir), self.to_text().as_bytes())
     }
 
     pub fn find(&self, file: &str) -> Option<&Receipt> {

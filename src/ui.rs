@@ -1,6 +1,7 @@
 //! Output: warnings and notes on stderr, progress bars on stderr only when it is a terminal
 //! (and not `-q`), one summary line on stdout. Every line goes through the secret scrubber.
 
+use crate::model::redact::terminal_safe;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -52,6 +53,7 @@ fn eprint_line(line: &str) {
 }
 
 pub fn warn(msg: &str) {
+    let msg = &terminal_safe(msg);
     if !quiet() {
         eprint_line(&format!("{} {msg}", paint("33", "warning:")));
     }
@@ -59,23 +61,25 @@ pub fn warn(msg: &str) {
 
 pub fn note(msg: &str) {
     if !quiet() {
-        eprint_line(msg);
+        eprint_line(&terminal_safe(msg));
     }
 }
 
 pub fn debug(msg: &str) {
+    let msg = &terminal_safe(msg);
     if verbose() {
         eprint_line(&format!("{} {msg}", paint("2", "debug:")));
     }
 }
 
 pub fn error(msg: &str) {
+    let msg = &terminal_safe(msg);
     eprint_line(&format!("{} {msg}", paint("31", "error:")));
 }
 
 /// The one summary line that ends a command, on stdout.
 pub fn summary(msg: &str) {
-    println!("{}", crate::model::redact::scrub(msg));
+    println!("{}", terminal_safe(&crate::model::redact::scrub(msg)));
 }
 
 fn multi() -> Option<&'static MultiProgress> {

@@ -62,7 +62,7 @@ pub fn diff_versions(old: Option<&Lockfile>, new: &Lockfile) -> String {
 pub fn out(line: &str) {
     use std::io::Write;
     let mut o = std::io::stdout().lock();
-    let line = redact::scrub(line);
+    let line = redact::terminal_safe(&redact::scrub(line));
     if let Err(e) = writeln!(o, "{line}").and_then(|_| o.flush()) {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(0);

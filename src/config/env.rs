@@ -28,12 +28,16 @@ pub struct Environment {
     pub publish_settle: Duration,
 }
 
-/// Network settings: `OPTIMUS_CONNECT_TIMEOUT`, `OPTIMUS_READ_TIMEOUT` (seconds) and
-/// `OPTIMUS_RETRY_BASE_MS`.
+/// Network settings: `OPTIMUS_CONNECT_TIMEOUT`, `OPTIMUS_READ_TIMEOUT` (seconds),
+/// `OPTIMUS_DOWNLOAD_MIN_RATE` (bytes per second) and `OPTIMUS_RETRY_BASE_MS`.
 #[derive(Clone, Debug)]
 pub struct Net {
     pub connect_timeout: Duration,
     pub read_timeout: Duration,
+    /// The slowest average rate a download may keep: each download has an overall deadline of
+    /// connect + read timeout + size / this rate (a server trickling bytes just within the
+    /// read timeout cannot hold a run forever).
+    pub min_rate: u64,
     pub retry_base: Duration,
     pub object: ObjectEnv,
 }
@@ -71,6 +75,7 @@ impl Default for Net {
         Net {
             connect_timeout: Duration::from_secs(10),
             read_timeout: Duration::from_secs(30),
+            min_rate: 16 * 1024,
             retry_base: Duration::from_millis(250),
             object: ObjectEnv::default(),
         }
@@ -127,6 +132,9 @@ impl Environment {
                 read_timeout: number("OPTIMUS_READ_TIMEOUT")
                     .map(Duration::from_secs)
                     .unwrap_or(defaults.read_timeout),
+                min_rate: number("OPTIMUS_DOWNLOAD_MIN_RATE")
+                    .filter(|r| *r > 0)
+                    .unwrap_or(defaults.min_rate),
                 retry_base: number("OPTIMUS_RETRY_BASE_MS")
                     .map(Duration::from_millis)
                     .unwrap_or(defaults.retry_base),

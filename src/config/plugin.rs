@@ -6,6 +6,7 @@ use super::raw::{RawPins, RawPlugin};
 use super::{Declaration, Pins, Provider, ProviderKind, Source};
 use crate::error::{Error, Result};
 use crate::model::format::Format;
+use crate::model::location::is_url;
 use crate::model::names::{check_plugin_name, parse_artifact_file_name};
 use crate::model::platform::Platform;
 use crate::model::redact;
@@ -91,7 +92,13 @@ pub(super) fn normalize_plugin(
         ))),
         (provider, Some(declared)) => {
             let template = expand_env(&declared, &format!("plugin {label}: path"), file)?;
-            let file_part = template.rsplit('/').next().unwrap_or(&template).to_string();
+            // A URL's file name is the last segment of its path, never of its query.
+            let path_part = if is_url(&template) {
+                template.split(['?', '#']).next().unwrap_or(&template)
+            } else {
+                &template
+            };
+            let file_part = path_part.rsplit('/').next().unwrap_or(path_part).to_string();
             let version = raw.version.clone();
             let file_for_name = file_part
                 .replace("{version}", version.as_deref().unwrap_or(""))
@@ -137,7 +144,8 @@ pub(super) fn normalize_plugin(
                 name,
                 source: Source::Direct {
                     provider: provider.map(|p| p.name.clone()),
-                    declared,
+                    // What the lock records as `source`: no user-info, no signed query.
+                    declared: redact::location_text(&declared),
                     template,
                     version,
                     pins,

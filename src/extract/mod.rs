@@ -86,6 +86,11 @@ impl Staged {
     }
 
     /// Renames the staged file to `dest` (atomic: both are in the plugin directory).
+    /// Hands the staging file over to a caller that renames it itself (a journal).
+    pub fn release(&mut self) {
+        self.placed = true;
+    }
+
     pub fn place(&mut self, dest: &Path) -> std::io::Result<()> {
         std::fs::rename(&self.staged, dest)?;
         self.placed = true;

@@ -68,6 +68,25 @@ pub(super) fn check_link_target(what: &str, entry: &str, target: &str) -> Result
     Ok(())
 }
 
+/// Every non-directory entry name seen so far, normalised (`./a` and `a` are one name): an
+/// archive naming one file twice is refused, since tools disagree on which copy wins.
+#[derive(Default)]
+pub(super) struct Names(std::collections::HashSet<String>);
+
+impl Names {
+    pub(super) fn check(&mut self, what: &str, raw: &str) -> Result<()> {
+        let norm = components(raw).collect::<Vec<_>>().join("/");
+        if self.0.insert(norm) {
+            Ok(())
+        } else {
+            Err(archive_err(
+                what,
+                format!("refusing archive: entry {raw:?} appears twice (duplicate name)"),
+            ))
+        }
+    }
+}
+
 /// The components of an in-archive path, without empty and `.` parts.
 fn components(path: &str) -> impl Iterator<Item = &str> {
     path.split(['/', '\\'])

@@ -5,6 +5,7 @@ use super::safety::{archive_err, base_name};
 use super::{Kind, Staged, Unpacker, Want};
 use crate::error::Result;
 use crate::model::names::{binary_candidates, parse_artifact_file_name, yaml_file_name};
+use crate::model::redact::printable;
 use std::io::Read;
 
 /// How an entry is taken (see `Unpacker::wants`).
@@ -126,9 +127,9 @@ impl Unpacker<'_> {
             return Ok(Vec::new());
         }
         let listing = || {
-            let mut e: Vec<&str> = entries.iter().map(String::as_str).take(50).collect();
+            let mut e: Vec<String> = entries.iter().map(|n| printable(n)).take(50).collect();
             if entries.len() > 50 {
-                e.push("...");
+                e.push("...".into());
             }
             if e.is_empty() {
                 "(no files)".to_string()
@@ -138,7 +139,7 @@ impl Unpacker<'_> {
         };
         let Some(best) = chosen.iter().map(|c| c.0).min() else {
             let looked = match bin {
-                Some(b) => format!("`{b}` (the index's bin)"),
+                Some(b) => format!("`{}` (the index's bin)", printable(b)),
                 None => self.candidates(name, None).join(", "),
             };
             return Err(archive_err(
@@ -149,10 +150,10 @@ impl Unpacker<'_> {
                 ),
             ));
         };
-        let ties: Vec<&str> = chosen
+        let ties: Vec<String> = chosen
             .iter()
             .filter(|c| c.0 == best)
-            .map(|c| c.1.as_str())
+            .map(|c| printable(&c.1))
             .collect();
         if ties.len() > 1 {
             return Err(archive_err(

@@ -1,7 +1,7 @@
 //! tar.gz, read as a stream: every entry judged, the wanted ones staged.
 
 use super::safety::{
-    archive_err, check_entry_path, check_link_target, check_links, Counted, Meter, Tally,
+    archive_err, check_entry_path, check_link_target, check_links, Counted, Meter, Names, Tally,
 };
 use super::select::Picks;
 use super::{Staged, Unpacker, Want};
@@ -30,6 +30,7 @@ impl Unpacker<'_> {
         let mut picks = Picks::default();
         let mut seen_entries = Vec::new();
         let mut links = Vec::new();
+        let mut names = Names::default();
         let mut total: u64 = 0;
         let entries = ar
             .entries()
@@ -64,6 +65,20 @@ impl Unpacker<'_> {
                 ));
             }
             use tar::EntryType as T;
+            // Sparse files (GNU `S` entries, PAX `GNU.sparse.*` records) unpack to other bytes
+            // than they carry: what we would install is not what `tar` would give.
+            let pax_sparse = entry.pax_extensions().ok().flatten().is_some_and(|mut p| {
+                p.any(|x| x.is_ok_and(|x| x.key_bytes().starts_with(b"GNU.sparse")))
+            });
+            if ty == T::GNUSparse || pax_sparse {
+                return Err(archive_err(
+                    self.what,
+                    format!("refusing archive entry {path:?}: sparse files are not supported"),
+                ));
+            }
+            if matches!(ty, T::Regular | T::Continuous | T::Symlink | T::Link) {
+                names.check(self.what, &path)?;
+            }
             match ty {
                 T::Directory | T::XGlobalHeader | T::XHeader | T::GNULongName | T::GNULongLink => {
                     continue
@@ -82,7 +97,7 @@ impl Unpacker<'_> {
                     seen_entries.push(format!("{path} (link)"));
                     continue;
                 }
-                T::Regular | T::Continuous | T::GNUSparse => {}
+                T::Regular | T::Continuous => {}
                 other => {
                     return Err(archive_err(self.what, format!("refusing archive entry {path:?}: unsupported type {other:?} (device or fifo)")));
                 }

@@ -2,7 +2,7 @@
 //! then the wanted entries staged.
 
 use super::safety::{
-    archive_err, check_entry_path, check_link_target, check_links, Counted, RATIO_FLOOR,
+    archive_err, check_entry_path, check_link_target, check_links, Counted, Names, RATIO_FLOOR,
 };
 use super::select::Picks;
 use super::{Staged, Unpacker, Want};
@@ -25,7 +25,15 @@ impl Unpacker<'_> {
                 ),
             ));
         }
+        // The reader keeps one entry per name: a second one must be refused, not hidden.
+        if zip.has_duplicate_names() {
+            return Err(archive_err(
+                self.what,
+                "refusing archive: an entry name appears twice (duplicate name)",
+            ));
+        }
         // First pass over the central directory: paths, types, declared sizes.
+        let mut names = Names::default();
         let mut total: u64 = 0;
         let mut seen_entries = Vec::new();
         let mut links = Vec::new();
@@ -63,6 +71,7 @@ impl Unpacker<'_> {
             if f.is_dir() {
                 continue;
             }
+            names.check(self.what, &path)?;
             if f.is_symlink() {
                 let mut target = String::new();
                 (&mut f)

@@ -1,11 +1,12 @@
-//! Committing staged files (shared by `install`, `sync --host` and `remove`): rename each into
-//! place, record it, write the receipts once; and removing files this program installed, only
-//! when they are unmodified.
+//! Committing (shared by `install`, `sync --host` and `remove`): staged files to rename into
+//! place and installed files to remove (only when unmodified) are recorded in a
+//! [`Journal`], which carries them out with the receipts and the lock as one step.
 
 use crate::error::{Error, Result};
 use crate::extract::Staged;
 use crate::model::report::Reporter;
 use crate::receipts::{mtime_ns, Receipt, Receipts};
+use crate::store::journal::{Journal, Rename};
 use std::fs;
 use std::path::Path;
 
@@ -15,20 +16,20 @@ pub struct Placement {
     pub receipt: Receipt,
 }
 
-/// Renames every staged file into place and records it; then writes the receipts (first, so a
-/// kill after this point only leaves extra files, never lost records). `on_placed` sees each
-/// placed file (to feed the cache). An unmanaged file at a destination is replaced with a
-/// warning.
-pub fn place_all(
+/// Records every placement in `journal` (staging file → its name) and in `receipts`, with the
+/// mtime the file keeps through the rename; nothing is renamed yet (the journal does it, with
+/// the receipts and the lock, as one step). An unmanaged file at a destination is replaced with
+/// a warning.
+pub fn journal_placements(
     dir: &Path,
     receipts: &mut Receipts,
     placements: Vec<Placement>,
     reporter: &dyn Reporter,
-    mut on_placed: impl FnMut(&Staged, &Receipt, &Path),
-) -> Result<Vec<Receipt>> {
+    journal: &mut Journal,
+) -> Result<Vec<(Staged, Receipt)>> {
     let mut placed = Vec::new();
     for Placement {
-        mut staged,
+        staged,
         mut receipt,
     } in placements
     {
@@ -39,41 +40,39 @@ pub fn place_all(
                 dest.display()
             ));
         }
-        staged
-            .place(&dest)
-            .map_err(|e| Error::path("installing", &dest, e))?;
-        let meta = fs::metadata(&dest).map_err(|e| Error::path("reading", &dest, e))?;
+        let meta =
+            fs::metadata(&staged.staged).map_err(|e| Error::path("reading", &staged.staged, e))?;
         receipt.mtime_ns = mtime_ns(&meta);
-        on_placed(&staged, &receipt, &dest);
+        let from = staged
+            .staged
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        journal.renames.push(Rename {
+            from,
+            to: staged.file_name.clone(),
+        });
         receipts.files.retain(|r| r.file != staged.file_name);
         receipts.files.push(receipt.clone());
-        placed.push(receipt);
-    }
-    if !placed.is_empty() {
-        receipts.write(dir)?;
+        placed.push((staged, receipt));
     }
     Ok(placed)
 }
 
-/// Whether an installed file is as it was installed (size and mtime, else its sha256).
-pub fn unmodified(dir: &Path, r: &Receipt) -> bool {
-    r.looks_intact(dir) || r.rehash_matches(dir).unwrap_or(false)
-}
-
-/// Removes the files of `stale` receipts and forgets them. A file changed since it was
-/// installed is left in place with a warning (it is the user's now). Does not write the
-/// receipts.
-pub fn remove_files(
+/// Removals into a journal: unmodified files of `stale` receipts are to be deleted, changed
+/// ones left in place with a warning (they are the user's now); all are forgotten.
+pub fn journal_removals(
     dir: &Path,
     receipts: &mut Receipts,
     stale: &[Receipt],
     reporter: &dyn Reporter,
-) -> Result<()> {
+    journal: &mut Journal,
+) {
     for r in stale {
         let path = dir.join(&r.file);
         if path.exists() {
             if unmodified(dir, r) {
-                fs::remove_file(&path).map_err(|e| Error::path("removing", &path, e))?;
+                journal.remove.push(r.file.clone());
             } else {
                 reporter.warn(&format!(
                     "left {} in place: it changed since it was installed",
@@ -83,5 +82,9 @@ pub fn remove_files(
         }
         receipts.files.retain(|x| x.file != r.file);
     }
-    Ok(())
+}
+
+/// Whether an installed file is as it was installed (size and mtime, else its sha256).
+pub fn unmodified(dir: &Path, r: &Receipt) -> bool {
+    r.looks_intact(dir) || r.rehash_matches(dir).unwrap_or(false)
 }

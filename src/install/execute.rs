@@ -99,11 +99,11 @@ impl Installer<'_> {
         if job.plugin.bundle || (self.options.yaml_only && job.artifact.format != Format::Yaml) {
             return None;
         }
-        let cached = self.fetcher.cache.recall_unpacked(
-            &job.artifact.sha256,
-            &job.plugin.name,
-            &self.options.platform.to_string(),
-        )?;
+        let platform = self.options.platform.to_string();
+        let cached = self
+            .fetcher
+            .cache
+            .recall_unpacked(&job.unpack_key(&platform))?;
         let staged = fsutil::staging_path(self.plugin_dir());
         self.options.link_mode.place(&cached.path, &staged).ok()?;
         let kind = if cached.kind == "yaml" {
@@ -201,7 +201,7 @@ impl Installer<'_> {
             .iter()
             .find(|a| a.platform == job.artifact.platform);
         let full_index_url = a
-            .and_then(|a| provider.base.join(&a.url).ok())
+            .and_then(|a| provider.base.join_from_index(&a.url).ok())
             .map(|u| u.portable(&self.manifest.dir));
         match a {
             Some(a)

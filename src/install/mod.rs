@@ -11,6 +11,7 @@
 pub mod bundle;
 pub mod commit;
 mod execute;
+pub mod owner;
 pub mod plan;
 pub mod project;
 pub mod remove;
@@ -20,12 +21,13 @@ use crate::config::Manifest;
 use crate::error::{Error, PluginContext, Result};
 use crate::extract::{Kind, Staged};
 use crate::lockfile::Lockfile;
-use crate::model::fsutil::STAGING_PREFIX;
+use crate::model::fsutil::{self, STAGING_PREFIX};
 use crate::model::platform::{Platform, ANY};
 use crate::model::report::Reporter;
 use crate::receipts::{Receipt, Receipts};
 use crate::registry::Registries;
 use crate::store::fetch::Fetcher;
+use crate::store::journal::{self, Journal, Write};
 use crate::store::link::LinkMode;
 use crate::store::lock::lock_dir;
 use crate::store::unpacked::Unpacked;
@@ -34,7 +36,7 @@ use futures::StreamExt;
 use plan::{Job, Plan};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Removes staging files left by a killed run (safe: the caller holds the directory lock).
 pub fn clean_stale_staging(dir: &Path) {
@@ -68,6 +70,9 @@ pub struct Installer<'a> {
     pub fetcher: &'a Fetcher,
     pub registries: &'a Registries,
     pub options: Options,
+    /// Where to write the lock being installed, in the same step as the files and receipts
+    /// (`None`: the lock is left as it is).
+    pub write_lock: Option<PathBuf>,
 }
 
 impl Installer<'_> {
@@ -83,6 +88,8 @@ impl Installer<'_> {
     pub async fn install(&self, lock: &Lockfile) -> Result<Outcome> {
         let dir = self.plugin_dir().to_path_buf();
         let _guard = lock_dir(&dir, self.reporter())?;
+        owner::claim(self.manifest, true)?;
+        journal::recover(&dir)?;
         clean_stale_staging(&dir);
         let mut receipts = Receipts::read(&dir)?;
         let plan = Plan::new(lock, &receipts, &self.options, &dir);
@@ -97,16 +104,14 @@ impl Installer<'_> {
             .filter(|l| l.bundle)
             .map(|l| l.name.as_str())
             .collect();
-        let placed = commit::place_all(
+        // Files, receipts and lock change as one step (store::journal).
+        let mut journal = Journal::default();
+        let placed = commit::journal_placements(
             &dir,
             &mut receipts,
             placements,
             self.reporter(),
-            |s, r, dest| {
-                if !bundles.contains(r.source.as_str()) {
-                    self.remember_in_cache(s, r, dest)
-                }
-            },
+            &mut journal,
         )?;
         let mut new_files: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         let mut outcome = Outcome {
@@ -114,7 +119,7 @@ impl Installer<'_> {
             skipped: plan.skipped.clone(),
             ..Outcome::default()
         };
-        for r in &placed {
+        for (_, r) in &placed {
             new_files
                 .entry(r.source.clone())
                 .or_default()
@@ -126,9 +131,31 @@ impl Installer<'_> {
         // Remove what is no longer declared, and what a re-installed source no longer ships
         // for this platform.
         let stale = self.stale(&receipts, lock, &new_files);
-        commit::remove_files(&dir, &mut receipts, &stale, self.reporter())?;
-        if !stale.is_empty() {
-            receipts.write(&dir)?;
+        commit::journal_removals(&dir, &mut receipts, &stale, self.reporter(), &mut journal);
+        if !placed.is_empty() || !stale.is_empty() {
+            journal.writes.push(Write {
+                path: fsutil::absolute(&Receipts::path(&dir)),
+                text: receipts.to_text(),
+            });
+        }
+        if let Some(path) = &self.write_lock {
+            journal.writes.push(Write {
+                path: fsutil::absolute(path),
+                text: lock.to_text(),
+            });
+        }
+        // From the commit point on the staging files belong to the journal: a failure while
+        // carrying it out must leave them for the next run to complete it (a failure before
+        // it leaves them to the stale-staging cleanup).
+        let mut placed = placed;
+        for (s, _) in &mut placed {
+            s.release();
+        }
+        journal.commit(&dir)?;
+        for (s, r) in placed {
+            if !bundles.contains(r.source.as_str()) {
+                self.remember_in_cache(lock, &s, &r, &dir.join(&s.file_name));
+            }
         }
         outcome.removed = stale.into_iter().map(|r| r.plugin).collect();
         outcome.installed.sort();
@@ -231,6 +258,7 @@ impl Installer<'_> {
                     provider: job.plugin.provider.clone(),
                     plugin_type: job.plugin.plugin_type,
                     artifact_sha256: job.artifact.sha256.clone(),
+                    bin: job.artifact.bin.clone(),
                     sha256: s.sha256.clone(),
                     size: s.size,
                     mtime_ns: 0,
@@ -266,7 +294,17 @@ impl Installer<'_> {
 
     /// Keeps an installed (non-bundle) file in the unpacked-file cache, so the next project
     /// gets it without download or unpacking.
-    fn remember_in_cache(&self, s: &Staged, r: &Receipt, dest: &Path) {
+    fn remember_in_cache(&self, lock: &Lockfile, s: &Staged, r: &Receipt, dest: &Path) {
+        let Some(job) = lock.get(&r.source).and_then(|l| {
+            l.artifact_for(&self.options.platform)
+                .filter(|a| r.installed_from(a))
+                .map(|artifact| Job {
+                    plugin: l,
+                    artifact,
+                })
+        }) else {
+            return;
+        };
         let file = Unpacked {
             path: dest.to_path_buf(),
             sha256: s.sha256.clone(),
@@ -275,7 +313,7 @@ impl Installer<'_> {
         };
         let platform = self.options.platform.to_string();
         self.fetcher.cache.remember_unpacked(
-            (&r.artifact_sha256, &r.source, &platform),
+            &job.unpack_key(&platform),
             dest,
             &file,
             self.options.link_mode,

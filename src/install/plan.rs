@@ -9,6 +9,7 @@ use crate::model::format::Format;
 use crate::model::names::yaml_file_name;
 use crate::model::platform::ANY;
 use crate::receipts::{Receipt, Receipts};
+use crate::store::unpacked::UnpackKey;
 use std::path::Path;
 
 /// One locked plugin to fetch and unpack.
@@ -26,6 +27,17 @@ impl Job<'_> {
                 name: self.plugin.name.clone(),
                 bin: self.artifact.bin.clone(),
             }
+        }
+    }
+
+    /// The unpacked-file cache's key for this job on `platform`.
+    pub fn unpack_key<'k>(&'k self, platform: &'k str) -> UnpackKey<'k> {
+        UnpackKey {
+            artifact_sha: &self.artifact.sha256,
+            format: self.artifact.format,
+            bin: self.artifact.bin.as_deref(),
+            plugin: &self.plugin.name,
+            platform,
         }
     }
 
@@ -95,7 +107,7 @@ fn up_to_date(receipts: &Receipts, job: &Job<'_>, options: &Options, dir: &Path)
     if mine.is_empty()
         || mine
             .iter()
-            .any(|r| r.artifact_sha256 != job.artifact.sha256 || !r.looks_intact(dir))
+            .any(|r| !r.installed_from(job.artifact) || !r.looks_intact(dir))
     {
         return false;
     }

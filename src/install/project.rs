@@ -63,6 +63,14 @@ impl Project<'_> {
     pub fn write_lock(&self, r: &Resolution, locked: bool) -> Result<()> {
         if !locked && r.changed {
             r.lock.write(&self.manifest.lock_path())?;
+        }
+        self.lock_notes(r, locked);
+        Ok(())
+    }
+
+    /// Says what changed in the lock.
+    fn lock_notes(&self, r: &Resolution, locked: bool) {
+        if !locked && r.changed {
             let reporter = &self.fetcher.reporter;
             for n in &r.resolved {
                 reporter.note(&format!("locked {n}"));
@@ -71,7 +79,6 @@ impl Project<'_> {
                 reporter.note(&format!("dropped {n} from the lock (no longer declared)"));
             }
         }
-        Ok(())
     }
 
     /// Resolves and writes the lock (the `lock` command, `update --no-install`).
@@ -98,9 +105,11 @@ impl Project<'_> {
                 jobs: req.jobs,
                 link_mode: self.link_mode,
             },
+            write_lock: (!req.locked && r.changed).then(|| self.manifest.lock_path()),
         };
+        // The lock is written with the files and receipts, as one step.
         let out = installer.install(&r.lock).await?;
-        self.write_lock(&r, req.locked)?;
+        self.lock_notes(&r, req.locked);
         Ok((r, out))
     }
 }

@@ -11,6 +11,7 @@ use crate::model::names::{check_plugin_name, yaml_file_name};
 use crate::model::platform::Platform;
 use crate::model::report::Reporter;
 use crate::receipts::{Receipt, Receipts};
+use crate::store::journal::{self, Journal, Write};
 use crate::store::lock::{lock_dir, lock_project};
 use std::path::PathBuf;
 
@@ -30,10 +31,14 @@ pub fn remove(manifest: &Manifest, names: &[String], reporter: &dyn Reporter) ->
     let dir = &manifest.plugin_dir;
     let _project = lock_project(&manifest.dir, reporter)?;
     let _guard = lock_dir(dir, reporter)?;
+    super::owner::claim(manifest, false)?;
+    journal::recover(dir)?;
     let lock_path = manifest.lock_path();
     let mut lock = Lockfile::read(&lock_path)?.unwrap_or_default();
     let mut receipts = Receipts::read(dir)?;
     let mut out = Removed::default();
+    // Files, receipts and lock change as one step, and only once every name was accepted.
+    let mut journal = Journal::default();
     for n in names {
         let files: Vec<Receipt> = receipts
             .files
@@ -48,15 +53,22 @@ pub fn remove(manifest: &Manifest, names: &[String], reporter: &dyn Reporter) ->
                 dir.join(Platform::host().binary_file_name(n)),
             ));
         }
-        commit::remove_files(dir, &mut receipts, &files, reporter)?;
+        commit::journal_removals(dir, &mut receipts, &files, reporter, &mut journal);
         lock.plugins.retain(|p| &p.name != n);
         out.names.push(n.clone());
         if manifest.declaration(n).is_some() {
             out.still_declared.push(n.clone());
         }
     }
-    receipts.write(dir)?;
-    lock.write(&lock_path)?;
+    journal.writes.push(Write {
+        path: fsutil::absolute(&Receipts::path(dir)),
+        text: receipts.to_text(),
+    });
+    journal.writes.push(Write {
+        path: fsutil::absolute(&lock_path),
+        text: lock.to_text(),
+    });
+    journal.commit(dir)?;
     Ok(out)
 }
 

@@ -8,6 +8,7 @@ use super::commit::{self, Placement};
 use crate::error::{Error, Result};
 use crate::extract::{archive_err, Unpacker, Want};
 use crate::model::format::Format;
+use crate::model::fsutil;
 use crate::model::limits::Limits;
 use crate::model::location::{is_url, Location};
 use crate::model::names::yaml_plugin_name;
@@ -15,6 +16,7 @@ use crate::model::platform::{Platform, ANY};
 use crate::model::redact;
 use crate::receipts::{Receipt, Receipts};
 use crate::store::fetch::{Expect, Fetcher};
+use crate::store::journal::{self, Journal, Write};
 use crate::store::lock::lock_dir;
 use std::path::Path;
 
@@ -50,6 +52,7 @@ pub async fn sync_from_host(host: &str, dir: &Path, fetcher: &Fetcher) -> Result
 
     let reporter = fetcher.reporter.as_ref();
     let _guard = lock_dir(dir, reporter)?;
+    journal::recover(dir)?;
     clean_stale_staging(dir);
     let what = format!("plugin bundle from {url}");
     check_bundle_entries(&art.path, &what)?;
@@ -94,6 +97,7 @@ pub async fn sync_from_host(host: &str, dir: &Path, fetcher: &Fetcher) -> Result
                 provider: Some(shown_host.clone()),
                 plugin_type: None,
                 artifact_sha256: art.sha256.clone(),
+                bin: None,
                 sha256: s.sha256.clone(),
                 size: s.size,
                 mtime_ns: 0,
@@ -101,7 +105,10 @@ pub async fn sync_from_host(host: &str, dir: &Path, fetcher: &Fetcher) -> Result
             staged: s,
         })
         .collect();
-    commit::place_all(dir, &mut receipts, placements, reporter, |_, _, _| {})?;
+    // Files and receipts change as one step (store::journal).
+    let mut journal = Journal::default();
+    let mut placed =
+        commit::journal_placements(dir, &mut receipts, placements, reporter, &mut journal)?;
     // Remove yaml plugins an earlier sync brought that the server no longer serves.
     let gone: Vec<Receipt> = receipts
         .files
@@ -109,8 +116,15 @@ pub async fn sync_from_host(host: &str, dir: &Path, fetcher: &Fetcher) -> Result
         .filter(|r| r.source == "host" && r.artifact_sha256 != art.sha256)
         .cloned()
         .collect();
-    commit::remove_files(dir, &mut receipts, &gone, reporter)?;
-    receipts.write(dir)?;
+    commit::journal_removals(dir, &mut receipts, &gone, reporter, &mut journal);
+    journal.writes.push(Write {
+        path: fsutil::absolute(&Receipts::path(dir)),
+        text: receipts.to_text(),
+    });
+    for (s, _) in &mut placed {
+        s.release();
+    }
+    journal.commit(dir)?;
     names.sort();
     Ok(Synced {
         host: shown_host,

@@ -51,6 +51,47 @@ impl Location {
         }
     }
 
+    /// An artifact URL as a registry's index gives it, under this registry root. A relative
+    /// URL is checked after percent-decoding (`%2e%2e` is `..` to a URL parser) and must stay
+    /// inside the root; an absolute one from a remote registry must be http(s) or the
+    /// registry's own object store, never `file://` or a local path.
+    pub fn join_from_index(&self, rel: &str) -> Result<Location> {
+        let refuse = |why: &str| {
+            Err(Error::runtime(format!(
+                "registry {self}: artifact url {} {why}",
+                redact::location_text(rel)
+            )))
+        };
+        if !is_url(rel) {
+            let decoded = redact::percent_decode(rel);
+            if !fsutil::is_safe_relative_path(&decoded) {
+                return refuse("leaves the registry root");
+            }
+            let joined = self.join(rel)?;
+            return match (&joined, self) {
+                (Location::Url(j), Location::Url(b))
+                    if !j.path().starts_with(b.path().trim_end_matches('/')) =>
+                {
+                    refuse("leaves the registry root")
+                }
+                _ => Ok(joined),
+            };
+        }
+        let joined = self.join(rel)?;
+        match (self, &joined) {
+            (Location::Url(_), Location::Path(_)) => {
+                refuse("points at a local file, which a remote registry may not name")
+            }
+            (Location::Url(b), Location::Url(j))
+                if !matches!(j.scheme(), "http" | "https")
+                    && (j.scheme() != b.scheme() || j.host_str() != b.host_str()) =>
+            {
+                refuse("is neither http(s) nor in the registry's own object store")
+            }
+            _ => Ok(joined),
+        }
+    }
+
     /// What follows `base` in this location (`None` when it does not start with it): the same
     /// file under a mirror of `base` is `mirror.join(rest)`.
     pub fn strip_base(&self, base: &Location) -> Option<String> {
@@ -143,5 +184,28 @@ mod tests {
             Location::Path("/p/reg/a".into())
         );
         assert!(Location::parse("http://[bad", dir).is_err());
+    }
+
+    #[test]
+    fn index_urls_stay_in_their_place() {
+        let dir = Path::new("/p");
+        let https = Location::parse("https://h.example/reg", dir).unwrap();
+        let s3 = Location::parse("s3://bucket/reg", dir).unwrap();
+        let local = Location::parse("./reg", dir).unwrap();
+        for (base, rel, ok) in [
+            (&https, "artifacts/a/1/x.tar.gz", true),
+            (&https, "https://cdn.example/x.tar.gz", true),
+            (&https, "file:///etc/passwd", false),
+            (&https, "artifacts/%2e%2e/%2e%2e/x", false),
+            (&https, "artifacts/%2E%2E/x", false),
+            (&https, "s3://bucket/x", false),
+            (&s3, "s3://bucket/reg/x", true),
+            (&s3, "s3://other/x", false),
+            (&s3, "file:///x", false),
+            (&local, "file:///x", true),
+            (&local, "artifacts/%2e%2e/x", false),
+        ] {
+            assert_eq!(base.join_from_index(rel).is_ok(), ok, "{base} + {rel}");
+        }
     }
 }

@@ -93,6 +93,101 @@ pub fn url_for_display(raw: &str) -> String {
     }
 }
 
+/// A location as written (maybe a template with `{os}`, maybe not a valid URL yet) made fit for
+/// the lockfile and for printing, by text alone so placeholders survive: user-info and
+/// credential query parameters removed, registered secrets scrubbed. Paths pass unchanged.
+pub fn location_text(raw: &str) -> String {
+    let Some((scheme, rest)) = raw.split_once("://") else {
+        return scrub(raw);
+    };
+    let (rest, fragment) = match rest.split_once('#') {
+        Some((r, f)) => (r, Some(f)),
+        None => (rest, None),
+    };
+    let (rest, query) = match rest.split_once('?') {
+        Some((r, q)) => (r, Some(q)),
+        None => (rest, None),
+    };
+    let (authority, path) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let mut out = format!("{scheme}://{host}{path}");
+    if let Some(q) = query {
+        let kept: Vec<&str> = q
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .filter(|p| !is_secret_param(&percent_decode(p.split('=').next().unwrap_or(""))))
+            .collect();
+        if !kept.is_empty() {
+            out.push('?');
+            out.push_str(&kept.join("&"));
+        }
+    }
+    if let Some(f) = fragment {
+        out.push('#');
+        out.push_str(f);
+    }
+    scrub(&out)
+}
+
+/// Text from an archive or a server made safe to print on one line: control characters
+/// (newline, escape, carriage return, ...) are shown escaped, so a crafted name cannot draw a
+/// fake line or move the cursor.
+pub fn printable(s: &str) -> String {
+    if !s.chars().any(char::is_control) {
+        return s.to_string();
+    }
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// A whole message made safe for the terminal: line breaks and tabs kept, every other control
+/// character (escape sequences, carriage returns, backspaces) shown escaped. Names inserted
+/// into a message go through [`printable`] first, so they cannot break lines either.
+pub fn terminal_safe(s: &str) -> String {
+    if !s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return s.to_string();
+    }
+    s.split('\n')
+        .map(|line| {
+            line.split('\t')
+                .map(printable)
+                .collect::<Vec<_>>()
+                .join("\t")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `%XX` escapes decoded (invalid ones kept as written); the text is read as UTF-8, lossily.
+pub fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            let hex = |c: u8| (c as char).to_digit(16);
+            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,6 +202,41 @@ mod tests {
             url_for_display("https://h.example/a?sig=x"),
             "https://h.example/a"
         );
+    }
+
+    #[test]
+    fn location_text_keeps_templates_and_drops_credentials() {
+        for (raw, want) in [
+            (
+                "https://u:p@h.example/x/optimus-a_{os}_{arch}.tar.gz?sv=1&sig=abc&v=2",
+                "https://h.example/x/optimus-a_{os}_{arch}.tar.gz?v=2",
+            ),
+            (
+                "https://h.example/a?X-Amz-Credential=k&X-Amz-Signature=s",
+                "https://h.example/a",
+            ),
+            (
+                "https://h.example/a?X-Goog-Signature=s#f",
+                "https://h.example/a#f",
+            ),
+            ("https://h.example/a?%73ig=s", "https://h.example/a"),
+            (
+                "./local/optimus-a_{os}_{arch}",
+                "./local/optimus-a_{os}_{arch}",
+            ),
+        ] {
+            assert_eq!(location_text(raw), want, "{raw}");
+        }
+    }
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(printable("a\nb\x1b[31m\r"), "a\\nb\\u{1b}[31m\\r");
+        assert_eq!(
+            terminal_safe("one\ntwo\x1b]0;x\x07"),
+            "one\ntwo\\u{1b}]0;x\\u{7}"
+        );
+        assert_eq!(printable("plain"), "plain");
     }
 
     #[test]

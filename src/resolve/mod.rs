@@ -12,6 +12,7 @@ use crate::lockfile::{LockedArtifact, LockedPlugin, Lockfile};
 use crate::model::format::Format;
 use crate::model::names::parse_artifact_file_name;
 use crate::model::platform::{Platform, ANY};
+use crate::model::redact;
 use crate::registry::Registries;
 use crate::store::fetch::{Expect, Fetcher};
 
@@ -177,7 +178,10 @@ impl Resolver<'_> {
                         .into_iter()
                         .map(|a| {
                             Ok(LockedArtifact {
-                                url: provider.base.join(&a.url)?.portable(&self.manifest.dir),
+                                url: provider
+                                    .base
+                                    .join_from_index(&a.url)?
+                                    .portable(&self.manifest.dir),
                                 ..a.clone()
                             })
                         })
@@ -226,7 +230,9 @@ impl Resolver<'_> {
                     artifacts.push(LockedArtifact {
                         platform,
                         format,
-                        url: full.portable(&self.manifest.dir),
+                        // Like a URL's, a path's `${VAR}` values stay out of the lock (a
+                        // direct artifact is fetched from its declaration, never from here).
+                        url: redact::scrub(&full.portable(&self.manifest.dir)),
                         sha256: art.sha256,
                         size: Some(art.size),
                         bin: None,

@@ -18,6 +18,14 @@ impl Transport {
             .user_agent(concat!("optimus-plugins/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(self.net.connect_timeout)
             .read_timeout(self.net.read_timeout)
+            // A Referer would carry the previous URL (signed query included) to the next host
+            // of a redirect; reqwest sets one by default.
+            .referer(false)
+            // Bytes exactly as stored: a compressed transfer would hash differently.
+            .default_headers(reqwest::header::HeaderMap::from_iter([(
+                reqwest::header::ACCEPT_ENCODING,
+                reqwest::header::HeaderValue::from_static("identity"),
+            )]))
             .redirect(reqwest::redirect::Policy::custom(|attempt| {
                 // At most 5 hops, and never from https down to plain http.
                 let downgrade = attempt.previous().iter().any(|u| u.scheme() == "https")
@@ -131,6 +139,20 @@ pub(super) fn body(resp: reqwest::Response, display: String) -> Result<Body> {
             message: format!("HTTP {status}"),
         });
     }
+    let header = |h: reqwest::header::HeaderName| {
+        resp.headers().get(h).map(|v| {
+            String::from_utf8_lossy(v.as_bytes())
+                .trim()
+                .to_ascii_lowercase()
+        })
+    };
+    if let Some(enc) = header(reqwest::header::CONTENT_ENCODING).filter(|e| e != "identity") {
+        return Err(Error::runtime(format!(
+            "GET {display}: the server sent `Content-Encoding: {}`, which was not asked for (the request said `Accept-Encoding: identity`); refusing bytes that are not the file as stored",
+            redact::printable(&enc)
+        )));
+    }
+    let content_type = header(reqwest::header::CONTENT_TYPE);
     let len = resp.content_length();
     let stream = futures::stream::unfold(Some((resp, 0u64)), move |state| {
         let display = display.clone();
@@ -171,6 +193,7 @@ pub(super) fn body(resp: reqwest::Response, display: String) -> Result<Body> {
     Ok(Body {
         stream: stream.boxed(),
         len,
+        content_type,
     })
 }
 

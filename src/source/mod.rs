@@ -60,6 +60,8 @@ pub enum Fetched {
 pub struct Body {
     pub stream: BoxStream<'static, Result<Bytes>>,
     pub len: Option<u64>,
+    /// The media type an http server declared (`text/html`, ...), lower-cased, if any.
+    pub content_type: Option<String>,
 }
 
 /// Attempts per request (and per download, for bodies cut short), the first included.
@@ -82,6 +84,14 @@ impl Transport {
             net: net.clone(),
             stores: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The overall deadline of one download of `size` bytes (unknown: `max`): connect and
+    /// read timeouts plus the time the slowest accepted rate needs.
+    pub fn download_deadline(&self, size: u64) -> Duration {
+        self.net.connect_timeout
+            + self.net.read_timeout
+            + Duration::from_secs(size / self.net.min_rate.max(1))
     }
 
     /// The wait before retry number `attempt` (1-based): the retry base doubled each time,
@@ -252,6 +262,7 @@ impl Transport {
                 Ok(Body {
                     stream: stream.boxed(),
                     len,
+                    content_type: None,
                 })
             }
             Endpoint::Http { url, headers } => {
@@ -276,6 +287,7 @@ impl Transport {
                 Ok(Body {
                     stream: stream.boxed(),
                     len,
+                    content_type: None,
                 })
             }
         }

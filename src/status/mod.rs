@@ -110,7 +110,7 @@ pub fn managed(
                 )
             } else if !(r.looks_intact(dir) || (rehash && r.rehash_matches(dir).unwrap_or(false))) {
                 ("modified", Some("the file changed since it was installed: `optimus plugin install` restores it".to_string()))
-            } else if r.artifact_sha256 != a.sha256 || r.version != l.version_text() {
+            } else if !r.installed_from(a) || r.version != l.version_text() {
                 (
                     "outdated",
                     Some(format!(

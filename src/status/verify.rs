@@ -8,7 +8,10 @@ use crate::lockfile::Lockfile;
 use crate::model::digest::Sha256;
 use crate::model::fsutil::shown;
 use crate::model::platform::{Platform, ANY};
+use crate::model::report::Silent;
 use crate::receipts::Receipts;
+use crate::store::journal;
+use crate::store::lock::lock_dir;
 use std::path::PathBuf;
 
 #[derive(Debug, Default)]
@@ -22,13 +25,19 @@ pub struct Verification {
 }
 
 pub fn verify(manifest: &Manifest, platform: &Platform) -> Result<Verification> {
+    let dir = &manifest.plugin_dir;
+    // A run killed after committing to a change: complete it first (under the directory lock,
+    // so a run still going is waited for rather than raced).
+    if dir.join(journal::FILE).exists() {
+        let _guard = lock_dir(dir, &Silent)?;
+        journal::recover(dir)?;
+    }
     let lock = Lockfile::read(&manifest.lock_path())?.ok_or_else(|| {
         Error::runtime(format!(
             "{}: no lockfile to verify against; run `optimus plugin install` (or `lock`) first",
             shown(&manifest.lock_path())
         ))
     })?;
-    let dir = &manifest.plugin_dir;
     let receipts = Receipts::read(dir)?;
     let mut out = Verification::default();
     let plat = platform.to_string();
@@ -57,7 +66,7 @@ pub fn verify(manifest: &Manifest, platform: &Platform) -> Result<Verification> 
                 r.source
             )),
             Some(l) => match l.artifact_for(platform) {
-                Some(a) if a.sha256 == r.artifact_sha256 => {}
+                Some(a) if r.installed_from(a) => {}
                 _ => out.problems.push(format!(
                     "outdated  {file} (installed {} {}, the lock says {})",
                     r.plugin,

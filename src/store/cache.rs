@@ -3,7 +3,8 @@
 //!
 //! - `artifacts/sha256/<hh>/<hex>`: downloaded artifacts, content-addressed.
 //! - `files/sha256/<hh>/<hex>`: unpacked plugin files, content-addressed, hard-linked into projects.
-//! - `unpacked/<artifact-sha>-<name>-<platform>`: which file an artifact unpacks to.
+//! - `unpacked/<artifact-sha>-<digest of format, bin, name, platform>`: which file an artifact
+//!   unpacks to.
 //! - `index/<hash of url>`: registry index documents with their ETag, for revalidation.
 //! - `tmp/`: downloads in flight; renamed into place only once their hash is right, so any
 //!   number of processes can share the cache.
@@ -11,6 +12,7 @@
 use crate::error::{Error, Result};
 use crate::model::digest::Sha256;
 use crate::model::fsutil;
+use crate::store::unpacked::UnpackKey;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -38,11 +40,21 @@ impl Cache {
         self.sharded("files", sha)
     }
 
-    /// Where we remember which installed file (by sha) an artifact unpacks to for a plugin.
-    pub fn unpacked_record(&self, artifact_sha: &str, plugin: &str, platform: &str) -> PathBuf {
+    /// Where we remember which installed file (by sha) an artifact unpacks to, for one
+    /// [`UnpackKey`]: the artifact's sha256, then a digest of everything else that decides the
+    /// file (format, `bin`, plugin, platform).
+    pub fn unpacked_record(&self, key: &UnpackKey<'_>) -> PathBuf {
+        let rest = format!(
+            "{}\n{}\n{}\n{}",
+            key.format,
+            key.bin.unwrap_or(""),
+            key.plugin,
+            key.platform
+        );
+        let rest = Sha256::of_bytes(rest.as_bytes()).into_string();
         self.root
             .join("unpacked")
-            .join(format!("{artifact_sha}-{plugin}-{platform}"))
+            .join(format!("{}-{}", key.artifact_sha, &rest[..32]))
     }
 
     /// One file per URL: the ETag on the first line, the body after it (one file, so the two

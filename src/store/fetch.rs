@@ -168,8 +168,23 @@ impl Fetcher {
         consume: StreamConsumer<T>,
     ) -> Result<(Artifact, T)> {
         let what = expect.what;
+        let started = tokio::time::Instant::now();
         let mut body = self.transport.open(src).await?;
         let limit = expect.size.unwrap_or(self.max_size);
+        // Trust on first use: an error or login page must not become the pinned artifact.
+        if expect.sha256.is_none()
+            && body
+                .content_type
+                .as_deref()
+                .is_some_and(|t| t.starts_with("text/html"))
+        {
+            return Err(Error::runtime(format!(
+                "{what}: {} was served as text/html (an error or login page?), not as the artifact; nothing is pinned yet, so it is refused (pin its sha256 if this really is the file)",
+                src.display()
+            )));
+        }
+        let allowed = self.transport.download_deadline(body.len.unwrap_or(limit));
+        let deadline = started + allowed;
         if let (Some(declared), Some(len)) = (expect.size, body.len) {
             if declared != len {
                 return Err(Error::runtime(format!(
@@ -199,7 +214,17 @@ impl Fetcher {
         let bar = self.reporter.download_bar(what, body.len.or(expect.size));
         let mut n = 0u64;
         let mut failure: Option<Error> = None;
-        while let Some(chunk) = body.stream.next().await {
+        loop {
+            let next = tokio::time::timeout_at(deadline, body.stream.next()).await;
+            let Ok(next) = next else {
+                failure = Some(Error::runtime(format!(
+                    "{what}: GET {} did not finish within {} s ({n} bytes received; a download must average at least OPTIMUS_DOWNLOAD_MIN_RATE bytes per second)",
+                    src.display(),
+                    allowed.as_secs()
+                )));
+                break;
+            };
+            let Some(chunk) = next else { break };
             let chunk = match chunk {
                 Ok(c) => c,
                 Err(e) => {

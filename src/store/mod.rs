@@ -3,6 +3,7 @@
 
 pub mod cache;
 pub mod fetch;
+pub mod journal;
 pub mod link;
 pub mod lock;
 pub mod unpacked;

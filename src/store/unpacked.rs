@@ -1,13 +1,26 @@
 //! The unpacked-file cache: installed plugin files kept content-addressed under
-//! `files/sha256/`, and per (artifact, plugin, platform) a record of which file the artifact
+//! `files/sha256/`, and per [`UnpackKey`] (artifact sha256, format, `bin`, plugin, platform:
+//! everything that decides which bytes come out) a record of which file the artifact
 //! unpacks to (`<sha256> <size> <kind> <mtime_ns>`), so another project gets the file by a link
 //! instead of a download and an unpack.
 
 use super::cache::Cache;
 use super::link::LinkMode;
+use crate::model::format::Format;
 use crate::model::fsutil;
 use std::fs;
 use std::path::{Path, PathBuf};
+
+/// Everything that decides which file an artifact unpacks to. Two versions may share one
+/// archive and name different `bin`s; a record keyed on less would hand out the wrong file.
+#[derive(Debug, Clone, Copy)]
+pub struct UnpackKey<'a> {
+    pub artifact_sha: &'a str,
+    pub format: Format,
+    pub bin: Option<&'a str>,
+    pub plugin: &'a str,
+    pub platform: &'a str,
+}
 
 /// A file the cache can hand out for an artifact.
 #[derive(Debug, Clone)]
@@ -33,16 +46,11 @@ fn record_text(sha256: &str, size: u64, kind: &str, mtime: u64) -> String {
 }
 
 impl Cache {
-    /// The file an artifact unpacked to for `plugin` on `platform`, if recorded and unchanged
-    /// since (same size and mtime: a cached file edited in place through a hard link in some
-    /// project is never handed out).
-    pub fn recall_unpacked(
-        &self,
-        artifact_sha: &str,
-        plugin: &str,
-        platform: &str,
-    ) -> Option<Unpacked> {
-        let text = fs::read_to_string(self.unpacked_record(artifact_sha, plugin, platform)).ok()?;
+    /// The file an artifact unpacked to for `key`, if recorded and unchanged since (same size
+    /// and mtime: a cached file edited in place through a hard link in some project is never
+    /// handed out).
+    pub fn recall_unpacked(&self, key: &UnpackKey<'_>) -> Option<Unpacked> {
+        let text = fs::read_to_string(self.unpacked_record(key)).ok()?;
         let mut parts = text.split_whitespace();
         let (sha256, size, kind, mtime) = (
             parts.next()?.to_string(),
@@ -64,12 +72,12 @@ impl Cache {
     /// unpacks to. Best effort: a cache that cannot be written only costs a later unpack.
     pub fn remember_unpacked(
         &self,
-        (artifact_sha, plugin, platform): (&str, &str, &str),
+        key: &UnpackKey<'_>,
         installed: &Path,
         file: &Unpacked,
         link: LinkMode,
     ) {
-        let record = self.unpacked_record(artifact_sha, plugin, platform);
+        let record = self.unpacked_record(key);
         let Ok(meta) = fs::metadata(installed) else {
             return;
         };

@@ -11,6 +11,7 @@ mod architecture;
 mod examples;
 mod freshness;
 mod fuzz_parsers;
+mod holes;
 mod hostile_archives;
 mod hostile_crash;
 mod hostile_integrity;

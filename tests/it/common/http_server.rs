@@ -24,6 +24,12 @@ pub enum Fault {
     Drop,
     /// Serve these bytes instead of the file.
     Replace(Vec<u8>),
+    /// Serve the file with these extra response headers (`Content-Encoding`, `Content-Type`).
+    Headers(Vec<(String, String)>),
+    /// Answer `302 Found` with this `Location`.
+    Redirect(String),
+    /// Send the body N bytes at a time, pausing this long between pieces.
+    Trickle(usize, Duration),
 }
 
 /// One request as the server saw it (the log).
@@ -202,6 +208,10 @@ fn serve(mut conn: TcpStream, root: &Path, state: &Mutex<State>) -> std::io::Res
                 continue;
             }
             Some(Fault::Drop) => return Ok(()),
+            Some(Fault::Redirect(to)) => {
+                respond(&mut conn, 302, &[("Location".into(), to.clone())], b"")?;
+                continue;
+            }
             _ => {}
         }
         let Some(body) = body else {
@@ -216,8 +226,19 @@ fn serve(mut conn: TcpStream, root: &Path, state: &Mutex<State>) -> std::io::Res
             respond(&mut conn, 304, &[("ETag".into(), etag)], b"")?;
             continue;
         }
-        let hdrs = vec![("ETag".to_string(), etag)];
+        let mut hdrs = vec![("ETag".to_string(), etag)];
+        if let Some(Fault::Headers(extra)) = &fault {
+            hdrs.extend(extra.iter().cloned());
+        }
         match fault {
+            Some(Fault::Trickle(n, pause)) => {
+                write_head(&mut conn, 200, &hdrs, body.len())?;
+                for piece in body.chunks(n.max(1)) {
+                    conn.write_all(piece)?;
+                    conn.flush()?;
+                    std::thread::sleep(pause);
+                }
+            }
             Some(Fault::Truncate(n)) => {
                 write_head(&mut conn, 200, &hdrs, body.len())?;
                 conn.write_all(&body[..n.min(body.len())])?;
@@ -253,6 +274,7 @@ fn write_head(
 ) -> std::io::Result<()> {
     let reason = match code {
         200 => "OK",
+        302 => "Found",
         304 => "Not Modified",
         401 => "Unauthorized",
         403 => "Forbidden",

@@ -1,0 +1,59 @@
+//! Which config owns a plugin directory: `<dir>/.owner` holds the path of the config that first
+//! installed there, relative to the directory (so a project moved as a whole keeps it). A
+//! second config installing into, or removing from, the same directory is refused with both
+//! named: each would otherwise delete the other's plugins as "no longer declared".
+
+use crate::config::Manifest;
+use crate::error::{Error, Result};
+use crate::model::fsutil;
+use std::path::{Path, PathBuf};
+
+pub const FILE: &str = ".owner";
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => fsutil::normalize(a) == fsutil::normalize(b),
+    }
+}
+
+/// Refuses `manifest` if another config owns its plugin directory; with `take`, records it as
+/// the owner of a directory nobody owns yet. The caller holds the directory lock.
+pub fn claim(manifest: &Manifest, take: bool) -> Result<()> {
+    let dir = &manifest.plugin_dir;
+    let file = dir.join(FILE);
+    match std::fs::read_to_string(&file) {
+        Ok(text) => {
+            let recorded = text.trim();
+            let owner: PathBuf = fsutil::normalize(&dir.join(recorded));
+            if recorded.is_empty() || same_file(&owner, &manifest.path) {
+                return Ok(());
+            }
+            if !owner.exists() {
+                // The owning config is gone (renamed, deleted): the directory is handed over.
+                return if take {
+                    record(manifest, &file)
+                } else {
+                    Ok(())
+                };
+            }
+            Err(Error::config(format!(
+                "{} is the plugin directory of {}, not of {}: two configs sharing one plugin directory would remove each other's plugins; give this config its own `dir`, or delete {} to hand the directory over",
+                fsutil::shown(dir),
+                fsutil::shown(&owner),
+                fsutil::shown(&manifest.path),
+                fsutil::shown(&file)
+            )))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && take => record(manifest, &file),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Error::path("reading", &file, e)),
+    }
+}
+
+fn record(manifest: &Manifest, file: &Path) -> Result<()> {
+    std::fs::create_dir_all(&manifest.plugin_dir)
+        .map_err(|e| Error::path("creating", &manifest.plugin_dir, e))?;
+    let rel = fsutil::relative_to(&fsutil::absolute(&manifest.path), &manifest.plugin_dir);
+    fsutil::write_atomic(file, format!("{rel}\n").as_bytes())
+}
