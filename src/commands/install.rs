@@ -12,6 +12,7 @@ use crate::model::fsutil::{self, shown};
 use crate::model::limits::DEFAULT_MAX_UNPACKED;
 use crate::model::platform::Platform;
 use crate::model::redact;
+use crate::model::target::Target;
 use crate::store::link::LinkMode;
 use crate::ui;
 use std::collections::BTreeSet;
@@ -30,6 +31,8 @@ fn project<'a>(ctx: &'a Ctx, env: &Environment) -> Project<'a> {
     }
 }
 
+// The command's flags, one argument each (as `sync` and `update` take theirs).
+#[allow(clippy::too_many_arguments)]
 pub async fn install(
     config: &ConfigArg,
     locked: bool,
@@ -37,10 +40,11 @@ pub async fn install(
     platform: Option<&str>,
     jobs: usize,
     yaml_bundle: Option<PathBuf>,
+    target: Option<Target>,
     env: &Environment,
 ) -> Result<()> {
     let platform = platform_arg(platform)?;
-    let ctx = Ctx::new(config, offline, env)?;
+    let ctx = Ctx::for_target(config, offline, target, env)?;
     let p = project(&ctx, env);
     let _guard = p.exclusive()?;
     let req = Request {
@@ -65,12 +69,24 @@ pub async fn sync(
     offline: bool,
     host: Option<&str>,
     jobs: usize,
+    target: Option<Target>,
     env: &Environment,
 ) -> Result<()> {
     if let Some(host) = host {
-        return sync_host(config, host, offline, env).await;
+        return sync_host(config, host, offline, target, env).await;
     }
-    let ctx = Ctx::new(config, offline, env)?;
+    // A client config (`host: localhost:9100`, no plugin section): sync from that server, as
+    // `optimus plugin sync -c optimus.yaml` does.
+    if config.config.exists() && !config::has_plugin_section(&config.config) {
+        if let Some(host) = config::client_host(&config.config)? {
+            return sync_host(config, &host, offline, target, env).await;
+        }
+        return Err(Error::config(format!(
+            "{}: neither a `plugins:` section nor a `host:` (the Optimus server to sync from); add one, or pass --host",
+            config.config.display()
+        )));
+    }
+    let ctx = Ctx::for_target(config, offline, target, env)?;
     let platform = Platform::host();
     let p = project(&ctx, env);
     let _guard = p.exclusive()?;
@@ -85,19 +101,33 @@ pub async fn sync(
     Ok(())
 }
 
-async fn sync_host(c: &ConfigArg, host: &str, offline: bool, env: &Environment) -> Result<()> {
+async fn sync_host(
+    c: &ConfigArg,
+    host: &str,
+    offline: bool,
+    target: Option<Target>,
+    env: &Environment,
+) -> Result<()> {
     if offline {
-        return Err(Error::config("--host needs the network; drop --offline"));
+        return Err(Error::config(
+            "syncing from a host needs the network; drop --offline",
+        ));
     }
-    // The plugin dir comes from the config when there is one, else `.plugins` here.
-    let dir = match config::load(&c.config, env) {
-        Ok(m) => m.plugin_dir,
-        Err(_) if !c.config.exists() => env.plugin_dir.clone().unwrap_or_else(|| ".plugins".into()),
-        Err(e) => return Err(e),
+    // The plugin dir and target come from the config's plugin section when there is one,
+    // else `.plugins` here (where `optimus plugin sync` writes).
+    let (dir, config_target) = if c.config.exists() && config::has_plugin_section(&c.config) {
+        let m = config::load(&c.config, env)?;
+        (m.plugin_dir, m.target)
+    } else {
+        (
+            env.plugin_dir.clone().unwrap_or_else(|| ".plugins".into()),
+            Target::default(),
+        )
     };
+    let target = target.unwrap_or(config_target);
     let dir = fsutil::absolute(&dir);
     let (fetcher, _) = fetch_context(env, false, DEFAULT_MAX_UNPACKED);
-    let out = sync_from_host(host, &dir, &fetcher)
+    let out = sync_from_host(host, &dir, &fetcher, target)
         .await
         .map_err(|e| match e.exit_code() {
             1 => Error::runtime(format!(

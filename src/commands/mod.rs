@@ -11,11 +11,12 @@ mod remove;
 mod validate;
 mod verify;
 
-use crate::cli::{Cli, Command, ConfigArg, Top};
+use crate::cli::{Cli, Command, ConfigArg, TargetArg, Top};
 use crate::config::{self, Environment, Manifest};
 use crate::error::{Error, Result};
 use crate::model::platform::Platform;
 use crate::model::report::SharedReporter;
+use crate::model::target::Target;
 use crate::registry::Registries;
 use crate::source::Transport;
 use crate::store::fetch::Fetcher;
@@ -35,7 +36,9 @@ pub async fn run(cli: Cli, env: Environment) -> Result<()> {
             platform,
             jobs,
             yaml_bundle,
+            target,
         } => {
+            let target = target_arg(&target)?;
             install::install(
                 &config,
                 locked,
@@ -43,6 +46,7 @@ pub async fn run(cli: Cli, env: Environment) -> Result<()> {
                 platform.as_deref(),
                 jobs,
                 yaml_bundle,
+                target,
                 env,
             )
             .await
@@ -53,7 +57,11 @@ pub async fn run(cli: Cli, env: Environment) -> Result<()> {
             offline,
             host,
             jobs,
-        } => install::sync(&config, locked, offline, host.as_deref(), jobs, env).await,
+            target,
+        } => {
+            let target = target_arg(&target)?;
+            install::sync(&config, locked, offline, host.as_deref(), jobs, target, env).await
+        }
         Command::Lock {
             config,
             platform,
@@ -69,11 +77,20 @@ pub async fn run(cli: Cli, env: Environment) -> Result<()> {
             config,
             json,
             platform,
-        } => list::run(&config, json, platform.as_deref(), env),
+            target,
+        } => list::run(
+            &config,
+            json,
+            platform.as_deref(),
+            target_arg(&target)?,
+            env,
+        ),
         Command::Verify { config, platform } => verify::run(&config, platform.as_deref(), env),
         Command::Remove { config, names } => remove::run(&config, &names, env),
         Command::Outdated { config, json } => outdated::run(&config, json, env).await,
-        Command::Validate { path } => validate::run(&path),
+        Command::Validate { path, target, jobs } => {
+            validate::run(&path, target_arg(&target)?, jobs.as_deref())
+        }
         Command::Publish {
             registry,
             plugin_type,
@@ -81,6 +98,7 @@ pub async fn run(cli: Cli, env: Environment) -> Result<()> {
             name,
             version,
             artifacts,
+            target,
         } => {
             let args = publish::PublishArgs {
                 plugin_type,
@@ -88,6 +106,7 @@ pub async fn run(cli: Cli, env: Environment) -> Result<()> {
                 name,
                 version,
                 artifacts,
+                target: target_arg(&target)?,
             };
             publish::publish(&registry, args, env).await
         }
@@ -114,6 +133,10 @@ fn parse_version(v: &str) -> Result<semver::Version> {
 fn read_password_env(var: &str) -> Result<String> {
     std::env::var(var)
         .map_err(|_| Error::config(format!("--password-env {var}: the variable is not set")))
+}
+
+fn target_arg(t: &TargetArg) -> Result<Option<Target>> {
+    t.target.as_deref().map(Target::parse).transpose()
 }
 
 fn platform_arg(p: Option<&str>) -> Result<Platform> {
@@ -150,7 +173,24 @@ struct Ctx {
 
 impl Ctx {
     fn new(c: &ConfigArg, offline: bool, env: &Environment) -> Result<Ctx> {
-        let manifest = config::load(&c.config, env)?;
+        Ctx::for_target(c, offline, None, env)
+    }
+
+    /// The config's manifest with `--target` (when given) in place of `plugins.target`; the
+    /// config's warnings are printed here.
+    fn for_target(
+        c: &ConfigArg,
+        offline: bool,
+        target: Option<Target>,
+        env: &Environment,
+    ) -> Result<Ctx> {
+        let mut manifest = config::load(&c.config, env)?;
+        if let Some(t) = target {
+            manifest.target = t;
+        }
+        for n in &manifest.notes {
+            ui::warn(n);
+        }
         let (fetcher, registries) = fetch_context(env, offline, manifest.limits.max_unpacked_size);
         Ok(Ctx {
             manifest,

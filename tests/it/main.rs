@@ -20,6 +20,7 @@ mod interop;
 mod mirrors;
 mod objstore;
 mod perf_paths;
+mod upstream;
 mod ux_cli;
 mod ux_manage;
 mod ux_sync;
