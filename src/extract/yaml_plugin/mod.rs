@@ -110,7 +110,21 @@ fn explain(e: &decode::DecodeError, rules: &Rules) -> String {
         ErrKind::WrongType if key.is_empty() => {
             "the document has the wrong shape: a yaml plugin is a mapping of keys to values".into()
         }
-        ErrKind::WrongType => format!("`{key}` has the wrong shape for {}", rules.name),
+        ErrKind::WrongType => {
+            let t = e.go_type;
+            let want = match t {
+                "string" => "a single value",
+                "int" => "a whole number",
+                "bool" => "true or false (yes/no also work in yaml.v2)",
+                _ if t.starts_with("map[") => "a mapping of keys to values",
+                _ if t.starts_with("[]") || t.ends_with('s') => "a list",
+                _ => "a mapping of keys to values",
+            };
+            format!(
+                "`{key}` has the wrong shape for {}: expected {want}",
+                rules.name
+            )
+        }
         ErrKind::Unknown => {
             let elsewhere: Vec<&str> = TARGETS
                 .iter()
