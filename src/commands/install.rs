@@ -125,6 +125,11 @@ async fn sync_host(
         )
     };
     let target = target.unwrap_or(config_target);
+    if !target.rules().has_sync {
+        ui::warn(&format!(
+            "{target} Optimus has no `plugin sync` and serves no /plugins; syncing anyway, checking each plugin as {target} loads it"
+        ));
+    }
     let dir = fsutil::absolute(&dir);
     let (fetcher, _) = fetch_context(env, false, DEFAULT_MAX_UNPACKED);
     let out = sync_from_host(host, &dir, &fetcher, target)
