@@ -42,6 +42,15 @@ pub struct ConfigArg {
     pub config: PathBuf,
 }
 
+/// Which Optimus: `raystack` (v0.6-rc.9 .. v0.7, the default), `raystack-0.5` or `goto`.
+#[derive(Args, Debug, Clone, Default)]
+pub struct TargetArg {
+    /// The Optimus whose rules apply: raystack (default), raystack-0.5 or goto; overrides
+    /// `plugins.target` in the config.
+    #[arg(long = "target", value_name = "T")]
+    pub target: Option<String>,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Resolve what the lock lacks, update the lock, then fetch, verify and install.
@@ -69,6 +78,8 @@ pub enum Command {
         /// Accept a registry whose timestamp.toml has expired (warns: new versions and yanks may be hidden).
         #[arg(long)]
         allow_expired: bool,
+        #[command(flatten)]
+        target: TargetArg,
     },
     /// Install yaml plugins only (the client side), from the config or from an Optimus server.
     #[command(
@@ -83,7 +94,8 @@ pub enum Command {
         /// Use no network: the lock and the cache must hold everything.
         #[arg(long)]
         offline: bool,
-        /// Fetch the yaml bundle the Optimus server at URL serves at /plugins.
+        /// Fetch the yaml bundle the Optimus server at URL serves at /plugins (default: the
+        /// config's `host:`, as `optimus plugin sync` reads it).
         #[arg(long, value_name = "URL")]
         host: Option<String>,
         /// Parallel downloads.
@@ -92,6 +104,8 @@ pub enum Command {
         /// Accept a registry whose timestamp.toml has expired (warns: new versions and yanks may be hidden).
         #[arg(long)]
         allow_expired: bool,
+        #[command(flatten)]
+        target: TargetArg,
     },
     /// Resolve and write optimus.lock without installing.
     #[command(
@@ -143,6 +157,8 @@ pub enum Command {
         /// Platform whose binaries to look for (<os>_<arch>), default: this machine's.
         #[arg(long, value_name = "P")]
         platform: Option<String>,
+        #[command(flatten)]
+        target: TargetArg,
     },
     /// Re-hash installed plugins against the lock and receipts; exit 1 on any difference.
     #[command(
@@ -180,14 +196,19 @@ pub enum Command {
         #[arg(long)]
         allow_expired: bool,
     },
-    /// Check yaml plugins against the schema.
+    /// Check yaml plugins exactly as the target Optimus loads them.
     #[command(
-        after_help = "Examples:\n  optimus plugin validate --path ./plugins\n  optimus plugin validate --path optimus-plugin-neo.yaml"
+        after_help = "Errors are what the target Optimus refuses (its own message is printed too); warnings are\nadvice on files it loads. Exit status: 1 when any file would be refused.\n\nExamples:\n  optimus plugin validate\n  optimus plugin validate --path ./plugins --target raystack-0.5\n  optimus plugin validate --path neo.yaml --target goto --jobs ./jobs"
     )]
     Validate {
-        /// A yaml plugin file, or a directory searched for optimus-plugin-*.yaml.
-        #[arg(long, value_name = "DIR_OR_FILE")]
+        /// A yaml plugin file (any name), or a directory (default: .plugins).
+        #[arg(long, value_name = "DIR_OR_FILE", default_value = ".plugins")]
         path: PathBuf,
+        #[command(flatten)]
+        target: TargetArg,
+        /// goto: check each job's `task.version` under DIR against its plugin's plugin_versions.
+        #[arg(long, value_name = "DIR")]
+        jobs: Option<PathBuf>,
     },
     /// Add a version to a static registry and sign its index.
     #[command(
@@ -209,6 +230,9 @@ pub enum Command {
         /// PATH (platform from the file name) or PLATFORM=PATH.
         #[arg(required = true)]
         artifacts: Vec<String>,
+        /// The Optimus a yaml artifact must load in (default: any of them).
+        #[command(flatten)]
+        target: TargetArg,
     },
     /// Mark a published version yanked (or not, with --undo) and re-sign the index.
     #[command(

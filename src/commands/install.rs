@@ -12,6 +12,7 @@ use crate::model::fsutil::{self, shown};
 use crate::model::limits::DEFAULT_MAX_UNPACKED;
 use crate::model::platform::Platform;
 use crate::model::redact;
+use crate::model::target::Target;
 use crate::store::link::LinkMode;
 use crate::ui;
 use std::collections::BTreeSet;
@@ -36,6 +37,8 @@ pub struct InstallOpts {
     pub offline: bool,
     pub jobs: usize,
     pub allow_expired: bool,
+    /// `--target`, in place of the config's `plugins.target`.
+    pub target: Option<Target>,
 }
 
 pub async fn install(
@@ -46,7 +49,7 @@ pub async fn install(
     env: &Environment,
 ) -> Result<()> {
     let platform = platform_arg(platform)?;
-    let ctx = Ctx::new(config, o.offline, o.allow_expired, env)?;
+    let ctx = Ctx::for_target(config, o.offline, o.allow_expired, o.target, env)?;
     let p = project(&ctx, env);
     let _guard = p.exclusive()?;
     let req = Request {
@@ -71,10 +74,22 @@ pub async fn sync(
     host: Option<&str>,
     env: &Environment,
 ) -> Result<()> {
+    let (offline, target) = (o.offline, o.target);
     if let Some(host) = host {
-        return sync_host(config, host, o.offline, env).await;
+        return sync_host(config, host, offline, target, env).await;
     }
-    let ctx = Ctx::new(config, o.offline, o.allow_expired, env)?;
+    // A client config (`host: localhost:9100`, no plugin section): sync from that server, as
+    // `optimus plugin sync -c optimus.yaml` does.
+    if config.config.exists() && !config::has_plugin_section(&config.config) {
+        if let Some(host) = config::client_host(&config.config)? {
+            return sync_host(config, &host, offline, target, env).await;
+        }
+        return Err(Error::config(format!(
+            "{}: neither a `plugins:` section nor a `host:` (the Optimus server to sync from); add one, or pass --host",
+            config.config.display()
+        )));
+    }
+    let ctx = Ctx::for_target(config, offline, o.allow_expired, target, env)?;
     let platform = Platform::host();
     let p = project(&ctx, env);
     let _guard = p.exclusive()?;
@@ -89,19 +104,38 @@ pub async fn sync(
     Ok(())
 }
 
-async fn sync_host(c: &ConfigArg, host: &str, offline: bool, env: &Environment) -> Result<()> {
+async fn sync_host(
+    c: &ConfigArg,
+    host: &str,
+    offline: bool,
+    target: Option<Target>,
+    env: &Environment,
+) -> Result<()> {
     if offline {
-        return Err(Error::config("--host needs the network; drop --offline"));
+        return Err(Error::config(
+            "syncing from a host needs the network; drop --offline",
+        ));
     }
-    // The plugin dir comes from the config when there is one, else `.plugins` here.
-    let dir = match config::load(&c.config, env) {
-        Ok(m) => m.plugin_dir,
-        Err(_) if !c.config.exists() => env.plugin_dir.clone().unwrap_or_else(|| ".plugins".into()),
-        Err(e) => return Err(e),
+    // The plugin dir and target come from the config's plugin section when there is one,
+    // else `.plugins` here (where `optimus plugin sync` writes).
+    let (dir, config_target) = if c.config.exists() && config::has_plugin_section(&c.config) {
+        let m = config::load(&c.config, env)?;
+        (m.plugin_dir, m.target)
+    } else {
+        (
+            env.plugin_dir.clone().unwrap_or_else(|| ".plugins".into()),
+            Target::default(),
+        )
     };
+    let target = target.unwrap_or(config_target);
+    if !target.rules().has_sync {
+        ui::warn(&format!(
+            "{target} Optimus has no `plugin sync` and serves no /plugins; syncing anyway, checking each plugin as {target} loads it"
+        ));
+    }
     let dir = fsutil::absolute(&dir);
     let (fetcher, _) = fetch_context(env, false, DEFAULT_MAX_UNPACKED);
-    let out = sync_from_host(host, &dir, &fetcher)
+    let out = sync_from_host(host, &dir, &fetcher, target)
         .await
         .map_err(|e| match e.exit_code() {
             1 => Error::runtime(format!(

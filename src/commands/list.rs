@@ -6,14 +6,36 @@ use crate::cli::ConfigArg;
 use crate::config::{self, Environment};
 use crate::error::Result;
 use crate::model::fsutil::shown;
+use crate::model::target::Target;
 use crate::status;
 use crate::ui;
+use std::path::Path;
 
-pub fn run(c: &ConfigArg, json: bool, platform: Option<&str>, env: &Environment) -> Result<()> {
-    let manifest = config::load(&c.config, env)?;
+pub fn run(
+    c: &ConfigArg,
+    json: bool,
+    platform: Option<&str>,
+    target: Option<Target>,
+    env: &Environment,
+) -> Result<()> {
+    let mut manifest = config::load(&c.config, env)?;
+    if let Some(t) = target {
+        manifest.target = t;
+    }
+    let target = manifest.target;
     let platform = platform_arg(platform)?;
     let cwd = std::env::current_dir().unwrap_or_default();
-    let listing = status::list(&manifest, &platform, &cwd, env.home.as_deref())?;
+    let exe_dir = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(Path::to_path_buf));
+    let listing = status::list(
+        &manifest,
+        &platform,
+        &cwd,
+        env.home.as_deref(),
+        exe_dir.as_deref(),
+    )?;
+    let discovered = &listing.discovery.discovered;
     if json {
         // The schema is documented in docs/cli.md; bump schema_version on breaking changes.
         let v = serde_json::json!({
@@ -21,8 +43,12 @@ pub fn run(c: &ConfigArg, json: bool, platform: Option<&str>, env: &Environment)
             "config": manifest.path,
             "plugin_dir": manifest.plugin_dir,
             "platform": platform.to_string(),
+            "target": target,
+            "plugin_dir_searched": listing.plugin_dir_searched,
             "plugins": listing.plugins,
-            "discovered": listing.discovered,
+            "discovery_dirs": listing.discovery.dirs,
+            "discovered": discovered,
+            "startup_errors": listing.discovery.startup_errors,
         });
         out(&serde_json::to_string_pretty(&v).expect("json"));
         return Ok(());
@@ -34,6 +60,10 @@ pub fn run(c: &ConfigArg, json: bool, platform: Option<&str>, env: &Environment)
             shown(&manifest.path)
         ));
     } else {
+        out(&format!(
+            "Installed here, in {}:",
+            shown(&manifest.plugin_dir)
+        ));
         let rows: Vec<Vec<String>> = listing
             .plugins
             .iter()
@@ -63,44 +93,57 @@ pub fn run(c: &ConfigArg, json: bool, platform: Option<&str>, env: &Environment)
             }
         }
     }
-    if !listing.discovered.is_empty() {
+    if !listing.plugin_dir_searched {
+        ui::warn(&format!(
+            "Optimus ({target}) does not look in {}: the plugins installed there are not loaded (it searches {})",
+            shown(&manifest.plugin_dir),
+            listing
+                .discovery
+                .dirs
+                .iter()
+                .map(|d| shown(d))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    if !discovered.is_empty() {
         out("");
-        out("Optimus would load (first directory wins; a yaml plugin beats a binary):");
-        let rows: Vec<Vec<String>> = listing
-            .discovered
+        out(&format!(
+            "Optimus ({target}) would load (its directories in order, first found wins):"
+        ));
+        let rows: Vec<Vec<String>> = discovered
             .iter()
             .map(|d| {
                 vec![
-                    if d.used {
-                        d.name.clone()
-                    } else {
-                        String::new()
-                    },
+                    format!("  {}", d.name),
                     d.kind.clone(),
-                    if d.used {
-                        shown(&d.path)
-                    } else {
-                        format!("{} (shadowed)", shown(&d.path))
+                    if d.used { "yes" } else { "no" }.to_string(),
+                    shown(&d.path),
+                    match (&d.note, d.versions.is_empty()) {
+                        (Some(n), _) => n.clone(),
+                        (None, false) => format!("versions: {}", d.versions.join(", ")),
+                        (None, true) => String::new(),
                     },
                 ]
             })
             .collect();
-        let rows: Vec<Vec<String>> = rows
-            .into_iter()
-            .map(|mut r| {
-                r[0] = format!("  {}", r[0]);
-                r
-            })
-            .collect();
-        print_table(&["  NAME", "KIND", "FILE"], &rows);
+        print_table(&["  NAME", "KIND", "USED", "FILE", "NOTE"], &rows);
+    }
+    for e in &listing.discovery.startup_errors {
+        ui::warn(&format!(
+            "Optimus ({target}) would not start: unable to create server: {e}"
+        ));
     }
     let bad = listing
         .plugins
         .iter()
         .filter(|m| m.status != "ok" && m.status != "unmanaged")
         .count();
-    let used = listing.discovered.iter().filter(|d| d.used).count();
-    let shadowed = listing.discovered.len() - used;
+    let used = discovered.iter().filter(|d| d.used).count();
+    let shadowed = discovered
+        .iter()
+        .filter(|d| d.shadowed_by.is_some())
+        .count();
     ui::summary(&format!(
         "{} plugin(s) in {}{}; Optimus would load {used}{}",
         listing.plugins.len(),
@@ -117,7 +160,7 @@ pub fn run(c: &ConfigArg, json: bool, platform: Option<&str>, env: &Environment)
             ", all ok".to_string()
         },
         if shadowed > 0 {
-            format!(" ({shadowed} shadowed)")
+            format!(" ({shadowed} hidden)")
         } else {
             String::new()
         }

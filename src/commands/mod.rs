@@ -11,11 +11,12 @@ mod remove;
 mod validate;
 mod verify;
 
-use crate::cli::{Cli, Command, ConfigArg, Top};
+use crate::cli::{Cli, Command, ConfigArg, TargetArg, Top};
 use crate::config::{self, Environment, Manifest};
 use crate::error::{Error, Result};
 use crate::model::platform::Platform;
 use crate::model::report::SharedReporter;
+use crate::model::target::Target;
 use crate::registry::Registries;
 use crate::source::Transport;
 use crate::store::fetch::Fetcher;
@@ -36,12 +37,14 @@ pub async fn run(cli: Cli, env: Environment) -> Result<()> {
             jobs,
             yaml_bundle,
             allow_expired,
+            target,
         } => {
             let opts = install::InstallOpts {
                 locked,
                 offline,
                 jobs,
                 allow_expired,
+                target: target_arg(&target)?,
             };
             install::install(&config, &opts, platform.as_deref(), yaml_bundle, env).await
         }
@@ -52,12 +55,14 @@ pub async fn run(cli: Cli, env: Environment) -> Result<()> {
             host,
             jobs,
             allow_expired,
+            target,
         } => {
             let opts = install::InstallOpts {
                 locked,
                 offline,
                 jobs,
                 allow_expired,
+                target: target_arg(&target)?,
             };
             install::sync(&config, &opts, host.as_deref(), env).await
         }
@@ -78,7 +83,14 @@ pub async fn run(cli: Cli, env: Environment) -> Result<()> {
             config,
             json,
             platform,
-        } => list::run(&config, json, platform.as_deref(), env),
+            target,
+        } => list::run(
+            &config,
+            json,
+            platform.as_deref(),
+            target_arg(&target)?,
+            env,
+        ),
         Command::Verify { config, platform } => verify::run(&config, platform.as_deref(), env),
         Command::Remove { config, names } => remove::run(&config, &names, env),
         Command::Outdated {
@@ -86,7 +98,9 @@ pub async fn run(cli: Cli, env: Environment) -> Result<()> {
             json,
             allow_expired,
         } => outdated::run(&config, json, allow_expired, env).await,
-        Command::Validate { path } => validate::run(&path),
+        Command::Validate { path, target, jobs } => {
+            validate::run(&path, target_arg(&target)?, jobs.as_deref())
+        }
         Command::Publish {
             registry,
             plugin_type,
@@ -94,6 +108,7 @@ pub async fn run(cli: Cli, env: Environment) -> Result<()> {
             name,
             version,
             artifacts,
+            target,
         } => {
             let args = publish::PublishArgs {
                 plugin_type,
@@ -101,6 +116,7 @@ pub async fn run(cli: Cli, env: Environment) -> Result<()> {
                 name,
                 version,
                 artifacts,
+                target: target_arg(&target)?,
             };
             publish::publish(&registry, args, env).await
         }
@@ -128,6 +144,10 @@ fn parse_version(v: &str) -> Result<semver::Version> {
 fn read_password_env(var: &str) -> Result<String> {
     std::env::var(var)
         .map_err(|_| Error::config(format!("--password-env {var}: the variable is not set")))
+}
+
+fn target_arg(t: &TargetArg) -> Result<Option<Target>> {
+    t.target.as_deref().map(Target::parse).transpose()
 }
 
 fn platform_arg(p: Option<&str>) -> Result<Platform> {
@@ -165,7 +185,25 @@ struct Ctx {
 impl Ctx {
     /// `allow_expired`: accept registries whose `timestamp.toml` has expired (with a warning).
     fn new(c: &ConfigArg, offline: bool, allow_expired: bool, env: &Environment) -> Result<Ctx> {
-        let manifest = config::load(&c.config, env)?;
+        Ctx::for_target(c, offline, allow_expired, None, env)
+    }
+
+    /// The config's manifest with `--target` (when given) in place of `plugins.target`; the
+    /// config's warnings are printed here.
+    fn for_target(
+        c: &ConfigArg,
+        offline: bool,
+        allow_expired: bool,
+        target: Option<Target>,
+        env: &Environment,
+    ) -> Result<Ctx> {
+        let mut manifest = config::load(&c.config, env)?;
+        if let Some(t) = target {
+            manifest.target = t;
+        }
+        for n in &manifest.notes {
+            ui::warn(n);
+        }
         let (fetcher, mut registries) =
             fetch_context(env, offline, manifest.limits.max_unpacked_size);
         registries.freshness.allow_expired = allow_expired;

@@ -20,6 +20,7 @@ pub struct PublishArgs {
     pub name: String,
     pub version: String,
     pub artifacts: Vec<String>,
+    pub target: Option<crate::model::target::Target>,
 }
 
 /// The key, the transport and the root a registry command works with.
@@ -49,6 +50,7 @@ fn publisher<'a>(
         settle: env.publish_settle,
         expires_in: parse_expires_in(&r.expires_in)?,
         reporter: reporter(),
+        target: None,
     })
 }
 
@@ -69,7 +71,8 @@ pub async fn publish(registry: &RegistryArgs, a: PublishArgs, env: &Environment)
         .map(|x| parse_artifact_arg(x, &a.name))
         .collect::<Result<Vec<_>>>()?;
     let (transport, key, root) = open(registry, env)?;
-    let p = publisher(registry, &transport, &key, root.clone(), env)?;
+    let mut p = publisher(registry, &transport, &key, root.clone(), env)?;
+    p.target = a.target;
     p.publish(
         &a.name,
         &version,

@@ -19,6 +19,8 @@ use crate::model::fsutil;
 use crate::model::limits::{Limits, DEFAULT_MAX_ENTRIES, DEFAULT_MAX_RATIO, DEFAULT_MAX_UNPACKED};
 use crate::model::location::Location;
 use crate::model::platform::Platform;
+use crate::model::redact;
+use crate::model::target::Target;
 use raw::{RawPlugin, RawTop};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -133,6 +135,10 @@ pub struct Manifest {
     pub providers: BTreeMap<String, Provider>,
     pub plugins: Vec<Declaration>,
     pub limits: Limits,
+    /// Which Optimus the plugins are for (`plugins.target`, or `--target`).
+    pub target: Target,
+    /// Things worth a warning that do not stop the run (an artifact declared twice).
+    pub notes: Vec<String>,
 }
 
 impl Manifest {
@@ -223,7 +229,10 @@ pub fn parse(text: &str, path: &Path, env: &Environment) -> Result<Manifest> {
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."));
     let top: RawTop = if text.trim().is_empty() {
-        RawTop { plugins: None }
+        RawTop {
+            plugins: None,
+            host: None,
+        }
     } else {
         serde_norway::from_str(text).map_err(|e| yaml_error(&path, &e))?
     };
@@ -268,17 +277,27 @@ pub fn parse(text: &str, path: &Path, env: &Environment) -> Result<Manifest> {
 
     let mut artifacts = section.artifacts.clone();
     artifacts.extend(env.artifacts.iter().cloned());
+    let mut notes = Vec::new();
+    let declared = plugins.len();
     for a in &artifacts {
         let raw = RawPlugin {
             url: Some(a.clone()),
             ..Default::default()
         };
-        plugins.push(plugin::normalize_plugin(
-            &raw,
-            plugins.len(),
-            file,
-            &providers,
-        )?);
+        let d = plugin::normalize_plugin(&raw, plugins.len(), file, &providers)?;
+        // Upstream installs `artifacts` in order into one directory: a later artifact of the
+        // same plugin overwrites the earlier one. Same here, said out loud.
+        if let Some(i) = plugins[declared..].iter().position(|p| p.name == d.name) {
+            let old = plugins.remove(declared + i);
+            notes.push(format!(
+                "{}: plugin `{}` is listed twice in `artifacts`: {} is installed, {} is not (a later artifact wins, as in Optimus)",
+                file.display(),
+                d.name,
+                redact::url_for_display(declared_text(&d)),
+                redact::url_for_display(declared_text(&old)),
+            ));
+        }
+        plugins.push(d);
     }
 
     // Names must be unique across every form.
@@ -316,6 +335,11 @@ pub fn parse(text: &str, path: &Path, env: &Environment) -> Result<Manifest> {
             .unwrap_or(DEFAULT_MAX_RATIO),
     };
 
+    let target = match &section.target {
+        Some(t) => Target::parse(t).map_err(|e| in_file(file, "target", e))?,
+        None => Target::default(),
+    };
+
     Ok(Manifest {
         path: path.clone(),
         dir,
@@ -323,7 +347,37 @@ pub fn parse(text: &str, path: &Path, env: &Environment) -> Result<Manifest> {
         providers,
         plugins,
         limits,
+        target,
+        notes,
     })
+}
+
+fn declared_text(d: &Declaration) -> &str {
+    match &d.source {
+        Source::Direct { declared, .. } => declared,
+        Source::Registry {
+            requirement_text, ..
+        } => requirement_text,
+    }
+}
+
+/// The Optimus server a client config names (`host:`), for `sync`; `None` when the file has
+/// no `host`.
+pub fn client_host(path: &Path) -> Result<Option<String>> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::path("reading", path, e))?;
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    let top: RawTop = serde_norway::from_str(&text).map_err(|e| yaml_error(path, &e))?;
+    Ok(top.host.filter(|h| !h.trim().is_empty()))
+}
+
+/// Whether the config has a plugin section (`plugins:` or `plugin:`).
+pub fn has_plugin_section(path: &Path) -> bool {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|t| serde_norway::from_str::<RawTop>(&t).ok())
+        .is_some_and(|t| t.plugins.is_some())
 }
 
 #[cfg(test)]

@@ -101,7 +101,7 @@ pub(super) fn normalize_plugin(
             let file_part = path_part.rsplit('/').next().unwrap_or(path_part).to_string();
             let version = raw.version.clone();
             let file_for_name = file_part
-                .replace("{version}", version.as_deref().unwrap_or(""))
+                .replace("{version}", version.as_deref().unwrap_or("0.0.0"))
                 .replace("{os}", "linux")
                 .replace("{arch}", "amd64");
             let format = Format::from_file_name(&file_part);
@@ -109,7 +109,7 @@ pub(super) fn normalize_plugin(
                 Some(n) => (n.clone(), false),
                 None => match parse_artifact_file_name(&file_for_name) {
                     Some(named) => (named.name, false),
-                    None if format.is_archive() => (bundle_name(&file_part), true),
+                    None if format.is_archive() => (bundle_name(&file_for_name), true),
                     None => {
                         return Err(Error::config(format!(
                             "{}: artifact {}: cannot tell the plugin name from the file name; name it \
@@ -170,7 +170,9 @@ fn check_hex(s: &str, name: &str, file: &Path) -> Result<String> {
 
 /// A lock name for an unnamed multi-plugin archive: its file stem, made a valid plugin name.
 fn bundle_name(file: &str) -> String {
-    let stem = crate::model::names::strip_archive_ext(file).to_ascii_lowercase();
+    let stem = crate::model::names::goreleaser_project(file)
+        .unwrap_or_else(|| crate::model::names::strip_archive_ext(file))
+        .to_ascii_lowercase();
     let mut s: String = stem
         .chars()
         .map(|c| {

@@ -7,12 +7,15 @@ use std::collections::BTreeMap;
 pub(super) struct RawTop {
     #[serde(alias = "plugin")]
     pub(super) plugins: Option<RawSection>,
+    /// The client config's Optimus server (`host: localhost:9100`).
+    pub(super) host: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawSection {
-    #[serde(alias = "plugin_dir", alias = "install_location")]
+    // `location`: goto's server config (`plugins: {location: DIR}`).
+    #[serde(alias = "plugin_dir", alias = "install_location", alias = "location")]
     pub(super) dir: Option<String>,
     #[serde(default)]
     pub(super) providers: Vec<RawProvider>,
@@ -22,6 +25,8 @@ pub(super) struct RawSection {
     pub(super) artifacts: Vec<String>,
     #[serde(default)]
     pub(super) limits: Option<RawLimits>,
+    /// Which Optimus: raystack (default), raystack-0.5, goto.
+    pub(super) target: Option<String>,
 }
 
 #[derive(Deserialize, Default, Clone)]

@@ -115,6 +115,8 @@ pub struct Unpacker<'a> {
     pub what: &'a str,
     /// Skip binaries (client-side sync).
     pub yaml_only: bool,
+    /// The Optimus whose loader a yaml plugin must pass.
+    pub target: crate::model::target::Target,
 }
 
 impl Unpacker<'_> {
@@ -154,7 +156,7 @@ impl Unpacker<'_> {
     fn finish(&self, staged: Vec<Staged>) -> Result<Vec<Staged>> {
         for s in &staged {
             if s.kind == Kind::Yaml {
-                yaml_plugin::validate_staged(&s.staged, &s.file_name, &s.plugin)
+                yaml_plugin::validate_staged(&s.staged, &s.file_name, &s.plugin, self.target)
                     .map_err(|e| archive_err(self.what, e))?;
             }
             set_mode(&s.staged, s.kind)?;

@@ -201,6 +201,7 @@ mod tests {
             stage_dir: dir.path(),
             what: "artifact x",
             yaml_only: false,
+            target: Default::default(),
         };
         let bytes = targz(files);
         let out = u.unpack_reader(&mut bytes.as_slice(), Format::TarGz, &want);

@@ -26,6 +26,7 @@ struct UnpackJob {
     platform: Platform,
     dir: PathBuf,
     yaml_only: bool,
+    target: crate::model::target::Target,
 }
 
 impl UnpackJob {
@@ -36,6 +37,7 @@ impl UnpackJob {
             stage_dir: &self.dir,
             what: &self.what,
             yaml_only: self.yaml_only,
+            target: self.target,
         }
     }
 }
@@ -91,6 +93,7 @@ impl Installer<'_> {
             platform: self.options.platform.clone(),
             dir: self.plugin_dir().to_path_buf(),
             yaml_only: self.options.yaml_only,
+            target: self.manifest.target,
         }
     }
 
@@ -104,14 +107,27 @@ impl Installer<'_> {
             .fetcher
             .cache
             .recall_unpacked(&job.unpack_key(&platform))?;
-        let staged = fsutil::staging_path(self.plugin_dir());
-        self.options.link_mode.place(&cached.path, &staged).ok()?;
         let kind = if cached.kind == "yaml" {
             Kind::Yaml
         } else {
             Kind::Binary
         };
         let file_name = job.expected_file(&self.options)?;
+        // The target may differ from the one it was checked for: a yaml plugin this target
+        // would refuse takes the full path, which refuses it.
+        if kind == Kind::Yaml
+            && crate::extract::yaml_plugin::validate_staged(
+                &cached.path,
+                &file_name,
+                &job.plugin.name,
+                self.manifest.target,
+            )
+            .is_err()
+        {
+            return None;
+        }
+        let staged = fsutil::staging_path(self.plugin_dir());
+        self.options.link_mode.place(&cached.path, &staged).ok()?;
         Some(Staged::linked(
             job.plugin.name.clone(),
             kind,

@@ -29,18 +29,34 @@ pub struct Synced {
     pub removed: usize,
 }
 
-/// The bundle's URL: `<host>/plugins`, with `http://` when the host has no scheme.
+/// The bundle's URL as `optimus plugin sync` builds it (client/cmd/plugin/sync.go): the
+/// host keeps its scheme, user, port and query but its path is replaced by `/plugins`; a host
+/// without a scheme gets `http://`.
 pub fn bundle_location(host: &str) -> Result<Location> {
-    let base = host.trim_end_matches('/');
-    let url = if is_url(base) {
-        format!("{base}/plugins")
+    let host = host.trim();
+    let lower = host.to_ascii_lowercase();
+    let with_scheme = if lower.starts_with("http://") || lower.starts_with("https://") {
+        host.to_string()
+    } else if is_url(host) {
+        return Err(Error::config(format!(
+            "host {}: an Optimus server is reached over http:// or https://",
+            redact::url_for_display(host)
+        )));
     } else {
-        format!("http://{base}/plugins")
+        format!("http://{host}")
     };
-    Location::parse(&url, Path::new("/"))
+    let mut u = url::Url::parse(&with_scheme)
+        .map_err(|e| Error::config(format!("host {}: {e}", redact::url_for_display(host))))?;
+    u.set_path("/plugins");
+    Location::parse(u.as_str(), Path::new("/"))
 }
 
-pub async fn sync_from_host(host: &str, dir: &Path, fetcher: &Fetcher) -> Result<Synced> {
+pub async fn sync_from_host(
+    host: &str,
+    dir: &Path,
+    fetcher: &Fetcher,
+    target: crate::model::target::Target,
+) -> Result<Synced> {
     let url = bundle_location(host)?;
     let loc = fetcher.transport.locate(&url, None)?;
     let expect = Expect {
@@ -65,13 +81,14 @@ pub async fn sync_from_host(host: &str, dir: &Path, fetcher: &Fetcher) -> Result
                 stage_dir: &dir2,
                 what: &what2,
                 yaml_only: true,
+                target,
             }
             .unpack(&path, Format::Zip, &Want::Bundle)
         })
         .await
         .map_err(|e| Error::runtime(e.to_string()))??
     };
-    let shown_host = redact::url_for_display(host.trim_end_matches('/'));
+    let shown_host = redact::url_for_display(host.trim().trim_end_matches('/'));
     let mut receipts = Receipts::read(dir)?;
     for s in &staged {
         if let Some(r) = receipts.find(&s.file_name) {
@@ -157,4 +174,25 @@ fn check_bundle_entries(path: &Path, what: &str) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bundle_location;
+    use crate::model::location::Location;
+
+    #[test]
+    fn url_like_optimus_plugin_sync() {
+        let u = |h: &str| match bundle_location(h).unwrap() {
+            Location::Url(u) => u.to_string(),
+            other => panic!("{other}"),
+        };
+        assert_eq!(u("localhost:9100"), "http://localhost:9100/plugins");
+        assert_eq!(u("localhost:9100/"), "http://localhost:9100/plugins");
+        assert_eq!(
+            u("https://optimus.example.io/api/v1?x=1"),
+            "https://optimus.example.io/plugins?x=1"
+        );
+        assert_eq!(u("http://h:1/p"), "http://h:1/plugins");
+    }
 }

@@ -14,3 +14,4 @@ pub mod platform;
 pub mod plugin_type;
 pub mod redact;
 pub mod report;
+pub mod target;

@@ -80,8 +80,52 @@ pub struct NamedArtifact {
     pub platform: Option<Platform>,
 }
 
-/// Recognises `optimus-plugin-<name>.yaml`, `optimus-<name>_<os>_<arch>[.exe]` and the
-/// goreleaser form `optimus-<name>_<version>_<os>_<arch>`, with archive extensions stripped.
+/// A goreleaser `<os>_<arch>` as written in an archive name, where a project's
+/// `replacements` may say `macos` for darwin and `x86_64`/`i386` for amd64/386.
+fn archive_platform(os: &str, arch: &str) -> Option<Platform> {
+    let os = match os {
+        "macos" => "darwin",
+        o => o,
+    };
+    let arch = match arch {
+        "x86_64" => "amd64",
+        "i386" => "386",
+        a => a,
+    };
+    Platform::parse(&format!("{os}_{arch}")).ok()
+}
+
+/// The project of a goreleaser release archive `<project>_<version>_<os>_<arch>.<ext>` (with
+/// `macos`/`x86_64`/`i386` replacements). Its name says nothing about the plugins inside:
+/// Optimus installs every entry (docs/upstream-rules.md §5, §6).
+pub fn goreleaser_project(file: &str) -> Option<&str> {
+    goreleaser_parts(file).map(|(project, _)| project)
+}
+
+/// The platform of a goreleaser release archive's name (`macos` → darwin, `x86_64` → amd64).
+pub fn goreleaser_platform(file: &str) -> Option<Platform> {
+    goreleaser_parts(file).map(|(_, p)| p)
+}
+
+fn goreleaser_parts(file: &str) -> Option<(&str, Platform)> {
+    let stem = strip_archive_ext(file);
+    if stem == file {
+        return None;
+    }
+    let (rest, arch) = match stem.strip_suffix("_x86_64") {
+        Some(r) => (r, "x86_64"),
+        None => stem.rsplit_once('_')?,
+    };
+    let (rest, os) = rest.rsplit_once('_')?;
+    let (project, version) = rest.rsplit_once('_')?;
+    let platform = archive_platform(os, arch)?;
+    semver::Version::parse(version.trim_start_matches('v')).ok()?;
+    (!project.is_empty()).then_some((project, platform))
+}
+
+/// Recognises `optimus-plugin-<name>.yaml` and `optimus-<name>_<os>_<arch>[.exe]` (archive
+/// extensions stripped). A goreleaser release archive (`<project>_<version>_<os>_<arch>`) is
+/// not one plugin: it installs every conventional entry, whatever the project is called.
 pub fn parse_artifact_file_name(file: &str) -> Option<NamedArtifact> {
     if file.starts_with("optimus-plugin-") {
         let name = yaml_plugin_name(file)?;
@@ -90,8 +134,19 @@ pub fn parse_artifact_file_name(file: &str) -> Option<NamedArtifact> {
             platform: None,
         });
     }
+    if goreleaser_project(file).is_some() {
+        return None;
+    }
     let stem = strip_archive_ext(file);
     let stem = stem.strip_suffix(".exe").unwrap_or(stem);
+    let amd64;
+    let stem = match stem.strip_suffix("_x86_64") {
+        Some(r) => {
+            amd64 = format!("{r}_amd64");
+            amd64.as_str()
+        }
+        None => stem,
+    };
     let rest = stem.strip_prefix("optimus-")?;
     let mut parts: Vec<&str> = rest.split('_').collect();
     if parts.len() < 3 {
@@ -99,14 +154,7 @@ pub fn parse_artifact_file_name(file: &str) -> Option<NamedArtifact> {
     }
     let arch = parts.pop()?;
     let os = parts.pop()?;
-    let platform = Platform::parse(&format!("{os}_{arch}")).ok()?;
-    // `<name>_<version>` (goreleaser) or `<name>`; names may hold `_` themselves, so a trailing
-    // part that parses as a version is dropped only when something is left.
-    if parts.len() > 1
-        && semver::Version::parse(parts[parts.len() - 1].trim_start_matches('v')).is_ok()
-    {
-        parts.pop();
-    }
+    let platform = archive_platform(os, arch)?;
     let name = parts.join("_");
     is_valid_plugin_name(&name).then_some(NamedArtifact {
         name,
@@ -138,8 +186,24 @@ mod tests {
             (a.name.as_str(), a.platform.unwrap().to_string()),
             ("bq2bq", "linux_amd64".into())
         );
-        let a = p("optimus-bq2bq_0.3.2_darwin_arm64.zip").unwrap();
-        assert_eq!(a.name, "bq2bq");
+        // goreleaser release archives hold any number of plugins.
+        assert!(p("optimus-bq2bq_0.3.2_darwin_arm64.zip").is_none());
+        assert!(p("optimus-plugins_0.1.0_linux_amd64.tar.gz").is_none());
+        assert_eq!(
+            goreleaser_project("optimus-plugins_0.1.0_linux_amd64.tar.gz"),
+            Some("optimus-plugins")
+        );
+        assert_eq!(
+            goreleaser_project("transformers_0.3.2_macos_arm64.tar.gz"),
+            Some("transformers")
+        );
+        assert_eq!(
+            goreleaser_project("transformers_0.3.2_linux_x86_64.tar.gz"),
+            Some("transformers")
+        );
+        assert_eq!(goreleaser_project("optimus-neo_linux_amd64"), None);
+        let a = p("optimus-neo_linux_x86_64.tar.gz").unwrap();
+        assert_eq!(a.platform.unwrap().to_string(), "linux_amd64");
         let a = p("optimus-my_task_windows_amd64.exe").unwrap();
         assert_eq!(a.name, "my_task");
         assert!(p("plugins.zip").is_none());

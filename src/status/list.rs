@@ -1,67 +1,74 @@
 //! `list`: every managed plugin with its status, the plugin-looking files in the plugin dir
-//! that this tool did not install, and what Optimus would discover.
+//! that this tool did not install, and what the target Optimus would load.
 
-use super::{discover, discovery_dirs, managed, Discovered, Managed};
+use super::{discover, discovery_dirs, managed, plugin_files, Discovery, Managed};
 use crate::config::Manifest;
 use crate::error::Result;
 use crate::lockfile::Lockfile;
 use crate::model::fsutil;
 use crate::model::platform::{Platform, ANY};
+use crate::model::target::Dir;
 use crate::receipts::Receipts;
 use std::path::Path;
 
 pub struct Listing {
     /// Managed plugins and unmanaged files of the plugin dir, by name then file.
     pub plugins: Vec<Managed>,
-    pub discovered: Vec<Discovered>,
+    /// What the target Optimus would find and load, and its startup errors.
+    pub discovery: Discovery,
+    /// Whether the target searches the plugin dir at all.
+    pub plugin_dir_searched: bool,
 }
 
-/// Lists the plugin dir of `manifest` for `platform`; `cwd` and `home` place Optimus's own
-/// discovery directories.
+/// Lists the plugin dir of `manifest` for `platform`; `cwd`, `home` and `exe_dir` place
+/// Optimus's own discovery directories.
 pub fn list(
     manifest: &Manifest,
     platform: &Platform,
     cwd: &Path,
     home: Option<&Path>,
+    exe_dir: Option<&Path>,
 ) -> Result<Listing> {
     let lock = Lockfile::read(&manifest.lock_path())?.unwrap_or_default();
     let receipts = Receipts::read(&manifest.plugin_dir)?;
     let managed = managed(&manifest.plugin_dir, &lock, &receipts, platform, true);
-    let mut dirs = vec![manifest.plugin_dir.clone()];
-    dirs.extend(discovery_dirs(cwd, home));
-    let mut seen = Vec::new();
-    dirs.retain(|d| {
-        let n = fsutil::normalize(d);
-        let keep = !seen.contains(&n);
-        seen.push(n);
-        keep
-    });
+    let rules = manifest.target.rules();
+    // goto's server reads `plugins.location`: the plugin dir of this config.
+    let location = rules
+        .dirs
+        .contains(&Dir::Location)
+        .then_some(manifest.plugin_dir.as_path());
+    let dirs = discovery_dirs(rules, cwd, home, exe_dir, location);
+    let plugin_dir = fsutil::normalize(&manifest.plugin_dir);
+    let plugin_dir_searched = dirs.contains(&plugin_dir);
     let managed_paths: Vec<_> = managed.iter().map(|m| m.path.clone()).collect();
-    let discovered = discover(&dirs, platform, &managed_paths);
+    let discovery = discover(rules, &dirs, platform, &managed_paths);
     // Files in the plugin dir that look like plugins but were not installed by us.
     let mut plugins = managed;
-    for d in discovered
-        .iter()
-        .filter(|d| d.dir == manifest.plugin_dir && !d.managed)
-    {
+    for (path, name, kind) in plugin_files(&manifest.plugin_dir, platform) {
+        if managed_paths
+            .iter()
+            .any(|m| fsutil::normalize(m) == fsutil::normalize(&path))
+        {
+            continue;
+        }
         plugins.push(Managed {
-            name: d.name.clone(),
+            name,
             version: None,
             plugin_type: None,
-            kind: d.kind.clone(),
-            platform: if d.kind == "yaml" {
+            kind: kind.into(),
+            platform: if kind == "yaml" {
                 ANY.into()
             } else {
                 platform.to_string()
             },
             provider: None,
             status: "unmanaged".into(),
-            file: d
-                .path
+            file: path
                 .file_name()
                 .map(|f| f.to_string_lossy().into_owned())
                 .unwrap_or_default(),
-            path: d.path.clone(),
+            path,
             detail: Some(
                 "not installed by optimus: it is never changed or removed by this tool".into(),
             ),
@@ -70,6 +77,7 @@ pub fn list(
     plugins.sort_by(|a, b| a.name.cmp(&b.name).then(a.file.cmp(&b.file)));
     Ok(Listing {
         plugins,
-        discovered,
+        discovery,
+        plugin_dir_searched,
     })
 }

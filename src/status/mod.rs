@@ -7,7 +7,7 @@ mod list;
 mod outdated;
 mod verify;
 
-pub use discover::{discover, discovery_dirs, Discovered};
+pub use discover::{discover, discovery_dirs, plugin_files, Discovered, Discovery};
 pub use list::{list, Listing};
 pub use outdated::{outdated, Outdated};
 pub use verify::{verify, Verification};

@@ -1,7 +1,7 @@
 //! `verify`: re-hash every installed file against its receipt, and every receipt against the
 //! lock.
 
-use super::discover;
+use super::plugin_files;
 use crate::config::Manifest;
 use crate::error::{Error, Result};
 use crate::lockfile::Lockfile;
@@ -94,10 +94,14 @@ pub fn verify(manifest: &Manifest, platform: &Platform) -> Result<Verification> 
         }
     }
     let managed: Vec<_> = receipts.files.iter().map(|r| dir.join(&r.file)).collect();
-    out.unmanaged = discover(std::slice::from_ref(dir), platform, &managed)
+    out.unmanaged = plugin_files(dir, platform)
         .into_iter()
-        .filter(|d| !d.managed)
-        .map(|d| d.path)
+        .map(|(p, _, _)| p)
+        .filter(|p| {
+            !managed
+                .iter()
+                .any(|m| crate::model::fsutil::normalize(m) == crate::model::fsutil::normalize(p))
+        })
         .collect();
     Ok(out)
 }

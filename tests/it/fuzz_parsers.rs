@@ -162,7 +162,7 @@ fn seed_archive(format: Format) -> Vec<u8> {
         ("docs/README.md", b"readme readme readme"),
         (
             "optimus-plugin-p.yaml",
-            b"name: p\nplugintype: task\nimage: x\n",
+            b"name: p\nplugintype: task\npluginversion: \"1\"\nimage: x\nentrypoint:\n  script: run\n",
         ),
     ];
     match format {
@@ -240,6 +240,7 @@ fn extract(bytes: &[u8], format: Format, bundle: bool) {
         stage_dir: &stage,
         what: "fuzz",
         yaml_only: false,
+        target: Default::default(),
     }
     .unpack(&art, format, &want);
     // Nothing outside the stage dir: the root holds exactly what we put there.

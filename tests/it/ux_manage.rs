@@ -132,21 +132,34 @@ fn list_json_matches_the_files_and_marks_shadowing() {
         canon(Path::new(shadowed["shadowed_by"].as_str().unwrap())),
         canon(&sb.p("proj/.plugins/optimus-plugin-neo.yaml"))
     );
-    // bq2bq: .plugins comes before ./ in Optimus's order.
+    // bq2bq: .plugins comes before ./ in Optimus's order, and the later copy is hidden. A
+    // binary with no yaml plugin of its name stops Optimus (v0.5+) at startup.
+    let bq = find(sb.p("proj/.plugins/optimus-bq2bq_linux_amd64"));
+    assert_eq!(bq["used"], false);
+    assert!(bq["note"]
+        .as_str()
+        .unwrap()
+        .contains("please provide yaml version of the plugin bq2bq"));
+    let copy = find(sb.p("proj/optimus-bq2bq_linux_amd64"));
     assert_eq!(
-        find(sb.p("proj/.plugins/optimus-bq2bq_linux_amd64"))["used"],
-        true
+        canon(Path::new(copy["shadowed_by"].as_str().unwrap())),
+        canon(&sb.p("proj/.plugins/optimus-bq2bq_linux_amd64"))
     );
-    assert_eq!(find(sb.p("proj/optimus-bq2bq_linux_amd64"))["used"], false);
-    // mine: a yaml plugin beats a binary of the same name, even from an earlier dir... here the
-    // yaml is in the first dir anyway; the binary under $HOME is shadowed by it.
+    assert!(
+        v["startup_errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e
+                == "PluginRegistry.Add: bq2bq: please provide yaml version of the plugin bq2bq")
+    );
+    // mine: the binary under $HOME is merged with the yaml plugin of its name; both are used.
     let yaml = find(sb.p("proj/.plugins/optimus-plugin-mine.yaml"));
     assert_eq!(yaml["used"], true);
     assert_eq!(yaml["managed"], false);
-    assert_eq!(
-        find(sb.p("home/.optimus/plugins/optimus-mine_linux_amd64"))["used"],
-        false
-    );
+    let bin = find(sb.p("home/.optimus/plugins/optimus-mine_linux_amd64"));
+    assert_eq!(bin["used"], true);
+    assert!(bin["note"].as_str().unwrap().contains("merged"));
 
     // The text form: one summary line on stdout at the end.
     let r = run(&sb, &["list", "--platform", PLAT]).ok();
@@ -156,11 +169,12 @@ fn list_json_matches_the_files_and_marks_shadowing() {
         "{}",
         r.stdout
     );
-    assert!(r.stdout.contains("(shadowed)"), "{}", r.stdout);
+    assert!(r.stdout.contains("hidden by"), "{}", r.stdout);
+    assert!(r.stderr.contains("would not start"), "{}", r.stderr);
 }
 
 #[test]
-fn yaml_beats_a_binary_from_an_earlier_directory() {
+fn a_binary_is_merged_with_its_yaml_plugin_from_any_directory() {
     let sb = Sandbox::new();
     project(&sb);
     run(&sb, &["install", "--platform", PLAT]).ok();
@@ -178,7 +192,8 @@ fn yaml_beats_a_binary_from_an_earlier_directory() {
     assert_eq!(d[0]["kind"], "yaml", "{v:#}");
     assert_eq!(d[0]["used"], true);
     assert_eq!(d[1]["kind"], "binary");
-    assert_eq!(d[1]["used"], false);
+    assert_eq!(d[1]["used"], true, "{v:#}");
+    assert!(v["startup_errors"].as_array().unwrap().is_empty(), "{v:#}");
 }
 
 #[test]

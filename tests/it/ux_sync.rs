@@ -157,7 +157,7 @@ fn a_bundle_with_an_invalid_or_foreign_file_changes_nothing() {
             ),
             (
                 "optimus-plugin-bad.yaml".into(),
-                b"name: bad\nplugintype: task\nimage: x\nquestions:\n- name: A\n  regexp: \"[\"\n"
+                b"name: bad\nplugintype: task\nimage: x\npluginversion: \"1\"\nentrypoint:\n  script: run\nquestions:\n- name: A\n  required: \"yes\"\n"
                     .to_vec(),
                 0o644,
             ),
@@ -165,7 +165,8 @@ fn a_bundle_with_an_invalid_or_foreign_file_changes_nothing() {
     );
     let r = sync(&sb, &server).fails(1);
     assert!(
-        r.stderr.contains("optimus-plugin-bad.yaml:6:") && r.stderr.contains("does not compile"),
+        r.stderr.contains("optimus-plugin-bad.yaml:9:")
+            && r.stderr.contains("cannot unmarshal !!str `yes` into bool"),
         "{}",
         r.stderr
     );

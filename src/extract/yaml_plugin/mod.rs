@@ -1,11 +1,13 @@
-//! Yaml plugins (`optimus-plugin-<name>.yaml`, spec §7): the schema, strict parsing and the
-//! checks of `validate`, each problem reported with its file and line.
+//! Yaml plugins: what the target Optimus does with one (its own decoding and checks, with its
+//! exact error text, in `decode.rs`), and our advice beside it, each at its file:line:col.
 
-use crate::model::names::{is_valid_plugin_name, yaml_file_name, yaml_plugin_name};
-use crate::model::plugin_type::PluginType;
-use schema::{Checker, Kind, PLUGIN_FIELDS};
+use crate::model::names::yaml_file_name;
+use crate::model::target::{Rules, Target, TARGETS};
+use decode::{decode, first_failed, unmarshal_message, ErrKind};
+use schema::{nearest, Checker};
 use tree::{parse_tree, Node};
 
+mod decode;
 mod schema;
 mod tree;
 use std::collections::BTreeSet;
@@ -19,108 +21,238 @@ pub struct Problem {
     pub message: String,
 }
 
-/// Validates a yaml plugin's text; `file_name` is the name it has (or will have) on disk.
-/// Every problem is reported (sorted by line), not only the first.
-pub fn validate_text(text: &str, file_name: &str) -> Vec<Problem> {
+/// What the target Optimus makes of a yaml plugin, and what we would add.
+#[derive(Debug, Clone, Default)]
+pub struct Verdict {
+    /// Upstream's own error, verbatim, when the target refuses to load the file.
+    pub refusal: Option<String>,
+    /// The refusal, explained at its lines (empty when it loads).
+    pub errors: Vec<Problem>,
+    /// Advice: the target loads the file, but something is probably not what was meant.
+    pub warnings: Vec<Problem>,
+    /// `name:` as the target reads it.
+    pub name: Option<String>,
+    /// `plugintype:` (v1 specs).
+    pub plugin_type: Option<String>,
+    /// `plugin_versions` keys (goto v2).
+    pub versions: Vec<String>,
+}
+
+impl Verdict {
+    pub fn loads(&self) -> bool {
+        self.refusal.is_none()
+    }
+}
+
+fn problem(pos: (usize, usize), message: String) -> Problem {
+    Problem {
+        line: Some(pos.0),
+        column: Some(pos.1),
+        message,
+    }
+}
+
+/// Checks a yaml plugin's text as the `target` Optimus would load it; `file_name` is the
+/// name it has on disk (its discovery rule is advice, not an error: `validate` takes any name).
+pub fn check_text(text: &str, file_name: &str, target: Target) -> Verdict {
+    let rules = target.rules();
     let root = match parse_tree(text) {
-        Ok(Some(r)) => r,
-        Ok(None) => {
-            return vec![Problem {
-                line: None,
-                column: None,
-                message:
-                    "the file is empty; a yaml plugin needs at least name, plugintype and image"
-                        .into(),
-            }]
+        Ok(r) => r,
+        Err(p) => {
+            let refusal = format!(
+                "yaml: line {}: {}",
+                p.line.unwrap_or(0),
+                p.message.trim_start_matches("invalid YAML: ")
+            );
+            return Verdict {
+                refusal: Some(refusal),
+                errors: vec![p],
+                ..Verdict::default()
+            };
         }
-        Err(p) => return vec![p],
     };
+    let mut v = Verdict::default();
+    let errors = decode(root.as_ref(), rules);
+    if !errors.is_empty() {
+        v.refusal = Some(unmarshal_message(&errors));
+        for e in &errors {
+            v.errors.push(problem((e.line, e.col), explain(e, rules)));
+        }
+        return v;
+    }
+    let root = root.as_ref();
+    let text_at = |path: &[&str]| decode::at(root, path).and_then(|e| e.value.text());
+    v.name = text_at(&["name"]).map(str::to_string);
+    v.plugin_type = text_at(&["plugintype"]).map(str::to_string);
+    if rules.has_versions {
+        if let Some(Node::Map { entries, .. }) =
+            decode::at(root, &["plugin_versions"]).map(|e| &e.value)
+        {
+            v.versions = entries.iter().map(|e| e.key.clone()).collect();
+        }
+    }
+    if let Some((message, entry)) = first_failed(root, rules) {
+        v.refusal = Some(message.to_string());
+        let pos = entry.map_or((1, 1), |e| (e.line, e.col));
+        v.errors
+            .push(problem(pos, required_hint(message, entry.is_some(), rules)));
+        return v;
+    }
+    v.warnings = advice(root, file_name, rules);
+    v
+}
+
+/// Our reading of one decoding error.
+fn explain(e: &decode::DecodeError, rules: &Rules) -> String {
+    let key = e.key.as_deref().unwrap_or("");
+    match e.kind {
+        ErrKind::Repeated => format!("`{key}` is given twice"),
+        ErrKind::WrongType if key.is_empty() => {
+            "the document has the wrong shape: a yaml plugin is a mapping of keys to values".into()
+        }
+        ErrKind::WrongType => {
+            let t = e.go_type;
+            let want = match t {
+                "string" => "a single value",
+                "int" => "a whole number",
+                "bool" => "true or false (yes/no also work in yaml.v2)",
+                _ if t.starts_with("map[") => "a mapping of keys to values",
+                _ if t.starts_with("[]") || t.ends_with('s') => "a list",
+                _ => "a mapping of keys to values",
+            };
+            format!(
+                "`{key}` has the wrong shape for {}: expected {want}",
+                rules.name
+            )
+        }
+        ErrKind::Unknown => {
+            let elsewhere: Vec<&str> = TARGETS
+                .iter()
+                .map(|t| t.rules())
+                .filter(|r| r.name != rules.name && e.go_type == rules.schema.go_name)
+                .filter(|r| r.schema.fields.iter().any(|(k, _)| *k == key))
+                .map(|r| r.name)
+                .collect();
+            if !elsewhere.is_empty() {
+                format!(
+                    "`{key}` is a key of the {} spec, not of {} ({})",
+                    elsewhere.join(" and "),
+                    rules.name,
+                    rules.releases
+                )
+            } else {
+                let fields = field_names(rules, e.go_type);
+                match nearest(key, fields.iter().copied()) {
+                    Some(k) => format!("unknown key `{key}`: did you mean `{k}`?"),
+                    None => format!("unknown key `{key}`: expected one of {}", fields.join(", ")),
+                }
+            }
+        }
+    }
+}
+
+fn field_names(rules: &Rules, go_type: &str) -> Vec<&'static str> {
+    fn walk(
+        s: &'static crate::model::target::GoStruct,
+        name: &str,
+        depth: usize,
+    ) -> Option<Vec<&'static str>> {
+        use crate::model::target::GoType;
+        if s.go_name == name {
+            return Some(s.fields.iter().map(|(k, _)| *k).collect());
+        }
+        if depth > 4 {
+            return None;
+        }
+        for (_, t) in s.fields {
+            let mut t = t;
+            while let GoType::Seq(_, e) | GoType::Map(_, e) = t {
+                t = *e;
+            }
+            if let GoType::Struct(inner) = t {
+                if let Some(f) = walk(inner, name, depth + 1) {
+                    return Some(f);
+                }
+            }
+        }
+        None
+    }
+    walk(rules.schema, go_type, 0).unwrap_or_default()
+}
+
+fn required_hint(message: &str, present: bool, rules: &Rules) -> String {
+    let r = rules
+        .required
+        .iter()
+        .find(|r| r.message == message)
+        .expect("message from the table");
+    let path = r.path.join(".");
+    match &r.check {
+        crate::model::target::Check::OneOf(set) => format!(
+            "`{path}` must be exactly one of {} (lower case)",
+            set.join(", ")
+        ),
+        crate::model::target::Check::HasKey(k) => format!("`{path}` needs a `{k}` entry"),
+        crate::model::target::Check::NonZero => format!("`{path}` must be a number other than 0"),
+        crate::model::target::Check::NonEmpty if present => format!("`{path}` is empty"),
+        crate::model::target::Check::NonEmpty => format!("`{path}` is missing"),
+    }
+}
+
+/// What the target loads but is probably not meant: the file's name, `name` against it,
+/// hook types, question details.
+fn advice(root: Option<&Node>, file_name: &str, rules: &Rules) -> Vec<Problem> {
     let mut c = Checker {
         out: Vec::new(),
         suggested: BTreeSet::new(),
     };
-    c.shape(&root, Kind::Map(PLUGIN_FIELDS), "");
-    if !matches!(root, Node::Map { .. }) {
-        return c.out;
+    let Some(root) = root else { return c.out };
+    let name_entry = root.get("name");
+    let name = name_entry.and_then(|e| e.value.text()).unwrap_or("");
+    let pos = name_entry.map_or((1, 1), |e| (e.line, e.col));
+    if !rules.is_yaml_file(file_name) {
+        c.at(
+            pos,
+            format!(
+                "{} loads this plugin, but only finds it when the file is named {}{}",
+                rules.name,
+                rules.yaml_prefix,
+                &yaml_file_name(name)[rules.yaml_prefix.len()..]
+            ),
+        );
+    } else {
+        let from_file =
+            &file_name[rules.yaml_prefix.len()..file_name.len() - rules.yaml_suffix.len()];
+        if from_file != name {
+            c.at(
+                pos,
+                format!(
+                    "`name` is {name:?} but the file name says {from_file:?}: Optimus goes by `name`; rename the file to {} to avoid confusion",
+                    yaml_file_name(name)
+                ),
+            );
+        }
     }
-    let top = (1, 1);
-    let field = |k: &str| root.get(k);
-    let text_of = |k: &str| field(k).and_then(|e| e.value.text());
-
-    let file_plugin = yaml_plugin_name(file_name);
-    match (field("name"), text_of("name").map(str::trim)) {
-        (None, _) if c.suggested.contains("name") => {}
-        (None, _) => c.at(top, "`name` is missing".into()),
-        (Some(e), None | Some("")) => c.at((e.line, e.col), "`name` is empty".into()),
-        (Some(e), Some(n)) => match file_plugin {
-            Some(f) if !n.eq_ignore_ascii_case(f) => c.at(
-                (e.line, e.col),
-                format!(
-                    "`name` is {n:?} but the file name says {f:?}: rename the file to {} or fix the name",
-                    yaml_file_name(&n.to_lowercase())
-                ),
-            ),
-            None => c.at(
-                (e.line, e.col),
-                format!(
-                    "the file should be named {} for Optimus to find it",
-                    yaml_file_name(&n.to_lowercase())
-                ),
-            ),
-            _ => {
-                if !is_valid_plugin_name(&n.to_lowercase()) {
+    if rules.has_hook_type {
+        if let Some(e) = root.get("hooktype") {
+            if let Some(h) = e.value.text() {
+                if !h.is_empty() && !matches!(h, "pre" | "post" | "fail") {
                     c.at(
-                        (e.line, e.col),
-                        format!("`name` {n:?} is not a valid plugin name (letters, digits, - and _, at most 64)"),
+                        e.value.pos(),
+                        format!("`hooktype` is {h:?}: Optimus files hooks under pre, post or fail and silently drops any other value"),
                     );
                 }
             }
-        },
-    }
-    match (field("plugintype"), text_of("plugintype")) {
-        (None, _) if c.suggested.contains("plugintype") => {}
-        (None, _) => c.at(top, "`plugintype` is missing (task or hook)".into()),
-        (Some(e), t) => {
-            if t.and_then(PluginType::parse).is_none() {
-                c.at(
-                    e.value.pos(),
-                    format!("`plugintype` is {}: expected task or hook", e.value.what()),
-                );
-            }
         }
     }
-    match (field("image"), text_of("image").map(str::trim)) {
-        (None, _) if c.suggested.contains("image") => {}
-        (None, _) => c.at(
-            top,
-            "`image` is missing (the docker image that runs the plugin)".into(),
-        ),
-        (Some(e), None | Some("")) => c.at((e.line, e.col), "`image` is empty".into()),
-        _ => {}
-    }
-    if let Some(e) = field("hooktype") {
-        if let Some(h) = e.value.text() {
-            if !matches!(h.to_ascii_lowercase().as_str(), "pre" | "post" | "fail") {
-                c.at(
-                    e.value.pos(),
-                    format!("`hooktype` is {h:?}: expected pre, post or fail"),
-                );
-            }
+    if rules.has_plugin_type {
+        let mut names = BTreeSet::new();
+        if let Some(e) = root.get("questions") {
+            c.questions(&e.value, "questions", &mut names);
         }
+        c.unique_names(root.get("defaultconfig"), "defaultconfig");
+        c.unique_names(root.get("defaultassets"), "defaultassets");
     }
-    if let Some(e) = field("entrypoint") {
-        if matches!(e.value, Node::Map { .. })
-            && e.value.get("script").and_then(|s| s.value.text()).is_none()
-        {
-            c.at((e.line, e.col), "`entrypoint.script` is missing".into());
-        }
-    }
-    let mut names = BTreeSet::new();
-    if let Some(e) = field("questions") {
-        c.questions(&e.value, "questions", &mut names);
-    }
-    c.unique_names(field("defaultconfig"), "defaultconfig");
-    c.unique_names(field("defaultassets"), "defaultassets");
     let mut out = c.out;
     out.sort_by_key(|p| (p.line, p.column));
     out.dedup();
@@ -140,18 +272,24 @@ pub fn format_problems(file: &str, problems: &[Problem]) -> String {
         .join("\n")
 }
 
-/// Validates a staged yaml plugin before it is installed as `file_name` for `plugin`.
-pub fn validate_staged(path: &Path, file_name: &str, plugin: &str) -> Result<(), String> {
+/// Checks a staged yaml plugin before it is installed as `file_name` for `plugin`: refused
+/// when the target Optimus would refuse to load it.
+pub fn validate_staged(
+    path: &Path,
+    file_name: &str,
+    plugin: &str,
+    target: Target,
+) -> Result<(), String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("yaml plugin {plugin} is not readable text: {e}"))?;
-    let problems = validate_text(&text, file_name);
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(format!(
-            "yaml plugin {plugin} does not validate:\n{}",
-            format_problems(file_name, &problems)
-        ))
+    let v = check_text(&text, file_name, target);
+    match &v.refusal {
+        None => Ok(()),
+        Some(r) => Err(format!(
+            "yaml plugin {plugin}: Optimus ({target}) would refuse to load it:\n{}\n  optimus says: {}",
+            format_problems(file_name, &v.errors),
+            r.replace('\n', "\n  ")
+        )),
     }
 }
 
@@ -159,41 +297,49 @@ pub fn validate_staged(path: &Path, file_name: &str, plugin: &str) -> Result<(),
 mod tests {
     use super::*;
 
-    const NEO: &str = "name: Neo\ndescription: Near earth object tracker\nplugintype: task\npluginversion: latest\nimage: ghcr.io/kushsharma/optimus-task-neo-executor\nsecretpath: /tmp/.secrets\n\nquestions:\n- name: RANGE_START\n  prompt: Date range start\n  help: YYYY-MM-DD format\n  required: true\n- name: RANGE_END\n  prompt: Date range end\n  help: YYYY-MM-DD format\n  required: true\n";
+    const NEO: &str = "name: neo\ndescription: Near earth object tracker\nplugintype: task\npluginversion: latest\nimage: ghcr.io/kushsharma/optimus-task-neo-executor\nsecretpath: /tmp/.secrets\n\nquestions:\n- name: RANGE_START\n  prompt: Date range start\n  help: YYYY-MM-DD format\n  required: yes\n- name: RANGE_END\n  prompt: Date range end\n  help: YYYY-MM-DD format\n  required: true\n";
 
     #[test]
-    fn neo_is_valid() {
-        assert_eq!(validate_text(NEO, "optimus-plugin-neo.yaml"), vec![]);
+    fn neo_loads_in_05_not_in_head() {
+        let v = check_text(NEO, "optimus-plugin-neo.yaml", Target::Raystack05);
+        assert!(v.loads(), "{v:?}");
+        assert!(v.warnings.is_empty(), "{v:?}");
+        let v = check_text(NEO, "optimus-plugin-neo.yaml", Target::Raystack);
+        assert_eq!(
+            v.refusal.as_deref(),
+            Some("yaml: unmarshal errors:\n  line 6: field secretpath not found in type yaml.PluginSpec")
+        );
+        assert_eq!(v.errors[0].line, Some(6));
+        assert!(v.errors[0].message.contains("raystack-0.5"), "{v:?}");
     }
 
     #[test]
-    fn problems_have_lines() {
+    fn advice_is_warnings() {
         let text = NEO
             .replace("- name: RANGE_END", "- name: RANGE_START")
             .replace(
-                "required: true\n- name",
-                "required: true\n  regexp: \"[\"\n- name",
+                "required: yes\n- name",
+                "required: yes\n  regexp: \"[\"\n- name",
             );
-        let p = validate_text(&text, "optimus-plugin-neo.yaml");
-        assert_eq!(p.len(), 2, "{p:?}");
-        assert_eq!(p[0].line, Some(13), "{p:?}");
-        assert!(p[0].message.contains("regexp"));
-        assert_eq!(p[1].line, Some(14), "{p:?}");
+        let v = check_text(&text, "optimus-plugin-other.yaml", Target::Raystack05);
+        assert!(v.loads(), "{v:?}");
+        assert_eq!(v.warnings.len(), 3, "{v:?}");
+        assert!(v.warnings[0].message.contains("file name"));
+        assert_eq!(v.warnings[1].line, Some(13), "{v:?}");
+        assert!(v.warnings[1].message.contains("regexp"));
     }
 
     #[test]
     fn typo_suggests() {
-        let p = validate_text(
+        let v = check_text(
             &NEO.replace("plugintype", "plugintyp"),
             "optimus-plugin-neo.yaml",
+            Target::Raystack05,
         );
-        assert!(p[0].message.contains("did you mean `plugintype`"), "{p:?}");
-        assert_eq!(p[0].line, Some(3));
-    }
-
-    #[test]
-    fn name_mismatch() {
-        let p = validate_text(NEO, "optimus-plugin-other.yaml");
-        assert!(p[0].message.contains("file name"), "{p:?}");
+        assert!(
+            v.errors[0].message.contains("did you mean `plugintype`"),
+            "{v:?}"
+        );
+        assert_eq!(v.errors[0].line, Some(3));
     }
 }

@@ -1,4 +1,4 @@
-//! The first yaml document as a tree of nodes with their positions (from yaml-rust2's marked
+//! The first yaml document (the only one Optimus reads; later ones are never parsed) as a tree of nodes with their positions (from yaml-rust2's marked
 //! events), so every problem can name its line and column.
 
 use super::Problem;
@@ -48,14 +48,6 @@ impl Node {
     pub(super) fn is_null(&self) -> bool {
         matches!(self, Node::Scalar { value, plain: true, .. }
             if matches!(value.as_str(), "" | "~" | "null" | "Null" | "NULL"))
-    }
-    pub(super) fn what(&self) -> String {
-        match self {
-            Node::Scalar { value, .. } => format!("{value:?}"),
-            Node::Map { .. } => "a mapping".into(),
-            Node::Seq { .. } => "a list".into(),
-            Node::Alias { .. } => "an alias".into(),
-        }
     }
     pub(super) fn get(&self, key: &str) -> Option<&Entry> {
         match self {
@@ -189,21 +181,11 @@ pub(super) fn parse_tree(text: &str) -> Result<Option<Node>, Problem> {
         }
     }
     let mut rx = Rx::default();
-    if let Err(e) = Parser::new_from_str(text).load(&mut rx, true) {
+    if let Err(e) = Parser::new_from_str(text).load(&mut rx, false) {
         return Err(Problem {
             line: Some(e.marker().line()),
             column: Some(e.marker().col() + 1),
             message: format!("invalid YAML: {}", e.info()),
-        });
-    }
-    if rx.docs > 1 {
-        return Err(Problem {
-            line: None,
-            column: None,
-            message: format!(
-                "the file holds {} YAML documents; a yaml plugin is exactly one",
-                rx.docs
-            ),
         });
     }
     if let Some(p) = rx.problems.into_iter().next() {

@@ -50,8 +50,11 @@ pub fn parse_artifact_arg(arg: &str, plugin: &str) -> Result<ArtifactArg> {
         .map(|f| f.to_string_lossy().into_owned())
         .ok_or_else(|| Error::config(format!("{arg}: not a file path")))?;
     let format = Format::from_file_name(&file_name);
+    let release = crate::model::names::goreleaser_platform(&file_name);
     let platform = match platform {
         Some(p) => p,
+        // A goreleaser release archive: its name gives the platform, not the plugin.
+        None if release.is_some() => release.map(|p| p.to_string()).unwrap_or_default(),
         None => {
             let named = parse_artifact_file_name(&file_name).ok_or_else(|| {
                 Error::config(format!(
@@ -110,6 +113,8 @@ pub struct Publisher<'a> {
     /// How long the `timestamp.toml` this publisher writes stays valid.
     pub expires_in: std::time::Duration,
     pub reporter: SharedReporter,
+    /// The Optimus a yaml artifact must load in; `None`: any of them.
+    pub target: Option<crate::model::target::Target>,
 }
 
 /// The registry root named on the command line (a path relative to the working directory).
@@ -129,21 +134,33 @@ impl Publisher<'_> {
         match a.format {
             Format::Yaml => {
                 let text = fsutil::read_to_string(&a.path)?;
+                use crate::extract::yaml_plugin::{check_text, format_problems};
+                use crate::model::target::{Target, TARGETS};
                 let file = crate::model::names::yaml_file_name(name);
-                let problems = crate::extract::yaml_plugin::validate_text(&text, &file);
-                if !problems.is_empty() {
+                // The target asked for; else the first Optimus that loads it.
+                let verdict = match self.target {
+                    Some(t) => check_text(&text, &file, t),
+                    None => TARGETS
+                        .iter()
+                        .map(|t| check_text(&text, &file, *t))
+                        .find(|v| v.loads())
+                        .unwrap_or_else(|| check_text(&text, &file, Target::default())),
+                };
+                if let Some(r) = &verdict.refusal {
                     return Err(Error::config(format!(
-                        "{what} does not validate as {file}:\n{}",
-                        crate::extract::yaml_plugin::format_problems(&what, &problems)
+                        "{what}: Optimus would refuse to load it:\n{}\n  optimus says: {}",
+                        format_problems(&what, &verdict.errors),
+                        r.replace('\n', "\n  ")
                     )));
                 }
-                // It validated, so `plugintype` is there and is task or hook.
-                let doc: serde_norway::Value = serde_norway::from_str(&text)
-                    .map_err(|e| Error::config(format!("{what}: {e}")))?;
-                Ok(doc
-                    .get("plugintype")
-                    .and_then(|v| v.as_str())
-                    .and_then(PluginType::parse))
+                if verdict.name.as_deref() != Some(name) {
+                    return Err(Error::config(format!(
+                        "{what}: its `name` is {:?}, not {name:?}: Optimus would know it by that name",
+                        verdict.name.as_deref().unwrap_or("")
+                    )));
+                }
+                // v1 specs say `plugintype`; goto's v2 has none (give --type).
+                Ok(verdict.plugin_type.as_deref().and_then(PluginType::parse))
             }
             Format::TarGz | Format::Zip => {
                 let tmp = std::env::temp_dir().join(fsutil::unique_name("optimus-publish-check-"));
@@ -156,6 +173,7 @@ impl Publisher<'_> {
                     stage_dir: &tmp,
                     what: &what,
                     yaml_only: false,
+                    target: self.target.unwrap_or_default(),
                 }
                 .unpack(
                     &a.path,

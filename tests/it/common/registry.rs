@@ -145,7 +145,7 @@ pub fn abcy_registry(sb: &Sandbox) -> Registry {
 /// A yaml plugin's text.
 pub fn yaml_plugin(name: &str, version: &str) -> String {
     format!(
-        "name: {name}\ndescription: test plugin {name}\nplugintype: task\npluginversion: {version}\nimage: example.org/{name}:{version}\nquestions:\n- name: Q1\n  prompt: first\n"
+        "name: {name}\ndescription: test plugin {name}\nplugintype: task\npluginversion: {version}\nimage: example.org/{name}:{version}\nentrypoint:\n  script: run {name}\nquestions:\n- name: Q1\n  prompt: first\n"
     )
 }
 
