@@ -13,18 +13,22 @@ rm -rf registry-index
 "$OPT" -q plugin keygen --output "$work/demo" >/dev/null
 cp "$work/demo.pub" examples/demo-registry.pub
 PUB=$(sed -n 2p "$work/demo.pub")
-pub() { "$OPT" -q plugin publish --registry registry-index --secret-key "$work/demo.key" "$@" >/dev/null; }
+# The demo's signed timestamp.toml is valid for ten years, so the README's command keeps
+# working; a real registry re-signs it daily (`optimus plugin refresh`, docs/hosting.md).
+EXPIRES=3650d
+pub() { "$OPT" -q plugin publish --registry registry-index --secret-key "$work/demo.key" --expires-in "$EXPIRES" "$@" >/dev/null; }
 
 # Yaml plugins: neo (the tutorial's task) and predator (a hook).
 mkdir -p "$work/neo"
 for v in 0.9.0 1.0.0; do
   cat > "$work/neo/optimus-plugin-neo.yaml" <<YAML
-name: Neo
+name: neo
 description: Near earth object tracker
 plugintype: task
 pluginversion: $v
 image: ghcr.io/kushsharma/optimus-task-neo-executor:$v
-secretpath: /tmp/.secrets
+entrypoint:
+  script: python3 /opt/neo/main.py
 
 questions:
 - name: RANGE_START
@@ -53,6 +57,8 @@ description: Data quality and profiling hook
 plugintype: hook
 pluginversion: 0.2.0
 image: docker.io/odpf/optimus-predator-hook:0.2.0
+entrypoint:
+  script: predator profile
 hooktype: post
 dependson: []
 questions:
@@ -98,7 +104,7 @@ for f in sys.argv[2:]:
   pub --type task --description "BigQuery to BigQuery transformation task" bq2bq "$v" "${args[@]}"
 done
 # 0.3.0 shipped broken: yanked (still installable from a lock that has it).
-"$OPT" -q plugin yank --registry registry-index --secret-key "$work/demo.key" bq2bq 0.3.0 >/dev/null
+"$OPT" -q plugin yank --registry registry-index --secret-key "$work/demo.key" --expires-in "$EXPIRES" bq2bq 0.3.0 >/dev/null
 
 cat > examples/optimus.yaml <<YAML
 # An Optimus project config: the plugin section sits beside the rest of the config.

@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::install::bundle::write_yaml_bundle;
 use crate::install::project::{Project, Request};
 use crate::install::sync_host::sync_from_host;
+use crate::install::Outcome;
 use crate::model::fsutil::{self, shown};
 use crate::model::limits::DEFAULT_MAX_UNPACKED;
 use crate::model::platform::Platform;
@@ -41,6 +42,26 @@ pub struct InstallOpts {
     pub target: Option<Target>,
 }
 
+/// Under the project and plugin-dir locks: resolve what the lock lacks, install for
+/// `platform` (yaml plugins only for `sync`), then write the lock.
+async fn install_locked(
+    ctx: &Ctx,
+    o: &InstallOpts,
+    platform: &Platform,
+    yaml_only: bool,
+    env: &Environment,
+) -> Result<Outcome> {
+    let p = project(ctx, env);
+    let _guard = p.exclusive()?;
+    let req = Request {
+        platforms: std::slice::from_ref(platform),
+        refresh: &BTreeSet::new(),
+        locked: o.locked,
+        jobs: o.jobs,
+    };
+    Ok(p.install(&req, yaml_only).await?.1)
+}
+
 pub async fn install(
     config: &ConfigArg,
     o: &InstallOpts,
@@ -50,15 +71,7 @@ pub async fn install(
 ) -> Result<()> {
     let platform = platform_arg(platform)?;
     let ctx = Ctx::for_target(config, o.offline, o.allow_expired, o.target, env)?;
-    let p = project(&ctx, env);
-    let _guard = p.exclusive()?;
-    let req = Request {
-        platforms: std::slice::from_ref(&platform),
-        refresh: &BTreeSet::new(),
-        locked: o.locked,
-        jobs: o.jobs,
-    };
-    let (_, out) = p.install(&req, false).await?;
+    let out = install_locked(&ctx, o, &platform, false, env).await?;
     let mut extra = String::new();
     if let Some(zip) = yaml_bundle {
         let n = write_yaml_bundle(&ctx.manifest.plugin_dir, &zip)?;
@@ -90,16 +103,7 @@ pub async fn sync(
         )));
     }
     let ctx = Ctx::for_target(config, offline, o.allow_expired, target, env)?;
-    let platform = Platform::host();
-    let p = project(&ctx, env);
-    let _guard = p.exclusive()?;
-    let req = Request {
-        platforms: std::slice::from_ref(&platform),
-        refresh: &BTreeSet::new(),
-        locked: o.locked,
-        jobs: o.jobs,
-    };
-    let (_, out) = p.install(&req, true).await?;
+    let out = install_locked(&ctx, o, &Platform::host(), true, env).await?;
     ui::summary(&summary(&out, &ctx.manifest));
     Ok(())
 }

@@ -149,6 +149,33 @@ pub(super) fn base_name(path: &str) -> &str {
         .unwrap_or(path)
 }
 
+impl super::Unpacker<'_> {
+    /// Adds an entry's declared size to the running total, refusing it past the limit.
+    pub(super) fn add_declared(&self, total: u64, size: u64) -> Result<u64> {
+        let total = total.saturating_add(size);
+        if total > self.limits.max_unpacked_size {
+            return Err(archive_err(
+                self.what,
+                format!(
+                    "unpacked size exceeds the limit of {} bytes (archive bomb?)",
+                    self.limits.max_unpacked_size
+                ),
+            ));
+        }
+        Ok(total)
+    }
+
+    pub(super) fn too_many_entries(&self) -> Error {
+        archive_err(
+            self.what,
+            format!(
+                "more than {} entries (archive bomb?)",
+                self.limits.max_entries
+            ),
+        )
+    }
+}
+
 /// Counts bytes coming out of a reader and fails once past a limit, or once the bytes out
 /// outgrow the compressed bytes in by more than `max_ratio` (judged on bytes really read,
 /// including entries the tar reader skips, so a bomb stops early and an honest archive with

@@ -43,27 +43,12 @@ impl Unpacker<'_> {
         for (i, entry) in entries.enumerate() {
             let mut entry = entry.map_err(|e| failed(&e))?;
             if i as u64 >= self.limits.max_entries {
-                return Err(archive_err(
-                    self.what,
-                    format!(
-                        "more than {} entries (archive bomb?)",
-                        self.limits.max_entries
-                    ),
-                ));
+                return Err(self.too_many_entries());
             }
             let path = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
             check_entry_path(self.what, &path)?;
             let ty = entry.header().entry_type();
-            total = total.saturating_add(entry.size());
-            if total > self.limits.max_unpacked_size {
-                return Err(archive_err(
-                    self.what,
-                    format!(
-                        "unpacked size exceeds the limit of {} bytes (archive bomb?)",
-                        self.limits.max_unpacked_size
-                    ),
-                ));
-            }
+            total = self.add_declared(total, entry.size())?;
             use tar::EntryType as T;
             // Sparse files (GNU `S` entries, PAX `GNU.sparse.*` records) unpack to other bytes
             // than they carry: what we would install is not what `tar` would give.

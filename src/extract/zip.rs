@@ -17,13 +17,7 @@ impl Unpacker<'_> {
         let mut zip = zip::ZipArchive::new(io::BufReader::new(file))
             .map_err(|e| archive_err(self.what, format!("not a zip archive: {e}")))?;
         if zip.len() as u64 > self.limits.max_entries {
-            return Err(archive_err(
-                self.what,
-                format!(
-                    "more than {} entries (archive bomb?)",
-                    self.limits.max_entries
-                ),
-            ));
+            return Err(self.too_many_entries());
         }
         // The reader keeps one entry per name: a second one must be refused, not hidden.
         if zip.has_duplicate_names() {
@@ -47,16 +41,7 @@ impl Unpacker<'_> {
                 .map_err(|e| archive_err(self.what, format!("bad entry name: {e}")))?
                 .into_owned();
             check_entry_path(self.what, &path)?;
-            total = total.saturating_add(f.size());
-            if total > self.limits.max_unpacked_size {
-                return Err(archive_err(
-                    self.what,
-                    format!(
-                        "unpacked size exceeds the limit of {} bytes (archive bomb?)",
-                        self.limits.max_unpacked_size
-                    ),
-                ));
-            }
+            total = self.add_declared(total, f.size())?;
             if f.size() > RATIO_FLOOR
                 && f.size() / f.compressed_size().max(1) > self.limits.max_ratio
             {
