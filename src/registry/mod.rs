@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod index;
+mod memo;
 pub mod publish;
 pub mod signing;
 
