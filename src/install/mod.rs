@@ -86,12 +86,19 @@ impl Installer<'_> {
 
     /// Installs everything in `lock` for the target platform.
     pub async fn install(&self, lock: &Lockfile) -> Result<Outcome> {
+        let _guard = lock_dir(self.plugin_dir(), self.reporter())?;
+        let receipts = Receipts::read(self.plugin_dir())?;
+        self.install_with(lock, receipts).await
+    }
+
+    /// [`Installer::install`] with the receipts already read (under the plugin-dir lock, which
+    /// the caller holds).
+    pub async fn install_with(&self, lock: &Lockfile, mut receipts: Receipts) -> Result<Outcome> {
         let dir = self.plugin_dir().to_path_buf();
         let _guard = lock_dir(&dir, self.reporter())?;
         owner::claim(self.manifest, true)?;
         journal::recover(&dir)?;
         clean_stale_staging(&dir);
-        let mut receipts = Receipts::read(&dir)?;
         let plan = Plan::new(lock, &receipts, &self.options, &dir);
         for s in &plan.skipped {
             self.reporter().warn(&format!("skipping {s}"));

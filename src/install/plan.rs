@@ -10,6 +10,7 @@ use crate::model::names::yaml_file_name;
 use crate::model::platform::ANY;
 use crate::receipts::{Receipt, Receipts};
 use crate::store::unpacked::UnpackKey;
+use std::collections::HashMap;
 use std::path::Path;
 
 /// One locked plugin to fetch and unpack.
@@ -66,6 +67,13 @@ pub struct Plan<'a> {
 impl<'a> Plan<'a> {
     pub fn new(lock: &'a Lockfile, receipts: &Receipts, options: &Options, dir: &Path) -> Plan<'a> {
         let mut plan = Plan::default();
+        // Receipts by lock entry, once: a no-op install of a thousand plugins looked each
+        // one up in every receipt.
+        let mut by_source: HashMap<&str, Vec<&Receipt>> = HashMap::new();
+        for r in &receipts.files {
+            by_source.entry(r.source.as_str()).or_default().push(r);
+        }
+        let platform = options.platform.to_string();
         for l in &lock.plugins {
             let Some(a) = l.artifact_for(&options.platform) else {
                 plan.skipped
@@ -79,7 +87,14 @@ impl<'a> Plan<'a> {
                 plugin: l,
                 artifact: a,
             };
-            if up_to_date(receipts, &job, options, dir) {
+            let theirs = by_source
+                .get(l.name.as_str())
+                .map_or(&[][..], |v| v.as_slice());
+            let mine = theirs
+                .iter()
+                .copied()
+                .filter(|r| r.platform == platform || r.platform == ANY);
+            if up_to_date(mine, &job, options, dir) {
                 plan.unchanged += 1;
             } else {
                 plan.fetch.push(job);
@@ -89,21 +104,17 @@ impl<'a> Plan<'a> {
     }
 }
 
-/// The receipts of a lock entry for the platform (and of yaml files, for any).
-pub fn receipts_of<'r>(receipts: &'r Receipts, source: &str, platform: &str) -> Vec<&'r Receipt> {
-    receipts
-        .files
-        .iter()
-        .filter(|r| r.source == source && (r.platform == platform || r.platform == ANY))
-        .collect()
-}
-
-fn up_to_date(receipts: &Receipts, job: &Job<'_>, options: &Options, dir: &Path) -> bool {
-    let mine: Vec<&Receipt> =
-        receipts_of(receipts, &job.plugin.name, &options.platform.to_string())
-            .into_iter()
-            .filter(|r| !options.yaml_only || r.kind == "yaml")
-            .collect();
+/// Whether the receipts of a lock entry for the platform (and of yaml files, for any) say it
+/// is installed as locked.
+fn up_to_date<'r>(
+    receipts: impl Iterator<Item = &'r Receipt>,
+    job: &Job<'_>,
+    options: &Options,
+    dir: &Path,
+) -> bool {
+    let mine: Vec<&Receipt> = receipts
+        .filter(|r| !options.yaml_only || r.kind == "yaml")
+        .collect();
     if mine.is_empty()
         || mine
             .iter()

@@ -4,6 +4,7 @@
 
 use super::freshness::Freshness;
 use super::index::PluginIndex;
+use super::memo::Memo;
 use super::signing::verify_signature;
 use crate::config::Provider;
 use crate::error::{Error, Result};
@@ -28,18 +29,19 @@ fn read_cache_entry(path: &std::path::Path) -> Option<(String, Vec<u8>)> {
 }
 
 /// Indexes verified during this command, by (provider, plugin): resolution and the lock-entry
-/// check before install read each index once.
+/// check before install read each index once. Shared, not copied (a big index is hundreds of
+/// strings).
 #[derive(Default)]
 pub struct VerifiedIndexes(
-    std::sync::Mutex<std::collections::HashMap<(String, String), PluginIndex>>,
+    std::sync::Mutex<std::collections::HashMap<(String, String), Arc<PluginIndex>>>,
 );
 
 impl VerifiedIndexes {
-    fn get(&self, provider: &str, name: &str) -> Option<PluginIndex> {
+    fn get(&self, provider: &str, name: &str) -> Option<Arc<PluginIndex>> {
         let m = self.0.lock().unwrap_or_else(|e| e.into_inner());
         m.get(&(provider.to_string(), name.to_string())).cloned()
     }
-    fn put(&self, provider: &str, index: &PluginIndex) {
+    fn put(&self, provider: &str, index: &Arc<PluginIndex>) {
         let mut m = self.0.lock().unwrap_or_else(|e| e.into_inner());
         m.insert((provider.to_string(), index.name.clone()), index.clone());
     }
@@ -92,12 +94,12 @@ impl<'a> RegistryClient<'a> {
 
     /// Fetches, verifies and parses `index/<name>.toml`. Mirrors are tried first; anything
     /// they serve must verify against the pinned keys or the origin is used.
-    pub async fn fetch_index(&self, name: &str) -> Result<PluginIndex> {
+    pub async fn fetch_index(&self, name: &str) -> Result<Arc<PluginIndex>> {
         check_plugin_name(name)?;
         if let Some(idx) = self.shared.verified.get(&self.provider.name, name) {
             return Ok(idx);
         }
-        let idx = self.fetch_index_uncached(name).await?;
+        let idx = Arc::new(self.fetch_index_uncached(name).await?);
         self.shared.verified.put(&self.provider.name, &idx);
         Ok(idx)
     }
@@ -158,48 +160,58 @@ impl<'a> RegistryClient<'a> {
     async fn read_index(&self, base: &Location, name: &str) -> Result<(bytes::Bytes, PluginIndex)> {
         let what = self.what(name);
         let index_url = base.join(&format!("index/{name}.toml"))?;
-        let body = self.get_cached(&index_url).await?.ok_or_else(|| {
+        let signed = !self.provider.public_keys.is_empty();
+        let sig_url = base.join(&format!("index/{name}.toml.minisig"))?;
+        // The document and its signature are fetched (or revalidated) at the same time.
+        let (body, sig) = futures::join!(self.get_cached(&index_url), async {
+            match signed {
+                true => self.get_cached(&sig_url).await,
+                false => Ok(None),
+            }
+        });
+        let body = body?.ok_or_else(|| {
             Error::runtime(format!(
                 "plugin {name} is not in registry {} (no {})",
                 self.provider.name, index_url
             ))
         })?;
-        let sig = if self.provider.public_keys.is_empty() {
+        let sig = if !signed {
             self.shared.reporter.warn(&format!(
                 "registry {} is unsigned (allow_unsigned: true): the index of {name} is not verified",
                 self.provider.name
             ));
             None
         } else {
-            let sig_url = base.join(&format!("index/{name}.toml.minisig"))?;
-            let sig = self
-                .get_cached(&sig_url)
-                .await?
+            let sig = sig?
                 .ok_or_else(|| Error::runtime(format!("{what}: missing signature {}", sig_url)))?;
             Some(sig)
         };
-        let idx = self.verify_and_parse(name, &body, sig.as_deref())?;
+        let check = self.check(name, &index_url);
+        // Verifying and parsing is CPU work: off the runtime's threads, so the indexes of a
+        // big lock are checked on every core. (`Bytes` clones share the buffer.)
+        let doc = body.clone();
+        let idx = tokio::task::spawn_blocking(move || check.run(&doc, sig.as_deref()))
+            .await
+            .map_err(|e| Error::runtime(format!("{what}: verifying panicked: {e}")))??;
         Ok((body, idx))
     }
 
-    /// Checks an index document against the pinned keys (when there are any) and parses it.
-    fn verify_and_parse(&self, name: &str, body: &[u8], sig: Option<&[u8]>) -> Result<PluginIndex> {
-        let what = self.what(name);
-        if !self.provider.public_keys.is_empty() {
-            let sig = sig.ok_or_else(|| Error::runtime(format!("{what}: missing signature")))?;
-            let sig = std::str::from_utf8(sig)
-                .map_err(|_| Error::runtime(format!("{what}: signature is not text")))?;
-            verify_signature(body, sig, &self.provider.public_keys, &what)?;
+    /// What verifying the index of `name` fetched from `url` needs, owned.
+    fn check(&self, name: &str, url: &Location) -> Check {
+        Check {
+            name: name.to_string(),
+            what: self.what(name),
+            keys: self.provider.public_keys.clone(),
+            memo: url
+                .is_remote()
+                .then(|| (self.shared.cache.clone(), url.expose())),
         }
-        let text =
-            std::str::from_utf8(body).map_err(|_| Error::runtime(format!("{what}: not UTF-8")))?;
-        PluginIndex::parse(text, name, &what)
     }
 
     /// The index of `name` as last fetched on this machine, verified again against the pinned
     /// keys, from the cache alone (no network). `None` for directory registries (reading them
     /// is already local), when nothing is cached, or when the cached copy does not verify.
-    pub fn verified_cached_index(&self, name: &str) -> Option<PluginIndex> {
+    pub fn verified_cached_index(&self, name: &str) -> Option<Arc<PluginIndex>> {
         if let Some(idx) = self.shared.verified.get(&self.provider.name, name) {
             return Some(idx);
         }
@@ -211,8 +223,10 @@ impl<'a> RegistryClient<'a> {
         let sig_url = base.join(&format!("index/{name}.toml.minisig")).ok()?;
         let (_, body) = read_cache_entry(&self.shared.cache.index_entry(&index_url.expose()))?;
         let sig = read_cache_entry(&self.shared.cache.index_entry(&sig_url.expose()));
-        self.verify_and_parse(name, &body, sig.as_ref().map(|(_, s)| s.as_slice()))
+        self.check(name, &index_url)
+            .run(&body, sig.as_ref().map(|(_, s)| s.as_slice()))
             .ok()
+            .map(Arc::new)
     }
 
     /// Fetches a small document, revalidating a cached copy with its ETag. Returns `None` when
@@ -264,5 +278,46 @@ impl<'a> RegistryClient<'a> {
                 Ok(Some(bytes))
             }
         }
+    }
+}
+
+/// Verifying one index document: the plugin name, how to name it in errors, the pinned keys,
+/// and (remote registries) the cache and URL its parsed form is remembered under.
+struct Check {
+    name: String,
+    what: String,
+    keys: Vec<String>,
+    memo: Option<(Cache, String)>,
+}
+
+impl Check {
+    /// Checks an index document against the pinned keys (when there are any) and parses it.
+    /// A document already verified and parsed with the same keys and signature on this machine
+    /// is taken from its memo instead ([`Memo`]).
+    fn run(&self, body: &[u8], sig: Option<&[u8]>) -> Result<PluginIndex> {
+        let (name, what) = (self.name.as_str(), self.what.as_str());
+        if self.keys.is_empty() {
+            let text = std::str::from_utf8(body)
+                .map_err(|_| Error::runtime(format!("{what}: not UTF-8")))?;
+            return PluginIndex::parse(text, name, what);
+        }
+        let sig = sig.ok_or_else(|| Error::runtime(format!("{what}: missing signature")))?;
+        let memo = self
+            .memo
+            .as_ref()
+            .map(|(cache, url)| (cache, Memo::new(cache, url, name, &self.keys, body, sig)));
+        if let Some(idx) = memo.as_ref().and_then(|(_, m)| m.load(name, what)) {
+            return Ok(idx);
+        }
+        let sig = std::str::from_utf8(sig)
+            .map_err(|_| Error::runtime(format!("{what}: signature is not text")))?;
+        verify_signature(body, sig, &self.keys, what)?;
+        let text =
+            std::str::from_utf8(body).map_err(|_| Error::runtime(format!("{what}: not UTF-8")))?;
+        let idx = PluginIndex::parse(text, name, what)?;
+        if let Some((cache, m)) = &memo {
+            m.store(cache, &idx);
+        }
+        Ok(idx)
     }
 }

@@ -44,6 +44,13 @@ impl PluginIndex {
     /// Parses and validates an index document; `what` names it in errors.
     pub fn parse(text: &str, expected_name: &str, what: &str) -> Result<PluginIndex> {
         let idx: PluginIndex = toml::from_str(text).map_err(|e| toml_error(what, text, &e))?;
+        idx.validate(expected_name, what)
+    }
+
+    /// The checks every index passes after parsing (also a parsed index read back from the
+    /// machine cache): the name, unique versions, and well-formed artifacts.
+    pub fn validate(self, expected_name: &str, what: &str) -> Result<PluginIndex> {
+        let idx = self;
         if idx.name != expected_name {
             return Err(Error::runtime(format!(
                 "{what}: describes plugin `{}`, not `{expected_name}` (a swapped or tampered index)",

@@ -5,6 +5,7 @@
 pub mod client;
 pub mod freshness;
 pub mod index;
+mod memo;
 pub mod publish;
 pub mod signing;
 pub mod timestamp;
