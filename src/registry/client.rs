@@ -2,10 +2,10 @@
 //! store (mirrors first), revalidated with ETags through the cache, verified against the keys
 //! pinned in the config (never keys the registry serves), parsed once per command.
 
-use super::freshness::Freshness;
 use super::index::PluginIndex;
 use super::memo::Memo;
 use super::signing::verify_signature;
+use super::timestamp::Freshness;
 use crate::config::Provider;
 use crate::error::{Error, Result};
 use crate::model::location::Location;

@@ -17,34 +17,9 @@ use super::timestamp::{Timestamp, TIMESTAMP_FILE};
 use crate::error::{Error, Result};
 use crate::model::digest::Sha256;
 use crate::model::location::Location;
-use std::collections::{HashMap, HashSet};
+
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
-
-/// The freshness state of one command: its `--allow-expired`, and the snapshots accepted so
-/// far, by source (each is fetched and checked once per command).
-#[derive(Default)]
-pub struct Freshness {
-    pub allow_expired: bool,
-    accepted: Mutex<HashMap<String, Option<Arc<Timestamp>>>>,
-    warned: Mutex<HashSet<String>>,
-}
-
-impl Freshness {
-    fn remembered(&self, source: &str) -> Option<Option<Arc<Timestamp>>> {
-        let m = self.accepted.lock().unwrap_or_else(|e| e.into_inner());
-        m.get(source).cloned()
-    }
-    fn remember(&self, source: &str, ts: Option<Arc<Timestamp>>) {
-        let mut m = self.accepted.lock().unwrap_or_else(|e| e.into_inner());
-        m.insert(source.to_string(), ts);
-    }
-    /// True the first time `what` is seen in this command.
-    fn first(&self, what: &str) -> bool {
-        let mut m = self.warned.lock().unwrap_or_else(|e| e.into_inner());
-        m.insert(what.to_string())
-    }
-}
+use std::sync::Arc;
 
 impl RegistryClient<'_> {
     /// Where the highest timestamp version accepted from this registry is kept.

@@ -10,6 +10,8 @@ use crate::model::digest::is_sha256_hex;
 use crate::model::fsutil::is_safe_relative_path;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 /// The document's path under the registry root (its signature is `timestamp.toml.minisig`).
@@ -145,5 +147,30 @@ mod tests {
         for d in ["", "0s", "soon", "-1d"] {
             assert!(parse_expires_in(d).is_err(), "{d:?} accepted");
         }
+    }
+}
+
+/// The freshness state of one command: its `--allow-expired`, and the snapshots accepted so
+/// far, by source (each is fetched and checked once per command).
+#[derive(Default)]
+pub struct Freshness {
+    pub allow_expired: bool,
+    pub(super) accepted: Mutex<HashMap<String, Option<Arc<Timestamp>>>>,
+    pub(super) warned: Mutex<HashSet<String>>,
+}
+
+impl Freshness {
+    pub(super) fn remembered(&self, source: &str) -> Option<Option<Arc<Timestamp>>> {
+        let m = self.accepted.lock().unwrap_or_else(|e| e.into_inner());
+        m.get(source).cloned()
+    }
+    pub(super) fn remember(&self, source: &str, ts: Option<Arc<Timestamp>>) {
+        let mut m = self.accepted.lock().unwrap_or_else(|e| e.into_inner());
+        m.insert(source.to_string(), ts);
+    }
+    /// True the first time `what` is seen in this command.
+    pub(super) fn first(&self, what: &str) -> bool {
+        let mut m = self.warned.lock().unwrap_or_else(|e| e.into_inner());
+        m.insert(what.to_string())
     }
 }

@@ -12,7 +12,6 @@
 use crate::error::{Error, Result};
 use crate::model::digest::Sha256;
 use crate::model::fsutil;
-use crate::store::unpacked::UnpackKey;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -38,23 +37,6 @@ impl Cache {
 
     pub fn file(&self, sha: &str) -> PathBuf {
         self.sharded("files", sha)
-    }
-
-    /// Where we remember which installed file (by sha) an artifact unpacks to, for one
-    /// [`UnpackKey`]: the artifact's sha256, then a digest of everything else that decides the
-    /// file (format, `bin`, plugin, platform).
-    pub fn unpacked_record(&self, key: &UnpackKey<'_>) -> PathBuf {
-        let rest = format!(
-            "{}\n{}\n{}\n{}",
-            key.format,
-            key.bin.unwrap_or(""),
-            key.plugin,
-            key.platform
-        );
-        let rest = Sha256::of_bytes(rest.as_bytes()).into_string();
-        self.root
-            .join("unpacked")
-            .join(format!("{}-{}", key.artifact_sha, &rest[..32]))
     }
 
     /// One file per URL: the ETag on the first line, the body after it (one file, so the two

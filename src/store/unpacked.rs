@@ -6,6 +6,7 @@
 
 use super::cache::Cache;
 use super::link::LinkMode;
+use crate::model::digest::Sha256;
 use crate::model::format::Format;
 use crate::model::fsutil;
 use std::fs;
@@ -46,6 +47,23 @@ fn record_text(sha256: &str, size: u64, kind: &str, mtime: u64) -> String {
 }
 
 impl Cache {
+    /// Where we remember which installed file (by sha) an artifact unpacks to, for one
+    /// [`UnpackKey`]: the artifact's sha256, then a digest of everything else that decides the
+    /// file (format, `bin`, plugin, platform).
+    pub fn unpacked_record(&self, key: &UnpackKey<'_>) -> PathBuf {
+        let rest = format!(
+            "{}\n{}\n{}\n{}",
+            key.format,
+            key.bin.unwrap_or(""),
+            key.plugin,
+            key.platform
+        );
+        let rest = Sha256::of_bytes(rest.as_bytes()).into_string();
+        self.root
+            .join("unpacked")
+            .join(format!("{}-{}", key.artifact_sha, &rest[..32]))
+    }
+
     /// The file an artifact unpacked to for `key`, if recorded and unchanged since (same size
     /// and mtime: a cached file edited in place through a hard link in some project is never
     /// handed out).

@@ -117,7 +117,7 @@ impl Publisher<'_> {
             // itself (flock on its descriptor), which leaves no file behind in the registry.
             let dir = path.parent().expect("index has a parent");
             std::fs::create_dir_all(dir).map_err(|e| Error::path("creating", dir, e))?;
-            let _lock = super::timestamp_write::lock_dir(dir)?;
+            let _lock = super::lock_dir(dir)?;
             let current = self
                 .read_index_settled(name, self.settle(true))
                 .await?
@@ -154,7 +154,7 @@ impl Publisher<'_> {
                         index_loc.display()
                     ));
                     // Back off with jitter so racing publishers stop colliding.
-                    tokio::time::sleep(conflict_backoff(attempt)).await;
+                    tokio::time::sleep(super::conflict_backoff(attempt)).await;
                     continue;
                 }
                 PutOutcome::Written(_) => {}
@@ -207,17 +207,6 @@ impl Publisher<'_> {
             sig_loc.display()
         )))
     }
-}
-
-/// 20 ms doubling to about 1 s, with up to 100% jitter (clock nanos and pid: no rng needed).
-pub(super) fn conflict_backoff(attempt: u32) -> std::time::Duration {
-    let base = 20u64 << attempt.min(6);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos() as u64)
-        .unwrap_or(0);
-    let noise = (nanos ^ (std::process::id() as u64).wrapping_mul(0x9E37_79B9)) % (base + 1);
-    std::time::Duration::from_millis(base + noise)
 }
 
 /// Whether a minisign signature names the same key id as a public key (bytes 2..10 of each).

@@ -385,3 +385,21 @@ impl Publisher<'_> {
         .await
     }
 }
+
+/// 20 ms doubling to about 1 s, with up to 100% jitter (clock nanos and pid: no rng needed).
+fn conflict_backoff(attempt: u32) -> std::time::Duration {
+    let base = 20u64 << attempt.min(6);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos() as u64)
+        .unwrap_or(0);
+    let noise = (nanos ^ (std::process::id() as u64).wrapping_mul(0x9E37_79B9)) % (base + 1);
+    std::time::Duration::from_millis(base + noise)
+}
+
+/// An advisory lock on a directory (flock on its descriptor), held until dropped.
+fn lock_dir(dir: &std::path::Path) -> Result<std::fs::File> {
+    let lock = std::fs::File::open(dir).map_err(|e| Error::path("opening", dir, e))?;
+    lock.lock().map_err(|e| Error::path("locking", dir, e))?;
+    Ok(lock)
+}

@@ -29,7 +29,7 @@ impl Publisher<'_> {
         if let Endpoint::File(index_dir) = self.loc("index")? {
             std::fs::create_dir_all(&index_dir)
                 .map_err(|e| Error::path("creating", &index_dir, e))?;
-            let _lock = lock_dir(&index_dir)?;
+            let _lock = super::lock_dir(&index_dir)?;
             return self.write_timestamp_locked().await;
         }
         self.write_timestamp_object().await
@@ -76,7 +76,7 @@ impl Publisher<'_> {
                 .await?
             {
                 PutOutcome::Conflict => {
-                    tokio::time::sleep(super::index_write::conflict_backoff(attempt)).await;
+                    tokio::time::sleep(super::conflict_backoff(attempt)).await;
                     continue;
                 }
                 PutOutcome::Written(_) => {}
@@ -177,11 +177,4 @@ impl Publisher<'_> {
         names.sort();
         Ok(names)
     }
-}
-
-/// An advisory lock on a directory (flock on its descriptor), held until dropped.
-pub(super) fn lock_dir(dir: &std::path::Path) -> Result<std::fs::File> {
-    let lock = std::fs::File::open(dir).map_err(|e| Error::path("opening", dir, e))?;
-    lock.lock().map_err(|e| Error::path("locking", dir, e))?;
-    Ok(lock)
 }
