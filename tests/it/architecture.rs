@@ -211,3 +211,116 @@ fn the_environment_is_read_in_one_place() {
         "environment read outside config/: {found:?}"
     );
 }
+
+/// The file a module path names (`a/b` → `a/b.rs` or `a/b/mod.rs`), trying the longest prefix
+/// of `parts` that exists.
+fn file_of(src: &Path, parts: &[String]) -> Option<PathBuf> {
+    for n in (1..=parts.len()).rev() {
+        let rel: PathBuf = parts[..n].iter().collect();
+        for cand in [rel.with_extension("rs"), rel.join("mod.rs")] {
+            if src.join(&cand).is_file() {
+                return Some(cand);
+            }
+        }
+    }
+    None
+}
+
+/// The module path of a file: `a/b.rs` and `a/b/mod.rs` → [a, b].
+fn module_of(rel: &Path) -> Vec<String> {
+    let mut parts: Vec<String> = rel
+        .iter()
+        .map(|c| c.to_string_lossy().into_owned())
+        .collect();
+    let last = parts.pop().unwrap_or_default();
+    if last != "mod.rs" {
+        parts.push(last.trim_end_matches(".rs").to_string());
+    }
+    parts
+}
+
+/// The paths (`crate::a::b`, `super::x`) a text names, as module paths from the crate root.
+fn file_imports(rel: &Path, text: &str) -> Vec<Vec<String>> {
+    let here = module_of(rel);
+    let mut out = Vec::new();
+    for (prefix, base) in [
+        ("crate::", Vec::new()),
+        ("super::", here[..here.len().saturating_sub(1)].to_vec()),
+    ] {
+        let mut rest = text;
+        while let Some(i) = rest.find(prefix) {
+            let ok_before = i == 0 || !rest.as_bytes()[i - 1].is_ascii_alphanumeric();
+            let after = &rest[i + prefix.len()..];
+            rest = after;
+            if !ok_before {
+                continue;
+            }
+            let path: Vec<String> = after
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'))
+                .next()
+                .unwrap_or("")
+                .split("::")
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect();
+            let mut full = base.clone();
+            full.extend(path);
+            out.push(full);
+        }
+    }
+    out
+}
+
+#[test]
+fn no_file_level_import_cycle() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut edges: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
+    for (_, rel, text) in files() {
+        let here = module_of(&rel);
+        for path in file_imports(&rel, code(&text)) {
+            let Some(target) = file_of(&src, &path) else {
+                continue;
+            };
+            let there = module_of(&target);
+            // A file and the modules that contain it are one unit (`mod.rs` declares its
+            // children and they use what it defines).
+            if target == rel || here.starts_with(&there) || there.starts_with(&here) {
+                continue;
+            }
+            edges.entry(rel.clone()).or_default().push(target);
+        }
+    }
+    // Depth-first search for a cycle.
+    fn visit(
+        n: &PathBuf,
+        edges: &BTreeMap<PathBuf, Vec<PathBuf>>,
+        state: &mut BTreeMap<PathBuf, u8>,
+        stack: &mut Vec<PathBuf>,
+    ) -> Option<Vec<PathBuf>> {
+        match state.get(n) {
+            Some(1) => {
+                let i = stack.iter().position(|s| s == n).unwrap();
+                return Some(stack[i..].to_vec());
+            }
+            Some(2) => return None,
+            _ => {}
+        }
+        state.insert(n.clone(), 1);
+        stack.push(n.clone());
+        for m in edges.get(n).into_iter().flatten() {
+            if let Some(c) = visit(m, edges, state, stack) {
+                return Some(c);
+            }
+        }
+        stack.pop();
+        state.insert(n.clone(), 2);
+        None
+    }
+    let mut state = BTreeMap::new();
+    for n in edges.keys() {
+        let mut stack = Vec::new();
+        if let Some(cycle) = visit(n, &edges, &mut state, &mut stack) {
+            panic!("import cycle between files: {cycle:?}");
+        }
+    }
+}
