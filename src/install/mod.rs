@@ -27,7 +27,7 @@ use crate::model::report::Reporter;
 use crate::receipts::{Receipt, Receipts};
 use crate::registry::Registries;
 use crate::store::fetch::Fetcher;
-use crate::store::journal::{self, Journal, Write};
+use crate::store::journal::{Journal, Write};
 use crate::store::link::LinkMode;
 use crate::store::lock::lock_dir;
 use crate::store::unpacked::Unpacked;
@@ -84,20 +84,13 @@ impl Installer<'_> {
         self.fetcher.reporter.as_ref()
     }
 
-    /// Installs everything in `lock` for the target platform.
-    pub async fn install(&self, lock: &Lockfile) -> Result<Outcome> {
-        let _guard = lock_dir(self.plugin_dir(), self.reporter())?;
-        let receipts = Receipts::read(self.plugin_dir())?;
-        self.install_with(lock, receipts).await
-    }
-
-    /// [`Installer::install`] with the receipts already read (under the plugin-dir lock, which
-    /// the caller holds).
-    pub async fn install_with(&self, lock: &Lockfile, mut receipts: Receipts) -> Result<Outcome> {
+    /// Installs everything in `lock` for the target platform. The caller holds the
+    /// plugin-dir lock, has completed any interrupted commit (`store::journal::recover`) and
+    /// read `receipts` after that (see `project::Project::install`).
+    pub async fn install(&self, lock: &Lockfile, mut receipts: Receipts) -> Result<Outcome> {
         let dir = self.plugin_dir().to_path_buf();
         let _guard = lock_dir(&dir, self.reporter())?;
         owner::claim(self.manifest, true)?;
-        journal::recover(&dir)?;
         clean_stale_staging(&dir);
         let plan = Plan::new(lock, &receipts, &self.options, &dir);
         for s in &plan.skipped {

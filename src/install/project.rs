@@ -122,7 +122,7 @@ impl Project<'_> {
             write_lock: (!req.locked && r.changed).then(|| self.manifest.lock_path()),
         };
         // The lock is written with the files and receipts, as one step.
-        let out = installer.install_with(&r.lock, receipts).await?;
+        let out = installer.install(&r.lock, receipts).await?;
         self.lock_notes(&r, req.locked);
         Ok((r, out))
     }
