@@ -10,6 +10,8 @@ use crate::model::fsutil::is_safe_relative_path;
 use crate::model::names::check_plugin_name;
 use crate::model::platform::{Platform, ANY};
 use crate::model::plugin_type::PluginType;
+use crate::store::memo::Memo;
+use crate::store::Cache;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -132,12 +134,27 @@ impl Lockfile {
 
     /// Reads a lockfile; `Ok(None)` when there is none.
     pub fn read(path: &Path) -> Result<Option<Lockfile>> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(Error::path("reading", path, e)),
+        match fsutil::read_if_exists(path)? {
+            Some(text) => Self::parse(&text, path).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// [`Lockfile::read`], through a memo of its parsed form in the machine cache
+    /// ([`Memo`]): a lock whose bytes are those parsed last time is not parsed again (a
+    /// thousand-plugin lock is ~10 ms of TOML, most of a no-op install). What the memo gives
+    /// back is checked as a parsed lock is.
+    pub fn read_remembered(path: &Path, cache: &Cache) -> Result<Option<Lockfile>> {
+        let Some(text) = fsutil::read_if_exists(path)? else {
+            return Ok(None);
         };
-        Self::parse(&text, path).map(Some)
+        let memo = Memo::for_file(cache, "lock", path, &[text.as_bytes()]);
+        if let Some(lock) = memo.load::<Lockfile>() {
+            return lock.check(path).map(Some);
+        }
+        let lock = Self::parse(&text, path)?;
+        memo.store(cache, &lock);
+        Ok(Some(lock))
     }
 
     pub fn parse(text: &str, path: &Path) -> Result<Lockfile> {
@@ -150,6 +167,13 @@ impl Lockfile {
                 return Err(Error::config(toml_error(&what, text, &e).to_string()));
             }
         };
+        lock.check(path)
+    }
+
+    /// The checks every lock passes after parsing.
+    fn check(self, path: &Path) -> Result<Lockfile> {
+        let what = path.display().to_string();
+        let lock = self;
         let bad = |m: String| {
             Error::config(format!(
                 "{what}: {m}; fix or delete the lockfile and run `optimus plugin lock`"
@@ -246,6 +270,42 @@ mod tests {
         format!(
             "version = 1\n\n[[plugin]]\nname = \"zeta\"\nversion = \"1.0.0\"\n\n[[plugin.artifact]]\nplatform = \"linux_amd64\"\nformat = \"tar.gz\"\nurl = \"r/z.tar.gz\"\nsha256 = \"{SHA}\"\n{artifact_extra}\n[[plugin.artifact]]\nplatform = \"darwin_arm64\"\nformat = \"zip\"\nurl = \"r/z.zip\"\nsha256 = \"{SHA}\"\n\n[[plugin]]\nname = \"alpha\"\n"
         )
+    }
+
+    #[test]
+    fn the_memo_gives_what_parsing_gives_and_only_for_the_same_bytes() {
+        let tmp = std::env::temp_dir().join(fsutil::unique_name("lockmemo-test-"));
+        std::fs::create_dir_all(&tmp).unwrap();
+        let cache = Cache::new(tmp.join("cache"));
+        let path = tmp.join("optimus.lock");
+        std::fs::write(&path, text("")).unwrap();
+        let parsed = Lockfile::read(&path).unwrap().unwrap();
+        // A miss parses and remembers; a hit gives the same lock.
+        assert_eq!(
+            Lockfile::read_remembered(&path, &cache).unwrap().unwrap(),
+            parsed
+        );
+        assert!(tmp.join("cache/memo/lock").read_dir().unwrap().count() == 1);
+        assert_eq!(
+            Lockfile::read_remembered(&path, &cache).unwrap().unwrap(),
+            parsed
+        );
+        // Edited bytes are parsed again (and a bad edit is refused as without a memo).
+        std::fs::write(&path, text("").replace("1.0.0", "1.0.1")).unwrap();
+        let edited = Lockfile::read_remembered(&path, &cache).unwrap().unwrap();
+        assert_eq!(edited.plugins[0].version.as_deref(), Some("1.0.1"));
+        std::fs::write(&path, text("size = \"big\"\n")).unwrap();
+        assert!(Lockfile::read_remembered(&path, &cache).is_err());
+        // A memo tampered with under the right key is checked as a parsed lock is.
+        std::fs::write(&path, text("")).unwrap();
+        let mut bad = parsed.clone();
+        bad.plugins[0].artifacts[0].sha256 = "not hex".into();
+        Memo::for_file(&cache, "lock", &path, &[text("").as_bytes()]).store(&cache, &bad);
+        let e = Lockfile::read_remembered(&path, &cache)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("malformed sha256"), "{e}");
+        let _ = std::fs::remove_dir_all(tmp);
     }
 
     #[test]

@@ -9,10 +9,14 @@ use crate::model::fsutil;
 use crate::model::names::{is_valid_plugin_name, yaml_file_name};
 use crate::model::platform::Platform;
 use crate::model::plugin_type::PluginType;
+use crate::store::memo::Memo;
+use crate::store::Cache;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 pub const FILE: &str = ".receipts.toml";
+
+const HINT: &str = "; delete it and run `optimus plugin install` to reinstall";
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -88,15 +92,39 @@ impl Receipts {
 
     pub fn read(dir: &Path) -> Result<Receipts> {
         let path = Self::path(dir);
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Receipts::default()),
-            Err(e) => return Err(Error::path("reading", &path, e)),
+        let Some(text) = fsutil::read_if_exists(&path)? else {
+            return Ok(Receipts::default());
         };
+        Self::parse(&text, &path)
+    }
+
+    /// [`Receipts::read`], through a memo of their parsed form in the machine cache ([`Memo`]),
+    /// as [`crate::lockfile::Lockfile::read_remembered`]: what it gives back is checked as
+    /// parsed receipts are.
+    pub fn read_remembered(dir: &Path, cache: &Cache) -> Result<Receipts> {
+        let path = Self::path(dir);
+        let Some(text) = fsutil::read_if_exists(&path)? else {
+            return Ok(Receipts::default());
+        };
+        let memo = Memo::for_file(cache, "receipts", &path, &[text.as_bytes()]);
+        if let Some(r) = memo.load::<Receipts>() {
+            return r.check(&path);
+        }
+        let r = Self::parse(&text, &path)?;
+        memo.store(cache, &r);
+        Ok(r)
+    }
+
+    fn parse(text: &str, path: &Path) -> Result<Receipts> {
         let what = path.display().to_string();
-        let hint = "; delete it and run `optimus plugin install` to reinstall";
-        let r: Receipts = toml::from_str(&text)
-            .map_err(|e| Error::runtime(format!("{}{hint}", toml_error(&what, &text, &e))))?;
+        let r: Receipts = toml::from_str(text)
+            .map_err(|e| Error::runtime(format!("{}{HINT}", toml_error(&what, text, &e))))?;
+        r.check(path)
+    }
+
+    /// The checks every receipts file passes after parsing.
+    fn check(self, path: &Path) -> Result<Receipts> {
+        let (r, what, hint) = (self, path.display(), HINT);
         for f in &r.files {
             if !file_name_ok(f) || !is_sha256_hex(&f.sha256) || !is_sha256_hex(&f.artifact_sha256) {
                 return Err(Error::runtime(format!(

@@ -49,7 +49,7 @@ impl Project<'_> {
 
     /// Brings the lock up to date with the declarations, without writing it.
     pub async fn resolve(&self, req: &Request<'_>) -> Result<Resolution> {
-        let old = Lockfile::read(&self.manifest.lock_path())?;
+        let old = Lockfile::read_remembered(&self.manifest.lock_path(), &self.fetcher.cache)?;
         let resolver = Resolver {
             manifest: self.manifest,
             fetcher: self.fetcher,
@@ -103,7 +103,8 @@ impl Project<'_> {
         // An interrupted commit is completed first: the lock and receipts read below are then
         // the ones that match the files.
         journal::recover(&dir)?;
-        let receipts = tokio::task::spawn_blocking(move || Receipts::read(&dir));
+        let cache = self.fetcher.cache.clone();
+        let receipts = tokio::task::spawn_blocking(move || Receipts::read_remembered(&dir, &cache));
         let r = self.resolve(req).await;
         let receipts = receipts
             .await

@@ -70,6 +70,15 @@ pub fn read_to_string(path: &Path) -> Result<String> {
 
 /// `path` relative to `base` (with `/` separators) when it lies inside `base` or inside
 /// `base`'s parent (a sibling directory of the project, written `../x`); else absolute.
+/// The file's text, or `None` when there is no file.
+pub fn read_if_exists(path: &Path) -> Result<Option<String>> {
+    match std::fs::read_to_string(path) {
+        Ok(t) => Ok(Some(t)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::path("reading", path, e)),
+    }
+}
+
 pub fn relative_to(path: &Path, base: &Path) -> String {
     let p = normalize(path);
     let b = normalize(base);

@@ -3,7 +3,7 @@
 //! pinned in the config (never keys the registry serves), parsed once per command.
 
 use super::index::PluginIndex;
-use super::memo::Memo;
+use super::memo;
 use super::signing::verify_signature;
 use super::timestamp::Freshness;
 use crate::config::Provider;
@@ -293,7 +293,7 @@ struct Check {
 impl Check {
     /// Checks an index document against the pinned keys (when there are any) and parses it.
     /// A document already verified and parsed with the same keys and signature on this machine
-    /// is taken from its memo instead ([`Memo`]).
+    /// is taken from its memo instead ([`memo`]).
     fn run(&self, body: &[u8], sig: Option<&[u8]>) -> Result<PluginIndex> {
         let (name, what) = (self.name.as_str(), self.what.as_str());
         if self.keys.is_empty() {
@@ -302,11 +302,14 @@ impl Check {
             return PluginIndex::parse(text, name, what);
         }
         let sig = sig.ok_or_else(|| Error::runtime(format!("{what}: missing signature")))?;
-        let memo = self
+        let remembered = self
             .memo
             .as_ref()
-            .map(|(cache, url)| (cache, Memo::new(cache, url, name, &self.keys, body, sig)));
-        if let Some(idx) = memo.as_ref().and_then(|(_, m)| m.load(name, what)) {
+            .map(|(cache, url)| (cache, memo::memo(cache, url, name, &self.keys, body, sig)));
+        if let Some(idx) = remembered
+            .as_ref()
+            .and_then(|(_, m)| memo::load(m, name, what))
+        {
             return Ok(idx);
         }
         let sig = std::str::from_utf8(sig)
@@ -315,7 +318,7 @@ impl Check {
         let text =
             std::str::from_utf8(body).map_err(|_| Error::runtime(format!("{what}: not UTF-8")))?;
         let idx = PluginIndex::parse(text, name, what)?;
-        if let Some((cache, m)) = &memo {
+        if let Some((cache, m)) = &remembered {
             m.store(cache, &idx);
         }
         Ok(idx)

@@ -6,6 +6,7 @@ pub mod fetch;
 pub mod journal;
 pub mod link;
 pub mod lock;
+pub mod memo;
 pub mod unpacked;
 
 pub use cache::Cache;
