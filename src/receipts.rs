@@ -99,7 +99,7 @@ impl Receipts {
     }
 
     /// [`Receipts::read`], through a memo of their parsed form in the machine cache ([`Memo`]),
-    /// as [`crate::lockfile::Lockfile::read_remembered`]: what it gives back is checked as
+    /// as the lock is read: what it gives back is checked as
     /// parsed receipts are.
     pub fn read_remembered(dir: &Path, cache: &Cache) -> Result<Receipts> {
         let path = Self::path(dir);
