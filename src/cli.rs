@@ -42,6 +42,15 @@ pub struct ConfigArg {
     pub config: PathBuf,
 }
 
+/// A mirror written by `optimus plugin mirror`, tried first for every provider it holds.
+#[derive(Args, Debug, Clone)]
+pub struct MirrorArg {
+    /// A directory written by `optimus plugin mirror` (also OPTIMUS_MIRROR_DIR): its
+    /// <provider>/ copies are tried first, and verified like any mirror.
+    #[arg(long = "mirror", value_name = "DIR")]
+    pub mirror: Option<PathBuf>,
+}
+
 /// Which Optimus: `raystack` (v0.6-rc.9 .. v0.7, the default), `raystack-0.5` or `goto`.
 #[derive(Args, Debug, Clone, Default)]
 pub struct TargetArg {
@@ -80,6 +89,8 @@ pub enum Command {
         allow_expired: bool,
         #[command(flatten)]
         target: TargetArg,
+        #[command(flatten)]
+        mirror: MirrorArg,
     },
     /// Install yaml plugins only (the client side), from the config or from an Optimus server.
     #[command(
@@ -106,6 +117,8 @@ pub enum Command {
         allow_expired: bool,
         #[command(flatten)]
         target: TargetArg,
+        #[command(flatten)]
+        mirror: MirrorArg,
     },
     /// Resolve and write optimus.lock without installing.
     #[command(
@@ -118,6 +131,28 @@ pub enum Command {
         #[arg(long, value_name = "P")]
         platform: Vec<String>,
         /// Parallel index fetches.
+        #[arg(long, short = 'j', value_name = "N", default_value_t = 8)]
+        jobs: usize,
+        /// Accept a registry whose timestamp.toml has expired (warns: new versions and yanks may be hidden).
+        #[arg(long)]
+        allow_expired: bool,
+    },
+    /// Copy everything the lock needs (signed indexes unchanged, artifacts) into a directory
+    /// that serves as a mirror without the network: `install --offline --mirror DIR`.
+    #[command(
+        after_help = "Examples:\n  optimus plugin mirror --output /media/usb/optimus-mirror\n  optimus plugin mirror --output mirror --platform linux_amd64\n  optimus plugin install --offline --mirror mirror"
+    )]
+    Mirror {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// The directory to write (replaced as a whole once the new copy has been verified).
+        #[arg(long, short = 'o', value_name = "DIR")]
+        output: PathBuf,
+        /// Platforms whose artifacts to copy (repeatable; yaml plugins always); default: every
+        /// platform in the lock.
+        #[arg(long, value_name = "P")]
+        platform: Vec<String>,
+        /// Parallel downloads.
         #[arg(long, short = 'j', value_name = "N", default_value_t = 8)]
         jobs: usize,
         /// Accept a registry whose timestamp.toml has expired (warns: new versions and yanks may be hidden).

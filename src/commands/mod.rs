@@ -4,6 +4,7 @@
 mod install;
 mod keygen;
 mod list;
+mod mirror;
 mod outdated;
 mod output;
 mod publish;
@@ -11,7 +12,7 @@ mod remove;
 mod validate;
 mod verify;
 
-use crate::cli::{Cli, Command, ConfigArg, TargetArg, Top};
+use crate::cli::{Cli, Command, ConfigArg, MirrorArg, TargetArg, Top};
 use crate::config::{self, Environment, Manifest};
 use crate::error::{Error, Result};
 use crate::model::platform::Platform;
@@ -38,7 +39,9 @@ pub async fn run(cli: Cli, env: Environment) -> Result<()> {
             yaml_bundle,
             allow_expired,
             target,
+            mirror,
         } => {
+            let env = &with_mirror(env, &mirror);
             let opts = install::InstallOpts {
                 locked,
                 offline,
@@ -56,7 +59,9 @@ pub async fn run(cli: Cli, env: Environment) -> Result<()> {
             jobs,
             allow_expired,
             target,
+            mirror,
         } => {
+            let env = &with_mirror(env, &mirror);
             let opts = install::InstallOpts {
                 locked,
                 offline,
@@ -66,6 +71,13 @@ pub async fn run(cli: Cli, env: Environment) -> Result<()> {
             };
             install::sync(&config, &opts, host.as_deref(), env).await
         }
+        Command::Mirror {
+            config,
+            output,
+            platform,
+            jobs,
+            allow_expired,
+        } => mirror::mirror(&config, &output, &platform, jobs, allow_expired, env).await,
         Command::Lock {
             config,
             platform,
@@ -144,6 +156,15 @@ fn parse_version(v: &str) -> Result<semver::Version> {
 fn read_password_env(var: &str) -> Result<String> {
     std::env::var(var)
         .map_err(|_| Error::config(format!("--password-env {var}: the variable is not set")))
+}
+
+/// The environment with `--mirror` (when given) in place of `OPTIMUS_MIRROR_DIR`.
+fn with_mirror(env: &Environment, m: &MirrorArg) -> Environment {
+    let mut env = env.clone();
+    if let Some(d) = &m.mirror {
+        env.mirror_dir = Some(crate::model::fsutil::absolute(d));
+    }
+    env
 }
 
 fn target_arg(t: &TargetArg) -> Result<Option<Target>> {

@@ -95,3 +95,18 @@ pub fn print_table(header: &[&str], rows: &[Vec<String>]) {
         line(r.clone());
     }
 }
+
+/// A byte count for people: `512 B`, `3.4 KiB`, `1.2 MiB`, `2.0 GiB`.
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut v = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while v >= 1024.0 && unit < UNITS.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    format!("{v:.1} {}", UNITS[unit])
+}

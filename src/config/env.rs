@@ -23,6 +23,9 @@ pub struct Environment {
     pub net: Net,
     /// `OPTIMUS_LINK_MODE` (`copy` or the default hard links).
     pub link_mode: Option<String>,
+    /// `OPTIMUS_MIRROR_DIR` (absolute): a directory written by `optimus plugin mirror`; its
+    /// `<provider>/` subdirectories are tried first as mirrors of those providers.
+    pub mirror_dir: Option<PathBuf>,
     /// `OPTIMUS_PUBLISH_SETTLE_SECS`: how long a publisher waits on an object-store index
     /// whose signature does not verify yet (default 15 s).
     pub publish_settle: Duration,
@@ -146,6 +149,7 @@ impl Environment {
                 },
             },
             link_mode: var("OPTIMUS_LINK_MODE"),
+            mirror_dir: nonempty("OPTIMUS_MIRROR_DIR").map(|d| fsutil::absolute(Path::new(&d))),
             publish_settle: Duration::from_secs(
                 number("OPTIMUS_PUBLISH_SETTLE_SECS").unwrap_or(15),
             ),
@@ -164,6 +168,7 @@ impl Environment {
             home: None,
             net: Net::default(),
             link_mode: None,
+            mirror_dir: None,
             publish_settle: Duration::from_secs(15),
         }
     }

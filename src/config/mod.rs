@@ -222,6 +222,25 @@ pub fn load(path: &Path, env: &Environment) -> Result<Manifest> {
     parse(&text, path, env)
 }
 
+/// A directory written by `optimus plugin mirror` (`OPTIMUS_MIRROR_DIR`, `--mirror`): each
+/// provider with a subdirectory of its name there gets it as its first mirror (never trusted:
+/// what it serves is verified as anything a mirror serves).
+fn use_mirror_dir(providers: &mut BTreeMap<String, Provider>, dir: &Path) -> Result<()> {
+    if !dir.is_dir() {
+        return Err(Error::config(format!(
+            "mirror directory {} does not exist (OPTIMUS_MIRROR_DIR or --mirror; `optimus plugin mirror --output DIR` writes one)",
+            dir.display()
+        )));
+    }
+    for p in providers.values_mut() {
+        let sub = dir.join(&p.name);
+        if sub.is_dir() {
+            p.mirrors.insert(0, Location::Path(sub));
+        }
+    }
+    Ok(())
+}
+
 pub fn parse(text: &str, path: &Path, env: &Environment) -> Result<Manifest> {
     let path = fsutil::absolute(path);
     let dir = path
@@ -264,6 +283,9 @@ pub fn parse(text: &str, path: &Path, env: &Environment) -> Result<Manifest> {
             )));
         }
         providers.insert(p.name.clone(), p);
+    }
+    if let Some(m) = &env.mirror_dir {
+        use_mirror_dir(&mut providers, m)?;
     }
 
     let mut plugins: Vec<Declaration> = Vec::new();

@@ -57,7 +57,11 @@ impl Installer<'_> {
             Some(a) => a,
             None => {
                 let (full, provider) = self.fetch_location(job)?;
-                let sources = self.fetcher.transport.sources(&full, provider)?;
+                let sources = self.fetcher.transport.artifact_sources(
+                    &full,
+                    provider,
+                    &job.artifact.sha256,
+                )?;
                 let expect = Expect {
                     sha256: Some(&job.artifact.sha256),
                     size: job.artifact.size,

@@ -11,6 +11,7 @@
 pub mod bundle;
 pub mod commit;
 mod execute;
+pub mod mirror;
 pub mod owner;
 pub mod plan;
 pub mod project;

@@ -3,6 +3,7 @@
 //! minisign keys and signatures ([`signing`]), and publishing ([`publish`]).
 
 pub mod client;
+mod export;
 pub mod freshness;
 pub mod index;
 mod memo;

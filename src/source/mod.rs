@@ -76,6 +76,11 @@ pub struct Transport {
     stores: Mutex<HashMap<String, Arc<dyn ObjectStore>>>,
 }
 
+/// Where a mirror keeps an artifact that lies outside its registry's root: `sha256/<hex>`.
+pub fn mirror_blob_path(sha256: &str) -> String {
+    format!("sha256/{sha256}")
+}
+
 impl Transport {
     pub fn new(offline: bool, net: &Net) -> Transport {
         Transport {
@@ -160,6 +165,26 @@ impl Transport {
             }
         }
         out.push(self.locate(loc, provider)?);
+        Ok(out)
+    }
+
+    /// Endpoints to try for a locked artifact with this sha256: [`Transport::sources`], and
+    /// first, for an artifact outside its provider's root (which a mirror cannot hold at the
+    /// same relative path), each mirror's content-addressed copy `sha256/<hex>` (where
+    /// `optimus plugin mirror` puts it). The bytes are checked against the hash either way.
+    pub fn artifact_sources(
+        &self,
+        loc: &Location,
+        provider: Option<&Provider>,
+        sha256: &str,
+    ) -> Result<Vec<Endpoint>> {
+        let mut out = Vec::new();
+        if let Some(p) = provider.filter(|p| loc.strip_base(&p.base).is_none()) {
+            for m in &p.mirrors {
+                out.push(self.locate(&m.join(&mirror_blob_path(sha256))?, Some(p))?);
+            }
+        }
+        out.extend(self.sources(loc, provider)?);
         Ok(out)
     }
 

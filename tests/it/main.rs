@@ -7,6 +7,7 @@
 
 mod common;
 
+mod air_gap;
 mod architecture;
 mod examples;
 mod freshness;

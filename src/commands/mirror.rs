@@ -1,0 +1,47 @@
+//! `mirror`: copy what the lock needs into a directory that installs can use without the origin.
+
+use super::{output::human_size, Ctx};
+use crate::cli::ConfigArg;
+use crate::config::Environment;
+use crate::error::Result;
+use crate::install::mirror::Mirror;
+use crate::model::platform::Platform;
+use crate::ui;
+use std::path::Path;
+
+pub async fn mirror(
+    config: &ConfigArg,
+    output: &Path,
+    platforms: &[String],
+    jobs: usize,
+    allow_expired: bool,
+    env: &Environment,
+) -> Result<()> {
+    let platforms = platforms
+        .iter()
+        .map(|p| Platform::parse(p))
+        .collect::<Result<Vec<_>>>()?;
+    let ctx = Ctx::new(config, false, allow_expired, env)?;
+    let m = Mirror {
+        manifest: &ctx.manifest,
+        fetcher: &ctx.fetcher,
+        registries: &ctx.registries,
+        platforms: &platforms,
+        jobs,
+    };
+    let r = m.build(output).await?;
+    for s in &r.skipped {
+        ui::warn(&format!("not mirrored: {s}"));
+    }
+    ui::summary(&format!(
+        "mirrored {} plugin(s) from {} registr{} with {} artifact(s) ({}) into {}, verified against the lock; install from it with `optimus plugin install --offline --mirror {}`",
+        r.plugins,
+        r.providers,
+        if r.providers == 1 { "y" } else { "ies" },
+        r.artifacts,
+        human_size(r.bytes),
+        output.display(),
+        output.display()
+    ));
+    Ok(())
+}

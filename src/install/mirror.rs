@@ -1,0 +1,262 @@
+//! `optimus plugin mirror --output DIR`: a self-contained copy of what the lock needs, for
+//! installs without the origin (air-gapped networks, CI without egress).
+//!
+//! `DIR/<provider>/` is a registry root holding, for every locked plugin of that provider, the
+//! origin's own signed documents unchanged (`config.toml`, `timestamp.toml` and its signature,
+//! `index/<name>.toml` and its signature) and the locked artifacts of the chosen platforms at
+//! the same paths under the root (an artifact the index names by an absolute URL elsewhere goes
+//! to `sha256/<hex>`). Nothing is re-signed: the mirror is trusted exactly as the origin is, by
+//! the keys pinned in `optimus.yaml`, and a user of it needs no new key.
+//!
+//! The mirror is built in a staging directory beside `DIR`, then read back as a client would
+//! (every index verified against the pinned keys and the mirror's timestamp, every locked
+//! artifact found in the mirror's index with the lock's sha256, every file re-hashed against
+//! the lock), and only then put in place of `DIR`: a failed run leaves `DIR` as it was.
+
+use crate::config::{Manifest, Provider};
+use crate::error::{Error, Result};
+use crate::lockfile::{LockedArtifact, LockedPlugin, Lockfile};
+use crate::model::digest::Sha256;
+use crate::model::fsutil::{self, is_safe_relative_path};
+use crate::model::location::Location;
+use crate::model::platform::{Platform, ANY};
+use crate::registry::Registries;
+use crate::source::mirror_blob_path;
+use crate::store::fetch::{Expect, Fetcher};
+use futures::StreamExt;
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// What a mirror run wrote.
+#[derive(Debug, Default)]
+pub struct MirrorReport {
+    pub providers: usize,
+    pub plugins: usize,
+    pub artifacts: usize,
+    pub bytes: u64,
+    /// Locked plugins a mirror cannot serve (direct artifacts), with why.
+    pub skipped: Vec<String>,
+}
+
+pub struct Mirror<'a> {
+    pub manifest: &'a Manifest,
+    pub fetcher: &'a Fetcher,
+    pub registries: &'a Registries,
+    /// Platforms whose artifacts to copy (`any` always); empty: every locked platform.
+    pub platforms: &'a [Platform],
+    pub jobs: usize,
+}
+
+/// One artifact to copy: from the lock entry, to its place under the staging root.
+struct Copy<'l> {
+    plugin: &'l LockedPlugin,
+    artifact: &'l LockedArtifact,
+    provider: &'l Provider,
+    /// Path under the provider's directory in the mirror.
+    rel: String,
+}
+
+impl Mirror<'_> {
+    pub async fn build(&self, out: &Path) -> Result<MirrorReport> {
+        let lock_path = self.manifest.lock_path();
+        let lock = Lockfile::read(&lock_path)?.ok_or_else(|| {
+            Error::config(format!(
+                "no {} to mirror: run `optimus plugin lock` first (with --platform for each platform the mirror must serve)",
+                lock_path.display()
+            ))
+        })?;
+        let mut report = MirrorReport::default();
+        let mut by_provider: BTreeMap<&str, Vec<&LockedPlugin>> = BTreeMap::new();
+        for l in &lock.plugins {
+            match (&l.provider, &l.source) {
+                (Some(p), None) if self.manifest.provider(p)?.kind.holds_registry() => {
+                    by_provider.entry(p).or_default().push(l)
+                }
+                _ => report.skipped.push(format!(
+                    "{} (a direct artifact, not from a registry: copy it yourself and point the config at the copy)",
+                    l.name
+                )),
+            }
+        }
+        let parent = fsutil::absolute(out)
+            .parent()
+            .map(Path::to_path_buf)
+            .ok_or_else(|| Error::config(format!("--output {}: no parent", out.display())))?;
+        fs::create_dir_all(&parent).map_err(|e| Error::path("creating", &parent, e))?;
+        let staging = StagingDir(parent.join(fsutil::unique_name(".optimus-mirror-")));
+        let mut copies = Vec::new();
+        for (name, plugins) in &by_provider {
+            let provider = self.manifest.provider(name)?;
+            let root = staging.0.join(name);
+            let names: Vec<String> = plugins.iter().map(|l| l.name.clone()).collect();
+            let docs = self
+                .registries
+                .client(provider)
+                .mirror_documents(&names)
+                .await?;
+            for (rel, bytes) in docs {
+                write_new(&root.join(&rel), &bytes)?;
+            }
+            for l in plugins {
+                for a in l.artifacts.iter().filter(|a| self.wanted(a)) {
+                    copies.push(Copy {
+                        plugin: l,
+                        artifact: a,
+                        provider,
+                        rel: self.place_of(a, provider)?,
+                    });
+                }
+            }
+            report.providers += 1;
+            report.plugins += plugins.len();
+        }
+        let results: Vec<Result<u64>> = futures::stream::iter(copies.iter())
+            .map(|c| self.copy(c, &staging.0))
+            .buffer_unordered(self.jobs.max(1))
+            .collect()
+            .await;
+        for r in results {
+            report.bytes += r?;
+            report.artifacts += 1;
+        }
+        self.check(&staging.0, &by_provider).await?;
+        staging.replace(out)?;
+        Ok(report)
+    }
+
+    fn wanted(&self, a: &LockedArtifact) -> bool {
+        a.platform == ANY
+            || self.platforms.is_empty()
+            || self.platforms.iter().any(|p| p.to_string() == a.platform)
+    }
+
+    /// Where an artifact goes under its provider's directory: the path the index names under
+    /// the registry root, else `sha256/<hex>`.
+    fn place_of(&self, a: &LockedArtifact, provider: &Provider) -> Result<String> {
+        let loc = Location::from_portable(&a.url, &self.manifest.dir)?;
+        Ok(match loc.strip_base(&provider.base) {
+            Some(rel) if is_safe_relative_path(&rel) && !rel.contains(['?', '#']) => rel,
+            _ => mirror_blob_path(&a.sha256),
+        })
+    }
+
+    /// Fetches one artifact (verified against the lock's sha256, through the cache) and copies
+    /// it into the staging root. Returns its size.
+    async fn copy(&self, c: &Copy<'_>, staging: &Path) -> Result<u64> {
+        let loc = Location::from_portable(&c.artifact.url, &self.manifest.dir)?;
+        let sources =
+            self.fetcher
+                .transport
+                .artifact_sources(&loc, Some(c.provider), &c.artifact.sha256)?;
+        let expect = Expect {
+            sha256: Some(&c.artifact.sha256),
+            size: c.artifact.size,
+            what: &c.plugin.name,
+        };
+        let got = self.fetcher.fetch(&sources, expect).await?;
+        let dest = staging.join(&c.provider.name).join(&c.rel);
+        if let Some(dir) = dest.parent() {
+            fs::create_dir_all(dir).map_err(|e| Error::path("creating", dir, e))?;
+        }
+        if fs::hard_link(&got.path, &dest).is_err() {
+            fs::copy(&got.path, &dest).map_err(|e| Error::path("writing", &dest, e))?;
+        }
+        Ok(got.size)
+    }
+
+    /// Reads the staged mirror back as a client would, against the lock.
+    async fn check(
+        &self,
+        staging: &Path,
+        by_provider: &BTreeMap<&str, Vec<&LockedPlugin>>,
+    ) -> Result<()> {
+        // A registry reader of its own: nothing verified from the origin is reused.
+        let regs = Registries::new(
+            self.fetcher.transport.clone(),
+            self.fetcher.cache.clone(),
+            self.fetcher.reporter.clone(),
+        );
+        for (name, plugins) in by_provider {
+            let mut provider = self.manifest.provider(name)?.clone();
+            provider.base = Location::Path(staging.join(name));
+            provider.mirrors.clear();
+            let client = regs.client(&provider);
+            for l in plugins {
+                let idx = client.fetch_index(&l.name).await?;
+                let version = l.version.as_deref().unwrap_or_default();
+                let listed = idx
+                    .versions
+                    .iter()
+                    .find(|v| v.version.to_string() == version)
+                    .ok_or_else(|| {
+                        Error::runtime(format!(
+                            "mirror of {}: the index of {} has no version {version}, which the lock names",
+                            provider.name, l.name
+                        ))
+                    })?;
+                let origin = self.manifest.provider(name)?;
+                for a in l.artifacts.iter().filter(|a| self.wanted(a)) {
+                    if !listed
+                        .artifacts
+                        .iter()
+                        .any(|i| i.platform == a.platform && i.sha256 == a.sha256)
+                    {
+                        return Err(Error::runtime(format!(
+                            "mirror of {}: {} {version} ({}): the signed index does not list the lock's sha256 {} (the lock and the registry disagree)",
+                            provider.name, l.name, a.platform, a.sha256
+                        )));
+                    }
+                    let file = staging.join(name).join(self.place_of(a, origin)?);
+                    let (actual, _) = Sha256::of_file(&file)?;
+                    if !actual.matches(&a.sha256) {
+                        return Err(Error::Checksum {
+                            what: format!("mirror copy of {} ({})", l.name, a.platform),
+                            url: file.display().to_string(),
+                            expected: a.sha256.clone(),
+                            actual: actual.into_string(),
+                        });
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir).map_err(|e| Error::path("creating", dir, e))?;
+    }
+    fs::write(path, bytes).map_err(|e| Error::path("writing", path, e))
+}
+
+/// The staging directory: removed on drop unless it replaced the output.
+struct StagingDir(PathBuf);
+
+impl StagingDir {
+    /// Puts the staged mirror in place of `out` (the old one, if any, is removed after).
+    fn replace(self, out: &Path) -> Result<()> {
+        let old = self.0.with_extension("old");
+        let had_old = out.exists();
+        if had_old {
+            fs::rename(out, &old).map_err(|e| Error::path("moving aside", out, e))?;
+        }
+        if let Err(e) = fs::rename(&self.0, out) {
+            if had_old {
+                let _ = fs::rename(&old, out);
+            }
+            return Err(Error::path("moving the mirror into", out, e));
+        }
+        if had_old {
+            let _ = fs::remove_dir_all(&old);
+        }
+        Ok(())
+    }
+}
+
+impl Drop for StagingDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
