@@ -172,7 +172,7 @@ impl Installer<'_> {
     /// a lock edited to point at another file or hash is refused.
     async fn check_against_index(&self, job: &Job<'_>) -> Result<()> {
         let l = job.plugin;
-        if l.source.is_some() || self.fetcher.transport.offline {
+        if l.source.is_some() {
             return Ok(());
         }
         let Some(pname) = &l.provider else {
@@ -180,6 +180,10 @@ impl Installer<'_> {
         };
         let provider = self.manifest.provider(pname)?;
         if !provider.kind.holds_registry() {
+            return Ok(());
+        }
+        // Offline, the index can still be read from a mirror on disk (`--mirror`).
+        if self.fetcher.transport.offline && provider.mirrors.iter().all(|m| m.is_remote()) {
             return Ok(());
         }
         let client = self.registries.client(provider);

@@ -296,3 +296,31 @@ fn a_swapped_artifact_and_lock_are_caught_by_the_read_back() {
     );
     assert!(!sb.p("m").exists());
 }
+
+/// Offline with a mirror on disk, a lock entry is still checked against the mirror's signed
+/// index: a lock edited to name other bytes (which the mirror also serves) is refused.
+#[test]
+fn offline_the_lock_is_still_checked_against_the_mirrors_signed_index() {
+    let sb = Sandbox::new();
+    let (_reg, origin) = locked_project(&sb);
+    mirror(&sb, &["--platform", PLAT]).ok();
+    drop(origin);
+    let m = sb.p("m/reg");
+    // Evil bytes on the mirror at the same path, and a lock edited to match them.
+    let old = sha256_file(&m.join(ART));
+    let mut bytes = std::fs::read(m.join(ART)).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x01;
+    std::fs::write(m.join(ART), bytes).unwrap();
+    let cache = fresh_project(&sb, "x");
+    let lock = sb
+        .read("x/optimus.lock")
+        .replace(&old, &sha256_file(&m.join(ART)));
+    sb.write("x/optimus.lock", lock);
+    let args = offline_install_args(&sb, "x");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let r = sb.run_env(&args, &[("OPTIMUS_CACHE_DIR", &cache)]);
+    assert_clean_failure(&r);
+    assert!(r.stderr.contains("bq2bq"), "{}", r.stderr);
+    assert!(!sb.p("x/.plugins/optimus-bq2bq_linux_amd64").exists());
+}
