@@ -8,9 +8,10 @@ use crate::error::{Error, Result};
 use crate::install::bundle::write_yaml_bundle;
 use crate::install::project::{Project, Request};
 use crate::install::sync_host::sync_from_host;
-use crate::install::Outcome;
+use crate::install::{forget_created_dir, Outcome};
 use crate::model::fsutil::{self, shown};
 use crate::model::limits::DEFAULT_MAX_UNPACKED;
+use crate::model::names::did_you_mean;
 use crate::model::platform::Platform;
 use crate::model::redact;
 use crate::model::target::Target;
@@ -52,6 +53,8 @@ async fn install_locked(
     env: &Environment,
 ) -> Result<Outcome> {
     let p = project(ctx, env);
+    let dir = &ctx.manifest.plugin_dir;
+    let created = !dir.exists();
     let _guard = p.exclusive()?;
     let req = Request {
         platforms: std::slice::from_ref(platform),
@@ -59,7 +62,11 @@ async fn install_locked(
         locked: o.locked,
         jobs: o.jobs,
     };
-    Ok(p.install(&req, yaml_only).await?.1)
+    let out = p.install(&req, yaml_only).await;
+    if out.is_err() && created {
+        forget_created_dir(dir);
+    }
+    Ok(out?.1)
 }
 
 pub async fn install(
@@ -217,9 +224,11 @@ pub async fn update(
     let ctx = Ctx::new(config, false, allow_expired, env)?;
     for n in &names {
         if ctx.manifest.declaration(n).is_none() {
+            let declared = ctx.manifest.plugins.iter().map(|d| d.name.as_str());
             return Err(Error::config(format!(
-                "{n} is not declared in {}",
-                ctx.manifest.path.display()
+                "{n} is not declared in {}{}",
+                ctx.manifest.path.display(),
+                did_you_mean(n, declared)
             )));
         }
     }

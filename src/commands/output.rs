@@ -20,7 +20,7 @@ pub fn summary(out: &Outcome, m: &Manifest) -> String {
         parts.push(format!(
             "installed {} ({})",
             out.installed.len(),
-            out.installed.join(", ")
+            first_few(&out.installed)
         ));
     }
     if out.unchanged > 0 {
@@ -30,10 +30,24 @@ pub fn summary(out: &Outcome, m: &Manifest) -> String {
         parts.push(format!(
             "removed {} ({})",
             out.removed.len(),
-            out.removed.join(", ")
+            first_few(&out.removed)
         ));
     }
     format!("{} in {dir}", parts.join(", "))
+}
+
+/// Names for a summary line: all of them up to a dozen, else the first ten and a count (a
+/// thousand-plugin install is one readable line; `-v` and `list` show everything).
+fn first_few(names: &[String]) -> String {
+    const SHOWN: usize = 10;
+    if names.len() <= SHOWN + 2 {
+        return names.join(", ");
+    }
+    format!(
+        "{}, and {} more",
+        names[..SHOWN].join(", "),
+        names.len() - SHOWN
+    )
 }
 
 pub fn diff_versions(old: Option<&Lockfile>, new: &Lockfile) -> String {
@@ -109,4 +123,20 @@ pub fn human_size(bytes: u64) -> String {
         unit += 1;
     }
     format!("{v:.1} {}", UNITS[unit])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_lists_are_cut_to_a_readable_line() {
+        let names: Vec<String> = (0..1000).map(|i| format!("b{i} 1.0.0")).collect();
+        let line = first_few(&names);
+        assert!(line.starts_with("b0 1.0.0, b1 1.0.0"), "{line}");
+        assert!(line.ends_with("b9 1.0.0, and 990 more"), "{line}");
+        assert_eq!(first_few(&names[..12]).matches(", ").count(), 11);
+        assert_eq!(human_size(512), "512 B");
+        assert_eq!(human_size(3 << 20), "3.0 MiB");
+    }
 }

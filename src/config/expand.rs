@@ -1,6 +1,7 @@
 //! `${VAR}` expansion and yaml error messages with file:line:col and "did you mean".
 
 use crate::error::{Error, Result};
+use crate::model::names::did_you_mean;
 use crate::model::redact;
 use std::path::Path;
 
@@ -35,21 +36,8 @@ pub fn suggest_for_unknown_field(msg: &str) -> String {
         return msg.to_string();
     };
     let unknown = &rest[..end];
-    let known: Vec<&str> = rest.split('`').skip(2).step_by(2).collect();
-    let best = known
-        .iter()
-        .map(|k| {
-            (
-                strsim::damerau_levenshtein(&unknown.to_lowercase(), &k.to_lowercase()),
-                *k,
-            )
-        })
-        .filter(|(d, k)| *d <= 2.max(k.len() / 3))
-        .min();
-    match best {
-        Some((_, k)) => format!("{msg}; did you mean `{k}`?"),
-        None => msg.to_string(),
-    }
+    let known = rest.split('`').skip(2).step_by(2);
+    format!("{msg}{}", did_you_mean(unknown, known))
 }
 
 /// Expands `${VAR}` from the environment; an unset variable is an error naming it and `what`.

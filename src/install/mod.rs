@@ -50,6 +50,24 @@ pub fn clean_stale_staging(dir: &Path) {
     }
 }
 
+/// After a failed run: removes a plugin directory this run created if it holds nothing but the
+/// run's own bookkeeping (`.lock`, `.owner`), so a failed first install leaves no trace. The
+/// caller still holds the project lock (no other install of this project can be waiting on
+/// the directory).
+pub fn forget_created_dir(dir: &Path) {
+    let ours = [".lock", owner::FILE];
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let names: Vec<_> = entries.flatten().map(|e| e.file_name()).collect();
+    if names.iter().all(|n| ours.iter().any(|o| n == *o)) {
+        for n in &names {
+            let _ = fs::remove_file(dir.join(n));
+        }
+        let _ = fs::remove_dir(dir);
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Options {
     pub platform: Platform,

@@ -7,7 +7,7 @@ use crate::config::Manifest;
 use crate::error::{Error, Result};
 use crate::lockfile::Lockfile;
 use crate::model::fsutil;
-use crate::model::names::{check_plugin_name, yaml_file_name};
+use crate::model::names::{check_plugin_name, did_you_mean, yaml_file_name};
 use crate::model::platform::Platform;
 use crate::model::report::Reporter;
 use crate::receipts::{Receipt, Receipts};
@@ -47,10 +47,13 @@ pub fn remove(manifest: &Manifest, names: &[String], reporter: &dyn Reporter) ->
             .cloned()
             .collect();
         if files.is_empty() && lock.get(n).is_none() {
+            let known = lock.plugins.iter().map(|p| p.name.as_str());
+            let hint = did_you_mean(n, known);
             return Err(not_ours(
                 n,
                 dir.join(yaml_file_name(n)),
                 dir.join(Platform::host().binary_file_name(n)),
+                &hint,
             ));
         }
         commit::journal_removals(dir, &mut receipts, &files, reporter, &mut journal);
@@ -74,12 +77,12 @@ pub fn remove(manifest: &Manifest, names: &[String], reporter: &dyn Reporter) ->
 
 /// The error for a name neither installed nor locked: say whether a file of that name was put
 /// there by hand (and is therefore left alone).
-fn not_ours(n: &str, yaml: PathBuf, binary: PathBuf) -> Error {
+fn not_ours(n: &str, yaml: PathBuf, binary: PathBuf, hint: &str) -> Error {
     Error::config(match [yaml, binary].into_iter().find(|p| p.is_file()) {
         Some(p) => format!(
             "{n} is neither installed nor locked by optimus: {} was put there by hand, so it is left alone (delete it yourself if you want it gone)",
             fsutil::shown(&p)
         ),
-        None => format!("{n} is neither installed nor locked"),
+        None => format!("{n} is neither installed nor locked{hint}"),
     })
 }

@@ -210,3 +210,38 @@ mod tests {
         assert!(p("optimus-x_plan9_amd64").is_none());
     }
 }
+
+/// The candidate closest to `name` (case-insensitive edit distance), when it is close enough
+/// to be a likely typo: for "did you mean" hints.
+pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let lower = name.to_lowercase();
+    candidates
+        .into_iter()
+        .filter(|c| *c != name)
+        .map(|c| (strsim::damerau_levenshtein(&lower, &c.to_lowercase()), c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
+        .min()
+        .map(|(_, c)| c)
+}
+
+/// `; did you mean `x`?` when a candidate is close to `name`, else nothing.
+pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+    closest(name, candidates)
+        .map(|c| format!("; did you mean `{c}`?"))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod closest_tests {
+    use super::*;
+
+    #[test]
+    fn suggests_only_near_names() {
+        let names = ["bq2bq", "neo", "predator"];
+        assert_eq!(closest("bq2bqq", names), Some("bq2bq"));
+        assert_eq!(closest("Neo", names), Some("neo"));
+        assert_eq!(closest("predatr", names), Some("predator"));
+        assert_eq!(closest("transformers", names), None);
+        assert_eq!(did_you_mean("zzz", names), "");
+    }
+}

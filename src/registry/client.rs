@@ -9,7 +9,7 @@ use super::timestamp::Freshness;
 use crate::config::Provider;
 use crate::error::{Error, Result};
 use crate::model::location::Location;
-use crate::model::names::check_plugin_name;
+use crate::model::names::{check_plugin_name, did_you_mean};
 use crate::model::report::SharedReporter;
 use crate::source::{Endpoint, Fetched, Transport};
 use crate::store::cache::Cache;
@@ -171,8 +171,10 @@ impl<'a> RegistryClient<'a> {
         });
         let body = body?.ok_or_else(|| {
             Error::runtime(format!(
-                "plugin {name} is not in registry {} (no {})",
-                self.provider.name, index_url
+                "not in registry {} (no {}){}",
+                self.provider.name,
+                index_url,
+                did_you_mean(name, self.known_plugins(base).iter().map(String::as_str))
             ))
         })?;
         let sig = if !signed {
@@ -194,6 +196,33 @@ impl<'a> RegistryClient<'a> {
             .await
             .map_err(|e| Error::runtime(format!("{what}: verifying panicked: {e}")))??;
         Ok((body, idx))
+    }
+
+    /// The plugins a registry is known to hold, for "did you mean": its `index/` directory when
+    /// it is one, else the names its verified timestamp lists (empty when neither is known).
+    fn known_plugins(&self, base: &Location) -> Vec<String> {
+        let from_index = |path: &str| {
+            path.strip_suffix(".toml")
+                .filter(|n| !n.contains('/'))
+                .map(str::to_string)
+        };
+        if let Location::Path(root) = base {
+            return std::fs::read_dir(root.join("index"))
+                .map(|d| {
+                    d.flatten()
+                        .filter_map(|e| from_index(&e.file_name().to_string_lossy()))
+                        .collect()
+                })
+                .unwrap_or_default();
+        }
+        match self.shared.freshness.remembered(&base.expose()) {
+            Some(Some(ts)) => ts
+                .meta
+                .keys()
+                .filter_map(|k| k.strip_prefix("index/").and_then(from_index))
+                .collect(),
+            _ => Vec::new(),
+        }
     }
 
     /// What verifying the index of `name` fetched from `url` needs, owned.

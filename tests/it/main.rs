@@ -21,6 +21,7 @@ mod http_auth;
 mod install;
 mod interop;
 mod mirrors;
+mod newcomer;
 mod objstore;
 mod perf_paths;
 mod upstream;
