@@ -83,6 +83,9 @@ YAML
 pub --description "Data quality and profiling hook" predator 0.2.0 "$work/predator/optimus-plugin-predator.yaml"
 
 # A binary plugin: bq2bq, a small script, tar.gz for linux and zip for darwin, amd64 and arm64.
+# Each archive also holds optimus-plugin-bq2bq.yaml, as the goreleaser archives of real Optimus
+# plugins do (raystack/transformers): Optimus v0.7 refuses to start with a binary plugin that
+# has no yaml of the same name, and `install` takes the yaml from beside the binary.
 for v in 0.3.0 0.3.1 0.3.2 0.4.0-rc.1; do
   args=()
   for p in linux_amd64 linux_arm64 darwin_amd64 darwin_arm64; do
@@ -90,14 +93,32 @@ for v in 0.3.0 0.3.1 0.3.2 0.4.0-rc.1; do
     printf '#!/bin/sh\n# demo plugin binary\necho "optimus-bq2bq %s (%s)"\n' "$v" "$p" > "$d/optimus-bq2bq_$p"
     chmod 755 "$d/optimus-bq2bq_$p"
     printf 'Demo plugin for the optimus plugin manager.\n' > "$d/README.md"
+    cat > "$d/optimus-plugin-bq2bq.yaml" <<YAML
+name: bq2bq
+description: BigQuery to BigQuery transformation task
+plugintype: task
+pluginversion: $v
+image: docker.io/odpf/optimus-task-bq2bq-executor:$v
+entrypoint:
+  script: python3 /opt/bq2bq/main.py
+questions:
+- name: PROJECT
+  prompt: Project ID
+  regexp: ^[a-z][a-z0-9-]{4,28}[a-z0-9]$
+  validationerror: a GCP project id
+  required: true
+- name: TABLE
+  prompt: Table ID
+  required: true
+YAML
     case $p in
-      linux_*) tar -C "$d" -czf "$work/bq2bq/$v/optimus-bq2bq_${v}_$p.tar.gz" "optimus-bq2bq_$p" README.md
+      linux_*) tar -C "$d" -czf "$work/bq2bq/$v/optimus-bq2bq_${v}_$p.tar.gz" "optimus-bq2bq_$p" optimus-plugin-bq2bq.yaml README.md
                args+=("$work/bq2bq/$v/optimus-bq2bq_${v}_$p.tar.gz") ;;
       darwin_*) (cd "$d" && python3 -c 'import sys,zipfile
 z=zipfile.ZipFile(sys.argv[1],"w",zipfile.ZIP_DEFLATED)
 for f in sys.argv[2:]:
     i=zipfile.ZipInfo.from_file(f); i.external_attr=(0o100755 if f.startswith("optimus") else 0o100644)<<16
-    z.writestr(i, open(f,"rb").read(), zipfile.ZIP_DEFLATED)' "$work/bq2bq/$v/optimus-bq2bq_${v}_$p.zip" "optimus-bq2bq_$p" README.md)
+    z.writestr(i, open(f,"rb").read(), zipfile.ZIP_DEFLATED)' "$work/bq2bq/$v/optimus-bq2bq_${v}_$p.zip" "optimus-bq2bq_$p" optimus-plugin-bq2bq.yaml README.md)
                 args+=("$work/bq2bq/$v/optimus-bq2bq_${v}_$p.zip") ;;
     esac
   done

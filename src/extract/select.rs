@@ -1,5 +1,7 @@
 //! Which entries of an artifact are taken: the one binary of a plugin (its `bin`, else the
-//! best of the convention's candidates, spec §4), or every conventional entry of a bundle.
+//! best of the convention's candidates, spec §4) with the plugin's own yaml
+//! (`optimus-plugin-<name>.yaml`) when the archive ships one beside it, or every conventional
+//! entry of a bundle.
 
 use super::safety::{archive_err, base_name};
 use super::{Kind, Staged, Unpacker, Want};
@@ -64,7 +66,13 @@ impl Unpacker<'_> {
         match want {
             Want::One { name, bin } => self
                 .priority(&self.candidates(name, bin.as_deref()), bin.as_deref(), path)
-                .map(Take::Candidate),
+                .map(Take::Candidate)
+                .or_else(|| {
+                    // The plugin's yaml beside its binary, as goreleaser archives of Optimus
+                    // plugins ship it (raystack v0.7 refuses a binary without one).
+                    let yaml = yaml_file_name(name);
+                    (base_name(path) == yaml).then(|| Take::Bundle(name.clone(), Kind::Yaml, yaml))
+                }),
             Want::Bundle => self
                 .bundle_target(path)
                 .map(|(plugin, kind, file)| Take::Bundle(plugin, kind, file)),
@@ -110,7 +118,15 @@ impl Unpacker<'_> {
         seen_entries: &[String],
     ) -> Result<Vec<Staged>> {
         match want {
-            Want::One { name, bin } => self.pick(picks.chosen, name, bin.as_deref(), seen_entries),
+            Want::One { name, bin } => {
+                let mut out = self.pick(picks.chosen, name, bin.as_deref(), seen_entries)?;
+                if !self.yaml_only {
+                    // The companion yaml, if the archive has one (dropped, with its staging
+                    // file, for a yaml-only sync: that installs yaml artifacts only).
+                    out.extend(picks.bundle);
+                }
+                Ok(out)
+            }
             Want::Bundle => Ok(picks.bundle),
         }
     }
@@ -234,6 +250,44 @@ mod tests {
         assert_eq!(s[0].size, 1);
         let s = take(&files[..2], one("bq2bq", None)).unwrap();
         assert_eq!(s[0].size, 1, "optimus-bq2bq beats bq2bq");
+    }
+
+    #[test]
+    fn a_binary_comes_with_its_yaml_when_the_archive_has_one() {
+        let yaml = "name: bq2bq\ndescription: d\nplugintype: task\npluginversion: 0.3.2\nimage: i\nentrypoint:\n  script: s\n";
+        // A goreleaser archive of an Optimus plugin: binary, its yaml, docs.
+        let files = [
+            ("optimus-bq2bq_linux_amd64", "bin"),
+            ("optimus-plugin-bq2bq.yaml", yaml),
+            ("optimus-plugin-other.yaml", yaml),
+            ("README.md", "r"),
+        ];
+        let s = take(&files, one("bq2bq", None)).unwrap();
+        let mut got: Vec<(&str, Kind)> = s.iter().map(|s| (s.file_name.as_str(), s.kind)).collect();
+        got.sort_by_key(|g| g.0);
+        assert_eq!(
+            got,
+            [
+                ("optimus-bq2bq_linux_amd64", Kind::Binary),
+                ("optimus-plugin-bq2bq.yaml", Kind::Yaml)
+            ]
+        );
+        // The companion is checked like any yaml plugin (this one lacks its entrypoint).
+        let e = take(
+            &[
+                ("optimus-bq2bq_linux_amd64", "bin"),
+                (
+                    "optimus-plugin-bq2bq.yaml",
+                    yaml.split("entrypoint").next().unwrap(),
+                ),
+            ],
+            one("bq2bq", None),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("artifact x"), "{e}");
+        // Without one, the binary alone, as before.
+        assert_eq!(take(&files[..1], one("bq2bq", None)).unwrap().len(), 1);
     }
 
     #[test]

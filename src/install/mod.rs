@@ -22,6 +22,7 @@ use crate::config::Manifest;
 use crate::error::{Error, PluginContext, Result};
 use crate::extract::{Kind, Staged};
 use crate::lockfile::Lockfile;
+use crate::model::format::Format;
 use crate::model::fsutil::{self, STAGING_PREFIX};
 use crate::model::platform::{Platform, ANY};
 use crate::model::report::Reporter;
@@ -171,13 +172,23 @@ impl Installer<'_> {
             s.release();
         }
         journal.commit(&dir)?;
+        // An archive that gave a binary and its yaml is not recorded in the unpacked-file
+        // cache (a record names one file): the warm path unpacks it again from the cached
+        // artifact, so the pair always arrives together.
+        let pairs: BTreeSet<String> = placed
+            .iter()
+            .filter(|(s, r)| s.kind == Kind::Yaml && self.from_archive(lock, &r.source))
+            .map(|(_, r)| r.source.clone())
+            .collect();
         for (s, r) in placed {
-            if !bundles.contains(r.source.as_str()) {
+            if !bundles.contains(r.source.as_str()) && !pairs.contains(&r.source) {
                 self.remember_in_cache(lock, &s, &r, &dir.join(&s.file_name));
             }
         }
         outcome.removed = stale.into_iter().map(|r| r.plugin).collect();
         outcome.installed.sort();
+        // A binary and its yaml are one plugin installed.
+        outcome.installed.dedup();
         outcome.removed.sort();
         outcome.removed.dedup();
         Ok(outcome)
@@ -309,6 +320,13 @@ impl Installer<'_> {
             })
             .cloned()
             .collect()
+    }
+
+    /// Whether the lock entry `source` installs from an archive on this platform.
+    fn from_archive(&self, lock: &Lockfile, source: &str) -> bool {
+        lock.get(source)
+            .and_then(|l| l.artifact_for(&self.options.platform))
+            .is_some_and(|a| matches!(a.format, Format::TarGz | Format::Zip))
     }
 
     /// Keeps an installed (non-bundle) file in the unpacked-file cache, so the next project

@@ -51,8 +51,10 @@ impl Cache {
     /// [`UnpackKey`]: the artifact's sha256, then a digest of everything else that decides the
     /// file (format, `bin`, plugin, platform).
     pub fn unpacked_record(&self, key: &UnpackKey<'_>) -> PathBuf {
+        // The first line: records written before an archive's companion yaml was installed
+        // with its binary are not used (they would hand out the binary alone).
         let rest = format!(
-            "{}\n{}\n{}\n{}",
+            "companion-aware\n{}\n{}\n{}\n{}",
             key.format,
             key.bin.unwrap_or(""),
             key.plugin,

@@ -24,6 +24,7 @@ mod mirrors;
 mod newcomer;
 mod objstore;
 mod perf_paths;
+mod plugin_pairs;
 mod upstream;
 mod ux_cli;
 mod ux_manage;
