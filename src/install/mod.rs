@@ -177,7 +177,7 @@ impl Installer<'_> {
         // artifact, so the pair always arrives together.
         let pairs: BTreeSet<String> = placed
             .iter()
-            .filter(|(s, r)| s.kind == Kind::Yaml && self.from_archive(lock, &r.source))
+            .filter(|(s, r)| s.kind == Kind::Yaml && self.installs_from_archive(lock, &r.source))
             .map(|(_, r)| r.source.clone())
             .collect();
         for (s, r) in placed {
@@ -323,7 +323,7 @@ impl Installer<'_> {
     }
 
     /// Whether the lock entry `source` installs from an archive on this platform.
-    fn from_archive(&self, lock: &Lockfile, source: &str) -> bool {
+    fn installs_from_archive(&self, lock: &Lockfile, source: &str) -> bool {
         lock.get(source)
             .and_then(|l| l.artifact_for(&self.options.platform))
             .is_some_and(|a| matches!(a.format, Format::TarGz | Format::Zip))
