@@ -38,6 +38,8 @@ pub struct InstallOpts {
     pub offline: bool,
     pub jobs: usize,
     pub allow_expired: bool,
+    /// `--deny-yanked`: fail when a locked version is yanked.
+    pub deny_yanked: bool,
     /// `--target`, in place of the config's `plugins.target`.
     pub target: Option<Target>,
 }
@@ -58,6 +60,7 @@ async fn install_locked(
         refresh: &BTreeSet::new(),
         locked: o.locked,
         jobs: o.jobs,
+        deny_yanked: o.deny_yanked,
     };
     Ok(p.install(&req, yaml_only).await?.1)
 }
@@ -185,6 +188,7 @@ pub async fn lock(
         refresh: &BTreeSet::new(),
         locked: false,
         jobs,
+        deny_yanked: false,
     };
     let lock = p.lock(&req).await?.lock;
     let plats = lock
@@ -240,6 +244,7 @@ pub async fn update(
         refresh: &refresh,
         locked: false,
         jobs,
+        deny_yanked: false,
     };
     if no_install {
         let r = p.lock(&req).await?;

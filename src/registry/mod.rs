@@ -6,6 +6,7 @@ pub mod client;
 pub mod freshness;
 pub mod index;
 mod memo;
+pub mod page;
 pub mod publish;
 pub mod signing;
 pub mod timestamp;
