@@ -4,8 +4,13 @@
 # A fresh key pair is made each run; only its public half is kept (examples/demo-registry.pub).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --locked -q
-OPT="$PWD/target/release/optimus"
+# OPTIMUS_BIN: use that binary instead of building the release one (honours CARGO_TARGET_DIR).
+if [ -n "${OPTIMUS_BIN:-}" ]; then
+  OPT=$(realpath "$OPTIMUS_BIN")
+else
+  cargo build --release --locked -q
+  OPT="${CARGO_TARGET_DIR:-$PWD/target}/release/optimus"
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -16,7 +21,9 @@ PUB=$(sed -n 2p "$work/demo.pub")
 # The demo's signed timestamp.toml is valid for ten years, so the README's command keeps
 # working; a real registry re-signs it daily (`optimus plugin refresh`, docs/hosting.md).
 EXPIRES=3650d
-pub() { "$OPT" -q plugin publish --registry registry-index --secret-key "$work/demo.key" --expires-in "$EXPIRES" "$@" >/dev/null; }
+# --public-url: the address the snippets of registry-index/index.html show (recorded in
+# config.toml), as the README's project at the repository root uses it.
+pub() { "$OPT" -q plugin publish --registry registry-index --secret-key "$work/demo.key" --expires-in "$EXPIRES" --public-url ./registry-index "$@" >/dev/null; }
 
 # Yaml plugins: neo (the tutorial's task) and predator (a hook).
 mkdir -p "$work/neo"
@@ -125,7 +132,8 @@ for f in sys.argv[2:]:
   pub --type task --description "BigQuery to BigQuery transformation task" bq2bq "$v" "${args[@]}"
 done
 # 0.3.0 shipped broken: yanked (still installable from a lock that has it).
-"$OPT" -q plugin yank --registry registry-index --secret-key "$work/demo.key" --expires-in "$EXPIRES" bq2bq 0.3.0 >/dev/null
+"$OPT" -q plugin yank --registry registry-index --secret-key "$work/demo.key" --expires-in "$EXPIRES" \
+  --reason "shipped broken: exits 1 on every run; use 0.3.1 or later" bq2bq 0.3.0 >/dev/null
 
 cat > examples/optimus.yaml <<YAML
 # An Optimus project config: the plugin section sits beside the rest of the config.

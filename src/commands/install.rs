@@ -39,6 +39,8 @@ pub struct InstallOpts {
     pub offline: bool,
     pub jobs: usize,
     pub allow_expired: bool,
+    /// `--deny-yanked`: fail when a locked version is yanked.
+    pub deny_yanked: bool,
     /// `--target`, in place of the config's `plugins.target`.
     pub target: Option<Target>,
 }
@@ -61,6 +63,7 @@ async fn install_locked(
         refresh: &BTreeSet::new(),
         locked: o.locked,
         jobs: o.jobs,
+        deny_yanked: o.deny_yanked,
     };
     let out = p.install(&req, yaml_only).await;
     if out.is_err() && created {
@@ -192,6 +195,7 @@ pub async fn lock(
         refresh: &BTreeSet::new(),
         locked: false,
         jobs,
+        deny_yanked: false,
     };
     let lock = p.lock(&req).await?.lock;
     let plats = lock
@@ -249,6 +253,7 @@ pub async fn update(
         refresh: &refresh,
         locked: false,
         jobs,
+        deny_yanked: false,
     };
     if no_install {
         let r = p.lock(&req).await?;

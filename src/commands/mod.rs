@@ -38,6 +38,7 @@ pub async fn run(cli: Cli, env: Environment) -> Result<()> {
             jobs,
             yaml_bundle,
             allow_expired,
+            deny_yanked,
             target,
             mirror,
         } => {
@@ -47,6 +48,7 @@ pub async fn run(cli: Cli, env: Environment) -> Result<()> {
                 offline,
                 jobs,
                 allow_expired,
+                deny_yanked,
                 target: target_arg(&target)?,
             };
             install::install(&config, &opts, platform.as_deref(), yaml_bundle, env).await
@@ -58,6 +60,7 @@ pub async fn run(cli: Cli, env: Environment) -> Result<()> {
             host,
             jobs,
             allow_expired,
+            deny_yanked,
             target,
             mirror,
         } => {
@@ -67,6 +70,7 @@ pub async fn run(cli: Cli, env: Environment) -> Result<()> {
                 offline,
                 jobs,
                 allow_expired,
+                deny_yanked,
                 target: target_arg(&target)?,
             };
             install::sync(&config, &opts, host.as_deref(), env).await
@@ -103,7 +107,20 @@ pub async fn run(cli: Cli, env: Environment) -> Result<()> {
             target_arg(&target)?,
             env,
         ),
-        Command::Verify { config, platform } => verify::run(&config, platform.as_deref(), env),
+        Command::Verify {
+            config,
+            platform,
+            offline,
+            deny_yanked,
+            allow_expired,
+        } => {
+            let opts = verify::VerifyOpts {
+                offline,
+                deny_yanked,
+                allow_expired,
+            };
+            verify::run(&config, platform.as_deref(), &opts, env).await
+        }
         Command::Remove { config, names } => remove::run(&config, &names, env),
         Command::Outdated {
             config,
@@ -137,7 +154,8 @@ pub async fn run(cli: Cli, env: Environment) -> Result<()> {
             name,
             version,
             undo,
-        } => publish::yank(&registry, &name, &version, undo, env).await,
+            reason,
+        } => publish::yank(&registry, &name, &version, undo, reason.as_deref(), env).await,
         Command::Refresh { registry } => publish::refresh(&registry, env).await,
         Command::Keygen {
             output,

@@ -42,6 +42,9 @@ fn publisher<'a>(
     root: Location,
     env: &Environment,
 ) -> Result<Publisher<'a>> {
+    if let Some(u) = &r.public_url {
+        crate::registry::index::check_public_url(u)?;
+    }
     Ok(Publisher {
         transport,
         root,
@@ -51,6 +54,7 @@ fn publisher<'a>(
         expires_in: parse_expires_in(&r.expires_in)?,
         reporter: reporter(),
         target: None,
+        public_url: r.public_url.clone(),
     })
 }
 
@@ -94,15 +98,17 @@ pub async fn yank(
     name: &str,
     version: &str,
     undo: bool,
+    reason: Option<&str>,
     env: &Environment,
 ) -> Result<()> {
     let version = parse_version(version)?;
     let (transport, key, root) = open(registry, env)?;
     let p = publisher(registry, &transport, &key, root.clone(), env)?;
-    p.yank(name, &version, !undo).await?;
+    p.yank(name, &version, !undo, reason).await?;
     ui::summary(&format!(
-        "{} {name} {version} in {root}",
-        if undo { "un-yanked" } else { "yanked" }
+        "{} {name} {version} in {root}{}",
+        if undo { "un-yanked" } else { "yanked" },
+        reason.map(|r| format!(" ({r})")).unwrap_or_default()
     ));
     Ok(())
 }

@@ -31,6 +31,9 @@ pub struct Request<'r> {
     pub refresh: &'r BTreeSet<String>,
     pub locked: bool,
     pub jobs: usize,
+    /// `--deny-yanked`: refuse to install a locked version its registry has yanked (this
+    /// reads every installed plugin's index, even when nothing is to be fetched).
+    pub deny_yanked: bool,
 }
 
 impl Project<'_> {
@@ -110,6 +113,14 @@ impl Project<'_> {
             .await
             .map_err(|e| Error::runtime(format!("reading the receipts panicked: {e}")))?;
         let (r, receipts) = (r?, receipts?);
+        if req.deny_yanked {
+            let platform = &req.platforms[0];
+            crate::status::yanks::deny_yanked(self.manifest, &r.lock, self.registries, |l| {
+                l.artifact_for(platform)
+                    .is_some_and(|a| !yaml_only || a.format == crate::model::format::Format::Yaml)
+            })
+            .await?;
+        }
         let installer = Installer {
             manifest: self.manifest,
             fetcher: self.fetcher,

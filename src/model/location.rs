@@ -19,6 +19,12 @@ pub fn is_url(s: &str) -> bool {
     s.contains("://")
 }
 
+/// Whether text is an `http://` or `https://` URL (one a browser may follow as a link).
+pub fn is_web_url(s: &str) -> bool {
+    let lower = s.get(..8).unwrap_or(s).to_ascii_lowercase();
+    lower.starts_with("http://") || lower.starts_with("https://")
+}
+
 impl Location {
     /// Parses a location as written in a config or on the command line: a URL, a `file://`
     /// URL or a path (relative to `dir`, made absolute).

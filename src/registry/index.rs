@@ -19,6 +19,53 @@ pub const MAX_INDEX_SIZE: u64 = 16 << 20;
 pub struct RegistryConfig {
     pub name: String,
     pub api: u32,
+    /// The address clients use for this registry (`publish --public-url`), shown in the
+    /// `optimus.yaml` snippets of `index.html`. Optional; readers ignore it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+/// Checks `--public-url`: shown on the registry page and written into `config.toml`.
+pub fn check_public_url(url: &str) -> Result<()> {
+    if url.is_empty() || url.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(Error::config(format!(
+            "--public-url {url:?}: give the registry's address, without spaces or control characters"
+        )));
+    }
+    Ok(())
+}
+
+/// The longest yank reason accepted, in characters.
+pub const MAX_YANK_REASON: usize = 200;
+
+/// Checks a yank reason (it is printed by clients and shown on the registry page): one line,
+/// not blank, at most [`MAX_YANK_REASON`] characters, no control or bidirectional-override
+/// characters. The error says what is wrong, without the caller's context.
+pub fn check_yank_reason(reason: &str) -> std::result::Result<(), String> {
+    if reason.trim().is_empty() {
+        return Err("the yank reason is empty".into());
+    }
+    let n = reason.chars().count();
+    if n > MAX_YANK_REASON {
+        return Err(format!(
+            "the yank reason is {n} characters long; at most {MAX_YANK_REASON} are allowed"
+        ));
+    }
+    if let Some(c) = reason
+        .chars()
+        .find(|c| c.is_control() || is_bidi_control(*c))
+    {
+        return Err(format!(
+            "the yank reason holds the control character {:?}: give one line of plain text",
+            c
+        ));
+    }
+    Ok(())
+}
+
+/// Characters that reorder the text shown around them (a reason could disguise itself).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -36,6 +83,9 @@ pub struct IndexVersion {
     pub version: semver::Version,
     #[serde(default)]
     pub yanked: bool,
+    /// Why the version was yanked (`yank --reason`); signed with the rest of the index.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub yank_reason: Option<String>,
     #[serde(default, rename = "artifact")]
     pub artifacts: Vec<IndexArtifact>,
 }
@@ -78,6 +128,10 @@ impl PluginIndex {
                     "{what}: versions {first} and {} are equal under semver precedence (build metadata is ignored), so a requirement such as ={first} cannot tell which bytes it means; the registry must remove one",
                     v.version
                 )));
+            }
+            if let Some(r) = &v.yank_reason {
+                check_yank_reason(r)
+                    .map_err(|m| Error::runtime(format!("{what}: version {}: {m}", v.version)))?;
             }
             let mut plats = std::collections::BTreeSet::new();
             for a in &v.artifacts {
@@ -146,6 +200,37 @@ mod tests {
     }
 
     #[test]
+    fn yank_reasons() {
+        let text = doc("").replace(
+            "version = \"1.0.0\"\n",
+            "version = \"1.0.0\"\nyanked = true\nyank_reason = \"CVE-2024-1: use 1.0.1\"\n",
+        );
+        let idx = PluginIndex::parse(&text, "neo", "index").unwrap();
+        assert_eq!(
+            idx.versions[0].yank_reason.as_deref(),
+            Some("CVE-2024-1: use 1.0.1")
+        );
+        assert!(idx
+            .to_toml()
+            .contains("yank_reason = \"CVE-2024-1: use 1.0.1\""));
+        // No reason: the field is not written (older indexes keep their bytes).
+        let plain = PluginIndex::parse(&doc(""), "neo", "index").unwrap();
+        assert!(!plain.to_toml().contains("yank_reason"));
+        assert!(check_yank_reason("broken on arm64, use 1.0.1").is_ok());
+        for bad in [
+            "",
+            "  ",
+            "two\nlines",
+            "tab\there",
+            "\u{202E}evil",
+            &"x".repeat(201),
+        ] {
+            assert!(check_yank_reason(bad).is_err(), "{bad:?}");
+        }
+        assert!(check_yank_reason(&"é".repeat(200)).is_ok());
+    }
+
+    #[test]
     fn refuses_bad_documents() {
         let bad = |text: &str, name: &str, want: &str| {
             let e = PluginIndex::parse(text, name, "index of neo")
@@ -176,6 +261,14 @@ mod tests {
             "versions 1.0.0 and 1.0.0+b are equal under semver precedence",
         );
         bad(&doc("").replace(SHA, "xyz"), "neo", "malformed sha256");
+        bad(
+            &doc("").replace(
+                "version = \"1.0.0\"\n",
+                "version = \"1.0.0\"\nyanked = true\nyank_reason = \"a\\u001b[2Jb\"\n",
+            ),
+            "neo",
+            "version 1.0.0: the yank reason holds the control character",
+        );
         bad("name = \n", "neo", "index of neo:1:");
     }
 }

@@ -7,6 +7,7 @@ mod export;
 pub mod freshness;
 pub mod index;
 mod memo;
+pub mod page;
 pub mod publish;
 pub mod signing;
 pub mod timestamp;

@@ -356,6 +356,43 @@ impl Transport {
         }
     }
 
+    /// Writes a public document (a registry's `index.html`) over whatever is there, with its
+    /// content type on object stores (a directory's web server picks it from the name).
+    pub async fn put_document(
+        &self,
+        loc: &Endpoint,
+        data: Bytes,
+        content_type: &'static str,
+    ) -> Result<()> {
+        match loc {
+            Endpoint::Object { store, path, .. } => {
+                let mut attributes = object_store::Attributes::new();
+                attributes.insert(object_store::Attribute::ContentType, content_type.into());
+                let opts = object_store::PutOptions {
+                    mode: object_store::PutMode::Overwrite,
+                    attributes,
+                    ..Default::default()
+                };
+                store
+                    .put_opts(path, data.into(), opts)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| object::error(loc, e))
+            }
+            _ => self
+                .put(
+                    loc,
+                    data,
+                    PutMode::Update(object_store::UpdateVersion {
+                        e_tag: None,
+                        version: None,
+                    }),
+                )
+                .await
+                .map(|_| ()),
+        }
+    }
+
     /// Reads a document with its version (for read-modify-write on object stores).
     pub async fn get_versioned(
         &self,

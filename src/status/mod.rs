@@ -1,11 +1,12 @@
 //! What is installed, how it compares with the lock and receipts ([`managed`]), what Optimus
 //! itself would discover ([`discover`]), and the reports built on them: [`list`], [`verify`]
-//! and [`outdated`].
+//! and [`outdated`]; locked versions their registry has yanked ([`yanks`]).
 
 mod discover;
 mod list;
 mod outdated;
 mod verify;
+pub mod yanks;
 
 pub use discover::{discover, discovery_dirs, plugin_files, Discovered, Discovery};
 pub use list::{list, Listing};

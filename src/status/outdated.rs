@@ -21,6 +21,10 @@ pub struct Outdated {
     pub update_available: bool,
     /// `latest` differs from `locked`.
     pub outdated: bool,
+    /// The locked version is yanked in the registry.
+    pub yanked: bool,
+    /// Why, when `yanked` and the publisher said (`yank --reason`).
+    pub yank_reason: Option<String>,
 }
 
 pub async fn outdated(manifest: &Manifest, registries: &Registries) -> Result<Vec<Outdated>> {
@@ -55,7 +59,12 @@ pub async fn outdated(manifest: &Manifest, registries: &Registries) -> Result<Ve
             .max()
             .map(|v| v.to_string());
         let locked = lock.get(&d.name).map(|l| l.version_text().to_string());
+        let yank = locked
+            .as_deref()
+            .and_then(|v| super::yanks::yank_of(&index, v));
         rows.push(Outdated {
+            yanked: yank.is_some(),
+            yank_reason: yank.flatten(),
             name: d.name.clone(),
             provider: provider.clone(),
             requirement: requirement.to_string(),

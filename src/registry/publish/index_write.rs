@@ -127,8 +127,11 @@ impl Publisher<'_> {
             // The index, then its signature: each is an atomic rename.
             fsutil::write_atomic(path, text.as_bytes())?;
             fsutil::write_atomic(&dir.join(format!("{name}.toml.minisig")), sig.as_bytes())?;
-            // Still under the lock: the timestamp lists every index as it now is.
-            self.write_timestamp_locked().await?;
+            // Still under the lock: the timestamp lists every index as it now is, and the
+            // page shows them.
+            self.record_public_url().await?;
+            let ts = self.write_timestamp_locked().await?;
+            self.write_page(&ts).await?;
             return Ok(());
         }
         // An object store: optimistic concurrency.
@@ -161,7 +164,9 @@ impl Publisher<'_> {
             }
             self.write_signature_while_current(&index_loc, &sig_loc, text.as_bytes(), &file)
                 .await?;
-            self.write_timestamp_object().await?;
+            self.record_public_url().await?;
+            let ts = self.write_timestamp_object().await?;
+            self.write_page(&ts).await?;
             return Ok(());
         }
         Err(Error::runtime(format!(

@@ -5,6 +5,7 @@
 //! signature is re-written until it matches the index that is current ([`index_write`]).
 
 mod index_write;
+mod page_write;
 mod timestamp_write;
 
 use index_write::already_published;
@@ -115,6 +116,9 @@ pub struct Publisher<'a> {
     pub reporter: SharedReporter,
     /// The Optimus a yaml artifact must load in; `None`: any of them.
     pub target: Option<crate::model::target::Target>,
+    /// `--public-url`: the address clients use, recorded in `config.toml` and shown in the
+    /// snippets of `index.html` (default: what `config.toml` says, else the root).
+    pub public_url: Option<String>,
 }
 
 /// The registry root named on the command line (a path relative to the working directory).
@@ -253,7 +257,12 @@ impl Publisher<'_> {
                 .next()
                 .unwrap_or("registry")
                 .to_string();
-            let cfg = toml::to_string(&RegistryConfig { name, api: 1 }).expect("config serialises");
+            let cfg = toml::to_string(&RegistryConfig {
+                name,
+                api: 1,
+                url: self.public_url.clone(),
+            })
+            .expect("config serialises");
             self.transport
                 .put(&loc, Bytes::from(cfg), PutMode::Create)
                 .await?;
@@ -354,6 +363,7 @@ impl Publisher<'_> {
             idx.versions.push(IndexVersion {
                 version: version.clone(),
                 yanked: false,
+                yank_reason: None,
                 artifacts: entries.clone(),
             });
             idx.versions.sort_by(|a, b| a.version.cmp(&b.version));
@@ -362,9 +372,23 @@ impl Publisher<'_> {
         .await
     }
 
-    /// Marks a version yanked (or not) and re-signs.
-    pub async fn yank(&self, name: &str, version: &semver::Version, yanked: bool) -> Result<()> {
+    /// Marks a version yanked (with an optional reason) or not, and re-signs. Un-yanking
+    /// drops the reason; yanking again without one keeps the recorded reason.
+    pub async fn yank(
+        &self,
+        name: &str,
+        version: &semver::Version,
+        yanked: bool,
+        reason: Option<&str>,
+    ) -> Result<()> {
         check_plugin_name(name)?;
+        if let Some(r) = reason {
+            if !yanked {
+                return Err(Error::config("--reason goes with a yank, not with --undo"));
+            }
+            crate::registry::index::check_yank_reason(r)
+                .map_err(|m| Error::config(format!("--reason: {m}")))?;
+        }
         self.update_index(name, |existing| {
             let mut idx = existing.ok_or_else(|| {
                 Error::runtime(format!("{name} is not in registry {}", self.root))
@@ -380,6 +404,11 @@ impl Publisher<'_> {
                     ))
                 })?;
             v.yanked = yanked;
+            if !yanked {
+                v.yank_reason = None;
+            } else if let Some(r) = reason {
+                v.yank_reason = Some(r.to_string());
+            }
             Ok(idx)
         })
         .await

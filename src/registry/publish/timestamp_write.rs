@@ -30,9 +30,15 @@ impl Publisher<'_> {
             std::fs::create_dir_all(&index_dir)
                 .map_err(|e| Error::path("creating", &index_dir, e))?;
             let _lock = super::lock_dir(&index_dir)?;
-            return self.write_timestamp_locked().await;
+            self.record_public_url().await?;
+            let ts = self.write_timestamp_locked().await?;
+            self.write_page(&ts).await?;
+            return Ok(ts);
         }
-        self.write_timestamp_object().await
+        self.record_public_url().await?;
+        let ts = self.write_timestamp_object().await?;
+        self.write_page(&ts).await?;
+        Ok(ts)
     }
 
     /// Writes the next timestamp in a directory registry; the caller holds the index lock.
@@ -140,7 +146,7 @@ impl Publisher<'_> {
     }
 
     /// The file names of every index (`<name>.toml`) under `index/`.
-    async fn index_names(&self) -> Result<Vec<String>> {
+    pub(super) async fn index_names(&self) -> Result<Vec<String>> {
         let dir = self.loc("index")?;
         let mut names = Vec::new();
         match &dir {
