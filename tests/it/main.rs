@@ -22,6 +22,7 @@ mod interop;
 mod mirrors;
 mod objstore;
 mod perf_paths;
+mod private_registry;
 mod upstream;
 mod ux_cli;
 mod ux_manage;
