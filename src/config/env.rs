@@ -43,6 +43,49 @@ pub struct Net {
     pub min_rate: u64,
     pub retry_base: Duration,
     pub object: ObjectEnv,
+    pub proxy: ProxyEnv,
+}
+
+/// The proxy variables, as curl reads them (the lower-case spelling first): `https_proxy`
+/// for https URLs, `http_proxy` for plain http ones, `all_proxy` for either when its own is
+/// not set, and `no_proxy` for the hosts that go direct. Empty values count as unset.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProxyEnv {
+    /// (variable name as found, value)
+    pub https: Option<(String, String)>,
+    pub http: Option<(String, String)>,
+    pub all: Option<(String, String)>,
+    /// Comma-separated hosts, domains (`.example.com` or `example.com`: also subdomains), IP
+    /// addresses, CIDR blocks, or `*`. Loopback addresses are not implied.
+    pub no_proxy: Option<String>,
+}
+
+impl ProxyEnv {
+    fn read() -> ProxyEnv {
+        let first = |names: [&str; 2]| {
+            names
+                .into_iter()
+                .find_map(|n| nonempty(n).map(|v| (n.to_string(), v.trim().to_string())))
+        };
+        let proxy = ProxyEnv {
+            https: first(["https_proxy", "HTTPS_PROXY"]),
+            http: first(["http_proxy", "HTTP_PROXY"]),
+            all: first(["all_proxy", "ALL_PROXY"]),
+            no_proxy: first(["no_proxy", "NO_PROXY"]).map(|(_, v)| v),
+        };
+        // A proxy URL may carry a password (`http://user:pass@proxy:3128`).
+        for (_, v) in [&proxy.https, &proxy.http, &proxy.all]
+            .into_iter()
+            .flatten()
+        {
+            if let Some((userinfo, _)) = v.rsplit_once('@') {
+                if let Some((_, pass)) = userinfo.rsplit_once(':') {
+                    redact::register(pass);
+                }
+            }
+        }
+        proxy
+    }
 }
 
 /// The object-store settings we look at ourselves (object_store's builders read the rest of
@@ -81,6 +124,7 @@ impl Default for Net {
             min_rate: 16 * 1024,
             retry_base: Duration::from_millis(250),
             object: ObjectEnv::default(),
+            proxy: ProxyEnv::default(),
         }
     }
 }
@@ -147,6 +191,7 @@ impl Environment {
                     aws_default_region: nonempty("AWS_DEFAULT_REGION"),
                     google_base_url: nonempty("GOOGLE_BASE_URL"),
                 },
+                proxy: ProxyEnv::read(),
             },
             link_mode: var("OPTIMUS_LINK_MODE"),
             mirror_dir: nonempty("OPTIMUS_MIRROR_DIR").map(|d| fsutil::absolute(Path::new(&d))),

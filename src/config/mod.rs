@@ -5,13 +5,15 @@
 //! `plugin: {artifacts: [...]}` list. Everything is normalised into a [`Manifest`]; every
 //! location is parsed here, once, into a typed [`Location`].
 
+mod access;
 mod env;
 mod expand;
 mod plugin;
 mod provider;
 mod raw;
 
-pub use env::{Environment, Net, ObjectEnv};
+pub use access::ProviderTls;
+pub use env::{Environment, Net, ObjectEnv, ProxyEnv};
 pub use expand::{expand_env, suggest_for_unknown_field, yaml_error};
 
 use crate::error::{Error, Result};
@@ -80,6 +82,11 @@ pub struct Provider {
     pub public_keys: Vec<String>,
     pub allow_unsigned: bool,
     pub mirrors: Vec<Location>,
+    /// `ca_file`, `client_cert`, `client_key`: absolute paths, read when the provider's
+    /// https client is first needed.
+    pub tls: ProviderTls,
+    /// `credential_process`: the program and its arguments (`{name}` and `{url}` replaced).
+    pub credential_process: Option<Vec<String>>,
 }
 
 #[derive(Clone, Debug)]

@@ -1,6 +1,7 @@
 //! A provider as declared → a [`Provider`]: its type, base location, credentials, pinned keys
 //! and mirrors.
 
+use super::access::normalize_access;
 use super::expand::expand_env;
 use super::raw::RawProvider;
 use super::{in_file, Provider, ProviderKind};
@@ -154,6 +155,13 @@ pub(super) fn normalize_provider(
         mirrors
             .push(Location::parse(&mirror, dir).map_err(|e| in_file(file, &what("mirrors"), e))?);
     }
+    let has_authorization = headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+        || matches!(&base, Location::Url(u) if !u.username().is_empty());
+    let origins: Vec<&Location> = std::iter::once(&base).chain(&mirrors).collect();
+    let (tls, credential_process) =
+        normalize_access(body, &name, kind, &origins, has_authorization, file, dir)?;
     Ok(Provider {
         name: name.clone(),
         kind,
@@ -165,5 +173,7 @@ pub(super) fn normalize_provider(
         public_keys,
         allow_unsigned: body.allow_unsigned,
         mirrors,
+        tls,
+        credential_process,
     })
 }

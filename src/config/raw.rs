@@ -59,6 +59,14 @@ pub(super) struct RawProvider {
     pub(super) allow_unsigned: bool,
     #[serde(default)]
     pub(super) mirrors: Vec<String>,
+    /// PEM file of CA certificates trusted for this provider's https origins (besides the
+    /// system's roots).
+    pub(super) ca_file: Option<String>,
+    /// PEM client certificate (chain) and its private key, for servers that ask for one.
+    pub(super) client_cert: Option<String>,
+    pub(super) client_key: Option<String>,
+    /// A program that prints this provider's token: `"prog arg"` or `[prog, arg]`.
+    pub(super) credential_process: Option<RawArgv>,
     // The RFC's type-keyed spelling: `- http: {name, url}`.
     pub(super) http: Option<Box<RawProvider>>,
     pub(super) gcs: Option<Box<RawProvider>>,
@@ -74,6 +82,14 @@ pub(super) struct RawAuth {
     pub(super) bearer: Option<String>,
     pub(super) username: Option<String>,
     pub(super) password: Option<String>,
+}
+
+/// A command line: one string (split on whitespace) or a list of arguments.
+#[derive(Deserialize, Clone)]
+#[serde(untagged)]
+pub(super) enum RawArgv {
+    Line(String),
+    Args(Vec<String>),
 }
 
 #[derive(Deserialize, Default, Clone)]

@@ -1,7 +1,7 @@
 //! http(s): the client (built on first use), GETs with bounded retries, bodies checked against
 //! their Content-Length, and which headers a provider's credentials add to which URL.
 
-use super::{Body, Transport, MAX_ATTEMPTS};
+use super::{tls, Access, Body, Transport, MAX_ATTEMPTS};
 use crate::config::Provider;
 use crate::error::{Error, Result};
 use crate::model::location::Location;
@@ -14,30 +14,7 @@ impl Transport {
         if let Some(c) = self.http.get() {
             return Ok(c);
         }
-        let c = reqwest::Client::builder()
-            .user_agent(concat!("optimus-plugins/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(self.net.connect_timeout)
-            .read_timeout(self.net.read_timeout)
-            // A Referer would carry the previous URL (signed query included) to the next host
-            // of a redirect; reqwest sets one by default.
-            .referer(false)
-            // Bytes exactly as stored: a compressed transfer would hash differently.
-            .default_headers(reqwest::header::HeaderMap::from_iter([(
-                reqwest::header::ACCEPT_ENCODING,
-                reqwest::header::HeaderValue::from_static("identity"),
-            )]))
-            .redirect(reqwest::redirect::Policy::custom(|attempt| {
-                // At most 5 hops, and never from https down to plain http.
-                let downgrade = attempt.previous().iter().any(|u| u.scheme() == "https")
-                    && attempt.url().scheme() == "http";
-                if attempt.previous().len() > 5 {
-                    attempt.error("too many redirects")
-                } else if downgrade {
-                    attempt.error("refusing a redirect from https to plain http")
-                } else {
-                    attempt.follow()
-                }
-            }))
+        let c = tls::builder(&self.net)?
             .build()
             .map_err(|e| Error::runtime(format!("cannot start the http client: {e}")))?;
         // A racing first use may have set it already; either client is fine.
@@ -50,15 +27,31 @@ impl Transport {
         &self,
         url: &url::Url,
         headers: &[(String, String)],
+        access: Option<&Access>,
         etag: Option<&str>,
     ) -> Result<reqwest::Response> {
         let display = url_for_display(url.as_str());
+        let own = match access {
+            Some(a) => a.client(self)?,
+            None => None,
+        };
+        let authorization = match access {
+            Some(a) => a.authorization().await?,
+            None => None,
+        };
+        let client = match &own {
+            Some(c) => c,
+            None => self.http()?,
+        };
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let mut req = self.http()?.get(url.clone());
+            let mut req = client.get(url.clone());
             for (k, v) in headers {
                 req = req.header(k.as_str(), v.as_str());
+            }
+            if let Some(v) = &authorization {
+                req = req.header(reqwest::header::AUTHORIZATION, v.as_str());
             }
             if let Some(e) = etag {
                 req = req.header(reqwest::header::IF_NONE_MATCH, e);
@@ -80,12 +73,23 @@ impl Transport {
                         .map(|s| Duration::from_secs(s.min(30)));
                     let retry = s.is_server_error() || s == reqwest::StatusCode::TOO_MANY_REQUESTS;
                     let hint = match s.as_u16() {
-                        401 | 403 => " (check the provider's credentials or headers)",
-                        _ => "",
+                        401 | 403 => " (check the provider's credentials or headers)".to_string(),
+                        400 => client_cert_hint(resp, access).await,
+                        _ => String::new(),
                     };
                     (retry, format!("HTTP {s}{hint}"), retry_after)
                 }
-                Err(e) => (true, describe_reqwest(&e), None),
+                Err(e) => {
+                    let msg = describe_reqwest(&e);
+                    let hint = tls_hint(&msg, access);
+                    let via = if e.is_connect() && hint.is_empty() {
+                        tls::proxy_note(&self.net.proxy, url)
+                    } else {
+                        String::new()
+                    };
+                    // A certificate the client does not trust stays so: no retry.
+                    (hint.is_empty(), format!("{msg}{hint}{via}"), None)
+                }
             };
             if !retry || attempt >= MAX_ATTEMPTS {
                 let tries = if attempt > 1 {
@@ -100,6 +104,66 @@ impl Transport {
             }
             tokio::time::sleep(wait.unwrap_or_else(|| self.backoff(attempt))).await;
         }
+    }
+}
+
+/// A TLS failure explained: an unknown CA points at `ca_file` (or `SSL_CERT_FILE`), a
+/// refused client certificate at `client_cert`.
+fn tls_hint(msg: &str, access: Option<&Access>) -> String {
+    let provider = access
+        .map(|a| format!("provider {}", a.provider()))
+        .unwrap_or_else(|| "the provider".into());
+    if msg.contains("invalid peer certificate: UnknownIssuer") {
+        let have = if access.is_some_and(Access::has_ca_file) {
+            "; the `ca_file` given does not hold the CA that signed it"
+        } else {
+            ""
+        };
+        return format!(
+            " (the server's certificate is not signed by a CA this machine trusts{have}: set `ca_file` on {provider} to the PEM file of the CA, or SSL_CERT_FILE for every connection)"
+        );
+    }
+    let refused = [
+        "CertificateRequired",
+        "BadCertificate",
+        "UnknownCA",
+        "CertificateUnknown",
+    ];
+    if msg.contains("received fatal alert") && refused.iter().any(|a| msg.contains(a)) {
+        let have = if access.is_some_and(Access::has_client_cert) {
+            "refused the client certificate given"
+        } else {
+            "asks for a client certificate"
+        };
+        return format!(" (the server {have}: set `client_cert` and `client_key` on {provider})");
+    }
+    if msg.contains("invalid peer certificate") {
+        return format!(" (the server's certificate was refused; check the name it is issued for, its dates, and `ca_file` on {provider})");
+    }
+    String::new()
+}
+
+/// nginx answers 400 "No required SSL certificate was sent" when `ssl_verify_client on`
+/// finds no client certificate.
+async fn client_cert_hint(mut resp: reqwest::Response, access: Option<&Access>) -> String {
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = resp.chunk().await {
+        body.extend_from_slice(&chunk);
+        if body.len() > 4096 {
+            break;
+        }
+    }
+    let text = String::from_utf8_lossy(&body);
+    if !text.contains("SSL certificate") {
+        return String::new();
+    }
+    let provider = access
+        .map(|a| format!("provider {}", a.provider()))
+        .unwrap_or_else(|| "the provider".into());
+    if access.is_some_and(Access::has_client_cert) {
+        format!(" (the server refused the client certificate of {provider})")
+    } else {
+        format!(" (the server asks for a client certificate: set `client_cert` and `client_key` on {provider})")
     }
 }
 
@@ -203,6 +267,17 @@ fn same_origin(a: &url::Url, b: &url::Url) -> bool {
         && a.port_or_known_default() == b.port_or_known_default()
 }
 
+/// The provider's base or mirror URL with the origin of `url`, if `url` is one of its own.
+pub(super) fn own_origin<'a>(p: &'a Provider, url: &url::Url) -> Option<&'a url::Url> {
+    std::iter::once(&p.base)
+        .chain(&p.mirrors)
+        .filter_map(|b| match b {
+            Location::Url(u) => Some(u),
+            Location::Path(_) => None,
+        })
+        .find(|b| same_origin(b, url))
+}
+
 /// The headers a provider's credentials add to a request for `url`.
 ///
 /// They go only to the provider's own origin (its `url` or one of its `mirrors`): an index may
@@ -210,14 +285,7 @@ fn same_origin(a: &url::Url, b: &url::Url) -> bool {
 /// User-info in the provider's URL (`https://user:pass@host/`) becomes a Basic
 /// `Authorization` header, so URLs written to the lock without it still authenticate.
 pub(super) fn provider_headers(p: &Provider, url: &url::Url) -> Vec<(String, String)> {
-    let bases: Vec<&url::Url> = std::iter::once(&p.base)
-        .chain(&p.mirrors)
-        .filter_map(|b| match b {
-            Location::Url(u) => Some(u),
-            Location::Path(_) => None,
-        })
-        .collect();
-    let Some(base) = bases.iter().find(|b| same_origin(b, url)) else {
+    let Some(base) = own_origin(p, url) else {
         return Vec::new();
     };
     let mut headers = p.headers.clone();

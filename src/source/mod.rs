@@ -4,8 +4,13 @@
 //! Timeouts, bounded retries with backoff (honouring `Retry-After`) and redirect limits live
 //! here. Errors name the URL with credentials removed.
 
+mod access;
+mod credential;
 mod http;
 mod object;
+mod tls;
+
+pub use access::Access;
 
 use crate::config::{Net, Provider};
 use crate::error::{Error, Result};
@@ -27,6 +32,8 @@ pub enum Endpoint {
     Http {
         url: url::Url,
         headers: Vec<(String, String)>,
+        /// The provider's client and credential process, for its own origins only.
+        access: Option<Arc<Access>>,
     },
     Object {
         store: Arc<dyn ObjectStore>,
@@ -74,6 +81,8 @@ pub struct Transport {
     pub offline: bool,
     net: Net,
     stores: Mutex<HashMap<String, Arc<dyn ObjectStore>>>,
+    /// Per provider (by name): its own https client and credential process.
+    access: Mutex<HashMap<String, Arc<Access>>>,
 }
 
 /// Where a mirror keeps an artifact that lies outside its registry's root: `sha256/<hex>`.
@@ -88,6 +97,7 @@ impl Transport {
             offline,
             net: net.clone(),
             stores: Mutex::new(HashMap::new()),
+            access: Mutex::new(HashMap::new()),
         }
     }
 
@@ -114,12 +124,16 @@ impl Transport {
             Location::Url(u) => u,
         };
         match parsed.scheme() {
-            "http" | "https" => Ok(Endpoint::Http {
-                headers: provider
-                    .map(|p| http::provider_headers(p, parsed))
-                    .unwrap_or_default(),
-                url: parsed.clone(),
-            }),
+            "http" | "https" => {
+                let own = provider.filter(|p| http::own_origin(p, parsed).is_some());
+                Ok(Endpoint::Http {
+                    headers: own
+                        .map(|p| http::provider_headers(p, parsed))
+                        .unwrap_or_default(),
+                    access: own.and_then(|p| self.access(p)),
+                    url: parsed.clone(),
+                })
+            }
             "s3" | "s3a" | "gs" | "az" | "azure" | "abfs" | "abfss" => {
                 let bucket = parsed.host_str().unwrap_or_default().to_string();
                 let key = format!(
@@ -215,8 +229,14 @@ impl Transport {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Fetched::NotFound),
                 Err(e) => Err(Error::path("reading", p, e)),
             },
-            Endpoint::Http { url, headers } => {
-                let resp = self.http_send(url, headers, etag).await?;
+            Endpoint::Http {
+                url,
+                headers,
+                access,
+            } => {
+                let resp = self
+                    .http_send(url, headers, access.as_deref(), etag)
+                    .await?;
                 let status = resp.status();
                 if status == reqwest::StatusCode::NOT_MODIFIED {
                     return Ok(Fetched::NotModified);
@@ -290,8 +310,14 @@ impl Transport {
                     content_type: None,
                 })
             }
-            Endpoint::Http { url, headers } => {
-                let resp = self.http_send(url, headers, None).await?;
+            Endpoint::Http {
+                url,
+                headers,
+                access,
+            } => {
+                let resp = self
+                    .http_send(url, headers, access.as_deref(), None)
+                    .await?;
                 if resp.status() == reqwest::StatusCode::NOT_FOUND {
                     return Err(Error::runtime(format!("{}: 404 Not Found", loc.display())));
                 }

@@ -25,6 +25,7 @@ mod newcomer;
 mod objstore;
 mod perf_paths;
 mod plugin_pairs;
+mod private_registry;
 mod registry_page;
 mod upstream;
 mod ux_cli;

@@ -7,11 +7,13 @@
 mod archives;
 mod emulators;
 mod http_server;
+mod private_servers;
 mod registry;
 
 pub use archives::*;
 pub use emulators::*;
 pub use http_server::*;
+pub use private_servers::*;
 pub use registry::*;
 
 use std::collections::BTreeMap;

@@ -1,0 +1,169 @@
+//! The http clients and what they trust: one client shared by every origin without settings
+//! of its own, and one per provider with a `ca_file` or a client certificate, used for that
+//! provider's origins only. The proxies of the environment (`Net::proxy`) are set here
+//! explicitly, so reqwest never reads the environment itself.
+
+use crate::config::{Net, ProviderTls, ProxyEnv};
+use crate::error::{Error, Result};
+use crate::model::redact::url_for_display;
+use std::path::Path;
+
+/// The settings every client shares: user agent, timeouts, no Referer, identity encoding,
+/// the redirect policy and the proxies.
+pub(super) fn builder(net: &Net) -> Result<reqwest::ClientBuilder> {
+    let b = reqwest::Client::builder()
+        .user_agent(concat!("optimus-plugins/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(net.connect_timeout)
+        .read_timeout(net.read_timeout)
+        // A Referer would carry the previous URL (signed query included) to the next host
+        // of a redirect; reqwest sets one by default.
+        .referer(false)
+        // Bytes exactly as stored: a compressed transfer would hash differently.
+        .default_headers(reqwest::header::HeaderMap::from_iter([(
+            reqwest::header::ACCEPT_ENCODING,
+            reqwest::header::HeaderValue::from_static("identity"),
+        )]))
+        .redirect(reqwest::redirect::Policy::custom(|attempt| {
+            // At most 5 hops, and never from https down to plain http.
+            let downgrade = attempt.previous().iter().any(|u| u.scheme() == "https")
+                && attempt.url().scheme() == "http";
+            if attempt.previous().len() > 5 {
+                attempt.error("too many redirects")
+            } else if downgrade {
+                attempt.error("refusing a redirect from https to plain http")
+            } else {
+                attempt.follow()
+            }
+        }));
+    proxies(b, &net.proxy)
+}
+
+/// `https_proxy` for https URLs, `http_proxy` for http ones, `all_proxy` for either without
+/// its own, each minus the `no_proxy` hosts. None set: no proxy at all.
+fn proxies(b: reqwest::ClientBuilder, p: &ProxyEnv) -> Result<reqwest::ClientBuilder> {
+    // Clears reqwest's own reading of the environment ("system" proxies).
+    let mut b = b.no_proxy();
+    let no_proxy = p
+        .no_proxy
+        .as_deref()
+        .and_then(reqwest::NoProxy::from_string);
+    let https = p.https.as_ref().or(p.all.as_ref());
+    let http = p.http.as_ref().or(p.all.as_ref());
+    for (which, var) in [("https", https), ("http", http)] {
+        let Some((name, value)) = var else { continue };
+        let proxy = if which == "https" {
+            reqwest::Proxy::https(value.as_str())
+        } else {
+            reqwest::Proxy::http(value.as_str())
+        }
+        .map_err(|e| {
+            Error::config(format!(
+                "{name}={}: not a usable proxy URL ({})",
+                url_for_display(value),
+                root_cause(&e)
+            ))
+        })?;
+        b = b.proxy(proxy.no_proxy(no_proxy.clone()));
+    }
+    Ok(b)
+}
+
+/// Names the proxy variable in force for `url`'s scheme, for connection failures: the
+/// failure may be the proxy's.
+pub(super) fn proxy_note(p: &ProxyEnv, url: &url::Url) -> String {
+    let var = match url.scheme() {
+        "https" => p.https.as_ref().or(p.all.as_ref()),
+        _ => p.http.as_ref().or(p.all.as_ref()),
+    };
+    match var {
+        Some((name, value)) => format!(
+            " ({name}={} is set: is the proxy up, or should NO_PROXY list this host?)",
+            url_for_display(value)
+        ),
+        None => String::new(),
+    }
+}
+
+/// The client for a provider with TLS settings: its CA file added to the trusted roots, its
+/// client certificate presented when a server asks for one.
+pub(super) fn provider_client(
+    net: &Net,
+    provider: &str,
+    tls: &ProviderTls,
+) -> Result<reqwest::Client> {
+    let mut b = builder(net)?;
+    if let Some(ca) = &tls.ca_file {
+        let pem = read_pem(provider, "ca_file", ca, "CERTIFICATE")?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem)
+            .ok()
+            .filter(|c| !c.is_empty())
+            .ok_or_else(|| {
+                Error::config(format!(
+                    "provider {provider}: ca_file {}: no PEM certificate could be read from it",
+                    ca.display()
+                ))
+            })?;
+        b = b.tls_certs_merge(certs);
+    }
+    if let Some((cert, key)) = &tls.client_identity {
+        let mut pem = read_pem(provider, "client_cert", cert, "CERTIFICATE")?;
+        pem.push(b'\n');
+        pem.extend(read_pem(provider, "client_key", key, "PRIVATE KEY")?);
+        let identity = reqwest::Identity::from_pem(&pem).map_err(|e| {
+            Error::config(format!(
+                "provider {provider}: client_cert {} with client_key {}: {}",
+                cert.display(),
+                key.display(),
+                root_cause(&e)
+            ))
+        })?;
+        b = b.identity(identity);
+    }
+    b.build().map_err(|e| {
+        let what = match &tls.client_identity {
+            Some((c, k)) => format!(
+                " (client_cert {} and client_key {}: is the key the certificate's?)",
+                c.display(),
+                k.display()
+            ),
+            None => String::new(),
+        };
+        Error::config(format!(
+            "provider {provider}: cannot set up its https client: {}{what}",
+            root_cause(&e)
+        ))
+    })
+}
+
+/// Reads a PEM file of the provider's, refusing one without a `-----BEGIN ...{kind}-----`
+/// block (a DER file, a key given as the certificate, an empty file).
+fn read_pem(provider: &str, field: &str, path: &Path, kind: &str) -> Result<Vec<u8>> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        Error::config(format!(
+            "provider {provider}: {field} {}: {e}",
+            path.display()
+        ))
+    })?;
+    let text = String::from_utf8_lossy(&bytes);
+    let has_block = text
+        .lines()
+        .any(|l| l.starts_with("-----BEGIN ") && l.trim_end().ends_with(&format!("{kind}-----")));
+    if !has_block {
+        return Err(Error::config(format!(
+            "provider {provider}: {field} {} is not a PEM file with a `-----BEGIN ...{kind}-----` block",
+            path.display()
+        )));
+    }
+    Ok(bytes)
+}
+
+/// The innermost cause of an error (reqwest's outer text repeats what we already say).
+pub(super) fn root_cause(e: &dyn std::error::Error) -> String {
+    let mut cause = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        cause = s.to_string();
+        src = s.source();
+    }
+    cause
+}
