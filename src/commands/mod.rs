@@ -91,7 +91,11 @@ pub async fn run(cli: Cli, env: Environment) -> Result<()> {
             target_arg(&target)?,
             env,
         ),
-        Command::Verify { config, platform } => verify::run(&config, platform.as_deref(), env),
+        Command::Verify {
+            config,
+            platform,
+            offline,
+        } => verify::run(&config, platform.as_deref(), offline, env).await,
         Command::Remove { config, names } => remove::run(&config, &names, env),
         Command::Outdated {
             config,

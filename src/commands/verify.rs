@@ -1,4 +1,5 @@
-//! `verify`: re-hash installed plugins against the lock and receipts; exit 1 on a difference.
+//! `verify`: re-hash installed plugins against the lock and receipts, and ask container
+//! registries whether locked image tags moved; exit 1 on a difference.
 
 use super::output::out;
 use super::platform_arg;
@@ -6,13 +7,19 @@ use crate::cli::ConfigArg;
 use crate::config::{self, Environment};
 use crate::error::{Error, Result};
 use crate::model::fsutil::shown;
+use crate::source::Transport;
 use crate::status;
 use crate::ui;
 
-pub fn run(c: &ConfigArg, platform: Option<&str>, env: &Environment) -> Result<()> {
+pub async fn run(
+    c: &ConfigArg,
+    platform: Option<&str>,
+    offline: bool,
+    env: &Environment,
+) -> Result<()> {
     let manifest = config::load(&c.config, env)?;
     let platform = platform_arg(platform)?;
-    let v = status::verify(&manifest, &platform)?;
+    let mut v = status::verify(&manifest, &platform)?;
     // Plugin files nobody installed: not a failure (they are the user's), but worth a word.
     for p in &v.unmanaged {
         ui::warn(&format!(
@@ -20,10 +27,22 @@ pub fn run(c: &ConfigArg, platform: Option<&str>, env: &Environment) -> Result<(
             shown(p)
         ));
     }
+    let images = if offline {
+        Vec::new()
+    } else {
+        status::check_images(&manifest, &Transport::new(false, &env.net)).await?
+    };
+    v.problems
+        .extend(images.iter().filter_map(status::ImageCheck::problem));
     let dir = &manifest.plugin_dir;
     if v.problems.is_empty() {
+        let tags = if images.is_empty() {
+            String::new()
+        } else {
+            format!("; {} locked image tag(s) unmoved", images.len())
+        };
         ui::summary(&format!(
-            "verified {} file(s) in {}: all match the lock and receipts",
+            "verified {} file(s) in {}: all match the lock and receipts{tags}",
             v.checked,
             shown(dir)
         ));
@@ -32,8 +51,14 @@ pub fn run(c: &ConfigArg, platform: Option<&str>, env: &Environment) -> Result<(
     for p in &v.problems {
         out(p);
     }
+    let moved = images.iter().filter(|i| i.moved).count();
+    let fix = if moved > 0 {
+        " (a moved tag: `optimus plugin update NAME` locks its new digest, or pin the old one)"
+    } else {
+        ""
+    };
     Err(Error::runtime(format!(
-        "verify found {} problem(s) in {}: `optimus plugin install` restores the locked files",
+        "verify found {} problem(s) in {}: `optimus plugin install` restores the locked files{fix}",
         v.problems.len(),
         shown(dir)
     )))

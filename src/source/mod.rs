@@ -6,6 +6,9 @@
 
 mod http;
 mod object;
+mod oci;
+
+pub use oci::Challenge;
 
 use crate::config::{Net, Provider};
 use crate::error::{Error, Result};

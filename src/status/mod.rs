@@ -3,11 +3,13 @@
 //! and [`outdated`].
 
 mod discover;
+mod images;
 mod list;
 mod outdated;
 mod verify;
 
 pub use discover::{discover, discovery_dirs, plugin_files, Discovered, Discovery};
+pub use images::{check_images, ImageCheck};
 pub use list::{list, Listing};
 pub use outdated::{outdated, Outdated};
 pub use verify::{verify, Verification};

@@ -21,6 +21,7 @@ mod install;
 mod interop;
 mod mirrors;
 mod objstore;
+mod oci_images;
 mod perf_paths;
 mod upstream;
 mod ux_cli;
