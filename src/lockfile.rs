@@ -7,6 +7,7 @@ use crate::model::artifact::ArtifactEntry;
 use crate::model::digest::is_sha256_hex;
 use crate::model::fsutil;
 use crate::model::fsutil::is_safe_relative_path;
+use crate::model::image::{is_image_digest, ImageRef};
 use crate::model::names::check_plugin_name;
 use crate::model::platform::{Platform, ANY};
 use crate::model::plugin_type::PluginType;
@@ -55,6 +56,22 @@ pub struct LockedPlugin {
     pub bundle: bool,
     #[serde(default, rename = "artifact", deserialize_with = "strict_artifacts")]
     pub artifacts: Vec<LockedArtifact>,
+    /// goto v2 yaml plugins: the digest each `plugin_versions` entry's `image:tag` had when
+    /// locked (sorted by version key).
+    #[serde(default, rename = "image", skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<LockedImage>,
+}
+
+/// One `plugin_versions` entry of a goto v2 yaml plugin: the image reference Optimus runs
+/// for it (`image:tag`, as goto builds it) and the manifest digest the tag named.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(deny_unknown_fields)]
+pub struct LockedImage {
+    /// The `plugin_versions` key (`default`, `1.1`, ...).
+    pub version: String,
+    pub reference: String,
+    /// `sha256:<hex>` of the manifest (or index) the registry served for the reference.
+    pub digest: String,
 }
 
 /// A locked artifact: the same fields as the index lists.
@@ -214,6 +231,16 @@ impl Lockfile {
                     return Err(bad(format!("plugin {}: empty url", p.name)));
                 }
             }
+            for i in &p.images {
+                ImageRef::parse(&i.reference)
+                    .map_err(|e| bad(format!("plugin {}: image {}: {e}", p.name, i.version)))?;
+                if !is_image_digest(&i.digest) {
+                    return Err(bad(format!(
+                        "plugin {}: image {}: malformed digest {:?} (expected sha256:<64 hex>)",
+                        p.name, i.reference, i.digest
+                    )));
+                }
+            }
         }
         Ok(lock)
     }
@@ -224,6 +251,7 @@ impl Lockfile {
         sorted.plugins.sort_by(|a, b| a.name.cmp(&b.name));
         for p in &mut sorted.plugins {
             p.artifacts.sort_by(|a, b| a.platform.cmp(&b.platform));
+            p.images.sort();
         }
         let body = toml::to_string(&sorted).expect("lockfile serialises");
         format!("{HEADER}{body}")
@@ -318,6 +346,51 @@ mod tests {
         let again = Lockfile::parse(&out, Path::new("optimus.lock")).unwrap();
         assert_eq!(again.to_text(), out);
         assert_eq!(again.platforms().len(), 2);
+    }
+
+    #[test]
+    fn image_digests_round_trip_through_toml_and_the_memo_json() {
+        let d = format!("sha256:{SHA}");
+        let img = |v: &str| {
+            format!("[[plugin.image]]\nversion = \"{v}\"\nreference = \"127.0.0.1:5000/neo/exec:{v}\"\ndigest = \"{d}\"\n")
+        };
+        let t = format!("{}\n{}{}", text(""), img("zz"), img("default"))
+            .replace("[[plugin]]\nname = \"alpha\"\n", "");
+        let t = format!("{t}\n[[plugin]]\nname = \"alpha\"\n");
+        let lock = Lockfile::parse(&t, Path::new("optimus.lock")).unwrap();
+        let zeta = lock.get("zeta").unwrap();
+        assert_eq!(zeta.images.len(), 2);
+        let out = lock.to_text();
+        assert!(
+            out.find("\"default\"").unwrap() < out.find("\"zz\"").unwrap(),
+            "{out}"
+        );
+        let again = Lockfile::parse(&out, Path::new("optimus.lock")).unwrap();
+        assert_eq!(again.to_text(), out);
+        let json = serde_json::to_string(&again).unwrap();
+        let back: Lockfile = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, again);
+        // A lock without images says nothing about them.
+        assert!(!Lockfile::parse(&text(""), Path::new("x"))
+            .unwrap()
+            .to_text()
+            .contains("image"));
+        for (bad, want) in [
+            (
+                t.replace("digest = ", "size = 1\ndigest = "),
+                "unknown field `size`",
+            ),
+            (t.replace(&d, "sha256:nope"), "malformed digest"),
+            (
+                t.replace("127.0.0.1:5000/neo/exec", "Neo"),
+                "bad image reference",
+            ),
+        ] {
+            let e = Lockfile::parse(&bad, Path::new("optimus.lock"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(want), "{want:?} not in {e}");
+        }
     }
 
     #[test]

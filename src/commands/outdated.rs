@@ -4,7 +4,7 @@ use super::output::{out, print_table};
 use super::Ctx;
 use crate::cli::ConfigArg;
 use crate::config::Environment;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::fsutil::shown;
 use crate::status;
 use crate::ui;
@@ -16,13 +16,34 @@ pub async fn run(c: &ConfigArg, json: bool, allow_expired: bool, env: &Environme
         .into_iter()
         .map(|r| serde_json::to_value(r).expect("json"))
         .collect();
+    let images = status::check_images(&ctx.manifest, &ctx.fetcher.transport).await?;
+    let unchecked: Vec<String> = images.iter().filter_map(|i| i.error.clone()).collect();
+    let unchecked = unchecked.into_iter().reduce(|a, b| format!("{a}\n{b}"));
     if json {
         out(&serde_json::to_string_pretty(
-            &serde_json::json!({ "schema_version": 1, "plugins": rows }),
+            &serde_json::json!({ "schema_version": 1, "plugins": rows, "images": images }),
         )
         .expect("json"));
-        return Ok(());
+        return unchecked.map_or(Ok(()), |e| Err(Error::runtime(e)));
     }
+    let moved: Vec<Vec<String>> = images
+        .iter()
+        .filter(|i| i.moved || ui::verbose())
+        .map(|i| {
+            let now = i.current.clone().unwrap_or_else(|| "?".into());
+            vec![
+                i.plugin.clone(),
+                i.version.clone(),
+                i.reference.clone(),
+                i.locked.clone(),
+                now,
+            ]
+        })
+        .collect();
+    if !moved.is_empty() {
+        print_table(&["PLUGIN", "VERSION", "IMAGE", "LOCKED", "NOW"], &moved);
+    }
+    let moved = images.iter().filter(|i| i.moved).count();
     let s = |r: &serde_json::Value, k: &str| r[k].as_str().unwrap_or("-").to_string();
     let table: Vec<Vec<String>> = rows
         .iter()
@@ -69,8 +90,16 @@ pub async fn run(c: &ConfigArg, json: bool, allow_expired: bool, env: &Environme
     let newer_major = rows.iter().filter(|r| r["outdated"] == true).count() - beyond;
     let unlocked = rows.iter().filter(|r| r["locked"].is_null()).count();
     let total = rows.len();
+    if moved > 0 {
+        ui::warn(&format!(
+            "{moved} locked image tag(s) moved since `lock`: `optimus plugin update NAME` locks the new digest"
+        ));
+    }
+    if let Some(e) = unchecked {
+        return Err(Error::runtime(e));
+    }
     ui::summary(
-        &if updatable.is_empty() && newer_major == 0 && yanked.is_empty() {
+        &if updatable.is_empty() && newer_major == 0 && yanked.is_empty() && moved == 0 {
             format!("all {total} registry plugin(s) are on their latest version")
         } else {
             let mut parts = Vec::new();
@@ -86,12 +115,15 @@ pub async fn run(c: &ConfigArg, json: bool, allow_expired: bool, env: &Environme
             }
             if newer_major > 0 {
                 parts.push(format!(
-                "{newer_major} have newer versions outside their requirement: raise `version` in {}",
-                shown(&ctx.manifest.path)
-            ));
+                    "{newer_major} have newer versions outside their requirement: raise `version` in {}",
+                    shown(&ctx.manifest.path)
+                ));
             }
             if unlocked > 0 {
                 parts.push(format!("{unlocked} not locked yet"));
+            }
+            if moved > 0 {
+                parts.push(format!("{moved} locked image tag(s) moved"));
             }
             format!("{total} registry plugin(s): {}", parts.join("; "))
         },

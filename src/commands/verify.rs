@@ -1,5 +1,7 @@
-//! `verify`: re-hash installed plugins against the lock and receipts; exit 1 on a difference.
-//! Locked versions yanked in their registry are warned about (a failure with `--deny-yanked`).
+//! `verify`: re-hash installed plugins against the lock and receipts, and ask container
+//! registries whether locked image tags moved; exit 1 on a difference. Locked versions yanked
+//! in their registry are warned about (a failure with `--deny-yanked`). `--offline`: yanks
+//! from the cached indexes only, image tags not asked.
 
 use super::output::out;
 use super::{platform_arg, Ctx};
@@ -55,12 +57,25 @@ pub async fn run(
             ui::warn(&line);
         }
     }
+    let images = if o.offline {
+        Vec::new()
+    } else {
+        status::check_images(manifest, &ctx.fetcher.transport).await?
+    };
+    v.problems
+        .extend(images.iter().filter_map(status::ImageCheck::problem));
     let dir = &manifest.plugin_dir;
     if v.problems.is_empty() {
-        let note = match yanks.yanked.len() {
-            0 => String::new(),
-            n => format!("; {n} locked version(s) yanked in the registry (see above)"),
-        };
+        let mut note = String::new();
+        if !images.is_empty() {
+            note.push_str(&format!("; {} locked image tag(s) unmoved", images.len()));
+        }
+        if !yanks.yanked.is_empty() {
+            note.push_str(&format!(
+                "; {} locked version(s) yanked in the registry (see above)",
+                yanks.yanked.len()
+            ));
+        }
         ui::summary(&format!(
             "verified {} file(s) in {}: all match the lock and receipts{note}",
             v.checked,
@@ -71,14 +86,18 @@ pub async fn run(
     for p in &v.problems {
         out(p);
     }
+    let mut fix = String::new();
+    if images.iter().any(|i| i.moved) {
+        fix.push_str(
+            " (a moved tag: `optimus plugin update NAME` locks its new digest, or pin the old one)",
+        );
+    }
+    if !yanks.yanked.is_empty() {
+        fix.push_str("; `optimus plugin update` moves off yanked versions");
+    }
     Err(Error::runtime(format!(
-        "verify found {} problem(s) in {}: `optimus plugin install` restores the locked files{}",
+        "verify found {} problem(s) in {}: `optimus plugin install` restores the locked files{fix}",
         v.problems.len(),
-        shown(dir),
-        if yanks.yanked.is_empty() {
-            ""
-        } else {
-            "; `optimus plugin update` moves off yanked versions"
-        }
+        shown(dir)
     )))
 }

@@ -8,6 +8,7 @@
 mod access;
 mod env;
 mod expand;
+mod images;
 mod plugin;
 mod provider;
 mod raw;
@@ -15,6 +16,7 @@ mod raw;
 pub use access::ProviderTls;
 pub use env::{Environment, Net, ObjectEnv, ProxyEnv};
 pub use expand::{expand_env, suggest_for_unknown_field, yaml_error};
+pub use images::ImageRegistry;
 
 use crate::error::{Error, Result};
 use crate::model::fsutil;
@@ -146,6 +148,10 @@ pub struct Manifest {
     pub target: Target,
     /// Things worth a warning that do not stop the run (an artifact declared twice).
     pub notes: Vec<String>,
+    /// `plugins.lock_images` (goto v2 yaml plugins: lock image tags to digests).
+    pub lock_images: bool,
+    /// `plugins.image_registries`.
+    pub image_registries: Vec<ImageRegistry>,
 }
 
 impl Manifest {
@@ -169,6 +175,11 @@ impl Manifest {
 
     pub fn declaration(&self, name: &str) -> Option<&Declaration> {
         self.plugins.iter().find(|d| d.name == name)
+    }
+
+    /// The `image_registries` entry for a registry `host[:port]`, if any.
+    pub fn image_registry(&self, host: &str) -> Option<&ImageRegistry> {
+        self.image_registries.iter().find(|r| r.host == host)
     }
 
     pub fn lock_path(&self) -> PathBuf {
@@ -368,6 +379,7 @@ pub fn parse(text: &str, path: &Path, env: &Environment) -> Result<Manifest> {
         Some(t) => Target::parse(t).map_err(|e| in_file(file, "target", e))?,
         None => Target::default(),
     };
+    let image_registries = images::normalize(&section.image_registries, file)?;
 
     Ok(Manifest {
         path: path.clone(),
@@ -378,6 +390,8 @@ pub fn parse(text: &str, path: &Path, env: &Environment) -> Result<Manifest> {
         limits,
         target,
         notes,
+        lock_images: section.lock_images.unwrap_or(true),
+        image_registries,
     })
 }
 

@@ -27,6 +27,22 @@ pub(super) struct RawSection {
     pub(super) limits: Option<RawLimits>,
     /// Which Optimus: raystack (default), raystack-0.5, goto.
     pub(super) target: Option<String>,
+    /// goto: whether `lock` records the digests of the images yaml plugins name (default true).
+    pub(super) lock_images: Option<bool>,
+    #[serde(default)]
+    pub(super) image_registries: Vec<RawImageRegistry>,
+}
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawImageRegistry {
+    pub(super) host: String,
+    pub(super) username: Option<String>,
+    pub(super) password: Option<String>,
+    #[serde(default)]
+    pub(super) insecure: bool,
+    #[serde(default)]
+    pub(super) token_hosts: Vec<String>,
 }
 
 #[derive(Deserialize, Default, Clone)]

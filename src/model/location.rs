@@ -151,6 +151,17 @@ impl Location {
     }
 }
 
+/// The http(s) origin of `host[:port]` (`https://host/`, plain `http` when not `secure`): the
+/// root of a container registry's API.
+pub fn http_origin(host: &str, secure: bool) -> Result<url::Url> {
+    let scheme = if secure { "https" } else { "http" };
+    let text = format!("{scheme}://{host}/");
+    url::Url::parse(&text)
+        .ok()
+        .filter(|u| u.path() == "/" && u.username().is_empty() && u.query().is_none())
+        .ok_or_else(|| Error::config(format!("bad registry host {host:?}")))
+}
+
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -6,6 +6,7 @@ pub mod artifact;
 pub mod digest;
 pub mod format;
 pub mod fsutil;
+pub mod image;
 pub mod keys;
 pub mod limits;
 pub mod location;

@@ -16,6 +16,7 @@ use crate::model::redact;
 use crate::registry::Registries;
 use crate::store::fetch::{Expect, Fetcher};
 
+mod images;
 mod select;
 
 use futures::StreamExt;
@@ -133,6 +134,8 @@ impl Resolver<'_> {
             return Err(first);
         }
         resolved.sort();
+        let anew: BTreeSet<String> = todo.iter().map(|d| d.name.clone()).collect();
+        self.lock_images(&mut keep, &anew, locked).await?;
         keep.sort_by(|a, b| a.name.cmp(&b.name));
         for p in &mut keep {
             p.artifacts.sort_by(|a, b| a.platform.cmp(&b.platform));
@@ -174,6 +177,7 @@ impl Resolver<'_> {
                     requirement: Some(requirement_text.clone()),
                     plugin_type: Some(index.plugin_type),
                     bundle: false,
+                    images: Vec::new(),
                     artifacts: arts
                         .into_iter()
                         .map(|a| {
@@ -247,6 +251,7 @@ impl Resolver<'_> {
                     plugin_type: None,
                     bundle: *bundle,
                     artifacts,
+                    images: Vec::new(),
                 })
             }
         }

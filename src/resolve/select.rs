@@ -229,6 +229,7 @@ sha256 = "{SHA}"
             requirement: Some("^0.3".into()),
             plugin_type: None,
             bundle: false,
+            images: Vec::new(),
             artifacts: platforms
                 .iter()
                 .map(|p| LockedArtifact {

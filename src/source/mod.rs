@@ -8,9 +8,11 @@ mod access;
 mod credential;
 mod http;
 mod object;
+mod oci;
 mod tls;
 
 pub use access::Access;
+pub use oci::Challenge;
 
 use crate::config::{Net, Provider};
 use crate::error::{Error, Result};

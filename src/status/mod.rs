@@ -3,12 +3,14 @@
 //! and [`outdated`]; locked versions their registry has yanked ([`yanks`]).
 
 mod discover;
+mod images;
 mod list;
 mod outdated;
 mod verify;
 pub mod yanks;
 
 pub use discover::{discover, discovery_dirs, plugin_files, Discovered, Discovery};
+pub use images::{check_images, ImageCheck};
 pub use list::{list, Listing};
 pub use outdated::{outdated, Outdated};
 pub use verify::{verify, Verification};

@@ -23,6 +23,7 @@ mod interop;
 mod mirrors;
 mod newcomer;
 mod objstore;
+mod oci_images;
 mod perf_paths;
 mod plugin_pairs;
 mod private_registry;

@@ -36,6 +36,10 @@ pub struct Verdict {
     pub plugin_type: Option<String>,
     /// `plugin_versions` keys (goto v2).
     pub versions: Vec<String>,
+    /// goto v2, when the file loads: each `plugin_versions` key with the image reference
+    /// Optimus runs for it (`Spec.GetImage`: the version's image and tag, each falling back
+    /// to the default's, joined by `:`).
+    pub images: Vec<(String, String)>,
 }
 
 impl Verdict {
@@ -99,7 +103,29 @@ pub fn check_text(text: &str, file_name: &str, target: Target) -> Verdict {
         return v;
     }
     v.warnings = advice(root, file_name, rules);
+    if rules.has_versions {
+        v.images = version_images(root, &v.versions);
+    }
     v
+}
+
+/// `Spec.GetImage` for every `plugin_versions` key.
+fn version_images(root: Option<&Node>, versions: &[String]) -> Vec<(String, String)> {
+    let field = |v: &str, k: &str| {
+        decode::at(root, &["plugin_versions", v, k])
+            .and_then(|e| e.value.text())
+            .filter(|t| !t.is_empty())
+    };
+    versions
+        .iter()
+        .map(|v| {
+            let image = field(v, "image")
+                .or(field("default", "image"))
+                .unwrap_or("");
+            let tag = field(v, "tag").or(field("default", "tag")).unwrap_or("");
+            (v.clone(), format!("{image}:{tag}"))
+        })
+        .collect()
 }
 
 /// Our reading of one decoding error.
@@ -298,6 +324,21 @@ mod tests {
     use super::*;
 
     const NEO: &str = "name: neo\ndescription: Near earth object tracker\nplugintype: task\npluginversion: latest\nimage: ghcr.io/kushsharma/optimus-task-neo-executor\nsecretpath: /tmp/.secrets\n\nquestions:\n- name: RANGE_START\n  prompt: Date range start\n  help: YYYY-MM-DD format\n  required: yes\n- name: RANGE_END\n  prompt: Date range end\n  help: YYYY-MM-DD format\n  required: true\n";
+
+    #[test]
+    fn goto_images_are_built_as_get_image_builds_them() {
+        let text = "version: 2\nname: neo\nplugin_versions:\n  default:\n    image: r.example/neo\n    tag: 1.0.0\n    entrypoint:\n      script: run\n  \"1.1\":\n    tag: 1.1.0\n  other:\n    image: r.example/other\n";
+        let v = check_text(text, "optimus-plugin-neo.yaml", Target::Goto);
+        assert!(v.loads(), "{:?}", v.refusal);
+        assert_eq!(
+            v.images,
+            [
+                ("default".to_string(), "r.example/neo:1.0.0".to_string()),
+                ("1.1".to_string(), "r.example/neo:1.1.0".to_string()),
+                ("other".to_string(), "r.example/other:1.0.0".to_string()),
+            ]
+        );
+    }
 
     #[test]
     fn neo_loads_in_05_not_in_head() {

@@ -2,11 +2,12 @@
 //! run in a sandbox with its own cache and home (this file), registries built with `keygen` +
 //! `publish` (registry.rs), archives, hostile ones included (archives.rs), a real HTTP/1.1
 //! server on 127.0.0.1 that can misbehave on purpose (http_server.rs), and the object-store
-//! emulators (emulators.rs).
+//! emulators (emulators.rs); a container registry and a token server (oci.rs).
 
 mod archives;
 mod emulators;
 mod http_server;
+pub mod oci;
 mod private_servers;
 mod registry;
 
