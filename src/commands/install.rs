@@ -11,30 +11,33 @@ use crate::install::sync_host::sync_from_host;
 use crate::install::Outcome;
 use crate::model::fsutil::{self, shown};
 use crate::model::limits::DEFAULT_MAX_UNPACKED;
+use crate::model::link_mode::LinkMode;
 use crate::model::platform::Platform;
 use crate::model::redact;
 use crate::model::target::Target;
-use crate::store::link::LinkMode;
 use crate::ui;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-fn project<'a>(ctx: &'a Ctx, env: &Environment) -> Project<'a> {
-    Project {
+/// The project of `ctx`; `--link-mode` (when given) overrides the environment and the config.
+fn project<'a>(ctx: &'a Ctx, link_mode: Option<&str>) -> Result<Project<'a>> {
+    Ok(Project {
         manifest: &ctx.manifest,
         fetcher: &ctx.fetcher,
         registries: &ctx.registries,
-        link_mode: env
-            .link_mode
-            .as_deref()
-            .map(LinkMode::parse)
-            .unwrap_or_default(),
-    }
+        link_mode: match link_mode {
+            Some(m) => LinkMode::parse(m, "--link-mode")?,
+            None => ctx.manifest.link_mode,
+        },
+    })
 }
 
 /// The flags `install` and `sync` share.
 pub struct InstallOpts {
     pub locked: bool,
+    /// As `locked`, and no registry index is read.
+    pub frozen: bool,
+    pub link_mode: Option<String>,
     pub offline: bool,
     pub jobs: usize,
     pub allow_expired: bool,
@@ -49,14 +52,14 @@ async fn install_locked(
     o: &InstallOpts,
     platform: &Platform,
     yaml_only: bool,
-    env: &Environment,
 ) -> Result<Outcome> {
-    let p = project(ctx, env);
+    let p = project(ctx, o.link_mode.as_deref())?;
     let _guard = p.exclusive()?;
     let req = Request {
         platforms: std::slice::from_ref(platform),
         refresh: &BTreeSet::new(),
         locked: o.locked,
+        frozen: o.frozen,
         jobs: o.jobs,
     };
     Ok(p.install(&req, yaml_only).await?.1)
@@ -71,7 +74,7 @@ pub async fn install(
 ) -> Result<()> {
     let platform = platform_arg(platform)?;
     let ctx = Ctx::for_target(config, o.offline, o.allow_expired, o.target, env)?;
-    let out = install_locked(&ctx, o, &platform, false, env).await?;
+    let out = install_locked(&ctx, o, &platform, false).await?;
     let mut extra = String::new();
     if let Some(zip) = yaml_bundle {
         let n = write_yaml_bundle(&ctx.manifest.plugin_dir, &zip)?;
@@ -88,6 +91,11 @@ pub async fn sync(
     env: &Environment,
 ) -> Result<()> {
     let (offline, target) = (o.offline, o.target);
+    if host.is_some() && o.frozen {
+        return Err(Error::config(
+            "--frozen installs a lock; `sync --host` takes what an Optimus server serves and has none: drop one of them",
+        ));
+    }
     if let Some(host) = host {
         return sync_host(config, host, offline, target, env).await;
     }
@@ -103,7 +111,7 @@ pub async fn sync(
         )));
     }
     let ctx = Ctx::for_target(config, offline, o.allow_expired, target, env)?;
-    let out = install_locked(&ctx, o, &Platform::host(), true, env).await?;
+    let out = install_locked(&ctx, o, &Platform::host(), true).await?;
     ui::summary(&summary(&out, &ctx.manifest));
     Ok(())
 }
@@ -178,12 +186,13 @@ pub async fn lock(
     if platforms.is_empty() {
         platforms.push(Platform::host());
     }
-    let p = project(&ctx, env);
+    let p = project(&ctx, None)?;
     let _guard = p.lock_project()?;
     let req = Request {
         platforms: &platforms,
         refresh: &BTreeSet::new(),
         locked: false,
+        frozen: false,
         jobs,
     };
     let lock = p.lock(&req).await?.lock;
@@ -206,14 +215,23 @@ pub async fn lock(
     Ok(())
 }
 
-pub async fn update(
-    config: &ConfigArg,
-    names: Vec<String>,
-    no_install: bool,
-    jobs: usize,
-    allow_expired: bool,
-    env: &Environment,
-) -> Result<()> {
+/// The flags of `update`.
+pub struct UpdateOpts {
+    pub names: Vec<String>,
+    pub no_install: bool,
+    pub jobs: usize,
+    pub allow_expired: bool,
+    pub link_mode: Option<String>,
+}
+
+pub async fn update(config: &ConfigArg, o: UpdateOpts, env: &Environment) -> Result<()> {
+    let UpdateOpts {
+        names,
+        no_install,
+        jobs,
+        allow_expired,
+        ..
+    } = o;
     let ctx = Ctx::new(config, false, allow_expired, env)?;
     for n in &names {
         if ctx.manifest.declaration(n).is_none() {
@@ -233,12 +251,13 @@ pub async fn update(
         names.into_iter().collect()
     };
     let platform = Platform::host();
-    let p = project(&ctx, env);
+    let p = project(&ctx, o.link_mode.as_deref())?;
     let _guard = p.exclusive()?;
     let req = Request {
         platforms: std::slice::from_ref(&platform),
         refresh: &refresh,
         locked: false,
+        frozen: false,
         jobs,
     };
     if no_install {

@@ -1,6 +1,7 @@
 //! The commands: one file each, thin glue from the CLI to the library. Each parses its
 //! arguments, calls the library, and prints; none holds domain logic.
 
+mod cache;
 mod install;
 mod keygen;
 mod list;
@@ -32,7 +33,9 @@ pub async fn run(cli: Cli, env: Environment) -> Result<()> {
         Command::Install {
             config,
             locked,
+            frozen,
             offline,
+            link,
             platform,
             jobs,
             yaml_bundle,
@@ -41,6 +44,8 @@ pub async fn run(cli: Cli, env: Environment) -> Result<()> {
         } => {
             let opts = install::InstallOpts {
                 locked,
+                frozen: frozen.frozen,
+                link_mode: link.link_mode,
                 offline,
                 jobs,
                 allow_expired,
@@ -51,7 +56,9 @@ pub async fn run(cli: Cli, env: Environment) -> Result<()> {
         Command::Sync {
             config,
             locked,
+            frozen,
             offline,
+            link,
             host,
             jobs,
             allow_expired,
@@ -59,6 +66,8 @@ pub async fn run(cli: Cli, env: Environment) -> Result<()> {
         } => {
             let opts = install::InstallOpts {
                 locked,
+                frozen: frozen.frozen,
+                link_mode: link.link_mode,
                 offline,
                 jobs,
                 allow_expired,
@@ -76,9 +85,25 @@ pub async fn run(cli: Cli, env: Environment) -> Result<()> {
             config,
             names,
             no_install,
+            frozen,
+            link,
             jobs,
             allow_expired,
-        } => install::update(&config, names, no_install, jobs, allow_expired, env).await,
+        } => {
+            if frozen {
+                return Err(Error::config(
+                    "update re-resolves versions from the registry index, which --frozen forbids; use `optimus plugin install --frozen` to install the lock as it is",
+                ));
+            }
+            let o = install::UpdateOpts {
+                names,
+                no_install,
+                jobs,
+                allow_expired,
+                link_mode: link.link_mode,
+            };
+            install::update(&config, o, env).await
+        }
         Command::List {
             config,
             json,
@@ -132,6 +157,7 @@ pub async fn run(cli: Cli, env: Environment) -> Result<()> {
             password_env,
             force,
         } => keygen::keygen(&output, password_env.as_deref(), force),
+        Command::Cache(c) => cache::run(c, env),
         Command::Completions { shell } => keygen::completions(shell),
     }
 }

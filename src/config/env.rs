@@ -21,7 +21,7 @@ pub struct Environment {
     /// `$HOME`, for Optimus's `~/.optimus/plugins` discovery directory.
     pub home: Option<PathBuf>,
     pub net: Net,
-    /// `OPTIMUS_LINK_MODE` (`copy` or the default hard links).
+    /// `OPTIMUS_LINK_MODE` (`hardlink`, `copy` or `reflink`; checked when a config is loaded).
     pub link_mode: Option<String>,
     /// `OPTIMUS_PUBLISH_SETTLE_SECS`: how long a publisher waits on an object-store index
     /// whose signature does not verify yet (default 15 s).

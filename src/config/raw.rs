@@ -27,6 +27,8 @@ pub(super) struct RawSection {
     pub(super) limits: Option<RawLimits>,
     /// Which Optimus: raystack (default), raystack-0.5, goto.
     pub(super) target: Option<String>,
+    /// How cached files are placed: hardlink (default), copy or reflink.
+    pub(super) link_mode: Option<String>,
 }
 
 #[derive(Deserialize, Default, Clone)]

@@ -8,6 +8,7 @@
 mod common;
 
 mod architecture;
+mod cache_care;
 mod examples;
 mod freshness;
 mod fuzz_parsers;
