@@ -72,9 +72,13 @@ pub enum Command {
         /// Fail if the lock does not already satisfy the declarations.
         #[arg(long)]
         locked: bool,
+        #[command(flatten)]
+        frozen: FrozenArg,
         /// Use no network: the lock and the cache must hold everything.
         #[arg(long)]
         offline: bool,
+        #[command(flatten)]
+        link: LinkArg,
         /// Target platform (<os>_<arch>), default: this machine's.
         #[arg(long, value_name = "P")]
         platform: Option<String>,
@@ -106,9 +110,13 @@ pub enum Command {
         /// Fail if the lock does not already satisfy the declarations.
         #[arg(long)]
         locked: bool,
+        #[command(flatten)]
+        frozen: FrozenArg,
         /// Use no network: the lock and the cache must hold everything.
         #[arg(long)]
         offline: bool,
+        #[command(flatten)]
+        link: LinkArg,
         /// Fetch the yaml bundle the Optimus server at URL serves at /plugins (default: the
         /// config's `host:`, as `optimus plugin sync` reads it).
         #[arg(long, value_name = "URL")]
@@ -180,6 +188,11 @@ pub enum Command {
         /// Only update the lock.
         #[arg(long)]
         no_install: bool,
+        /// Refused: `update` re-resolves against the registry index, which --frozen forbids.
+        #[arg(long, hide = true)]
+        frozen: bool,
+        #[command(flatten)]
+        link: LinkArg,
         /// Parallel downloads.
         #[arg(long, short = 'j', value_name = "N", default_value_t = 8)]
         jobs: usize,
@@ -327,6 +340,12 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Show, measure and trim the machine-wide cache (artifacts, unpacked files, indexes).
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  optimus plugin cache dir\n  optimus plugin cache size\n  optimus plugin cache prune                  # what no recorded project's lock or install uses\n  optimus plugin cache prune --max-size 2G    # then the least recently used, until it fits\n  optimus plugin cache prune --ci             # before saving a CI cache: keep artifacts only\n  optimus plugin cache clean bq2bq"
+    )]
+    Cache(CacheCommand),
     /// Print shell completions.
     #[command(
         after_help = "Examples:\n  optimus plugin completions bash > ~/.local/share/bash-completion/completions/optimus\n  optimus plugin completions zsh > \"${fpath[1]}/_optimus\"\n  optimus plugin completions fish > ~/.config/fish/completions/optimus.fish"
@@ -334,6 +353,55 @@ pub enum Command {
     Completions {
         /// bash, zsh, fish, elvish or powershell.
         shell: clap_complete::Shell,
+    },
+}
+
+/// `--frozen` (install, sync).
+#[derive(Args, Debug, Clone, Default)]
+pub struct FrozenArg {
+    /// Install exactly the lock: never read a registry index (not even to check the lock
+    /// against it); fail if the lock lacks a plugin or the platform. Implies --locked.
+    #[arg(long)]
+    pub frozen: bool,
+}
+
+/// `--link-mode` (install, sync, update).
+#[derive(Args, Debug, Clone, Default)]
+pub struct LinkArg {
+    /// How cached files are placed in the plugin dir: hardlink (default), copy or reflink;
+    /// overrides OPTIMUS_LINK_MODE and plugins.link_mode. Falls back to a copy, with a warning.
+    #[arg(long, value_name = "MODE")]
+    pub link_mode: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CacheCommand {
+    /// Print the cache directory (OPTIMUS_CACHE_DIR, else $XDG_CACHE_HOME/optimus, else ~/.cache/optimus).
+    Dir,
+    /// Print the size of each area of the cache.
+    Size,
+    /// Remove what no recorded project references, then (--max-size) the least recently used.
+    Prune {
+        /// After pruning, remove the least recently used entries until the cache is at most
+        /// SIZE (500M, 2G, or bytes).
+        #[arg(long, value_name = "SIZE")]
+        max_size: Option<String>,
+        /// Keep only what is cheap to save and restore in CI: drop unpacked files, their
+        /// records and parsed-document memos; keep artifacts and index documents.
+        #[arg(long)]
+        ci: bool,
+        /// Say what would be removed, remove nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Remove everything, or with NAME what the recorded projects say belongs to that plugin.
+    Clean {
+        /// A plugin name.
+        #[arg(value_name = "NAME")]
+        name: Option<String>,
+        /// Say what would be removed, remove nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 

@@ -11,31 +11,34 @@ use crate::install::sync_host::sync_from_host;
 use crate::install::{forget_created_dir, Outcome};
 use crate::model::fsutil::{self, shown};
 use crate::model::limits::DEFAULT_MAX_UNPACKED;
+use crate::model::link_mode::LinkMode;
 use crate::model::names::did_you_mean;
 use crate::model::platform::Platform;
 use crate::model::redact;
 use crate::model::target::Target;
-use crate::store::link::LinkMode;
 use crate::ui;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-fn project<'a>(ctx: &'a Ctx, env: &Environment) -> Project<'a> {
-    Project {
+/// The project of `ctx`; `--link-mode` (when given) overrides the environment and the config.
+fn project<'a>(ctx: &'a Ctx, link_mode: Option<&str>) -> Result<Project<'a>> {
+    Ok(Project {
         manifest: &ctx.manifest,
         fetcher: &ctx.fetcher,
         registries: &ctx.registries,
-        link_mode: env
-            .link_mode
-            .as_deref()
-            .map(LinkMode::parse)
-            .unwrap_or_default(),
-    }
+        link_mode: match link_mode {
+            Some(m) => LinkMode::parse(m, "--link-mode")?,
+            None => ctx.manifest.link_mode,
+        },
+    })
 }
 
 /// The flags `install` and `sync` share.
 pub struct InstallOpts {
     pub locked: bool,
+    /// As `locked`, and no registry index is read.
+    pub frozen: bool,
+    pub link_mode: Option<String>,
     pub offline: bool,
     pub jobs: usize,
     pub allow_expired: bool,
@@ -52,9 +55,8 @@ async fn install_locked(
     o: &InstallOpts,
     platform: &Platform,
     yaml_only: bool,
-    env: &Environment,
 ) -> Result<Outcome> {
-    let p = project(ctx, env);
+    let p = project(ctx, o.link_mode.as_deref())?;
     let dir = &ctx.manifest.plugin_dir;
     let created = !dir.exists();
     let _guard = p.exclusive()?;
@@ -62,6 +64,7 @@ async fn install_locked(
         platforms: std::slice::from_ref(platform),
         refresh: &BTreeSet::new(),
         locked: o.locked,
+        frozen: o.frozen,
         jobs: o.jobs,
         deny_yanked: o.deny_yanked,
     };
@@ -81,7 +84,7 @@ pub async fn install(
 ) -> Result<()> {
     let platform = platform_arg(platform)?;
     let ctx = Ctx::for_target(config, o.offline, o.allow_expired, o.target, env)?;
-    let out = install_locked(&ctx, o, &platform, false, env).await?;
+    let out = install_locked(&ctx, o, &platform, false).await?;
     let mut extra = String::new();
     if let Some(zip) = yaml_bundle {
         let n = write_yaml_bundle(&ctx.manifest.plugin_dir, &zip)?;
@@ -98,6 +101,11 @@ pub async fn sync(
     env: &Environment,
 ) -> Result<()> {
     let (offline, target) = (o.offline, o.target);
+    if host.is_some() && o.frozen {
+        return Err(Error::config(
+            "--frozen installs a lock; `sync --host` takes what an Optimus server serves and has none: drop one of them",
+        ));
+    }
     if let Some(host) = host {
         return sync_host(config, host, offline, target, env).await;
     }
@@ -113,7 +121,7 @@ pub async fn sync(
         )));
     }
     let ctx = Ctx::for_target(config, offline, o.allow_expired, target, env)?;
-    let out = install_locked(&ctx, o, &Platform::host(), true, env).await?;
+    let out = install_locked(&ctx, o, &Platform::host(), true).await?;
     ui::summary(&summary(&out, &ctx.manifest));
     Ok(())
 }
@@ -188,12 +196,13 @@ pub async fn lock(
     if platforms.is_empty() {
         platforms.push(Platform::host());
     }
-    let p = project(&ctx, env);
+    let p = project(&ctx, None)?;
     let _guard = p.lock_project()?;
     let req = Request {
         platforms: &platforms,
         refresh: &BTreeSet::new(),
         locked: false,
+        frozen: false,
         jobs,
         deny_yanked: false,
     };
@@ -217,14 +226,23 @@ pub async fn lock(
     Ok(())
 }
 
-pub async fn update(
-    config: &ConfigArg,
-    names: Vec<String>,
-    no_install: bool,
-    jobs: usize,
-    allow_expired: bool,
-    env: &Environment,
-) -> Result<()> {
+/// The flags of `update`.
+pub struct UpdateOpts {
+    pub names: Vec<String>,
+    pub no_install: bool,
+    pub jobs: usize,
+    pub allow_expired: bool,
+    pub link_mode: Option<String>,
+}
+
+pub async fn update(config: &ConfigArg, o: UpdateOpts, env: &Environment) -> Result<()> {
+    let UpdateOpts {
+        names,
+        no_install,
+        jobs,
+        allow_expired,
+        ..
+    } = o;
     let ctx = Ctx::new(config, false, allow_expired, env)?;
     for n in &names {
         if ctx.manifest.declaration(n).is_none() {
@@ -246,12 +264,13 @@ pub async fn update(
         names.into_iter().collect()
     };
     let platform = Platform::host();
-    let p = project(&ctx, env);
+    let p = project(&ctx, o.link_mode.as_deref())?;
     let _guard = p.exclusive()?;
     let req = Request {
         platforms: std::slice::from_ref(&platform),
         refresh: &refresh,
         locked: false,
+        frozen: false,
         jobs,
         deny_yanked: false,
     };

@@ -1,6 +1,7 @@
 //! The commands: one file each, thin glue from the CLI to the library. Each parses its
 //! arguments, calls the library, and prints; none holds domain logic.
 
+mod cache;
 mod install;
 mod keygen;
 mod list;
@@ -33,7 +34,9 @@ pub async fn run(cli: Cli, env: Environment) -> Result<()> {
         Command::Install {
             config,
             locked,
+            frozen,
             offline,
+            link,
             platform,
             jobs,
             yaml_bundle,
@@ -45,6 +48,8 @@ pub async fn run(cli: Cli, env: Environment) -> Result<()> {
             let env = &with_mirror(env, &mirror);
             let opts = install::InstallOpts {
                 locked,
+                frozen: frozen.frozen,
+                link_mode: link.link_mode,
                 offline,
                 jobs,
                 allow_expired,
@@ -56,7 +61,9 @@ pub async fn run(cli: Cli, env: Environment) -> Result<()> {
         Command::Sync {
             config,
             locked,
+            frozen,
             offline,
+            link,
             host,
             jobs,
             allow_expired,
@@ -67,6 +74,8 @@ pub async fn run(cli: Cli, env: Environment) -> Result<()> {
             let env = &with_mirror(env, &mirror);
             let opts = install::InstallOpts {
                 locked,
+                frozen: frozen.frozen,
+                link_mode: link.link_mode,
                 offline,
                 jobs,
                 allow_expired,
@@ -92,9 +101,25 @@ pub async fn run(cli: Cli, env: Environment) -> Result<()> {
             config,
             names,
             no_install,
+            frozen,
+            link,
             jobs,
             allow_expired,
-        } => install::update(&config, names, no_install, jobs, allow_expired, env).await,
+        } => {
+            if frozen {
+                return Err(Error::config(
+                    "update re-resolves versions from the registry index, which --frozen forbids; use `optimus plugin install --frozen` to install the lock as it is",
+                ));
+            }
+            let o = install::UpdateOpts {
+                names,
+                no_install,
+                jobs,
+                allow_expired,
+                link_mode: link.link_mode,
+            };
+            install::update(&config, o, env).await
+        }
         Command::List {
             config,
             json,
@@ -162,6 +187,7 @@ pub async fn run(cli: Cli, env: Environment) -> Result<()> {
             password_env,
             force,
         } => keygen::keygen(&output, password_env.as_deref(), force),
+        Command::Cache(c) => cache::run(c, env),
         Command::Completions { shell } => keygen::completions(shell),
     }
 }

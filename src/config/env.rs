@@ -21,7 +21,7 @@ pub struct Environment {
     /// `$HOME`, for Optimus's `~/.optimus/plugins` discovery directory.
     pub home: Option<PathBuf>,
     pub net: Net,
-    /// `OPTIMUS_LINK_MODE` (`copy` or the default hard links).
+    /// `OPTIMUS_LINK_MODE` (`hardlink`, `copy` or `reflink`; checked when a config is loaded).
     pub link_mode: Option<String>,
     /// `OPTIMUS_MIRROR_DIR` (absolute): a directory written by `optimus plugin mirror`; its
     /// `<provider>/` subdirectories are tried first as mirrors of those providers.

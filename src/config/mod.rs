@@ -21,6 +21,7 @@ pub use images::ImageRegistry;
 use crate::error::{Error, Result};
 use crate::model::fsutil;
 use crate::model::limits::{Limits, DEFAULT_MAX_ENTRIES, DEFAULT_MAX_RATIO, DEFAULT_MAX_UNPACKED};
+use crate::model::link_mode::LinkMode;
 use crate::model::location::Location;
 use crate::model::platform::Platform;
 use crate::model::redact;
@@ -146,6 +147,9 @@ pub struct Manifest {
     pub limits: Limits,
     /// Which Optimus the plugins are for (`plugins.target`, or `--target`).
     pub target: Target,
+    /// How cached files are placed: `OPTIMUS_LINK_MODE`, else `plugins.link_mode`, else hard
+    /// links (a command's `--link-mode` overrides both).
+    pub link_mode: LinkMode,
     /// Things worth a warning that do not stop the run (an artifact declared twice).
     pub notes: Vec<String>,
     /// `plugins.lock_images` (goto v2 yaml plugins: lock image tags to digests).
@@ -381,6 +385,12 @@ pub fn parse(text: &str, path: &Path, env: &Environment) -> Result<Manifest> {
     };
     let image_registries = images::normalize(&section.image_registries, file)?;
 
+    let link_mode = match (&env.link_mode, &section.link_mode) {
+        (Some(v), _) if !v.trim().is_empty() => LinkMode::parse(v, "OPTIMUS_LINK_MODE")?,
+        (_, Some(v)) => LinkMode::parse(v, &format!("{}: plugins.link_mode", file.display()))?,
+        _ => LinkMode::default(),
+    };
+
     Ok(Manifest {
         path: path.clone(),
         dir,
@@ -389,6 +399,7 @@ pub fn parse(text: &str, path: &Path, env: &Environment) -> Result<Manifest> {
         plugins,
         limits,
         target,
+        link_mode,
         notes,
         lock_images: section.lock_images.unwrap_or(true),
         image_registries,
@@ -468,6 +479,31 @@ mod tests {
         let e = p("plugins:\n  providers:\n    - name: x\n      type: http\n      url: http://h/\n      headers: {Authorization: \"Bearer ${NOPE_UNSET_VAR}\"}\n").unwrap_err();
         assert!(e.to_string().contains("NOPE_UNSET_VAR"));
         assert_eq!(e.exit_code(), 2);
+    }
+
+    #[test]
+    fn link_mode_from_the_environment_over_the_config_and_bad_values_named() {
+        let cfg = "plugins:\n  link_mode: copy\n  plugins: []\n";
+        assert_eq!(p(cfg).unwrap().link_mode, LinkMode::Copy);
+        assert_eq!(
+            p("plugins:\n  plugins: []\n").unwrap().link_mode,
+            LinkMode::Hardlink
+        );
+        let mut env = Environment::bare("/tmp/cache".into());
+        env.link_mode = Some("reflink".into());
+        let path = Path::new("/tmp/proj/optimus.yaml");
+        assert_eq!(parse(cfg, path, &env).unwrap().link_mode, LinkMode::Reflink);
+        env.link_mode = Some("symlink".into());
+        let e = parse(cfg, path, &env).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.to_string().contains("OPTIMUS_LINK_MODE"), "{e}");
+        let e = p("plugins:\n  link_mode: softlink\n").unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(
+            e.to_string().contains("optimus.yaml: plugins.link_mode")
+                && e.to_string().contains("softlink"),
+            "{e}"
+        );
     }
 
     #[test]

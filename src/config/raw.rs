@@ -31,6 +31,8 @@ pub(super) struct RawSection {
     pub(super) lock_images: Option<bool>,
     #[serde(default)]
     pub(super) image_registries: Vec<RawImageRegistry>,
+    /// How cached files are placed: hardlink (default), copy or reflink.
+    pub(super) link_mode: Option<String>,
 }
 
 #[derive(Deserialize, Default, Clone)]

@@ -131,7 +131,10 @@ impl Installer<'_> {
             return None;
         }
         let staged = fsutil::staging_path(self.plugin_dir());
-        self.options.link_mode.place(&cached.path, &staged).ok()?;
+        self.options
+            .linker
+            .place(&cached.path, &staged, self.reporter())
+            .ok()?;
         Some(Staged::linked(
             job.plugin.name.clone(),
             kind,
@@ -172,7 +175,9 @@ impl Installer<'_> {
     /// a lock edited to point at another file or hash is refused.
     async fn check_against_index(&self, job: &Job<'_>) -> Result<()> {
         let l = job.plugin;
-        if l.source.is_some() {
+        // `--frozen` installs the lock as it is: no index is read (a yank or a re-signed index
+        // is not seen; the artifacts are still checked against the lock's sha256).
+        if l.source.is_some() || self.options.frozen {
             return Ok(());
         }
         let Some(pname) = &l.provider else {

@@ -9,6 +9,7 @@
 //!    is no longer declared (only files this program installed, and only if unmodified).
 
 pub mod bundle;
+pub mod cache_care;
 pub mod commit;
 mod execute;
 pub mod mirror;
@@ -30,7 +31,7 @@ use crate::receipts::{Receipt, Receipts};
 use crate::registry::Registries;
 use crate::store::fetch::Fetcher;
 use crate::store::journal::{Journal, Write};
-use crate::store::link::LinkMode;
+use crate::store::link::Linker;
 use crate::store::lock::lock_dir;
 use crate::store::unpacked::Unpacked;
 use commit::Placement;
@@ -74,7 +75,10 @@ pub struct Options {
     pub platform: Platform,
     pub yaml_only: bool,
     pub jobs: usize,
-    pub link_mode: LinkMode,
+    /// How cached files are placed (one per run: it warns once when it falls back to a copy).
+    pub linker: Linker,
+    /// `--frozen`: the lock is installed as it is, without reading any index.
+    pub frozen: bool,
 }
 
 #[derive(Debug, Default)]
@@ -353,7 +357,8 @@ impl Installer<'_> {
             &job.unpack_key(&platform),
             dest,
             &file,
-            self.options.link_mode,
+            &self.options.linker,
+            self.reporter(),
         );
     }
 }

@@ -13,8 +13,8 @@ use crate::registry::Registries;
 use crate::resolve::{Resolution, Resolver};
 use crate::store::fetch::Fetcher;
 use crate::store::journal;
-use crate::store::link::LinkMode;
-use crate::store::lock::{lock_dir, lock_project, DirLock, ProjectLock};
+use crate::store::link::{LinkMode, Linker};
+use crate::store::lock::{lock_cache, lock_dir, lock_project, CacheLock, DirLock, ProjectLock};
 use std::collections::BTreeSet;
 
 pub struct Project<'a> {
@@ -25,34 +25,74 @@ pub struct Project<'a> {
 }
 
 /// What to resolve: the platforms, names to resolve anew (`update`), and whether any change to
-/// the lock is an error (`--locked`).
+/// the lock is an error (`--locked`, `--frozen`).
 pub struct Request<'r> {
     pub platforms: &'r [Platform],
     pub refresh: &'r BTreeSet<String>,
     pub locked: bool,
+    /// `--frozen`: as `--locked`, and no index is read, not even to check the lock's entries.
+    pub frozen: bool,
     pub jobs: usize,
     /// `--deny-yanked`: refuse to install a locked version its registry has yanked (this
     /// reads every installed plugin's index, even when nothing is to be fetched).
     pub deny_yanked: bool,
 }
 
+impl Request<'_> {
+    /// The flag that forbids changing the lock, if any (named in the error).
+    fn strict(&self) -> Option<&'static str> {
+        if self.frozen {
+            Some("--frozen")
+        } else if self.locked {
+            Some("--locked")
+        } else {
+            None
+        }
+    }
+}
+
+/// The locks a lock-writing command holds: the project, the plugin directory (not for `lock`)
+/// and a shared hold on the machine cache (so `cache prune` and `cache clean`, which take it
+/// alone, never remove an entry a running install relies on).
+pub struct Held {
+    _project: ProjectLock,
+    _dir: Option<DirLock>,
+    _cache: CacheLock,
+}
+
 impl Project<'_> {
     /// Serialises commands that read-modify-write the lockfile and the plugin directory, from
     /// reading the lock to writing the receipts (a concurrent `remove` cannot slip in between).
-    pub fn exclusive(&self) -> Result<(ProjectLock, DirLock)> {
+    pub fn exclusive(&self) -> Result<Held> {
         let reporter = self.fetcher.reporter.as_ref();
         let project = lock_project(&self.manifest.dir, reporter)?;
-        Ok((project, lock_dir(&self.manifest.plugin_dir, reporter)?))
+        let dir = lock_dir(&self.manifest.plugin_dir, reporter)?;
+        Ok(Held {
+            _project: project,
+            _dir: Some(dir),
+            _cache: lock_cache(&self.fetcher.cache.root, false, reporter)?,
+        })
     }
 
-    /// The project lock alone (for `lock`, which does not touch the plugin directory).
-    pub fn lock_project(&self) -> Result<ProjectLock> {
-        lock_project(&self.manifest.dir, self.fetcher.reporter.as_ref())
+    /// The project lock (and the shared cache hold) for `lock`, which does not touch the
+    /// plugin directory.
+    pub fn lock_project(&self) -> Result<Held> {
+        let reporter = self.fetcher.reporter.as_ref();
+        Ok(Held {
+            _project: lock_project(&self.manifest.dir, reporter)?,
+            _dir: None,
+            _cache: lock_cache(&self.fetcher.cache.root, false, reporter)?,
+        })
     }
 
     /// Brings the lock up to date with the declarations, without writing it.
     pub async fn resolve(&self, req: &Request<'_>) -> Result<Resolution> {
-        let old = Lockfile::read_remembered(&self.manifest.lock_path(), &self.fetcher.cache)?;
+        let lock_path = self.manifest.lock_path();
+        // `cache prune` keeps what this project's lock and receipts reference.
+        self.fetcher
+            .cache
+            .record_project(&lock_path, &self.manifest.plugin_dir);
+        let old = Lockfile::read_remembered(&lock_path, &self.fetcher.cache)?;
         let resolver = Resolver {
             manifest: self.manifest,
             fetcher: self.fetcher,
@@ -60,7 +100,7 @@ impl Project<'_> {
             jobs: req.jobs,
         };
         resolver
-            .resolve(old, req.platforms, req.refresh, req.locked)
+            .resolve(old, req.platforms, req.refresh, req.strict())
             .await
     }
 
@@ -89,7 +129,7 @@ impl Project<'_> {
     /// Resolves and writes the lock (the `lock` command, `update --no-install`).
     pub async fn lock(&self, req: &Request<'_>) -> Result<Resolution> {
         let r = self.resolve(req).await?;
-        self.write_lock(&r, req.locked)?;
+        self.write_lock(&r, req.strict().is_some())?;
         Ok(r)
     }
 
@@ -129,13 +169,14 @@ impl Project<'_> {
                 platform: req.platforms[0].clone(),
                 yaml_only,
                 jobs: req.jobs,
-                link_mode: self.link_mode,
+                linker: Linker::new(self.link_mode),
+                frozen: req.frozen,
             },
-            write_lock: (!req.locked && r.changed).then(|| self.manifest.lock_path()),
+            write_lock: (req.strict().is_none() && r.changed).then(|| self.manifest.lock_path()),
         };
         // The lock is written with the files and receipts, as one step.
         let out = installer.install(&r.lock, receipts).await?;
-        self.lock_notes(&r, req.locked);
+        self.lock_notes(&r, req.strict().is_some());
         Ok((r, out))
     }
 }

@@ -46,13 +46,14 @@ pub struct Resolver<'a> {
 impl Resolver<'_> {
     /// Brings the lock up to date with the declarations for `platforms` (added to the locked
     /// ones). `refresh`: names to resolve anew even if they fit (`update`). `locked`: any change
-    /// is an error.
+    /// is an error, naming this flag (`--locked`, `--frozen`); then nothing is resolved and no
+    /// index is read.
     pub async fn resolve(
         &self,
         previous: Option<Lockfile>,
         platforms: &[Platform],
         refresh: &BTreeSet<String>,
-        locked: bool,
+        locked: Option<&str>,
     ) -> Result<Resolution> {
         let empty = Lockfile::default();
         let old = previous.as_ref().unwrap_or(&empty);
@@ -81,7 +82,7 @@ impl Resolver<'_> {
                     }
                     keep.push(l);
                 }
-                Some(why) if locked => problems.push(format!("  {}: {why}", d.name)),
+                Some(why) if locked.is_some() => problems.push(format!("  {}: {why}", d.name)),
                 Some(_) => todo.push(d),
             }
         }
@@ -97,13 +98,13 @@ impl Resolver<'_> {
             .filter(|p| !declared.contains(p.name.as_str()))
             .map(|p| p.name.clone())
             .collect();
-        if locked {
+        if let Some(flag) = locked {
             for name in &dropped {
                 problems.push(format!("  {name}: it is locked but no longer declared"));
             }
             if !problems.is_empty() {
                 return Err(Error::config(format!(
-                    "--locked: {} does not match {}:\n{}\nrun `optimus plugin lock -c {}` (without --locked) to update it",
+                    "{flag}: {} does not match {}:\n{}\nrun `optimus plugin lock -c {}` (without {flag}) to update it",
                     self.manifest.lock_path().display(),
                     self.manifest.path.display(),
                     problems.join("\n"),
@@ -135,7 +136,7 @@ impl Resolver<'_> {
         }
         resolved.sort();
         let anew: BTreeSet<String> = todo.iter().map(|d| d.name.clone()).collect();
-        self.lock_images(&mut keep, &anew, locked).await?;
+        self.lock_images(&mut keep, &anew, locked.is_some()).await?;
         keep.sort_by(|a, b| a.name.cmp(&b.name));
         for p in &mut keep {
             p.artifacts.sort_by(|a, b| a.platform.cmp(&b.platform));

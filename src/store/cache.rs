@@ -6,14 +6,31 @@
 //! - `unpacked/<artifact-sha>-<digest of format, bin, name, platform>`: which file an artifact
 //!   unpacks to.
 //! - `index/<hash of url>`: registry index documents with their ETag, for revalidation.
+//! - `memo/<kind>/<hash of id>`: parsed forms of documents (`memo.rs`).
+//! - `projects/<hash>`: the projects that use the cache (`projects.rs`), for `cache prune`.
+//! - `timestamps/<hash of url>`: the highest `timestamp.toml` version accepted per registry
+//!   (`registry::freshness`: rollback protection); never pruned or cleaned.
 //! - `tmp/`: downloads in flight; renamed into place only once their hash is right, so any
 //!   number of processes can share the cache.
+//! - `.lock`: held shared by commands using the cache, exclusively by `cache prune`/`clean`.
+//!
+//! When an install uses an artifact or an unpacked-file record, it sets that file's mtime to
+//! now ([`touch`]): the mtime is its last use, which `cache prune --max-size` evicts by. (The
+//! unpacked files themselves are never touched: they are hard-linked into projects, whose
+//! receipts record their mtime.)
 
 use crate::error::{Error, Result};
 use crate::model::digest::Sha256;
 use crate::model::fsutil;
 use std::fs;
 use std::path::{Path, PathBuf};
+
+/// Marks a cache entry used now (its mtime; best effort).
+pub fn touch(path: &Path) {
+    if let Ok(f) = fs::File::open(path) {
+        let _ = f.set_modified(std::time::SystemTime::now());
+    }
+}
 
 #[derive(Clone, Debug)]
 pub struct Cache {

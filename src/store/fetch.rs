@@ -63,6 +63,7 @@ impl Fetcher {
     pub fn cached(&self, sha256: &str) -> Option<Artifact> {
         let path = self.cache.artifact(sha256);
         let size = std::fs::metadata(&path).ok()?.len();
+        crate::store::cache::touch(&path);
         Some(Artifact {
             path,
             sha256: sha256.to_string(),

@@ -1,5 +1,6 @@
-//! Advisory locks: `<dir>/.lock` for a plugin directory, and the project (the config's own
-//! directory) for commands that write `optimus.lock`.
+//! Advisory locks: `<dir>/.lock` for a plugin directory, the project (the config's own
+//! directory) for commands that write `optimus.lock`, and `<cache>/.lock` for the machine cache
+//! (shared by commands that use cache entries, exclusive for `cache prune` and `cache clean`).
 
 use crate::error::{Error, Result};
 use crate::model::report::Reporter;
@@ -37,17 +38,68 @@ impl Drop for DirLock {
 /// Takes an exclusive advisory lock on `file` (at `path`), saying so when another process
 /// holds it and we wait for `what`.
 fn lock_waiting(file: &File, path: &Path, what: &Path, reporter: &dyn Reporter) -> Result<()> {
-    match file.try_lock() {
+    lock_waiting_as(file, path, &what.display().to_string(), false, reporter)
+}
+
+fn lock_waiting_as(
+    file: &File,
+    path: &Path,
+    what: &str,
+    shared: bool,
+    reporter: &dyn Reporter,
+) -> Result<()> {
+    let tried = if shared {
+        file.try_lock_shared()
+    } else {
+        file.try_lock()
+    };
+    match tried {
         Ok(()) => Ok(()),
         Err(std::fs::TryLockError::WouldBlock) => {
             reporter.note(&format!(
-                "waiting for another optimus process to finish with {}",
-                what.display()
+                "waiting for another optimus process to finish with {what}"
             ));
-            file.lock().map_err(|e| Error::path("locking", path, e))
+            if shared {
+                file.lock_shared()
+            } else {
+                file.lock()
+            }
+            .map_err(|e| Error::path("locking", path, e))
         }
         Err(std::fs::TryLockError::Error(e)) => Err(Error::path("locking", path, e)),
     }
+}
+
+/// A hold on the machine cache (`<cache>/.lock`), released on drop or process death.
+pub struct CacheLock {
+    _file: File,
+}
+
+/// Holds the cache: shared (`exclusive == false`) by commands that use its entries, so any
+/// number run at once; exclusive for `cache prune` and `cache clean`, which wait (saying so)
+/// until no command uses it, and make the others wait until they are done.
+pub fn lock_cache(root: &Path, exclusive: bool, reporter: &dyn Reporter) -> Result<CacheLock> {
+    fs::create_dir_all(root).map_err(|e| Error::path("creating cache directory", root, e))?;
+    let path = root.join(".lock");
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| Error::path("opening", &path, e))?;
+    let what = if exclusive {
+        format!(
+            "the cache {} (an install or lock in progress)",
+            root.display()
+        )
+    } else {
+        format!(
+            "the cache {} (a cache prune or clean in progress)",
+            root.display()
+        )
+    };
+    lock_waiting_as(&file, &path, &what, !exclusive, reporter)?;
+    Ok(CacheLock { _file: file })
 }
 
 pub fn lock_dir(dir: &Path, reporter: &dyn Reporter) -> Result<DirLock> {

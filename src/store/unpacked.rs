@@ -5,10 +5,11 @@
 //! instead of a download and an unpack.
 
 use super::cache::Cache;
-use super::link::LinkMode;
+use super::link::Linker;
 use crate::model::digest::Sha256;
 use crate::model::format::Format;
 use crate::model::fsutil;
+use crate::model::report::Reporter;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -80,6 +81,10 @@ impl Cache {
         );
         let path = self.file(&sha256);
         let meta = fs::metadata(&path).ok()?;
+        if meta.len() == size && mtime_ns(&meta) == mtime {
+            // The record's own mtime is the pair's last use (`cache prune --max-size`).
+            super::cache::touch(&self.unpacked_record(key));
+        }
         (meta.len() == size && mtime_ns(&meta) == mtime).then_some(Unpacked {
             path,
             sha256,
@@ -95,7 +100,8 @@ impl Cache {
         key: &UnpackKey<'_>,
         installed: &Path,
         file: &Unpacked,
-        link: LinkMode,
+        link: &Linker,
+        reporter: &dyn Reporter,
     ) {
         let record = self.unpacked_record(key);
         let Ok(meta) = fs::metadata(installed) else {
@@ -116,7 +122,7 @@ impl Cache {
         let Ok(tmp) = self.tmp_dir().map(|d| d.join(fsutil::unique_name("file-"))) else {
             return;
         };
-        if link.place(installed, &tmp).is_err() || fs::rename(&tmp, &cached).is_err() {
+        if link.place(installed, &tmp, reporter).is_err() || fs::rename(&tmp, &cached).is_err() {
             let _ = fs::remove_file(&tmp);
             return;
         }

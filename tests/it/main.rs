@@ -9,6 +9,7 @@ mod common;
 
 mod air_gap;
 mod architecture;
+mod cache_care;
 mod examples;
 mod freshness;
 mod fuzz_parsers;

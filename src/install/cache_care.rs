@@ -1,0 +1,154 @@
+//! `cache prune` and `cache clean`: what the recorded projects reference (their locks and the
+//! receipts of their plugin directories), and removing the rest under the cache's exclusive
+//! lock (every install holds it shared: an entry an install relies on never goes under it).
+
+use crate::error::{Error, Result};
+use crate::lockfile::Lockfile;
+use crate::model::report::Reporter;
+use crate::receipts::Receipts;
+use crate::store::lock::lock_cache;
+use crate::store::prune::{self, Entry, Inventory, Keep, PruneOptions, Totals};
+use crate::store::Cache;
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+/// What a prune or clean removed (or would remove, with `dry_run`).
+#[derive(Debug)]
+pub struct Removal {
+    pub before: u64,
+    pub removed: Totals,
+    pub after: u64,
+    /// Project records forgotten because their lock is gone.
+    pub forgotten: Vec<PathBuf>,
+    pub projects: usize,
+    /// Removed files still hard-linked into projects (their space is freed with the last link).
+    pub shared: u64,
+}
+
+/// The artifacts and files every recorded project references; records whose lock is gone are
+/// forgotten (unless `dry_run`). A lock or receipts file that cannot be read is an error:
+/// without it, prune cannot tell what that project needs.
+fn references(
+    cache: &Cache,
+    dry_run: bool,
+    only: Option<&str>,
+) -> Result<(Keep, Vec<PathBuf>, usize)> {
+    let mut keep = Keep::default();
+    let mut forgotten = Vec::new();
+    let mut projects = 0;
+    let unreadable = |e: Error, what: &str| {
+        Error::runtime(format!(
+            "{e}\ncannot tell what the project of {what} uses, so nothing was removed; fix or delete that file, then run it again"
+        ))
+    };
+    for (record, p) in cache.projects() {
+        let lock =
+            Lockfile::read(&p.lock).map_err(|e| unreadable(e, &p.lock.display().to_string()))?;
+        let Some(lock) = lock else {
+            if !dry_run {
+                let _ = std::fs::remove_file(&record);
+            }
+            forgotten.push(p.lock);
+            continue;
+        };
+        projects += 1;
+        for l in lock
+            .plugins
+            .iter()
+            .filter(|l| only.is_none_or(|n| n == l.name))
+        {
+            keep.artifacts
+                .extend(l.artifacts.iter().map(|a| a.sha256.clone()));
+        }
+        let receipts = Receipts::read(&p.plugin_dir)
+            .map_err(|e| unreadable(e, &p.lock.display().to_string()))?;
+        for r in receipts
+            .files
+            .iter()
+            .filter(|r| only.is_none_or(|n| n == r.source || n == r.plugin))
+        {
+            keep.artifacts.insert(r.artifact_sha256.clone());
+            keep.files.insert(r.sha256.clone());
+        }
+    }
+    Ok((keep, forgotten, projects))
+}
+
+fn carry_out(cache: &Cache, gone: Vec<&Entry>, dry_run: bool) -> (Totals, u64) {
+    let done = if dry_run {
+        gone
+    } else {
+        prune::remove(cache, &gone)
+    };
+    let shared = done.iter().filter(|e| e.shared).map(|e| e.size).sum();
+    (prune::totals(done.into_iter()), shared)
+}
+
+fn removal(
+    inv: &Inventory,
+    removed: Totals,
+    shared: u64,
+    forgotten: Vec<PathBuf>,
+    projects: usize,
+) -> Removal {
+    let before = inv.total();
+    let gone: u64 = removed.iter().map(|t| t.2).sum();
+    Removal {
+        before,
+        after: before.saturating_sub(gone),
+        removed,
+        forgotten,
+        projects,
+        shared,
+    }
+}
+
+/// `cache prune`: removes what no recorded project references (see
+/// [`prune::Inventory::plan`]).
+pub fn prune(
+    cache: &Cache,
+    o: PruneOptions,
+    dry_run: bool,
+    reporter: &dyn Reporter,
+) -> Result<Removal> {
+    let _held = lock_cache(&cache.root, true, reporter)?;
+    let (keep, forgotten, projects) = references(cache, dry_run, None)?;
+    let inv = Inventory::read(cache);
+    let gone = inv.plan(&keep, o, SystemTime::now());
+    let (removed, shared) = carry_out(cache, gone, dry_run);
+    Ok(removal(&inv, removed, shared, forgotten, projects))
+}
+
+/// `cache clean [NAME]`: everything, or what the recorded projects say belongs to `name`.
+pub fn clean(
+    cache: &Cache,
+    name: Option<&str>,
+    dry_run: bool,
+    reporter: &dyn Reporter,
+) -> Result<Removal> {
+    let _held = lock_cache(&cache.root, true, reporter)?;
+    let (targets, forgotten, projects) = match name {
+        Some(n) => {
+            let (k, f, p) = references(cache, true, Some(n))?;
+            (Some(k), f, p)
+        }
+        None => (None, Vec::new(), cache.projects().len()),
+    };
+    let inv = Inventory::read(cache);
+    let gone = inv.clean_plan(targets.as_ref(), SystemTime::now());
+    let (removed, shared) = carry_out(cache, gone, dry_run);
+    Ok(removal(&inv, removed, shared, forgotten, projects))
+}
+
+/// `cache size`: per area, entries and bytes; and the bytes of unpacked files still
+/// hard-linked into projects.
+pub fn sizes(cache: &Cache) -> (Totals, u64) {
+    let inv = Inventory::read(cache);
+    let shared = inv
+        .entries
+        .iter()
+        .filter(|e| e.shared)
+        .map(|e| e.size)
+        .sum();
+    (prune::totals(inv.entries.iter()), shared)
+}
