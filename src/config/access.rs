@@ -1,5 +1,5 @@
 //! How a provider reaches a private https registry: its own CA file, a client certificate and
-//! key, and a `credential_process` that prints its token (docs/ops/private-registries.md).
+//! key, and a `credential_process` that prints its token (docs/operations.md, "Private registries").
 //! Checked here; the files are read and the program is run by `source` when first needed.
 
 use super::expand::expand_env;
