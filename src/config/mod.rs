@@ -6,6 +6,7 @@
 //! location is parsed here, once, into a typed [`Location`].
 
 mod access;
+mod client;
 mod env;
 mod expand;
 mod images;
@@ -26,6 +27,7 @@ use crate::model::location::Location;
 use crate::model::platform::Platform;
 use crate::model::redact;
 use crate::model::target::Target;
+pub use client::{client_host, has_plugin_section};
 use raw::{RawPlugin, RawTop};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -244,25 +246,6 @@ pub fn load(path: &Path, env: &Environment) -> Result<Manifest> {
     parse(&text, path, env)
 }
 
-/// A directory written by `optimus plugin mirror` (`OPTIMUS_MIRROR_DIR`, `--mirror`): each
-/// provider with a subdirectory of its name there gets it as its first mirror (never trusted:
-/// what it serves is verified as anything a mirror serves).
-fn use_mirror_dir(providers: &mut BTreeMap<String, Provider>, dir: &Path) -> Result<()> {
-    if !dir.is_dir() {
-        return Err(Error::config(format!(
-            "mirror directory {} does not exist (OPTIMUS_MIRROR_DIR or --mirror; `optimus plugin mirror --output DIR` writes one)",
-            dir.display()
-        )));
-    }
-    for p in providers.values_mut() {
-        let sub = dir.join(&p.name);
-        if sub.is_dir() {
-            p.mirrors.insert(0, Location::Path(sub));
-        }
-    }
-    Ok(())
-}
-
 pub fn parse(text: &str, path: &Path, env: &Environment) -> Result<Manifest> {
     let path = fsutil::absolute(path);
     let dir = path
@@ -307,7 +290,7 @@ pub fn parse(text: &str, path: &Path, env: &Environment) -> Result<Manifest> {
         providers.insert(p.name.clone(), p);
     }
     if let Some(m) = &env.mirror_dir {
-        use_mirror_dir(&mut providers, m)?;
+        provider::use_mirror_dir(&mut providers, m)?;
     }
 
     let mut plugins: Vec<Declaration> = Vec::new();
@@ -413,25 +396,6 @@ fn declared_text(d: &Declaration) -> &str {
             requirement_text, ..
         } => requirement_text,
     }
-}
-
-/// The Optimus server a client config names (`host:`), for `sync`; `None` when the file has
-/// no `host`.
-pub fn client_host(path: &Path) -> Result<Option<String>> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::path("reading", path, e))?;
-    if text.trim().is_empty() {
-        return Ok(None);
-    }
-    let top: RawTop = serde_norway::from_str(&text).map_err(|e| yaml_error(path, &e))?;
-    Ok(top.host.filter(|h| !h.trim().is_empty()))
-}
-
-/// Whether the config has a plugin section (`plugins:` or `plugin:`).
-pub fn has_plugin_section(path: &Path) -> bool {
-    std::fs::read_to_string(path)
-        .ok()
-        .and_then(|t| serde_norway::from_str::<RawTop>(&t).ok())
-        .is_some_and(|t| t.plugins.is_some())
 }
 
 #[cfg(test)]

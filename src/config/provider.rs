@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::model::keys;
 use crate::model::location::Location;
 use crate::model::redact;
+use std::collections::BTreeMap;
 use std::path::Path;
 
 pub(super) fn normalize_provider(
@@ -176,4 +177,23 @@ pub(super) fn normalize_provider(
         tls,
         credential_process,
     })
+}
+
+/// A directory written by `optimus plugin mirror` (`OPTIMUS_MIRROR_DIR`, `--mirror`): each
+/// provider with a subdirectory of its name there gets it as its first mirror (never trusted:
+/// what it serves is verified as anything a mirror serves).
+pub(super) fn use_mirror_dir(providers: &mut BTreeMap<String, Provider>, dir: &Path) -> Result<()> {
+    if !dir.is_dir() {
+        return Err(Error::config(format!(
+            "mirror directory {} does not exist (OPTIMUS_MIRROR_DIR or --mirror; `optimus plugin mirror --output DIR` writes one)",
+            dir.display()
+        )));
+    }
+    for p in providers.values_mut() {
+        let sub = dir.join(&p.name);
+        if sub.is_dir() {
+            p.mirrors.insert(0, Location::Path(sub));
+        }
+    }
+    Ok(())
 }
