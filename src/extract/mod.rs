@@ -221,8 +221,14 @@ impl Unpacker<'_> {
             out.write_all(&buf[..k])
                 .map_err(|e| Error::path("writing", &path, e))?;
         }
+        // Not fsynced, as cargo, uv and Terraform do not: a kill cannot tear a file (it is
+        // renamed into place whole), and after a power loss a file whose data never reached
+        // the disk comes back short (ext4 and xfs write data before the size), which the next
+        // install's size check catches and reinstalls; `verify` re-hashes everything. The
+        // journal, receipts and lock are fsynced. Syncing each file cost a cold install of
+        // 16 x 16 MiB 0.43 s of its 1.0 s.
         let (f, digest, size) = out.finish();
-        f.sync_all().map_err(|e| Error::path("syncing", &path, e))?;
+        drop(f);
         staged.sha256 = digest.into_string();
         staged.size = size;
         Ok(staged)
