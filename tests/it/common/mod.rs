@@ -297,3 +297,24 @@ pub fn minisign() -> Option<&'static str> {
     );
     None
 }
+
+/// Stops a server a test started: SIGTERM to its PID (nginx's master then stops its workers,
+/// which a SIGKILL of the master would leave running), then SIGKILL if it has not exited
+/// within 5 s. Only that PID is signalled.
+pub fn stop_child(child: &mut std::process::Child) {
+    if let Ok(Some(_)) = child.try_wait() {
+        return;
+    }
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let start = std::time::Instant::now();
+    while start.elapsed() < std::time::Duration::from_secs(5) {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -5,7 +5,7 @@
 //! tinyproxy as a forward proxy. A missing tool skips the test with a loud message, or fails
 //! it when `CI` is set (scripts/test-deps.sh installs them).
 
-use super::{free_port, missing};
+use super::{free_port, missing, stop_child};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -159,8 +159,7 @@ pub struct Daemon {
 
 impl Drop for Daemon {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        stop_child(&mut self.child);
     }
 }
 
