@@ -1,11 +1,12 @@
 //! `mirror`: copy what the lock needs into a directory that installs can use without the origin.
 
-use super::{output::human_size, Ctx};
+use super::Ctx;
 use crate::cli::ConfigArg;
 use crate::config::Environment;
 use crate::error::Result;
 use crate::install::mirror::Mirror;
 use crate::model::platform::Platform;
+use crate::model::size::human_size;
 use crate::ui;
 use std::path::Path;
 

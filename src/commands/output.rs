@@ -110,21 +110,6 @@ pub fn print_table(header: &[&str], rows: &[Vec<String>]) {
     }
 }
 
-/// A byte count for people: `512 B`, `3.4 KiB`, `1.2 MiB`, `2.0 GiB`.
-pub fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
-    if bytes < 1024 {
-        return format!("{bytes} B");
-    }
-    let mut v = bytes as f64 / 1024.0;
-    let mut unit = 0;
-    while v >= 1024.0 && unit < UNITS.len() - 1 {
-        v /= 1024.0;
-        unit += 1;
-    }
-    format!("{v:.1} {}", UNITS[unit])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,7 +121,5 @@ mod tests {
         assert!(line.starts_with("b0 1.0.0, b1 1.0.0"), "{line}");
         assert!(line.ends_with("b9 1.0.0, and 990 more"), "{line}");
         assert_eq!(first_few(&names[..12]).matches(", ").count(), 11);
-        assert_eq!(human_size(512), "512 B");
-        assert_eq!(human_size(3 << 20), "3.0 MiB");
     }
 }

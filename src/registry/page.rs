@@ -7,6 +7,7 @@
 //! bytes.
 
 use crate::model::location::{is_url, is_web_url};
+use crate::model::size::human_size;
 use crate::registry::{IndexVersion, PluginIndex};
 
 /// The page's file name at the registry root.
@@ -81,21 +82,6 @@ fn provider_name(name: &str) -> String {
     } else {
         n
     }
-}
-
-/// `1234567` → `1.2 MiB`.
-pub fn human_size(n: u64) -> String {
-    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
-    if n < 1024 {
-        return format!("{n} B");
-    }
-    let mut v = n as f64 / 1024.0;
-    let mut u = 0;
-    while v >= 1024.0 && u < UNITS.len() - 1 {
-        v /= 1024.0;
-        u += 1;
-    }
-    format!("{v:.1} {}", UNITS[u])
 }
 
 /// The version a snippet asks for: the newest that is neither yanked nor a pre-release, else

@@ -75,18 +75,23 @@ pub struct CacheLock {
     _file: File,
 }
 
+/// Opens (creating) a lock file without truncating it.
+fn open_lock_file(path: &Path) -> Result<File> {
+    File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(|e| Error::path("opening", path, e))
+}
+
 /// Holds the cache: shared (`exclusive == false`) by commands that use its entries, so any
 /// number run at once; exclusive for `cache prune` and `cache clean`, which wait (saying so)
 /// until no command uses it, and make the others wait until they are done.
 pub fn lock_cache(root: &Path, exclusive: bool, reporter: &dyn Reporter) -> Result<CacheLock> {
     fs::create_dir_all(root).map_err(|e| Error::path("creating cache directory", root, e))?;
     let path = root.join(".lock");
-    let file = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|e| Error::path("opening", &path, e))?;
+    let file = open_lock_file(&path)?;
     let what = if exclusive {
         format!(
             "the cache {} (an install or lock in progress)",
@@ -113,12 +118,7 @@ pub fn lock_dir(dir: &Path, reporter: &dyn Reporter) -> Result<DirLock> {
         }
     }
     let path = dir.join(".lock");
-    let file = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|e| Error::path("opening", &path, e))?;
+    let file = open_lock_file(&path)?;
     lock_waiting(&file, &path, dir, reporter)?;
     let mut h = held().lock().unwrap_or_else(|e| e.into_inner());
     h.insert(key.clone(), (1, file));
