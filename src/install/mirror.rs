@@ -159,9 +159,9 @@ impl Mirror<'_> {
         if let Some(dir) = dest.parent() {
             fs::create_dir_all(dir).map_err(|e| Error::path("creating", dir, e))?;
         }
-        if fs::hard_link(&got.path, &dest).is_err() {
-            fs::copy(&got.path, &dest).map_err(|e| Error::path("writing", &dest, e))?;
-        }
+        // A copy, never a hard link: the mirror is meant to be carried off and may be edited
+        // there, and the cache trusts its artifacts without hashing them again.
+        fs::copy(&got.path, &dest).map_err(|e| Error::path("writing", &dest, e))?;
         Ok(got.size)
     }
 

@@ -324,3 +324,19 @@ fn offline_the_lock_is_still_checked_against_the_mirrors_signed_index() {
     assert!(r.stderr.contains("bq2bq"), "{}", r.stderr);
     assert!(!sb.p("x/.plugins/optimus-bq2bq_linux_amd64").exists());
 }
+
+/// The mirror's files are copies: editing one (it is carried off and may be tampered with
+/// there) cannot change the cache's artifact, which installs trust without hashing again.
+#[test]
+fn a_mirror_shares_no_inode_with_the_cache() {
+    use std::os::unix::fs::MetadataExt;
+    let sb = Sandbox::new();
+    let (_reg, _origin) = locked_project(&sb);
+    mirror(&sb, &["--platform", PLAT]).ok();
+    let copy = std::fs::metadata(sb.p("m/reg").join(ART)).unwrap();
+    assert_eq!(
+        copy.nlink(),
+        1,
+        "the mirror's artifact is hard-linked somewhere"
+    );
+}
