@@ -17,11 +17,11 @@ use crate::config::{Manifest, Provider};
 use crate::error::{Error, Result};
 use crate::lockfile::{LockedArtifact, LockedPlugin, Lockfile};
 use crate::model::digest::Sha256;
-use crate::model::fsutil::{self, is_safe_relative_path};
+use crate::model::fsutil;
 use crate::model::location::Location;
 use crate::model::platform::{Platform, ANY};
 use crate::registry::Registries;
-use crate::source::mirror_blob_path;
+use crate::source::mirror_path;
 use crate::store::fetch::{Expect, Fetcher};
 use futures::StreamExt;
 use std::collections::BTreeMap;
@@ -135,10 +135,7 @@ impl Mirror<'_> {
     /// the registry root, else `sha256/<hex>`.
     fn place_of(&self, a: &LockedArtifact, provider: &Provider) -> Result<String> {
         let loc = Location::from_portable(&a.url, &self.manifest.dir)?;
-        Ok(match loc.strip_base(&provider.base) {
-            Some(rel) if is_safe_relative_path(&rel) && !rel.contains(['?', '#']) => rel,
-            _ => mirror_blob_path(&a.sha256),
-        })
+        Ok(mirror_path(&loc, &provider.base, &a.sha256))
     }
 
     /// Fetches one artifact (verified against the lock's sha256, through the cache) and copies

@@ -92,6 +92,20 @@ pub fn mirror_blob_path(sha256: &str) -> String {
     format!("sha256/{sha256}")
 }
 
+/// Where a mirror of `base` keeps the artifact at `loc`: its path under the root when that is
+/// a plain relative path, else the content-addressed [`mirror_blob_path`]. `optimus plugin
+/// mirror` writes there and installs look there, by this one rule.
+pub fn mirror_path(loc: &Location, base: &Location, sha256: &str) -> String {
+    match loc.strip_base(base) {
+        Some(rel)
+            if crate::model::fsutil::is_safe_relative_path(&rel) && !rel.contains(['?', '#']) =>
+        {
+            rel
+        }
+        _ => mirror_blob_path(sha256),
+    }
+}
+
 impl Transport {
     pub fn new(offline: bool, net: &Net) -> Transport {
         Transport {
@@ -185,9 +199,9 @@ impl Transport {
     }
 
     /// Endpoints to try for a locked artifact with this sha256: [`Transport::sources`], and
-    /// first, for an artifact outside its provider's root (which a mirror cannot hold at the
-    /// same relative path), each mirror's content-addressed copy `sha256/<hex>` (where
-    /// `optimus plugin mirror` puts it). The bytes are checked against the hash either way.
+    /// first, for an artifact a mirror cannot hold at the same relative path (outside its
+    /// provider's root, or with a query), each mirror's content-addressed copy
+    /// `sha256/<hex>` ([`mirror_path`]). The bytes are checked against the hash either way.
     pub fn artifact_sources(
         &self,
         loc: &Location,
@@ -195,9 +209,12 @@ impl Transport {
         sha256: &str,
     ) -> Result<Vec<Endpoint>> {
         let mut out = Vec::new();
-        if let Some(p) = provider.filter(|p| loc.strip_base(&p.base).is_none()) {
-            for m in &p.mirrors {
-                out.push(self.locate(&m.join(&mirror_blob_path(sha256))?, Some(p))?);
+        if let Some(p) = provider {
+            let blob = mirror_blob_path(sha256);
+            if mirror_path(loc, &p.base, sha256) == blob {
+                for m in &p.mirrors {
+                    out.push(self.locate(&m.join(&blob)?, Some(p))?);
+                }
             }
         }
         out.extend(self.sources(loc, provider)?);

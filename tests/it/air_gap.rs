@@ -340,3 +340,42 @@ fn a_mirror_shares_no_inode_with_the_cache() {
         "the mirror's artifact is hard-linked somewhere"
     );
 }
+
+/// An artifact the index names by an absolute URL on another server (a release page, say):
+/// the mirror keeps it at `sha256/<hex>`, and an offline install from the mirror finds it
+/// there with both servers stopped.
+#[test]
+fn an_artifact_outside_the_registry_root_is_mirrored_by_its_hash() {
+    let sb = Sandbox::new();
+    let reg = Registry::new(&sb, "registry");
+    reg.publish_task(&sb, "bq2bq", "0.3.2", &[PLAT]).ok();
+    let file = "optimus-bq2bq_0.3.2_linux_amd64.tar.gz";
+    std::fs::create_dir_all(sb.p("elsewhere")).unwrap();
+    std::fs::copy(reg.root.join(ART), sb.p(&format!("elsewhere/{file}"))).unwrap();
+    let releases = HttpServer::start(&sb.p("elsewhere"));
+    let idx = reg.root.join("index/bq2bq.toml");
+    let text = std::fs::read_to_string(&idx)
+        .unwrap()
+        .replace(ART, &releases.url(file));
+    std::fs::write(&idx, text).unwrap();
+    reg.resign("bq2bq");
+    std::fs::remove_file(reg.root.join(ART)).unwrap();
+    let origin = HttpServer::start(&reg.root);
+    sb.write(
+        "p/optimus.yaml",
+        registry_config(&origin.url(""), &reg.public_key, &[("bq2bq", "*")]),
+    );
+    sb.install("p/optimus.yaml").ok();
+    mirror(&sb, &[]).ok();
+    let sha = sha256_file(&sb.p(&format!("elsewhere/{file}")));
+    assert!(sb.p(&format!("m/reg/sha256/{sha}")).is_file());
+    drop((origin, releases));
+    let cache = fresh_project(&sb, "q");
+    let args = offline_install_args(&sb, "q");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    sb.run_env(&args, &[("OPTIMUS_CACHE_DIR", &cache)]).ok();
+    assert_eq!(
+        sb.read("q/.plugins/optimus-bq2bq_linux_amd64"),
+        script("bq2bq", "0.3.2", PLAT)
+    );
+}
