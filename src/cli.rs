@@ -69,36 +69,14 @@ pub enum Command {
     Install {
         #[command(flatten)]
         config: ConfigArg,
-        /// Fail if the lock does not already satisfy the declarations.
-        #[arg(long)]
-        locked: bool,
         #[command(flatten)]
-        frozen: FrozenArg,
-        /// Use no network: the lock and the cache must hold everything.
-        #[arg(long)]
-        offline: bool,
-        #[command(flatten)]
-        link: LinkArg,
+        flags: InstallFlags,
         /// Target platform (<os>_<arch>), default: this machine's.
         #[arg(long, value_name = "P")]
         platform: Option<String>,
-        /// Parallel downloads.
-        #[arg(long, short = 'j', value_name = "N", default_value_t = 8)]
-        jobs: usize,
         /// Also write the zip of installed yaml plugins that an Optimus server serves.
         #[arg(long, value_name = "ZIP")]
         yaml_bundle: Option<PathBuf>,
-        /// Accept a registry whose timestamp.toml has expired (warns: new versions and yanks may be hidden).
-        #[arg(long)]
-        allow_expired: bool,
-        /// Fail (exit 1, nothing installed) if a locked version is yanked in its registry; reads
-        /// every locked plugin's index, even when all is installed (for CI).
-        #[arg(long)]
-        deny_yanked: bool,
-        #[command(flatten)]
-        target: TargetArg,
-        #[command(flatten)]
-        mirror: MirrorArg,
     },
     /// Install yaml plugins only (the client side), from the config or from an Optimus server.
     #[command(
@@ -107,34 +85,12 @@ pub enum Command {
     Sync {
         #[command(flatten)]
         config: ConfigArg,
-        /// Fail if the lock does not already satisfy the declarations.
-        #[arg(long)]
-        locked: bool,
         #[command(flatten)]
-        frozen: FrozenArg,
-        /// Use no network: the lock and the cache must hold everything.
-        #[arg(long)]
-        offline: bool,
-        #[command(flatten)]
-        link: LinkArg,
+        flags: InstallFlags,
         /// Fetch the yaml bundle the Optimus server at URL serves at /plugins (default: the
         /// config's `host:`, as `optimus plugin sync` reads it).
         #[arg(long, value_name = "URL")]
         host: Option<String>,
-        /// Parallel downloads.
-        #[arg(long, short = 'j', value_name = "N", default_value_t = 8)]
-        jobs: usize,
-        /// Accept a registry whose timestamp.toml has expired (warns: new versions and yanks may be hidden).
-        #[arg(long)]
-        allow_expired: bool,
-        /// Fail (exit 1, nothing installed) if a locked version is yanked in its registry; reads
-        /// every locked plugin's index, even when all is installed (for CI).
-        #[arg(long)]
-        deny_yanked: bool,
-        #[command(flatten)]
-        target: TargetArg,
-        #[command(flatten)]
-        mirror: MirrorArg,
     },
     /// Resolve and write optimus.lock without installing.
     #[command(
@@ -356,13 +312,35 @@ pub enum Command {
     },
 }
 
-/// `--frozen` (install, sync).
-#[derive(Args, Debug, Clone, Default)]
-pub struct FrozenArg {
+/// The flags `install` and `sync` share.
+#[derive(Args, Debug, Clone)]
+pub struct InstallFlags {
+    /// Fail if the lock does not already satisfy the declarations.
+    #[arg(long)]
+    pub locked: bool,
     /// Install exactly the lock: never read a registry index (not even to check the lock
     /// against it); fail if the lock lacks a plugin or the platform. Implies --locked.
     #[arg(long)]
     pub frozen: bool,
+    /// Use no network: the lock and the cache must hold everything.
+    #[arg(long)]
+    pub offline: bool,
+    #[command(flatten)]
+    pub link: LinkArg,
+    /// Parallel downloads.
+    #[arg(long, short = 'j', value_name = "N", default_value_t = 8)]
+    pub jobs: usize,
+    /// Accept a registry whose timestamp.toml has expired (warns: new versions and yanks may be hidden).
+    #[arg(long)]
+    pub allow_expired: bool,
+    /// Fail (exit 1, nothing installed) if a locked version is yanked in its registry; reads
+    /// every locked plugin's index, even when all is installed (for CI).
+    #[arg(long)]
+    pub deny_yanked: bool,
+    #[command(flatten)]
+    pub target: TargetArg,
+    #[command(flatten)]
+    pub mirror: MirrorArg,
 }
 
 /// `--link-mode` (install, sync, update).

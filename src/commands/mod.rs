@@ -13,7 +13,7 @@ mod remove;
 mod validate;
 mod verify;
 
-use crate::cli::{Cli, Command, ConfigArg, MirrorArg, TargetArg, Top};
+use crate::cli::{Cli, Command, ConfigArg, InstallFlags, TargetArg, Top};
 use crate::config::{self, Environment, Manifest};
 use crate::error::{Error, Result};
 use crate::model::platform::Platform;
@@ -33,56 +33,20 @@ pub async fn run(cli: Cli, env: Environment) -> Result<()> {
     match cmd {
         Command::Install {
             config,
-            locked,
-            frozen,
-            offline,
-            link,
+            flags,
             platform,
-            jobs,
             yaml_bundle,
-            allow_expired,
-            deny_yanked,
-            target,
-            mirror,
         } => {
-            let env = &with_mirror(env, &mirror);
-            let opts = install::InstallOpts {
-                locked,
-                frozen: frozen.frozen,
-                link_mode: link.link_mode,
-                offline,
-                jobs,
-                allow_expired,
-                deny_yanked,
-                target: target_arg(&target)?,
-            };
-            install::install(&config, &opts, platform.as_deref(), yaml_bundle, env).await
+            let (opts, env) = install_opts(&flags, env)?;
+            install::install(&config, &opts, platform.as_deref(), yaml_bundle, &env).await
         }
         Command::Sync {
             config,
-            locked,
-            frozen,
-            offline,
-            link,
+            flags,
             host,
-            jobs,
-            allow_expired,
-            deny_yanked,
-            target,
-            mirror,
         } => {
-            let env = &with_mirror(env, &mirror);
-            let opts = install::InstallOpts {
-                locked,
-                frozen: frozen.frozen,
-                link_mode: link.link_mode,
-                offline,
-                jobs,
-                allow_expired,
-                deny_yanked,
-                target: target_arg(&target)?,
-            };
-            install::sync(&config, &opts, host.as_deref(), env).await
+            let (opts, env) = install_opts(&flags, env)?;
+            install::sync(&config, &opts, host.as_deref(), &env).await
         }
         Command::Mirror {
             config,
@@ -202,13 +166,27 @@ fn read_password_env(var: &str) -> Result<String> {
         .map_err(|_| Error::config(format!("--password-env {var}: the variable is not set")))
 }
 
-/// The environment with `--mirror` (when given) in place of `OPTIMUS_MIRROR_DIR`.
-fn with_mirror(env: &Environment, m: &MirrorArg) -> Environment {
+/// The options `install` and `sync` share, and the environment with `--mirror` (when given)
+/// in place of `OPTIMUS_MIRROR_DIR`.
+fn install_opts(
+    f: &InstallFlags,
+    env: &Environment,
+) -> Result<(install::InstallOpts, Environment)> {
+    let opts = install::InstallOpts {
+        locked: f.locked,
+        frozen: f.frozen,
+        link_mode: f.link.link_mode.clone(),
+        offline: f.offline,
+        jobs: f.jobs,
+        allow_expired: f.allow_expired,
+        deny_yanked: f.deny_yanked,
+        target: target_arg(&f.target)?,
+    };
     let mut env = env.clone();
-    if let Some(d) = &m.mirror {
+    if let Some(d) = &f.mirror.mirror {
         env.mirror_dir = Some(crate::model::fsutil::absolute(d));
     }
-    env
+    Ok((opts, env))
 }
 
 fn target_arg(t: &TargetArg) -> Result<Option<Target>> {
