@@ -11,7 +11,7 @@ use crate::model::image::{is_image_digest, ImageRef};
 use crate::model::names::check_plugin_name;
 use crate::model::platform::{Platform, ANY};
 use crate::model::plugin_type::PluginType;
-use crate::store::memo::Memo;
+use crate::store::memo;
 use crate::store::Cache;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -158,20 +158,22 @@ impl Lockfile {
     }
 
     /// [`Lockfile::read`], through a memo of its parsed form in the machine cache
-    /// ([`Memo`]): a lock whose bytes are those parsed last time is not parsed again (a
+    /// ([`memo::parsed_file`]): a lock whose bytes are those parsed last time is not parsed again (a
     /// thousand-plugin lock is ~10 ms of TOML, most of a no-op install). What the memo gives
     /// back is checked as a parsed lock is.
     pub fn read_remembered(path: &Path, cache: &Cache) -> Result<Option<Lockfile>> {
         let Some(text) = fsutil::read_if_exists(path)? else {
             return Ok(None);
         };
-        let memo = Memo::for_file(cache, "lock", path, &[text.as_bytes()]);
-        if let Some(lock) = memo.load::<Lockfile>() {
-            return lock.check(path).map(Some);
-        }
-        let lock = Self::parse(&text, path)?;
-        memo.store(cache, &lock);
-        Ok(Some(lock))
+        memo::parsed_file(
+            cache,
+            "lock",
+            path,
+            &text,
+            |t| Self::parse(t, path),
+            |l: Lockfile| l.check(path),
+        )
+        .map(Some)
     }
 
     pub fn parse(text: &str, path: &Path) -> Result<Lockfile> {
@@ -328,7 +330,7 @@ mod tests {
         std::fs::write(&path, text("")).unwrap();
         let mut bad = parsed.clone();
         bad.plugins[0].artifacts[0].sha256 = "not hex".into();
-        Memo::for_file(&cache, "lock", &path, &[text("").as_bytes()]).store(&cache, &bad);
+        memo::Memo::for_file(&cache, "lock", &path, &[text("").as_bytes()]).store(&cache, &bad);
         let e = Lockfile::read_remembered(&path, &cache)
             .unwrap_err()
             .to_string();

@@ -9,7 +9,7 @@ use crate::model::fsutil;
 use crate::model::names::{is_valid_plugin_name, yaml_file_name};
 use crate::model::platform::Platform;
 use crate::model::plugin_type::PluginType;
-use crate::store::memo::Memo;
+use crate::store::memo;
 use crate::store::Cache;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -98,7 +98,7 @@ impl Receipts {
         Self::parse(&text, &path)
     }
 
-    /// [`Receipts::read`], through a memo of their parsed form in the machine cache ([`Memo`]),
+    /// [`Receipts::read`], through a memo of their parsed form in the machine cache ([`memo::parsed_file`]),
     /// as the lock is read: what it gives back is checked as
     /// parsed receipts are.
     pub fn read_remembered(dir: &Path, cache: &Cache) -> Result<Receipts> {
@@ -106,13 +106,14 @@ impl Receipts {
         let Some(text) = fsutil::read_if_exists(&path)? else {
             return Ok(Receipts::default());
         };
-        let memo = Memo::for_file(cache, "receipts", &path, &[text.as_bytes()]);
-        if let Some(r) = memo.load::<Receipts>() {
-            return r.check(&path);
-        }
-        let r = Self::parse(&text, &path)?;
-        memo.store(cache, &r);
-        Ok(r)
+        memo::parsed_file(
+            cache,
+            "receipts",
+            &path,
+            &text,
+            |t| Self::parse(t, &path),
+            |r: Receipts| r.check(&path),
+        )
     }
 
     fn parse(text: &str, path: &Path) -> Result<Receipts> {

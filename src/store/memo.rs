@@ -79,6 +79,26 @@ impl Memo {
     }
 }
 
+/// The parsed form of the file at `path` (whose text is `text`, read by the caller): from its
+/// memo when these are the bytes parsed last time, put through `check` as a fresh parse is;
+/// else `parse`d (which checks) and remembered. The lock and the receipts are read this way.
+pub fn parsed_file<T: Serialize + DeserializeOwned>(
+    cache: &Cache,
+    kind: &str,
+    path: &Path,
+    text: &str,
+    parse: impl FnOnce(&str) -> crate::error::Result<T>,
+    check: impl FnOnce(T) -> crate::error::Result<T>,
+) -> crate::error::Result<T> {
+    let memo = Memo::for_file(cache, kind, path, &[text.as_bytes()]);
+    if let Some(v) = memo.load::<T>() {
+        return check(v);
+    }
+    let v = parse(text)?;
+    memo.store(cache, &v);
+    Ok(v)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
