@@ -2,7 +2,8 @@
 //! run in a sandbox with its own cache and home (this file), registries built with `keygen` +
 //! `publish` (registry.rs), archives, hostile ones included (archives.rs), a real HTTP/1.1
 //! server on 127.0.0.1 that can misbehave on purpose (http_server.rs), and the object-store
-//! emulators (emulators.rs); a container registry and a token server (oci.rs).
+//! emulators (emulators.rs); a container registry and a token server (oci.rs); before/after
+//! tree snapshots and `Run::expect`, the one outcome check of the safety suites (snapshot.rs).
 
 mod archives;
 mod emulators;
@@ -10,12 +11,14 @@ mod http_server;
 pub mod oci;
 mod private_servers;
 mod registry;
+mod snapshot;
 
 pub use archives::*;
 pub use emulators::*;
 pub use http_server::*;
 pub use private_servers::*;
 pub use registry::*;
+pub use snapshot::*;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
