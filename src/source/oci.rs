@@ -175,8 +175,27 @@ impl Transport {
     }
 
     /// One request with the manifest media types accepted, retried on connection errors,
-    /// 5xx and 429.
+    /// 5xx and 429, following redirects ([`super::redirect`]): `auth` goes only to the origin
+    /// of `url`, never to a host a redirect names.
     async fn oci_send(
+        &self,
+        method: Method,
+        url: &url::Url,
+        auth: Option<&str>,
+    ) -> Result<reqwest::Response> {
+        let mut chain = vec![url.clone()];
+        loop {
+            let hop = chain.last().expect("one URL at least").clone();
+            let auth = auth.filter(|_| super::redirect::same_origin(&hop, url));
+            let resp = self.oci_send_hop(method.clone(), &hop, auth).await?;
+            match super::redirect::next_hop(&resp, &chain)? {
+                Some(next) => chain.push(next),
+                None => return Ok(resp),
+            }
+        }
+    }
+
+    async fn oci_send_hop(
         &self,
         method: Method,
         url: &url::Url,
