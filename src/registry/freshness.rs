@@ -34,13 +34,13 @@ use std::sync::Arc;
 struct State {
     /// The highest timestamp version accepted.
     version: u64,
-    /// The registry its timestamps name, once one named it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    registry: Option<RegistryId>,
     /// Whether `registry` was learnt from the origin itself (a mirror's word is provisional:
     /// the origin may replace it, a mirror may not).
     #[serde(default)]
     from_origin: bool,
+    /// The registry its timestamps name, once one named it (a table: last).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    registry: Option<RegistryId>,
 }
 
 impl State {

@@ -4,7 +4,8 @@
 //! The size is the larger of what is declared (Content-Length, else the size the index or lock
 //! gives) and what has arrived so far, so a body of unknown length must keep that average
 //! too. A server trickling bytes just within the read timeout cannot hold a run. Applied in
-//! `Transport::open` and `Transport::get_small`, the only ways a remote body is read.
+//! `Transport::open` and `Transport::get_small`, the only ways a registry's or a provider's
+//! body is read, and to a container registry's manifests and tokens (`oci.rs`).
 
 use super::Body;
 use crate::config::Net;
