@@ -37,13 +37,13 @@ pub fn check_all_staged(entries: &[String], staged: &[Staged], what: &str) -> Re
         .collect();
     if !left.is_empty() {
         return Err(Error::runtime(format!(
-            "{what}: holds yaml plugins that cannot be installed:\n{}\nnothing was changed; the server should serve them as optimus-plugin-<name>.yaml with a lower-case name",
+            "{what}: holds yaml plugins that cannot be installed:\n{}\nthe server should serve them as optimus-plugin-<name>.yaml with a lower-case name",
             left.join("\n")
         )));
     }
     if staged.is_empty() {
         return Err(Error::runtime(format!(
-            "{what}: holds no yaml plugin to install (an empty bundle would only remove the plugins synced before); nothing was changed"
+            "{what}: holds no yaml plugin to install (an empty bundle would only remove the plugins synced before)"
         )));
     }
     Ok(())
@@ -118,7 +118,7 @@ pub fn check_startup(
         })
         .collect();
     Err(Error::runtime(format!(
-        "after this sync, Optimus ({target}) would refuse to start: {}\n{}\nnothing was changed",
+        "after this sync, Optimus ({target}) would refuse to start: {}\n{}",
         added.join("; "),
         notes.join("\n")
     )))
