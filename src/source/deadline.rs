@@ -14,15 +14,16 @@ use futures::stream::StreamExt;
 use std::time::Duration;
 use tokio::time::Instant;
 
-/// The time a body of `size` bytes may take, counted from before its request was sent.
+/// The time a body of `size` bytes may take.
 pub(super) fn allowed(net: &Net, size: u64) -> Duration {
     net.connect_timeout + net.read_timeout + Duration::from_secs(size / net.min_rate.max(1))
 }
 
 /// `body` with the deadline applied: once it passes, the stream ends with an error naming the
 /// URL, the bytes received and the setting (not retried: the same server would trickle again).
-/// `started`: when the request was sent; `size`: the size declared by someone else (the
-/// index or lock), if any.
+/// `started`: when the response head arrived (each attempt's head has its own bound of the
+/// connect and read timeouts, and a `Retry-After` wait is not the body's time); `size`: the
+/// size declared by someone else (the index or lock), if any.
 pub(super) fn bounded(
     body: Body,
     net: &Net,

@@ -240,8 +240,10 @@ impl Transport {
                 Err(e) => Err(Error::path("reading", p, e)),
             },
             Endpoint::Http { url, access } => {
-                let started = tokio::time::Instant::now();
                 let resp = self.http_send(url, access.as_deref(), etag).await?;
+                // The body's clock starts with its head (each attempt's head has its own
+                // bound; a Retry-After wait is not the body's time).
+                let started = tokio::time::Instant::now();
                 let status = resp.status();
                 if status == reqwest::StatusCode::NOT_MODIFIED {
                     return Ok(Fetched::NotModified);
@@ -277,8 +279,8 @@ impl Transport {
                     if_none_match: etag.map(String::from),
                     ..Default::default()
                 };
-                let started = tokio::time::Instant::now();
                 let res = store.get_opts(path, opts).await;
+                let started = tokio::time::Instant::now();
                 match res {
                     Ok(r) => {
                         if r.meta.size > max {
@@ -324,8 +326,8 @@ impl Transport {
                 })
             }
             Endpoint::Http { url, access } => {
-                let started = tokio::time::Instant::now();
                 let resp = self.http_send(url, access.as_deref(), None).await?;
+                let started = tokio::time::Instant::now();
                 if resp.status() == reqwest::StatusCode::NOT_FOUND {
                     return Err(Error::runtime(format!("{}: 404 Not Found", loc.display())));
                 }
@@ -339,8 +341,8 @@ impl Transport {
                 ))
             }
             Endpoint::Object { store, path, .. } => {
-                let started = tokio::time::Instant::now();
                 let r = store.get(path).await.map_err(|e| object::error(loc, e))?;
+                let started = tokio::time::Instant::now();
                 let len = Some(r.meta.size);
                 let display = loc.display();
                 let stream = r.into_stream().map(move |c| {
