@@ -29,6 +29,8 @@ mod perf_paths;
 mod plugin_pairs;
 mod private_registry;
 mod registry_page;
+mod trust_state;
+mod trust_surface;
 mod upstream;
 mod ux_cli;
 mod ux_manage;
