@@ -34,3 +34,4 @@ mod ux_cli;
 mod ux_manage;
 mod ux_sync;
 mod ux_validate;
+mod which_optimus;
