@@ -20,7 +20,7 @@ pub struct PublishArgs {
     pub name: String,
     pub version: String,
     pub artifacts: Vec<String>,
-    pub target: Option<crate::model::target::Target>,
+    pub target: Option<crate::upstream::target::Target>,
 }
 
 /// The key, the transport and the root a registry command works with.

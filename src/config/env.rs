@@ -20,6 +20,11 @@ pub struct Environment {
     pub cache_dir: PathBuf,
     /// `$HOME`, for Optimus's `~/.optimus/plugins` discovery directory.
     pub home: Option<PathBuf>,
+    /// `OPTIMUS_BIN`: the Optimus CLI (the Go `optimus`) whose directory `list` counts among
+    /// Optimus's discovery directories, as written (not empty).
+    pub optimus_bin: Option<PathBuf>,
+    /// `PATH`, where `list` looks for that `optimus` when `OPTIMUS_BIN` is not set.
+    pub path: Option<std::ffi::OsString>,
     pub net: Net,
     /// `OPTIMUS_LINK_MODE` (`hardlink`, `copy` or `reflink`; checked when a config is loaded).
     pub link_mode: Option<String>,
@@ -198,6 +203,8 @@ impl Environment {
             max_ratio: var("OPTIMUS_MAX_RATIO"),
             cache_dir: fsutil::absolute(&cache_dir),
             home: var("HOME").map(PathBuf::from),
+            optimus_bin: nonempty("OPTIMUS_BIN").map(PathBuf::from),
+            path: std::env::var_os("PATH"),
             net: Net {
                 connect_timeout: number("OPTIMUS_CONNECT_TIMEOUT")
                     .map(Duration::from_secs)
@@ -241,6 +248,8 @@ impl Environment {
             max_ratio: None,
             cache_dir,
             home: None,
+            optimus_bin: None,
+            path: None,
             net: Net::default(),
             link_mode: None,
             mirror_dir: None,

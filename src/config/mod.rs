@@ -26,8 +26,8 @@ use crate::model::link_mode::LinkMode;
 use crate::model::location::Location;
 use crate::model::platform::Platform;
 use crate::model::redact;
-use crate::model::target::Target;
-pub use client::{client_host, has_plugin_section};
+use crate::upstream::target::Target;
+pub use client::{client_host, has_plugin_section, load_project};
 use raw::{RawPlugin, RawTop};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -233,39 +233,37 @@ fn in_file(file: &Path, what: &str, e: Error) -> Error {
 
 /// Loads and normalises the plugin section of `path`.
 pub fn load(path: &Path, env: &Environment) -> Result<Manifest> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            Error::config(format!(
-                "config file {} not found (pass -c FILE, or create optimus.yaml with a `plugins:` section)",
-                path.display()
-            ))
-        } else {
-            Error::path("reading", path, e)
-        }
-    })?;
-    parse(&text, path, env)
+    parse(&client::read(path)?, path, env)
 }
 
 pub fn parse(text: &str, path: &Path, env: &Environment) -> Result<Manifest> {
-    let path = fsutil::absolute(path);
-    let dir = path
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."));
-    let top: RawTop = if text.trim().is_empty() {
-        RawTop {
-            plugins: None,
-            host: None,
-        }
-    } else {
-        serde_norway::from_str(text).map_err(|e| yaml_error(&path, &e))?
-    };
-    let section = top.plugins.ok_or_else(|| {
+    let section = raw_top(text, path)?.plugins.ok_or_else(|| {
         Error::config(format!(
             "{}: no `plugins:` (or `plugin:`) section: nothing to install",
             path.display()
         ))
     })?;
+    normalize(&section, path, env)
+}
+
+/// The config's top level as written (an empty file has nothing in it).
+fn raw_top(text: &str, path: &Path) -> Result<RawTop> {
+    if text.trim().is_empty() {
+        return Ok(RawTop {
+            plugins: None,
+            host: None,
+        });
+    }
+    serde_norway::from_str(text).map_err(|e| yaml_error(&fsutil::absolute(path), &e))
+}
+
+/// The plugin section of the config at `path`, normalised.
+fn normalize(section: &raw::RawSection, path: &Path, env: &Environment) -> Result<Manifest> {
+    let path = fsutil::absolute(path);
+    let dir = path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
     let file = &path;
 
     // Plugin dir: OPTIMUS_PLUGIN_DIR, then the config, then `.plugins` beside the config.

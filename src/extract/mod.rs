@@ -116,7 +116,7 @@ pub struct Unpacker<'a> {
     /// Skip binaries (client-side sync).
     pub yaml_only: bool,
     /// The Optimus whose loader a yaml plugin must pass.
-    pub target: crate::model::target::Target,
+    pub target: crate::upstream::target::Target,
 }
 
 impl Unpacker<'_> {

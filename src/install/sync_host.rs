@@ -56,7 +56,7 @@ pub async fn sync_from_host(
     host: &str,
     dir: &Path,
     fetcher: &Fetcher,
-    target: crate::model::target::Target,
+    target: crate::upstream::target::Target,
 ) -> Result<Synced> {
     let url = bundle_location(host)?;
     let loc = fetcher.transport.locate(&url, None)?;

@@ -1,17 +1,16 @@
-//! What is installed, how it compares with the lock and receipts ([`managed`]), what Optimus
-//! itself would discover ([`discover`]), and the reports built on them: [`list`], [`verify`]
-//! and [`outdated`]; locked versions their registry has yanked ([`yanks`]).
+//! What is installed, how it compares with the lock and receipts ([`managed`]), and the
+//! reports built on them: [`list`] (with what Optimus itself would discover:
+//! `crate::upstream`), [`verify`] and [`outdated`]; locked versions their registry has
+//! yanked ([`yanks`]).
 
-mod discover;
 mod images;
 mod list;
 mod outdated;
 mod verify;
 pub mod yanks;
 
-pub use discover::{discover, discovery_dirs, plugin_files, Discovered, Discovery};
 pub use images::{check_images, ImageCheck};
-pub use list::{list, Listing};
+pub use list::{list, plugin_files, Host, Listing};
 pub use outdated::{outdated, Outdated};
 pub use verify::{verify, Verification};
 

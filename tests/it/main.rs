@@ -36,3 +36,4 @@ mod ux_cli;
 mod ux_manage;
 mod ux_sync;
 mod ux_validate;
+mod which_optimus;

@@ -2,7 +2,7 @@
 //! exact error text, in `decode.rs`), and our advice beside it, each at its file:line:col.
 
 use crate::model::names::yaml_file_name;
-use crate::model::target::{Rules, Target, TARGETS};
+use crate::upstream::target::{Rules, Target, TARGETS};
 use decode::{decode, first_failed, unmarshal_message, ErrKind};
 use schema::{nearest, Checker};
 use tree::{parse_tree, Node};
@@ -179,11 +179,11 @@ fn explain(e: &decode::DecodeError, rules: &Rules) -> String {
 
 fn field_names(rules: &Rules, go_type: &str) -> Vec<&'static str> {
     fn walk(
-        s: &'static crate::model::target::GoStruct,
+        s: &'static crate::upstream::target::GoStruct,
         name: &str,
         depth: usize,
     ) -> Option<Vec<&'static str>> {
-        use crate::model::target::GoType;
+        use crate::upstream::target::GoType;
         if s.go_name == name {
             return Some(s.fields.iter().map(|(k, _)| *k).collect());
         }
@@ -214,14 +214,16 @@ fn required_hint(message: &str, present: bool, rules: &Rules) -> String {
         .expect("message from the table");
     let path = r.path.join(".");
     match &r.check {
-        crate::model::target::Check::OneOf(set) => format!(
+        crate::upstream::target::Check::OneOf(set) => format!(
             "`{path}` must be exactly one of {} (lower case)",
             set.join(", ")
         ),
-        crate::model::target::Check::HasKey(k) => format!("`{path}` needs a `{k}` entry"),
-        crate::model::target::Check::NonZero => format!("`{path}` must be a number other than 0"),
-        crate::model::target::Check::NonEmpty if present => format!("`{path}` is empty"),
-        crate::model::target::Check::NonEmpty => format!("`{path}` is missing"),
+        crate::upstream::target::Check::HasKey(k) => format!("`{path}` needs a `{k}` entry"),
+        crate::upstream::target::Check::NonZero => {
+            format!("`{path}` must be a number other than 0")
+        }
+        crate::upstream::target::Check::NonEmpty if present => format!("`{path}` is empty"),
+        crate::upstream::target::Check::NonEmpty => format!("`{path}` is missing"),
     }
 }
 

@@ -115,7 +115,7 @@ pub struct Publisher<'a> {
     pub expires_in: std::time::Duration,
     pub reporter: SharedReporter,
     /// The Optimus a yaml artifact must load in; `None`: any of them.
-    pub target: Option<crate::model::target::Target>,
+    pub target: Option<crate::upstream::target::Target>,
     /// `--public-url`: the address clients use, recorded in `config.toml` and shown in the
     /// snippets of `index.html` (default: what `config.toml` says, else the root).
     pub public_url: Option<String>,
@@ -139,7 +139,7 @@ impl Publisher<'_> {
             Format::Yaml => {
                 let text = fsutil::read_to_string(&a.path)?;
                 use crate::extract::yaml_plugin::{check_text, format_problems};
-                use crate::model::target::{Target, TARGETS};
+                use crate::upstream::target::{Target, TARGETS};
                 let file = crate::model::names::yaml_file_name(name);
                 // The target asked for; else the first Optimus that loads it.
                 let verdict = match self.target {
