@@ -618,13 +618,15 @@ fn list_in_a_client_project_shows_what_optimus_would_load_and_that_nothing_is_de
 #[test]
 fn install_warns_when_the_target_would_not_start_with_the_plugin_dir() {
     // Two yaml plugins declaring one `name:` load one by one, but raystack refuses to start
-    // with both: the discovery pass `list` and `validate` use says so after the install.
+    // with both: the discovery pass `list` and `validate` use says so after the install. (An
+    // artifact whose yaml names another plugin is refused, so the second one is a file the
+    // user left in the plugin dir.)
     let sb = Sandbox::new();
     sb.write("art/optimus-plugin-neo.yaml", yaml("neo"));
-    sb.write("art/optimus-plugin-neo2.yaml", yaml("neo"));
+    sb.write("proj/.plugins/optimus-plugin-neo2.yaml", yaml("neo"));
     sb.write(
         "proj/optimus.yaml",
-        "plugin:\n  artifacts:\n    - ../art/optimus-plugin-neo.yaml\n    - ../art/optimus-plugin-neo2.yaml\n",
+        "plugin:\n  artifacts:\n    - ../art/optimus-plugin-neo.yaml\n",
     );
     let r = sb.install("proj/optimus.yaml").expect(
         0,
