@@ -55,7 +55,7 @@ pub fn run(
     }
     if listing.plugins.is_empty() {
         ui::note(&format!(
-            "no plugins installed in {}: declare some in {} and run `optimus plugin install`",
+            "no plugins installed in {}: declare some in {} and run `optimus-plugins install`",
             shown(&manifest.plugin_dir),
             shown(&manifest.path)
         ));
@@ -150,7 +150,7 @@ pub fn run(
         shown(&manifest.plugin_dir),
         if bad > 0 {
             format!(
-                ", {bad} {} attention (`optimus plugin install` fixes {})",
+                ", {bad} {} attention (`optimus-plugins install` fixes {})",
                 if bad == 1 { "needs" } else { "need" },
                 if bad == 1 { "it" } else { "them" }
             )

@@ -70,7 +70,8 @@ pub fn list(
                 .unwrap_or_default(),
             path,
             detail: Some(
-                "not installed by optimus: it is never changed or removed by this tool".into(),
+                "not installed by optimus-plugins: it is never changed or removed by this tool"
+                    .into(),
             ),
         });
     }

@@ -34,7 +34,7 @@ pub fn verify(manifest: &Manifest, platform: &Platform) -> Result<Verification> 
     }
     let lock = Lockfile::read(&manifest.lock_path())?.ok_or_else(|| {
         Error::runtime(format!(
-            "{}: no lockfile to verify against; run `optimus plugin install` (or `lock`) first",
+            "{}: no lockfile to verify against; run `optimus-plugins install` (or `lock`) first",
             shown(&manifest.lock_path())
         ))
     })?;

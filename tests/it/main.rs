@@ -22,6 +22,7 @@ mod http_auth;
 mod install;
 mod interop;
 mod mirrors;
+mod names;
 mod newcomer;
 mod objstore;
 mod oci_images;

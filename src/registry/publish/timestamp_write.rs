@@ -17,7 +17,7 @@ use object_store::ObjectStore;
 use std::collections::BTreeMap;
 
 impl Publisher<'_> {
-    /// Re-signs the timestamp with a fresh expiry (`optimus plugin refresh`).
+    /// Re-signs the timestamp with a fresh expiry (`optimus-plugins refresh`).
     pub async fn refresh(&self) -> Result<Timestamp> {
         let config = self.loc("config.toml")?;
         if self.transport.get_versioned(&config).await?.is_none() {
