@@ -13,6 +13,7 @@ mod invoke;
 pub mod oci;
 mod private_servers;
 mod registry;
+mod release;
 mod snapshot;
 
 pub use archives::*;
@@ -21,6 +22,7 @@ pub use http_server::*;
 pub use invoke::*;
 pub use private_servers::*;
 pub use registry::*;
+pub use release::*;
 pub use snapshot::*;
 
 use std::collections::BTreeMap;

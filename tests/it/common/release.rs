@@ -1,0 +1,59 @@
+//! The release assets, built once per test run by the real `scripts/release.sh` (for this
+//! machine's target) and shared by the suites that check them (release.rs) and put them in
+//! an image (container.rs).
+
+use super::bin;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::OnceLock;
+
+pub struct Dist {
+    /// What release.sh wrote (`plugins_<os>-<arch>`, the tar, SHA256SUMS, its signature).
+    pub dir: PathBuf,
+    /// The public key SHA256SUMS was signed for (`keygen`'s `.pub`).
+    pub public_key: PathBuf,
+}
+
+/// Runs `scripts/release.sh` once (the static release build: minutes from scratch, seconds
+/// when target/ has it), signing with a key made by `keygen`, into the test's target
+/// directory.
+pub fn release_dist() -> &'static Dist {
+    static DIST: OnceLock<Dist> = OnceLock::new();
+    DIST.get_or_init(|| {
+        let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("release-test");
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(&root).unwrap();
+        let key = root.join("release");
+        let out = Command::new(bin())
+            .args(["-q", "keygen", "--force", "--output"])
+            .arg(&key)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "keygen: {out:?}");
+        let dir = root.join("dist");
+        let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let start = std::time::Instant::now();
+        let out = Command::new("bash")
+            .arg(repo.join("scripts/release.sh"))
+            .current_dir(&repo)
+            .env("DIST", &dir)
+            .env("RELEASE_SECRET_KEY", root.join("release.key"))
+            .env_remove("RELEASE_PASSWORD_ENV")
+            .output()
+            .unwrap();
+        eprintln!(
+            "scripts/release.sh took {:.0} s",
+            start.elapsed().as_secs_f64()
+        );
+        assert!(
+            out.status.success(),
+            "scripts/release.sh failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Dist {
+            dir,
+            public_key: root.join("release.pub"),
+        }
+    })
+}
