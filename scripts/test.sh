@@ -20,4 +20,4 @@ cargo clippy --locked --all-targets -- -D warnings
 cargo test --locked --no-fail-fast "$@"
 # The walkthrough's outputs are real: re-run it in a fresh clone of HEAD with the binary the
 # tests just built, and compare (keys made by keygen aside).
-OPTIMUS_BIN="${CARGO_TARGET_DIR:-target}/debug/optimus" python3 scripts/walkthrough.py --check
+OPTIMUS_PLUGINS_BIN="${CARGO_TARGET_DIR:-target}/debug/optimus-plugins" python3 scripts/walkthrough.py --check
