@@ -14,12 +14,26 @@ pub struct Dist {
     pub public_key: PathBuf,
 }
 
-/// Runs `scripts/release.sh` once (the static release build: minutes from scratch, seconds
-/// when target/ has it), signing with a key made by `keygen`, into the test's target
-/// directory.
+/// The assets `scripts/release.sh` wrote into `OPTIMUS_TEST_DIST` (scripts/test.sh builds them
+/// before the suite), else runs it once here (the static release build: minutes from
+/// scratch, seconds when target/ has it), signing with a key made by `keygen`, into the
+/// test's target directory.
 pub fn release_dist() -> &'static Dist {
     static DIST: OnceLock<Dist> = OnceLock::new();
     DIST.get_or_init(|| {
+        // scripts/test.sh runs release.sh before the suite and says where (throwaway key).
+        if let Some(dir) = std::env::var_os("OPTIMUS_TEST_DIST") {
+            let dir = PathBuf::from(dir);
+            assert!(
+                dir.join("SHA256SUMS").is_file(),
+                "OPTIMUS_TEST_DIST={}: no SHA256SUMS there (run scripts/release.sh with DIST set to it)",
+                dir.display()
+            );
+            return Dist {
+                public_key: dir.join("throwaway-key.pub"),
+                dir,
+            };
+        }
         let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("release-test");
         let _ = std::fs::remove_dir_all(&root);
         std::fs::create_dir_all(&root).unwrap();
