@@ -229,7 +229,6 @@ mod tests {
         );
         assert_eq!(f("opm"), Form::Direct("opm".into()));
         assert_eq!(f("/usr/bin/optimus"), Form::Optimus);
-        assert_eq!(f("C:\\bin\\optimus.exe"), Form::Optimus);
         assert_eq!(f("optimus.exe"), Form::Optimus);
         assert_eq!(
             f("/home/u/.optimus/extensions/github.com/acme/optimus-extension-plugins/v0.1.0"),
