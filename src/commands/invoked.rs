@@ -153,12 +153,11 @@ fn unknown_top_level(e: &clap::Error, args: &[OsString]) -> Option<String> {
 /// What to say after clap's "unrecognized subcommand": this is the plugin manager, and the
 /// Optimus CLI is elsewhere.
 fn not_optimus_note(form: &Form, word: &str) -> String {
-    if word == "plugin" {
-        if let Form::Direct(name) = form {
-            return format!(
-                "note: {name} takes the verbs directly, without `plugin`: `{name} install -c optimus.yaml`"
-            );
-        }
+    if word == "plugin" && *form != Form::Optimus {
+        let p = form.prefix();
+        return format!(
+            "note: {p} takes the verbs directly, without `plugin`: `{p} install -c optimus.yaml`"
+        );
     }
     let me = match form {
         Form::Optimus => {

@@ -204,6 +204,10 @@ fn as_the_optimus_extension_it_runs_unchanged() {
     ])
     .fails(2);
     same(&["--version"]).ok();
+    sb.as_extension(&["plugin", "install"]).expect(
+        2,
+        &["optimus plugins takes the verbs directly, without `plugin`: `optimus plugins install -c optimus.yaml`"],
+    );
     // Help and usage show how the user typed it.
     let help = sb.as_extension(&["install", "--help"]).ok().stdout;
     assert!(help.contains("Usage: optimus plugins install"), "{help}");
