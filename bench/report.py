@@ -189,7 +189,7 @@ def main():
     print()
     print(
         f'Binary: `{extra.get("optimus_bin", "")}` '
-        + (f'(given by OPTIMUS_BIN; work tree at {extra.get("commit", "?")})' if extra.get("built") else f'(built from {extra.get("commit", "?")})')
+        + (f'(given by OPTIMUS_PLUGINS_BIN; work tree at {extra.get("commit", "?")})' if extra.get("built") else f'(built from {extra.get("commit", "?")})')
         + '. Load average: '
         f'{extra.get("load_start", "?")} at the start, {load_end} at the end. Medians of hyperfine runs; '
         "ratio = optimus / shell baseline measured in the same run (below 1x: optimus is faster). "

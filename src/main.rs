@@ -1,10 +1,10 @@
-use clap::Parser;
 use optimus_plugins::config::Environment;
 use optimus_plugins::model::redact;
-use optimus_plugins::{cli::Cli, commands, ui};
+use optimus_plugins::{commands, ui};
 
 fn main() {
-    let cli = Cli::parse();
+    let (cli, form) = commands::invoked::parse();
+    ui::set_prefix(&form.prefix());
     let env = Environment::read();
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -16,7 +16,7 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let result = rt.block_on(commands::run(cli, env));
+    let result = rt.block_on(commands::run(cli, form, env));
     // Drop the runtime before exiting so no worker outlives the summary.
     rt.shutdown_timeout(std::time::Duration::from_secs(1));
     if let Err(e) = result {

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 pub const FILE: &str = ".receipts.toml";
 
-const HINT: &str = "; delete it and run `optimus plugin install` to reinstall";
+const HINT: &str = "; delete it and run `optimus-plugins install` to reinstall";
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -152,7 +152,7 @@ impl Receipts {
         sorted.version = 1;
         sorted.files.sort_by(|a, b| a.file.cmp(&b.file));
         let text = toml::to_string(&sorted).expect("receipts serialise");
-        format!("# Written by optimus: what it installed here. Do not edit.\n{text}")
+        format!("# Written by optimus-plugins: what it installed here. Do not edit.\n{text}")
     }
 
     pub fn write(&self, dir: &Path) -> Result<()> {

@@ -22,6 +22,26 @@ pub fn set_level(quiet: bool, verbose: bool) {
     );
 }
 
+/// How commands are typed in the invoked form (`optimus plugin`, `optimus plugins`), when not
+/// `optimus-plugins`: messages name commands as `optimus-plugins VERB` and are shown so.
+static PREFIX: OnceLock<String> = OnceLock::new();
+
+pub fn set_prefix(prefix: &str) {
+    if prefix != "optimus-plugins" {
+        let _ = PREFIX.set(format!("`{prefix} "));
+    }
+}
+
+/// `text` with each quoted command (`` `optimus-plugins VERB ...` ``) in the invoked form.
+pub fn as_invoked(text: &str) -> std::borrow::Cow<'_, str> {
+    match PREFIX.get() {
+        Some(p) if text.contains("`optimus-plugins ") => {
+            text.replace("`optimus-plugins ", p).into()
+        }
+        _ => text.into(),
+    }
+}
+
 pub fn quiet() -> bool {
     LEVEL.load(Ordering::Relaxed) == 0
 }
@@ -43,7 +63,7 @@ fn paint(code: &str, text: &str) -> String {
 }
 
 fn eprint_line(line: &str) {
-    let line = crate::model::redact::scrub(line);
+    let line = crate::model::redact::scrub(&as_invoked(line));
     match multi() {
         Some(m) => {
             let _ = m.println(&line);
@@ -79,7 +99,10 @@ pub fn error(msg: &str) {
 
 /// The one summary line that ends a command, on stdout.
 pub fn summary(msg: &str) {
-    println!("{}", terminal_safe(&crate::model::redact::scrub(msg)));
+    println!(
+        "{}",
+        terminal_safe(&crate::model::redact::scrub(&as_invoked(msg)))
+    );
 }
 
 fn multi() -> Option<&'static MultiProgress> {

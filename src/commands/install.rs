@@ -85,7 +85,7 @@ fn warn_startup(m: &Manifest, platform: &Platform) {
     let dirs = [m.plugin_dir.clone()];
     for e in upstream::startup(m.target.rules(), &dirs, Some(platform)).errors {
         ui::warn(&format!(
-            "Optimus ({}) would not start with {} as it is: {e} (`optimus plugin list` shows every file it would load)",
+            "Optimus ({}) would not start with {} as it is: {e} (`optimus-plugins list` shows every file it would load)",
             m.target,
             shown(&m.plugin_dir)
         ));

@@ -1,11 +1,11 @@
-//! `keygen` and `completions`.
+//! `keygen`, `sign` and `completions`.
 
 use super::read_password_env;
-use crate::cli::Cli;
-use crate::error::Result;
-use crate::registry::signing;
+use crate::error::{Error, Result};
+use crate::model::keys::key_id_of;
+use crate::registry::signing::{self, SigningKey};
 use crate::ui;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub fn keygen(output: &Path, password_env: Option<&str>, force: bool) -> Result<()> {
     let password = password_env.map(read_password_env).transpose()?;
@@ -17,13 +17,40 @@ pub fn keygen(output: &Path, password_env: Option<&str>, force: bool) -> Result<
     Ok(())
 }
 
-pub fn completions(shell: clap_complete::Shell) -> Result<()> {
-    use clap::CommandFactory;
-    clap_complete::generate(
-        shell,
-        &mut Cli::command(),
-        "optimus",
-        &mut std::io::stdout(),
-    );
+/// Writes `FILE.minisig` beside each file: a minisign signature of its exact bytes, made with
+/// the same key type and code as the registry's index signatures (a release's `SHA256SUMS`
+/// is verified with `minisign -Vm SHA256SUMS -p KEY.pub`).
+pub fn sign(secret_key: &Path, password_env: Option<&str>, files: &[PathBuf]) -> Result<()> {
+    let password = password_env.map(read_password_env).transpose()?;
+    // Every file must be there before the key (maybe encrypted: slow) is opened.
+    for f in files {
+        if !f.is_file() {
+            return Err(Error::config(format!(
+                "sign: {} is not a file; name the files to sign (e.g. dist/SHA256SUMS)",
+                f.display()
+            )));
+        }
+    }
+    let key = SigningKey::load(secret_key, password)?;
+    for f in files {
+        let data = std::fs::read(f).map_err(|e| Error::path("reading", f, e))?;
+        let name = f
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let sig = key.sign(&data, &name)?;
+        let out = PathBuf::from(format!("{}.minisig", f.display()));
+        crate::model::fsutil::write_atomic(&out, sig.as_bytes())?;
+        ui::note(&format!("wrote {}", out.display()));
+    }
+    let id = key_id_of(&key.public_key_base64()).unwrap_or_default();
+    ui::summary(&format!("signed {} file(s) with key {id}", files.len()));
+    Ok(())
+}
+
+/// Completions for `cmd` (the command tree of the form this was invoked under), named `bin`.
+/// Printed to stdout only: a file is written by the shell redirection the user types.
+pub fn completions(shell: clap_complete::Shell, cmd: &mut clap::Command, bin: &str) -> Result<()> {
+    clap_complete::generate(shell, cmd, bin, &mut std::io::stdout());
     Ok(())
 }

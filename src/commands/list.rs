@@ -88,14 +88,14 @@ fn print_json(manifest: &Manifest, declared: bool, platform: &Platform, listing:
 fn print_installed(manifest: &Manifest, declared: bool, listing: &Listing) {
     if !declared {
         ui::note(&format!(
-            "{} has no `plugins:` section, so it declares no plugins (add one to install your own; `optimus plugin sync` fetches an Optimus server's yaml plugins)",
+            "{} has no `plugins:` section, so it declares no plugins (add one to install your own; `optimus-plugins sync` fetches an Optimus server's yaml plugins)",
             shown(&manifest.path)
         ));
     }
     if listing.plugins.is_empty() {
         if declared {
             ui::note(&format!(
-                "no plugins installed in {}: declare some in {} and run `optimus plugin install`",
+                "no plugins installed in {}: declare some in {} and run `optimus-plugins install`",
                 shown(&manifest.plugin_dir),
                 shown(&manifest.path)
             ));
@@ -217,7 +217,7 @@ fn summary(manifest: &Manifest, declared: bool, listing: &Listing) -> String {
         } else {
             ("need", "them")
         };
-        format!(", {bad} {verb} attention (`optimus plugin install` fixes {them})")
+        format!(", {bad} {verb} attention (`optimus-plugins install` fixes {them})")
     } else if listing.plugins.is_empty() {
         String::new()
     } else {

@@ -35,7 +35,7 @@ pub async fn mirror(
         ui::warn(&format!("not mirrored: {s}"));
     }
     ui::summary(&format!(
-        "mirrored {} plugin(s) from {} registr{} with {} artifact(s) ({}) into {}, verified against the lock; install from it with `optimus plugin install --offline --mirror {}`",
+        "mirrored {} plugin(s) from {} registr{} with {} artifact(s) ({}) into {}, verified against the lock; install from it with `optimus-plugins install --offline --mirror {}`",
         r.plugins,
         r.providers,
         if r.providers == 1 { "y" } else { "ies" },

@@ -3,6 +3,7 @@
 
 mod cache;
 mod install;
+pub mod invoked;
 mod keygen;
 mod list;
 mod mirror;
@@ -13,7 +14,7 @@ mod remove;
 mod validate;
 mod verify;
 
-use crate::cli::{Cli, Command, ConfigArg, InstallFlags, TargetArg, Top};
+use crate::cli::{Cli, Command, ConfigArg, InstallFlags, TargetArg};
 use crate::config::{self, Environment, Manifest};
 use crate::error::{Error, Result};
 use crate::model::platform::Platform;
@@ -26,9 +27,10 @@ use crate::ui;
 use crate::upstream::target::Target;
 use std::sync::Arc;
 
-pub async fn run(cli: Cli, env: Environment) -> Result<()> {
+/// Runs the parsed command; `form` is how it was invoked (for completions).
+pub async fn run(cli: Cli, form: invoked::Form, env: Environment) -> Result<()> {
     ui::set_level(cli.quiet, cli.verbose);
-    let Top::Plugin(cmd) = cli.command;
+    let cmd = cli.command;
     let env = &env;
     match cmd {
         Command::Install {
@@ -72,7 +74,7 @@ pub async fn run(cli: Cli, env: Environment) -> Result<()> {
         } => {
             if frozen {
                 return Err(Error::config(
-                    "update re-resolves versions from the registry index, which --frozen forbids; use `optimus plugin install --frozen` to install the lock as it is",
+                    "update re-resolves versions from the registry index, which --frozen forbids; use `optimus-plugins install --frozen` to install the lock as it is",
                 ));
             }
             let o = install::UpdateOpts {
@@ -166,7 +168,14 @@ pub async fn run(cli: Cli, env: Environment) -> Result<()> {
             force,
         } => keygen::keygen(&output, password_env.as_deref(), force),
         Command::Cache(c) => cache::run(c, env),
-        Command::Completions { shell } => keygen::completions(shell),
+        Command::Sign {
+            secret_key,
+            password_env,
+            files,
+        } => keygen::sign(&secret_key, password_env.as_deref(), &files),
+        Command::Completions { shell } => {
+            keygen::completions(shell, &mut form.command(), &form.completion_name())
+        }
     }
 }
 

@@ -71,12 +71,12 @@ pub fn diff_versions(old: Option<&Lockfile>, new: &Lockfile) -> String {
     }
 }
 
-/// Writes one line of command output to stdout. A closed pipe (`optimus plugin list | head`)
+/// Writes one line of command output to stdout. A closed pipe (`optimus-plugins list | head`)
 /// ends the program quietly instead of panicking.
 pub fn out(line: &str) {
     use std::io::Write;
     let mut o = std::io::stdout().lock();
-    let line = redact::terminal_safe(&redact::scrub(line));
+    let line = redact::terminal_safe(&redact::scrub(&crate::ui::as_invoked(line)));
     if let Err(e) = writeln!(o, "{line}").and_then(|_| o.flush()) {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(0);

@@ -31,7 +31,7 @@ pub async fn run(
     // Plugin files nobody installed: not a failure (they are the user's), but worth a word.
     for p in &v.unmanaged {
         ui::warn(&format!(
-            "{} was not installed by optimus (not verified)",
+            "{} was not installed by optimus-plugins (not verified)",
             shown(p)
         ));
     }
@@ -47,7 +47,7 @@ pub async fn run(
     }
     for y in &yanks.yanked {
         let line = format!(
-            "yanked    {} (run `optimus plugin update {}`)",
+            "yanked    {} (run `optimus-plugins update {}`)",
             y.describe(),
             y.name
         );
@@ -89,14 +89,14 @@ pub async fn run(
     let mut fix = String::new();
     if images.iter().any(|i| i.moved) {
         fix.push_str(
-            " (a moved tag: `optimus plugin update NAME` locks its new digest, or pin the old one)",
+            " (a moved tag: `optimus-plugins update NAME` locks its new digest, or pin the old one)",
         );
     }
     if !yanks.yanked.is_empty() {
-        fix.push_str("; `optimus plugin update` moves off yanked versions");
+        fix.push_str("; `optimus-plugins update` moves off yanked versions");
     }
     Err(Error::runtime(format!(
-        "verify found {} problem(s) in {}: `optimus plugin install` restores the locked files{fix}",
+        "verify found {} problem(s) in {}: `optimus-plugins install` restores the locked files{fix}",
         v.problems.len(),
         shown(dir)
     )))

@@ -28,7 +28,7 @@ pub struct Environment {
     pub net: Net,
     /// `OPTIMUS_LINK_MODE` (`hardlink`, `copy` or `reflink`; checked when a config is loaded).
     pub link_mode: Option<String>,
-    /// `OPTIMUS_MIRROR_DIR` (absolute): a directory written by `optimus plugin mirror`; its
+    /// `OPTIMUS_MIRROR_DIR` (absolute): a directory written by `optimus-plugins mirror`; its
     /// `<provider>/` subdirectories are tried first as mirrors of those providers.
     pub mirror_dir: Option<PathBuf>,
     /// `OPTIMUS_PUBLISH_SETTLE_SECS`: how long a publisher waits on an object-store index

@@ -181,13 +181,13 @@ pub(super) fn normalize_provider(
     })
 }
 
-/// A directory written by `optimus plugin mirror` (`OPTIMUS_MIRROR_DIR`, `--mirror`): each
+/// A directory written by `optimus-plugins mirror` (`OPTIMUS_MIRROR_DIR`, `--mirror`): each
 /// provider with a subdirectory of its name there gets it as its first mirror (never trusted:
 /// what it serves is verified as anything a mirror serves).
 pub(super) fn use_mirror_dir(providers: &mut BTreeMap<String, Provider>, dir: &Path) -> Result<()> {
     if !dir.is_dir() {
         return Err(Error::config(format!(
-            "mirror directory {} does not exist (OPTIMUS_MIRROR_DIR or --mirror; `optimus plugin mirror --output DIR` writes one)",
+            "mirror directory {} does not exist (OPTIMUS_MIRROR_DIR or --mirror; `optimus-plugins mirror --output DIR` writes one)",
             dir.display()
         )));
     }

@@ -36,7 +36,7 @@ pub fn journal_placements(
         let dest = dir.join(&staged.file_name);
         if dest.exists() && receipts.find(&staged.file_name).is_none() {
             reporter.warn(&format!(
-                "replacing {} (it was not installed by optimus)",
+                "replacing {} (it was not installed by optimus-plugins)",
                 dest.display()
             ));
         }

@@ -243,7 +243,7 @@ impl Installer<'_> {
                 Ok(())
             }
             Some(a) => Err(Error::runtime(format!(
-                "{}: the entry for {} {} ({}) does not match the signed index of registry {}:\n  lock:  {} {} sha256 {} bin {:?}\n  index: {} {} sha256 {} bin {:?}\nrestore the lockfile from version control, or run `optimus plugin update {}`",
+                "{}: the entry for {} {} ({}) does not match the signed index of registry {}:\n  lock:  {} {} sha256 {} bin {:?}\n  index: {} {} sha256 {} bin {:?}\nrestore the lockfile from version control, or run `optimus-plugins update {}`",
                 lock_path.display(),
                 l.name,
                 l.version_text(),

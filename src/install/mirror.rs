@@ -1,4 +1,4 @@
-//! `optimus plugin mirror --output DIR`: a self-contained copy of what the lock needs, for
+//! `optimus-plugins mirror --output DIR`: a self-contained copy of what the lock needs, for
 //! installs without the origin (air-gapped networks, CI without egress).
 //!
 //! `DIR/<provider>/` is a registry root holding, for every locked plugin of that provider, the
@@ -63,7 +63,7 @@ impl Mirror<'_> {
         let lock_path = self.manifest.lock_path();
         let lock = Lockfile::read(&lock_path)?.ok_or_else(|| {
             Error::config(format!(
-                "no {} to mirror: run `optimus plugin lock` first (with --platform for each platform the mirror must serve)",
+                "no {} to mirror: run `optimus-plugins lock` first (with --platform for each platform the mirror must serve)",
                 lock_path.display()
             ))
         })?;

@@ -3,9 +3,12 @@
 //! second config installing into, or removing from, the same directory is refused with both
 //! named: each would otherwise delete the other's plugins as "no longer declared".
 //!
-//! Both ends are canonical paths (symlinks resolved): a project that reaches the directory
-//! through a symlink records, and is compared, by the real paths, so another project naming
-//! the real directory is seen as another owner.
+//! Both ends are real paths (symlinks resolved): a project that reaches the directory through
+//! a symlink records, and is compared, by the real paths, so another project naming the real
+//! directory is seen as another owner. The config is known by its real directory and its own
+//! file name: the file itself may be a symlink that moves (a Kubernetes ConfigMap mounts each
+//! key as `optimus.yaml -> ..data/optimus.yaml`, and `..data` points to a new folder on every
+//! change), and it is still the same config.
 
 use crate::config::Manifest;
 use crate::error::{Error, Result};
@@ -28,6 +31,15 @@ fn canonical(p: &Path) -> PathBuf {
         .unwrap_or_else(|_| fsutil::absolute(p))
 }
 
+/// A config's identity: its directory with symlinks resolved, and its own file name.
+fn config_identity(p: &Path) -> PathBuf {
+    let abs = fsutil::absolute(p);
+    match (abs.parent(), abs.file_name()) {
+        (Some(dir), Some(name)) => canonical(dir).join(name),
+        _ => canonical(&abs),
+    }
+}
+
 /// Refuses `manifest` if another config owns its plugin directory; with `take`, records it as
 /// the owner of a directory nobody owns yet. The caller holds the directory lock.
 pub fn claim(manifest: &Manifest, take: bool) -> Result<()> {
@@ -38,7 +50,10 @@ pub fn claim(manifest: &Manifest, take: bool) -> Result<()> {
             let recorded = text.trim();
             // Relative to the real directory: `..` in it leaves the real path, not the link.
             let owner: PathBuf = fsutil::normalize(&canonical(dir).join(recorded));
-            if recorded.is_empty() || same_file(&owner, &manifest.path) {
+            if recorded.is_empty()
+                || owner == config_identity(&manifest.path)
+                || same_file(&owner, &manifest.path)
+            {
                 return Ok(());
             }
             if !owner.exists() {
@@ -66,6 +81,9 @@ pub fn claim(manifest: &Manifest, take: bool) -> Result<()> {
 fn record(manifest: &Manifest, file: &Path) -> Result<()> {
     std::fs::create_dir_all(&manifest.plugin_dir)
         .map_err(|e| Error::path("creating", &manifest.plugin_dir, e))?;
-    let rel = fsutil::relative_to(&canonical(&manifest.path), &canonical(&manifest.plugin_dir));
+    let rel = fsutil::relative_to(
+        &config_identity(&manifest.path),
+        &canonical(&manifest.plugin_dir),
+    );
     fsutil::write_atomic(file, format!("{rel}\n").as_bytes())
 }

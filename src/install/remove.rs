@@ -80,7 +80,7 @@ pub fn remove(manifest: &Manifest, names: &[String], reporter: &dyn Reporter) ->
 fn not_ours(n: &str, yaml: PathBuf, binary: PathBuf, hint: &str) -> Error {
     Error::config(match [yaml, binary].into_iter().find(|p| p.is_file()) {
         Some(p) => format!(
-            "{n} is neither installed nor locked by optimus: {} was put there by hand, so it is left alone (delete it yourself if you want it gone)",
+            "{n} is neither installed nor locked by optimus-plugins: {} was put there by hand, so it is left alone (delete it yourself if you want it gone)",
             fsutil::shown(&p)
         ),
         None => format!("{n} is neither installed nor locked{hint}"),

@@ -1,4 +1,4 @@
-//! A registry's own documents, copied for a mirror (`optimus plugin mirror`): the mirror serves
+//! A registry's own documents, copied for a mirror (`optimus-plugins mirror`): the mirror serves
 //! the origin's signed files unchanged, so it is trusted exactly as the origin is (by the keys
 //! pinned in `optimus.yaml`) and needs no key of its own.
 

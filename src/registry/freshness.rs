@@ -79,7 +79,7 @@ impl RegistryClient<'_> {
     /// Best effort: a cache we cannot write only forgets the floor. The old-form file goes.
     fn keep_state(&self, state: &State) {
         let text = format!(
-            "# What this machine accepted from a registry's timestamp.toml (optimus plugin).\n{}",
+            "# What this machine accepted from a registry's timestamp.toml (optimus-plugins).\n{}",
             toml::to_string(state).expect("state serialises")
         );
         let (path, legacy) = (self.state_path(), self.legacy_state_path());
@@ -128,14 +128,14 @@ impl RegistryClient<'_> {
             if let Some(state) = &state {
                 return Err(Error::runtime(format!(
                     "{reg} serves no {TIMESTAMP_FILE}, but this machine has accepted version {} of it: refusing (a copy of the registry from before it had a timestamp, or one with the timestamp removed, can hide new versions and yanks). \
-                     If the registry really dropped its timestamp, its publisher should run `optimus plugin refresh`; to forget what this machine has seen, delete {}",
+                     If the registry really dropped its timestamp, its publisher should run `optimus-plugins refresh`; to forget what this machine has seen, delete {}",
                     state.version,
                     state_file.display()
                 )));
             }
             if self.shared.freshness.first(&reg) {
                 self.shared.reporter.warn(&format!(
-                    "{reg} has no {TIMESTAMP_FILE}: a stale or rolled-back index cannot be detected; the registry's next publish, yank or `optimus plugin refresh` creates one"
+                    "{reg} has no {TIMESTAMP_FILE}: a stale or rolled-back index cannot be detected; the registry's next publish, yank or `optimus-plugins refresh` creates one"
                 ));
             }
             return Ok(None);
@@ -168,7 +168,7 @@ impl RegistryClient<'_> {
             if !self.shared.freshness.allow_expired {
                 return Err(Error::runtime(format!(
                     "{what}: expired at {} (version {}): refusing a snapshot nobody has re-signed since (a frozen copy can hide new versions and yanks). \
-                     The registry's publisher must run `optimus plugin refresh` (daily, from cron); to use this snapshot anyway, pass --allow-expired",
+                     The registry's publisher must run `optimus-plugins refresh` (daily, from cron); to use this snapshot anyway, pass --allow-expired",
                     ts.expires, ts.version
                 )));
             }

@@ -62,7 +62,7 @@ impl SigningKey {
             &self.sk,
             std::io::Cursor::new(data),
             Some(&trusted),
-            Some("signature from optimus plugin publish"),
+            Some("signature from optimus-plugins"),
         )
         .map_err(|e| Error::runtime(format!("signing {file}: {e}")))?;
         Ok(sig.to_string())

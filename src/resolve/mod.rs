@@ -104,7 +104,7 @@ impl Resolver<'_> {
             }
             if !problems.is_empty() {
                 return Err(Error::config(format!(
-                    "{flag}: {} does not match {}:\n{}\nrun `optimus plugin lock -c {}` (without {flag}) to update it",
+                    "{flag}: {} does not match {}:\n{}\nrun `optimus-plugins lock -c {}` (without {flag}) to update it",
                     self.manifest.lock_path().display(),
                     self.manifest.path.display(),
                     problems.join("\n"),

@@ -95,7 +95,7 @@ pub fn mirror_blob_path(sha256: &str) -> String {
 }
 
 /// Where a mirror of `base` keeps the artifact at `loc`: its path under the root when that is
-/// a plain relative path, else the content-addressed [`mirror_blob_path`]. `optimus plugin
+/// a plain relative path, else the content-addressed [`mirror_blob_path`]. `optimus-plugins
 /// mirror` writes there and installs look there, by this one rule.
 pub fn mirror_path(loc: &Location, base: &Location, sha256: &str) -> String {
     match loc.strip_base(base) {

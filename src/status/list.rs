@@ -130,7 +130,8 @@ fn unmanaged(dir: &Path, platform: &Platform, managed_paths: &[PathBuf]) -> Vec<
                 .unwrap_or_default(),
             path,
             detail: Some(
-                "not installed by optimus: it is never changed or removed by this tool".into(),
+                "not installed by optimus-plugins: it is never changed or removed by this tool"
+                    .into(),
             ),
         });
     }

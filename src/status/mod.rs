@@ -109,7 +109,7 @@ pub fn managed(
                 status: "missing".into(),
                 path: dir.join(&file),
                 file,
-                detail: Some("locked but not installed: run `optimus plugin install`".into()),
+                detail: Some("locked but not installed: run `optimus-plugins install`".into()),
             });
             continue;
         }
@@ -118,17 +118,17 @@ pub fn managed(
             let (status, detail) = if !path.is_file() {
                 (
                     "missing",
-                    Some("the file is gone: run `optimus plugin install`".to_string()),
+                    Some("the file is gone: run `optimus-plugins install`".to_string()),
                 )
-            } else if let Some(detail) = mode_detail(r, &path, "optimus plugin install") {
+            } else if let Some(detail) = mode_detail(r, &path, "optimus-plugins install") {
                 ("modified", Some(detail))
             } else if !(r.looks_intact(dir) || (rehash && r.rehash_matches(dir).unwrap_or(false))) {
-                ("modified", Some("the file changed since it was installed: `optimus plugin install` restores it".to_string()))
+                ("modified", Some("the file changed since it was installed: `optimus-plugins install` restores it".to_string()))
             } else if !r.installed_from(a) || r.version != l.version_text() {
                 (
                     "outdated",
                     Some(format!(
-                        "installed {} but the lock says {}: run `optimus plugin install`",
+                        "installed {} but the lock says {}: run `optimus-plugins install`",
                         r.version,
                         l.version_text()
                     )),
@@ -148,7 +148,7 @@ pub fn managed(
                 (
                     "missing",
                     Some(if host {
-                        "the file is gone: run `optimus plugin sync --host URL` again".to_string()
+                        "the file is gone: run `optimus-plugins sync --host URL` again".to_string()
                     } else {
                         "the file is gone and it is no longer locked".to_string()
                     }),
@@ -157,9 +157,9 @@ pub fn managed(
                 r,
                 &path,
                 if host {
-                    "optimus plugin sync --host URL"
+                    "optimus-plugins sync --host URL"
                 } else {
-                    "optimus plugin install"
+                    "optimus-plugins install"
                 },
             ) {
                 ("modified", Some(detail))
@@ -174,7 +174,7 @@ pub fn managed(
                 (
                     "outdated",
                     Some(
-                        "installed but no longer in the lock: `optimus plugin install` removes it"
+                        "installed but no longer in the lock: `optimus-plugins install` removes it"
                             .to_string(),
                     ),
                 )

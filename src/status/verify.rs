@@ -35,7 +35,7 @@ pub fn verify(manifest: &Manifest, platform: &Platform) -> Result<Verification> 
     }
     let lock = Lockfile::read(&manifest.lock_path())?.ok_or_else(|| {
         Error::runtime(format!(
-            "{}: no lockfile to verify against; run `optimus plugin install` (or `lock`) first",
+            "{}: no lockfile to verify against; run `optimus-plugins install` (or `lock`) first",
             shown(&manifest.lock_path())
         ))
     })?;
@@ -58,9 +58,9 @@ pub fn verify(manifest: &Manifest, platform: &Platform) -> Result<Verification> 
             )),
             Ok(_) => {
                 let fix = if r.source == "host" {
-                    "optimus plugin sync --host URL"
+                    "optimus-plugins sync --host URL"
                 } else {
-                    "optimus plugin install"
+                    "optimus-plugins install"
                 };
                 if let Some(detail) = super::mode_detail(r, &path, fix) {
                     out.problems.push(format!("mode      {file} ({detail})"));

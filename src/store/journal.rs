@@ -62,7 +62,7 @@ fn check(j: &Journal, path: &Path) -> Result<()> {
         Ok(())
     } else {
         Err(Error::runtime(format!(
-            "{}: not a valid journal (tampered?); delete it and run `optimus plugin install`",
+            "{}: not a valid journal (tampered?); delete it and run `optimus-plugins install`",
             path.display()
         )))
     }
@@ -120,7 +120,7 @@ pub fn recover(dir: &Path) -> Result<bool> {
     };
     let j: Journal = toml::from_str(&text).map_err(|e| {
         Error::runtime(format!(
-            "{}: {}; delete it and run `optimus plugin install`",
+            "{}: {}; delete it and run `optimus-plugins install`",
             path.display(),
             e.message()
         ))

@@ -57,7 +57,7 @@ fn lock_waiting_as(
         Ok(()) => Ok(()),
         Err(std::fs::TryLockError::WouldBlock) => {
             reporter.note(&format!(
-                "waiting for another optimus process to finish with {what}"
+                "waiting for another optimus-plugins process to finish with {what}"
             ));
             if shared {
                 file.lock_shared()

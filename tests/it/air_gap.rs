@@ -167,7 +167,10 @@ fn a_mirror_installs_in_a_network_namespace() {
     let cache = fresh_project(&sb, "n");
     let mut c = std::process::Command::new("unshare");
     c.arg("-n").arg(bin()).current_dir(sb.path());
-    c.args(offline_install_args(&sb, "n"));
+    let args = offline_install_args(&sb, "n");
+    c.args(primary_args(
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+    ));
     c.envs(sb.env.iter().map(|(k, v)| (k, v)));
     c.env("OPTIMUS_CACHE_DIR", &cache);
     let r = Run::from(c.output().unwrap()).ok();
@@ -181,14 +184,7 @@ fn a_mirror_installs_in_a_network_namespace() {
     c.arg("-n")
         .arg(bin())
         .current_dir(sb.path())
-        .args([
-            "plugin",
-            "install",
-            "-c",
-            "o/optimus.yaml",
-            "--platform",
-            PLAT,
-        ])
+        .args(["install", "-c", "o/optimus.yaml", "--platform", PLAT])
         .envs(sb.env.iter().map(|(k, v)| (k, v)))
         .env("OPTIMUS_CACHE_DIR", &cache);
     let r = Run::from(c.output().unwrap()).fails(1);
@@ -268,7 +264,7 @@ fn mirroring_without_a_lock_says_how_to_make_one() {
         registry_config(&origin.url(""), &reg.public_key, &[("neo", "*")]),
     );
     let r = mirror(&sb, &[]).fails(2);
-    assert!(r.stderr.contains("optimus plugin lock"), "{}", r.stderr);
+    assert!(r.stderr.contains("optimus-plugins lock"), "{}", r.stderr);
     assert!(!sb.p("m").exists());
 }
 

@@ -676,7 +676,9 @@ fn prune_waits_for_an_install_in_progress_and_keeps_what_it_installed() {
         "clean finished while the install still ran"
     );
     assert!(
-        prune.stderr.contains("waiting for another optimus process"),
+        prune
+            .stderr
+            .contains("waiting for another optimus-plugins process"),
         "{}",
         prune.stderr
     );

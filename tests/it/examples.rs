@@ -15,7 +15,7 @@ fn example_checkout(sb: &Sandbox) {
     .unwrap();
 }
 
-/// What the README documents: `optimus plugin lock -c examples/optimus.yaml`, on linux_amd64
+/// What the README documents: `optimus-plugins lock -c examples/optimus.yaml`, on linux_amd64
 /// (the platform lockfile.example was made for).
 fn lock(sb: &Sandbox) -> Run {
     let args = [

@@ -106,7 +106,7 @@ fn an_expired_snapshot_is_refused_even_by_a_fresh_client() {
         &[
             "timestamp.toml",
             "expired at",
-            "optimus plugin refresh",
+            "optimus-plugins refresh",
             "--allow-expired",
         ],
     );

@@ -201,7 +201,7 @@ fn an_edited_lock_entry_is_refused_even_when_the_artifact_is_cached() {
             "does not match the signed index",
             &sha_c,
             &sha_a,
-            "optimus plugin update a",
+            "optimus-plugins update a",
         ],
     );
     // An edited url is refused the same way.

@@ -324,7 +324,7 @@ fn lock_is_deterministic_multi_platform_and_re_resolves_only_changed_plugins() {
         .plugin(&["install", "-c", "p/optimus.yaml", "--locked"])
         .fails(2);
     assert!(
-        r.stderr.contains("extra") && r.stderr.contains("optimus plugin lock"),
+        r.stderr.contains("extra") && r.stderr.contains("optimus-plugins lock"),
         "{}",
         r.stderr
     );

@@ -19,7 +19,7 @@ fn with_env(sb: &Sandbox, env: &[(String, String)], args: &[&str]) -> Run {
     sb.run_env(&a, &e)
 }
 
-/// `optimus plugin publish --registry R --secret-key K <args>... <artifacts>...` with `env`.
+/// `optimus-plugins publish --registry R --secret-key K <args>... <artifacts>...` with `env`.
 fn publish_cmd(
     sb: &Sandbox,
     env: &[(String, String)],

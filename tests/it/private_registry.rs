@@ -21,7 +21,7 @@ const NET_VARS: &[&str] = &[
     "SSL_CERT_DIR",
 ];
 
-/// `optimus plugin install -c proj/optimus.yaml --platform linux_amd64` with exactly `env`
+/// `optimus-plugins install -c proj/optimus.yaml --platform linux_amd64` with exactly `env`
 /// for the network variables.
 fn install(sb: &Sandbox, env: &[(&str, &str)]) -> Run {
     let mut c = sb.command(&[

@@ -161,7 +161,7 @@ fn install_deny_yanked_fails_and_a_plain_noop_install_stays_off_the_network() {
         r.stderr.contains("--deny-yanked")
             && r.stderr.contains("bq2bq 0.3.2 is yanked in registry reg")
             && r.stderr.contains(REASON)
-            && r.stderr.contains("optimus plugin update bq2bq"),
+            && r.stderr.contains("optimus-plugins update bq2bq"),
         "{}",
         r.stderr
     );

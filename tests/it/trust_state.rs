@@ -347,7 +347,7 @@ fn installed_files_are_read_only_and_verify_checks_their_mode() {
                 "optimus-plugin-neo.yaml",
                 "0666",
                 "0444",
-                "optimus plugin install",
+                "optimus-plugins install",
             ],
         );
     }

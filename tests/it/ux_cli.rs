@@ -16,6 +16,7 @@ const VERBS: &[&str] = &[
     "publish",
     "yank",
     "keygen",
+    "sign",
     "completions",
 ];
 
@@ -25,12 +26,12 @@ fn every_command_has_help_with_examples() {
     for v in VERBS {
         let r = sb.plugin(&[v, "--help"]).ok();
         assert!(
-            r.stdout.contains("Examples:\n  optimus plugin "),
+            r.stdout.contains("Examples:\n  optimus-plugins "),
             "{v}: {}",
             r.stdout
         );
         assert!(
-            r.stdout.contains("Usage: optimus plugin"),
+            r.stdout.contains("Usage: optimus-plugins "),
             "{v}: {}",
             r.stdout
         );
@@ -48,8 +49,8 @@ fn completions_for_each_shell() {
     let sb = Sandbox::new();
     for (shell, needle) in [
         ("bash", "complete -F"),
-        ("zsh", "#compdef optimus"),
-        ("fish", "complete -c optimus"),
+        ("zsh", "#compdef optimus-plugins"),
+        ("fish", "complete -c optimus-plugins"),
     ] {
         let r = sb.plugin(&["completions", shell]).ok();
         assert!(r.stdout.contains(needle), "{shell}");
@@ -136,7 +137,7 @@ fn locked_names_the_command_that_fixes_it() {
         r.stderr
     );
     assert!(
-        r.stderr.contains("run `optimus plugin lock"),
+        r.stderr.contains("run `optimus-plugins lock"),
         "{}",
         r.stderr
     );

@@ -21,7 +21,7 @@ fn project(sb: &Sandbox) -> Registry {
     reg
 }
 
-/// Runs `optimus plugin <args>` inside the project directory.
+/// Runs `optimus-plugins <args>` inside the project directory.
 fn run(sb: &Sandbox, args: &[&str]) -> Run {
     let mut a = vec!["plugin"];
     a.extend_from_slice(args);
@@ -212,7 +212,7 @@ fn list_statuses_missing_modified_outdated() {
     assert!(entry(&v, "neo")["detail"]
         .as_str()
         .unwrap()
-        .contains("optimus plugin install"));
+        .contains("optimus-plugins install"));
     // Restore, then move the lock ahead of the install: outdated.
     run(&sb, &["install", "--platform", PLAT]).ok();
     reg.publish_yaml(&sb, "neo", "1.1.0").ok();
@@ -222,7 +222,7 @@ fn list_statuses_missing_modified_outdated() {
     let r = run(&sb, &["list", "--platform", PLAT]).ok();
     assert!(
         r.stdout
-            .contains("1 needs attention (`optimus plugin install` fixes it)"),
+            .contains("1 needs attention (`optimus-plugins install` fixes it)"),
         "{}",
         r.stdout
     );
@@ -255,7 +255,7 @@ fn outdated_then_update_picks_up_a_new_version() {
         r.stdout
     );
     assert!(
-        r.stdout.contains("run `optimus plugin update neo`"),
+        r.stdout.contains("run `optimus-plugins update neo`"),
         "{}",
         r.stdout
     );
@@ -339,7 +339,7 @@ fn verify_names_modified_missing_and_extra() {
         "{}",
         r.stdout
     );
-    assert!(r.stderr.contains("optimus plugin install"), "{}", r.stderr);
+    assert!(r.stderr.contains("optimus-plugins install"), "{}", r.stderr);
     run(&sb, &["install", "--platform", PLAT]).ok();
     run(&sb, &["verify", "--platform", PLAT]).ok();
 

@@ -40,7 +40,7 @@ impl Publisher<'_> {
         }
     }
 
-    /// Re-signs the timestamp with a fresh expiry (`optimus plugin refresh`).
+    /// Re-signs the timestamp with a fresh expiry (`optimus-plugins refresh`).
     pub async fn refresh(&self) -> Result<Timestamp> {
         self.check_timestamp_advances().await?;
         let config = self.loc("config.toml")?;

@@ -1,5 +1,6 @@
-//! Test harness shared by every suite of the integration-test binary: the real `optimus` binary
-//! run in a sandbox with its own cache and home (this file), registries built with `keygen` +
+//! Test harness shared by every suite of the integration-test binary: the real `optimus-plugins`
+//! binary run in a sandbox with its own cache and home (this file; run as `optimus` and as an
+//! Optimus extension: invoke.rs), registries built with `keygen` +
 //! `publish` (registry.rs), archives, hostile ones included (archives.rs), a real HTTP/1.1
 //! server on 127.0.0.1 that can misbehave on purpose (http_server.rs), and the object-store
 //! emulators (emulators.rs); a container registry and a token server (oci.rs); before/after
@@ -8,16 +9,20 @@
 mod archives;
 mod emulators;
 mod http_server;
+mod invoke;
 pub mod oci;
 mod private_servers;
 mod registry;
+mod release;
 mod snapshot;
 
 pub use archives::*;
 pub use emulators::*;
 pub use http_server::*;
+pub use invoke::*;
 pub use private_servers::*;
 pub use registry::*;
+pub use release::*;
 pub use snapshot::*;
 
 use std::collections::BTreeMap;
@@ -27,8 +32,22 @@ use std::process::{Command, Output};
 /// The platform the suites install and lock for.
 pub const PLAT: &str = "linux_amd64";
 
+/// The binary, `optimus-plugins`.
 pub fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_optimus"))
+    PathBuf::from(env!("CARGO_BIN_EXE_optimus-plugins"))
+}
+
+/// `args` as `optimus-plugins` takes them: without the leading `plugin` word of the
+/// `optimus plugin VERB` form the suites are written in (the first argument that is not a
+/// flag), so every suite runs under the primary name.
+pub fn primary_args<'a>(args: &[&'a str]) -> Vec<&'a str> {
+    let mut out = args.to_vec();
+    if let Some(i) = out.iter().position(|a| !a.starts_with('-')) {
+        if out[i] == "plugin" {
+            out.remove(i);
+        }
+    }
+    out
 }
 
 /// The result of one run of the binary.
@@ -131,10 +150,18 @@ impl Sandbox {
         std::fs::read_to_string(self.p(rel)).unwrap_or_else(|e| panic!("reading {rel}: {e}"))
     }
 
-    /// `optimus <args>`, not yet started: in the sandbox root, with the sandbox's environment
-    /// and none of the caller's plugin-dir settings. For runs that are spawned, raced or killed.
+    /// `optimus-plugins <args>` (a leading `plugin` word dropped: [`primary_args`]), not yet
+    /// started: in the sandbox root, with the sandbox's environment and none of the caller's
+    /// plugin-dir settings. For runs that are spawned, raced or killed.
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(bin());
+        let mut c = self.command_of(&bin(), &primary_args(args));
+        c.current_dir(self.path());
+        c
+    }
+
+    /// `program <args>` with the sandbox's environment, as [`Sandbox::command`] sets it.
+    pub fn command_of(&self, program: &Path, args: &[&str]) -> Command {
+        let mut c = Command::new(program);
         c.args(args)
             .current_dir(self.path())
             .env_remove("OPTIMUS_PLUGIN_DIR")
@@ -143,7 +170,7 @@ impl Sandbox {
         c
     }
 
-    /// Runs `optimus <args>` in the sandbox root.
+    /// Runs `optimus-plugins <args>` in the sandbox root (`plugin` dropped, as by [`Sandbox::command`]).
     pub fn run(&self, args: &[&str]) -> Run {
         self.run_env(args, &[])
     }
