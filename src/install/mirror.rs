@@ -11,7 +11,9 @@
 //! The mirror is built in a staging directory beside `DIR`, then read back as a client would
 //! (every index verified against the pinned keys and the mirror's timestamp, every locked
 //! artifact found in the mirror's index with the lock's sha256, every file re-hashed against
-//! the lock), and only then put in place of `DIR`: a failed run leaves `DIR` as it was.
+//! the lock), and only then put in place of `DIR`: a failed run leaves `DIR` as it was. `DIR`
+//! must be new, empty or a mirror (its `.optimus-mirror` marker, or an older mirror's layout):
+//! `store::guard` refuses anything else before the first write.
 
 use crate::config::{Manifest, Provider};
 use crate::error::{Error, Result};
@@ -23,6 +25,7 @@ use crate::model::platform::{Platform, ANY};
 use crate::registry::Registries;
 use crate::source::mirror_path;
 use crate::store::fetch::{Expect, Fetcher};
+use crate::store::guard::{guard_replace, Marker, Protected};
 use futures::StreamExt;
 use std::collections::BTreeMap;
 use std::fs;
@@ -46,6 +49,8 @@ pub struct Mirror<'a> {
     /// Platforms whose artifacts to copy (`any` always); empty: every locked platform.
     pub platforms: &'a [Platform],
     pub jobs: usize,
+    /// What `--output` may never be (the config's directory, the home directory...).
+    pub protected: &'a Protected,
 }
 
 /// One artifact to copy: from the lock entry, to its place under the staging root.
@@ -59,6 +64,8 @@ struct Copy<'l> {
 
 impl Mirror<'_> {
     pub async fn build(&self, out: &Path) -> Result<MirrorReport> {
+        // Before anything is read or written: `out` must be new, empty or a mirror.
+        guard_replace(out, Marker::Mirror, self.protected, "--output")?;
         let lock_path = self.manifest.lock_path();
         let lock = Lockfile::read(&lock_path)?.ok_or_else(|| {
             Error::config(format!(
@@ -121,7 +128,7 @@ impl Mirror<'_> {
             report.artifacts += 1;
         }
         self.check(&staging.0, &by_provider).await?;
-        staging.replace(out)?;
+        staging.replace(out, self.protected)?;
         Ok(report)
     }
 
@@ -232,8 +239,11 @@ fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
 struct StagingDir(PathBuf);
 
 impl StagingDir {
-    /// Puts the staged mirror in place of `out` (the old one, if any, is removed after).
-    fn replace(self, out: &Path) -> Result<()> {
+    /// Puts the staged mirror, marked as one, in place of `out` (the old one, if any, is
+    /// removed after), if `out` is still new, empty or a mirror.
+    fn replace(self, out: &Path, protected: &Protected) -> Result<()> {
+        guard_replace(out, Marker::Mirror, protected, "--output")?;
+        Marker::Mirror.write(&self.0)?;
         let old = self.0.with_extension("old");
         let had_old = out.exists();
         if had_old {

@@ -89,7 +89,12 @@ fn open_lock_file(path: &Path) -> Result<File> {
 /// number run at once; exclusive for `cache prune` and `cache clean`, which wait (saying so)
 /// until no command uses it, and make the others wait until they are done.
 pub fn lock_cache(root: &Path, exclusive: bool, reporter: &dyn Reporter) -> Result<CacheLock> {
+    // A cache this run starts gets the marker that lets `cache clean`/`prune` empty it later.
+    let fresh = fs::read_dir(root).map_or(true, |mut d| d.next().is_none());
     fs::create_dir_all(root).map_err(|e| Error::path("creating cache directory", root, e))?;
+    if fresh {
+        let _ = super::guard::Marker::Cache.write(root);
+    }
     let path = root.join(".lock");
     let file = open_lock_file(&path)?;
     let what = if exclusive {

@@ -92,6 +92,9 @@ pub struct Entry {
 #[derive(Debug, Default)]
 pub struct Inventory {
     pub entries: Vec<Entry>,
+    /// Area directories that are not directories (a symbolic link, say): never followed, so
+    /// nothing outside the cache is counted or removed.
+    pub skipped: Vec<PathBuf>,
 }
 
 /// What to remove.
@@ -152,9 +155,18 @@ impl Inventory {
     /// Walks every area of `cache`.
     pub fn read(cache: &Cache) -> Inventory {
         let mut entries = Vec::new();
+        let mut skipped = Vec::new();
         for area in AREAS {
+            let dir = cache.root.join(area.name());
+            match fs::symlink_metadata(&dir) {
+                Ok(m) if !m.is_dir() => {
+                    skipped.push(dir);
+                    continue;
+                }
+                _ => {}
+            }
             let mut found = Vec::new();
-            walk(&cache.root.join(area.name()), &mut found);
+            walk(&dir, &mut found);
             for (path, meta) in found {
                 let name = path
                     .file_name()
@@ -181,7 +193,7 @@ impl Inventory {
                 });
             }
         }
-        Inventory { entries }
+        Inventory { entries, skipped }
     }
 
     pub fn total(&self) -> u64 {
@@ -386,6 +398,7 @@ mod tests {
 
     fn inv() -> Inventory {
         Inventory {
+            skipped: Vec::new(),
             entries: vec![
                 entry(Area::Artifacts, "a1", None, 100, 10),
                 entry(Area::Artifacts, "a2", None, 100, 500),
