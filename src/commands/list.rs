@@ -23,6 +23,7 @@ pub fn run(
         manifest.target = t;
     }
     let target = manifest.target;
+    super::warn_unfinished(&manifest);
     let platform = platform_arg(platform)?;
     let cwd = std::env::current_dir().unwrap_or_default();
     let exe_dir = std::env::current_exe()

@@ -199,6 +199,17 @@ fn platform_arg(p: Option<&str>) -> Result<Platform> {
         .map(|p| p.unwrap_or_else(Platform::host))
 }
 
+/// A read-only command (`list`, `outdated`) that finds a commit an interrupted run left says so
+/// and leaves it alone: completing it writes, which is `install`'s job.
+fn warn_unfinished(manifest: &Manifest) {
+    if let Some(j) = crate::store::journal::pending(&manifest.plugin_dir) {
+        ui::warn(&format!(
+            "{} holds an unfinished change (an install, sync or remove was interrupted after it committed): run `optimus plugin install` to complete it; until then what is shown may be out of date",
+            crate::model::fsutil::shown(&j)
+        ));
+    }
+}
+
 /// The reporter of the command line: warnings and progress on stderr (see [`ui`]).
 fn reporter() -> SharedReporter {
     Arc::new(ui::Terminal)

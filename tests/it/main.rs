@@ -21,6 +21,7 @@ mod hostile_network;
 mod http_auth;
 mod install;
 mod interop;
+mod journal_rule;
 mod mirrors;
 mod mistakes_paths;
 mod newcomer;
