@@ -5,6 +5,7 @@ use optimus_plugins::{cli::Cli, commands, ui};
 
 fn main() {
     let cli = Cli::parse();
+    commands::watch_signals(&cli);
     let env = Environment::read();
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -59,6 +59,11 @@ async fn install_locked(
     let p = project(ctx, o.link_mode.as_deref())?;
     let dir = &ctx.manifest.plugin_dir;
     let created = !dir.exists();
+    if created {
+        // Interrupted, a first install leaves no plugin directory behind either.
+        let d = dir.clone();
+        crate::model::interrupt::at_interrupt(move || forget_created_dir(&d));
+    }
     let _guard = p.exclusive()?;
     let req = Request {
         platforms: std::slice::from_ref(platform),

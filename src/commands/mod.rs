@@ -10,6 +10,7 @@ mod outdated;
 mod output;
 mod publish;
 mod remove;
+mod signals;
 mod validate;
 mod verify;
 
@@ -156,6 +157,18 @@ pub async fn run(cli: Cli, env: Environment) -> Result<()> {
     }
 }
 
+/// Catches SIGINT and SIGTERM for the rest of the run (see `signals`): call it first thing.
+pub fn watch_signals(cli: &Cli) {
+    let Top::Plugin(cmd) = &cli.command;
+    signals::watch(match cmd {
+        Command::Publish { .. }
+        | Command::Yank { .. }
+        | Command::Refresh { .. }
+        | Command::Keygen { .. } => signals::Claims::Untracked,
+        _ => signals::Claims::Tracked,
+    });
+}
+
 fn parse_version(v: &str) -> Result<semver::Version> {
     semver::Version::parse(v.trim_start_matches('v'))
         .map_err(|e| Error::config(format!("bad version {v:?}: {e}")))
@@ -217,9 +230,9 @@ fn reporter() -> SharedReporter {
 
 /// A fetcher and registry readers sharing one transport, cache and reporter.
 fn fetch_context(env: &Environment, offline: bool, max_size: u64) -> (Fetcher, Registries) {
-    let transport = Arc::new(Transport::new(offline, &env.net));
-    let cache = Cache::new(env.cache_dir.clone());
     let reporter = reporter();
+    let transport = Arc::new(Transport::new(offline, &env.net).with_reporter(reporter.clone()));
+    let cache = Cache::new(env.cache_dir.clone());
     let fetcher = Fetcher {
         transport: transport.clone(),
         cache: cache.clone(),

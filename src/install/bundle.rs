@@ -3,7 +3,7 @@
 use crate::error::{Error, Result};
 use crate::model::fsutil;
 use crate::receipts::{Receipt, Receipts};
-use std::fs::{self, File};
+use std::fs;
 use std::path::Path;
 
 /// Writes the zip of installed yaml plugins that an Optimus server serves at `/plugins`.
@@ -16,9 +16,9 @@ pub fn write_yaml_bundle(dir: &Path, out: &Path) -> Result<usize> {
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     fs::create_dir_all(parent).map_err(|e| Error::path("creating", parent, e))?;
-    let tmp = fsutil::staging_path(parent);
+    let (tmp, f) = fsutil::create_temp_file(parent, fsutil::STAGING_PREFIX, 0o644)
+        .map_err(|e| fsutil::write_error("writing", out, e))?;
     let res = (|| -> Result<()> {
-        let f = File::create(&tmp).map_err(|e| Error::path("creating", &tmp, e))?;
         let mut zip = zip::ZipWriter::new(f);
         let opts = zip::write::SimpleFileOptions::default()
             .compression_method(zip::CompressionMethod::Deflated)

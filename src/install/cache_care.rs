@@ -110,7 +110,18 @@ fn carry_out(cache: &Cache, gone: Vec<&Entry>, dry_run: bool) -> (Totals, u64) {
     let done = if dry_run {
         gone
     } else {
-        prune::remove(cache, &gone)
+        // One change with respect to an interrupt: it finishes, and says what it removed.
+        let n = gone.len();
+        crate::model::interrupt::change(
+            || {
+                format!(
+                    "{n} cache entr{} removed",
+                    if n == 1 { "y was" } else { "ies were" }
+                )
+            },
+            || Ok(prune::remove(cache, &gone)),
+        )
+        .unwrap_or_default()
     };
     let shared = done.iter().filter(|e| e.shared).map(|e| e.size).sum();
     (prune::totals(done.into_iter()), shared)

@@ -91,7 +91,12 @@ impl Mirror<'_> {
             .map(Path::to_path_buf)
             .ok_or_else(|| Error::config(format!("--output {}: no parent", out.display())))?;
         fs::create_dir_all(&parent).map_err(|e| Error::path("creating", &parent, e))?;
-        let staging = StagingDir(parent.join(fsutil::unique_name(".optimus-mirror-")));
+        // Registered as this process's: an interrupt removes it.
+        let staging = StagingDir(
+            fsutil::reserve_temp(&parent, ".optimus-mirror-")
+                .map_err(|e| Error::path("creating", &parent, e))?
+                .keep(),
+        );
         let mut copies = Vec::new();
         for (name, plugins) in &by_provider {
             let provider = self.manifest.provider(name)?;
@@ -244,6 +249,13 @@ impl StagingDir {
     fn replace(self, out: &Path, protected: &Protected) -> Result<()> {
         guard_replace(out, Marker::Mirror, protected, "--output")?;
         Marker::Mirror.write(&self.0)?;
+        crate::model::interrupt::change(
+            || format!("the mirror in {} was replaced", out.display()),
+            || self.swap(out),
+        )
+    }
+
+    fn swap(&self, out: &Path) -> Result<()> {
         let old = self.0.with_extension("old");
         let had_old = out.exists();
         if had_old {

@@ -107,7 +107,11 @@ impl Project<'_> {
     /// Writes the resolved lock if it changed (never under `--locked`).
     pub fn write_lock(&self, r: &Resolution, locked: bool) -> Result<()> {
         if !locked && r.changed {
-            r.lock.write(&self.manifest.lock_path())?;
+            let path = self.manifest.lock_path();
+            crate::model::interrupt::change(
+                || format!("{} was written", crate::model::fsutil::shown(&path)),
+                || r.lock.write(&path),
+            )?;
         }
         self.lock_notes(r, locked);
         Ok(())

@@ -18,6 +18,7 @@ use crate::config::{Net, Provider};
 use crate::error::{Error, Result};
 use crate::model::location::Location;
 use crate::model::redact::url_for_display;
+use crate::model::report::SharedReporter;
 use bytes::Bytes;
 use futures::stream::{BoxStream, StreamExt};
 use object_store::{path::Path as ObjPath, ObjectStore, ObjectStoreExt};
@@ -85,6 +86,8 @@ pub struct Transport {
     stores: Mutex<HashMap<String, Arc<dyn ObjectStore>>>,
     /// Per provider (by name): its own https client and credential process.
     access: Mutex<HashMap<String, Arc<Access>>>,
+    /// Told when a server has sent nothing for a while (`waiting for HOST (10 s)...`).
+    reporter: Option<SharedReporter>,
 }
 
 /// Where a mirror keeps an artifact that lies outside its registry's root: `sha256/<hex>`.
@@ -114,6 +117,7 @@ impl Transport {
             net: net.clone(),
             stores: Mutex::new(HashMap::new()),
             access: Mutex::new(HashMap::new()),
+            reporter: None,
         }
     }
 
@@ -269,7 +273,7 @@ impl Transport {
                     .and_then(|v| v.to_str().ok())
                     .map(String::from);
                 let display = loc.display();
-                let mut body = http::body(resp, display.clone())?;
+                let mut body = http::body(resp, display.clone(), self.waits(url))?;
                 let mut out = Vec::new();
                 while let Some(chunk) = body.stream.next().await {
                     let chunk = chunk?;
@@ -340,7 +344,7 @@ impl Transport {
                 if resp.status() == reqwest::StatusCode::NOT_FOUND {
                     return Err(Error::runtime(format!("{}: 404 Not Found", loc.display())));
                 }
-                http::body(resp, loc.display())
+                http::body(resp, loc.display(), self.waits(url))
             }
             Endpoint::Object { store, path, .. } => {
                 let r = store.get(path).await.map_err(|e| object::error(loc, e))?;

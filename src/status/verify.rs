@@ -34,10 +34,16 @@ pub fn verify(manifest: &Manifest, platform: &Platform) -> Result<Verification> 
         ));
     }
     let lock = Lockfile::read(&manifest.lock_path())?.ok_or_else(|| {
-        Error::runtime(format!(
-            "{}: no lockfile to verify against; run `optimus plugin install` (or `lock`) first",
-            shown(&manifest.lock_path())
-        ))
+        Error::runtime(match out.problems.first() {
+            Some(unfinished) => format!(
+                "{}: no lockfile yet, and {unfinished}",
+                shown(&manifest.lock_path())
+            ),
+            None => format!(
+                "{}: no lockfile to verify against; run `optimus plugin install` (or `lock`) first",
+                shown(&manifest.lock_path())
+            ),
+        })
     })?;
     let receipts = Receipts::read(dir)?;
     let plat = platform.to_string();

@@ -382,7 +382,7 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let hex = "ab".repeat(32);
         let cache = d.path().join("cache");
-        fs::create_dir_all(cache.join(format!("artifacts/sha256/ab"))).unwrap();
+        fs::create_dir_all(cache.join("artifacts/sha256/ab")).unwrap();
         fs::write(cache.join(format!("artifacts/sha256/ab/{hex}")), "x").unwrap();
         fs::create_dir_all(cache.join("tmp")).unwrap();
         fs::write(cache.join("tmp/dl-1-2-3"), "x").unwrap();

@@ -10,6 +10,7 @@
 
 use crate::error::{Error, Result};
 use crate::model::fsutil::{self, STAGING_PREFIX};
+use crate::model::interrupt;
 use crate::store::guard::plugin_dir_entry;
 use serde::{Deserialize, Serialize};
 use std::fs;
@@ -52,7 +53,7 @@ pub struct Write {
 /// a plugin dir shared with the project) is tampering: refused, and nothing in it is done.
 fn check(j: &Journal, path: &Path, dir: &Path, lock: Option<&Path>) -> Result<()> {
     let plain = |n: &str| !n.is_empty() && !n.contains(['/', '\\', '\0']) && n != ".." && n != ".";
-    let receipts = fsutil::absolute(&dir.join(crate::receipts::FILE));
+    let receipts = fsutil::absolute(&dir.join(".receipts.toml"));
     let lock = lock.map(fsutil::absolute);
     let bad = j
         .renames
@@ -90,6 +91,33 @@ fn check(j: &Journal, path: &Path, dir: &Path, lock: Option<&Path>) -> Result<()
     }
 }
 
+/// Checks, before anything is staged or committed, that the plugin directory `dir` and the
+/// directory of every document (`docs`: the lock, the receipts) can be written, so a commit
+/// never stops half-way on a directory it cannot write (a read-only project directory).
+pub fn preflight(dir: &Path, docs: &[&Path]) -> Result<()> {
+    let mut dirs = vec![(dir.to_path_buf(), "the plugin files".to_string())];
+    for d in docs {
+        let parent = d.parent().unwrap_or(Path::new(".")).to_path_buf();
+        let name = d
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        match dirs.iter_mut().find(|(p, _)| *p == parent) {
+            Some((_, what)) => what.push_str(&format!(" and {name}")),
+            None => dirs.push((parent, name)),
+        }
+    }
+    for (d, what) in &dirs {
+        fsutil::probe_writable(d).map_err(|e| {
+            Error::runtime(format!(
+                "{e}
+({what} would be written there); nothing was changed"
+            ))
+        })?;
+    }
+    Ok(())
+}
+
 /// The journal of an unfinished commit in `dir`, if there is one (read-only commands report
 /// it and leave it to a writing command).
 pub fn pending(dir: &Path) -> Option<PathBuf> {
@@ -102,16 +130,46 @@ impl Journal {
         self.renames.is_empty() && self.remove.is_empty() && self.writes.is_empty()
     }
 
-    /// Records the intent (the commit point), carries it out, and forgets it.
+    /// Records the intent (the commit point), carries it out, and forgets it: first checks
+    /// that every directory it writes in can be written ([`preflight`]), and runs as one
+    /// change with respect to an interrupt (`model::interrupt`).
     pub fn commit(&self, dir: &Path) -> Result<()> {
         if self.is_empty() {
             return Ok(());
         }
+        let docs: Vec<&Path> = self.writes.iter().map(|w| w.path.as_path()).collect();
+        preflight(dir, &docs)?;
         let path = dir.join(FILE);
         let text = toml::to_string(self).expect("journal serialises");
-        fsutil::write_atomic(&path, text.as_bytes())?;
-        self.apply(dir)?;
-        fs::remove_file(&path).map_err(|e| Error::path("removing", &path, e))
+        interrupt::change(
+            || self.summary(dir),
+            || {
+                fsutil::write_atomic(&path, text.as_bytes())?;
+                self.apply(dir)?;
+                fs::remove_file(&path).map_err(|e| Error::path("removing", &path, e))
+            },
+        )
+    }
+
+    /// What the commit did, for the line an interrupt prints.
+    fn summary(&self, dir: &Path) -> String {
+        let docs: Vec<String> = self
+            .writes
+            .iter()
+            .filter_map(|w| w.path.file_name())
+            .map(|f| f.to_string_lossy().into_owned())
+            .collect();
+        format!(
+            "the change to {} was completed ({} file(s) put in place, {} removed{})",
+            fsutil::shown(dir),
+            self.renames.len(),
+            self.remove.len(),
+            if docs.is_empty() {
+                String::new()
+            } else {
+                format!(", {} written", docs.join(" and "))
+            }
+        )
     }
 
     fn apply(&self, dir: &Path) -> Result<()> {
@@ -157,8 +215,13 @@ pub fn recover(dir: &Path, lock: Option<&Path>) -> Result<bool> {
         ))
     })?;
     check(&j, &path, dir, lock)?;
-    j.apply(dir)?;
-    fs::remove_file(&path).map_err(|e| Error::path("removing", &path, e))?;
+    interrupt::change(
+        || j.summary(dir),
+        || {
+            j.apply(dir)?;
+            fs::remove_file(&path).map_err(|e| Error::path("removing", &path, e))
+        },
+    )?;
     Ok(true)
 }
 

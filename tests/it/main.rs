@@ -11,6 +11,7 @@ mod air_gap;
 mod architecture;
 mod cache_care;
 mod examples;
+mod faults;
 mod freshness;
 mod fuzz_parsers;
 mod holes;
