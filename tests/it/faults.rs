@@ -558,6 +558,64 @@ fn an_interrupt_while_waiting_for_another_install_ends_it_at_once() {
     sb.on_linux("verify", "proj/optimus.yaml").ok();
 }
 
+/// What a `kill -9` leaves (a download in the cache's `tmp/`, a staging file in the plugin
+/// dir) goes at once: `cache prune` removes temp files whose process is gone however young
+/// (issue 17: "after two interrupts cache prune reports tmp 274.2 MiB and removes 0 B"), and
+/// the next install its staging files; a live process's temp file stays.
+#[test]
+fn temp_files_of_a_killed_process_go_at_once_and_a_live_ones_stay() {
+    let sb = Sandbox::new();
+    let reg = neo_bq2bq_registry(&sb, "registry");
+    let server = HttpServer::start(&reg.root);
+    sb.write(
+        "proj/optimus.yaml",
+        registry_config(&server.url(""), &reg.public_key, &[("bq2bq", "*")]),
+    );
+    sb.plugin(&["lock", "-c", "proj/optimus.yaml", "--platform", PLAT])
+        .ok();
+    server.fault(
+        "_linux_amd64.tar.gz",
+        vec![Fault::Trickle(16, Duration::from_millis(200))],
+    );
+    let mut child = sb
+        .command(&[
+            "plugin",
+            "install",
+            "-c",
+            "proj/optimus.yaml",
+            "--platform",
+            PLAT,
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    while temp_files(&sb.p("cache")).is_empty() || temp_files(&sb.p("proj")).is_empty() {
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "no download started"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL, this child only
+    child.wait().unwrap();
+    assert!(!temp_files(&sb.p("cache")).is_empty());
+    // A download of a process that is still running (this test's own pid).
+    let live = sb.write(
+        &format!("cache/tmp/dl-{}-0-0", std::process::id()),
+        "in flight",
+    );
+    let r = sb.plugin(&["cache", "prune"]).ok();
+    assert!(r.stdout.contains(" tmp ("), "{}", r.stdout);
+    assert_eq!(temp_files(&sb.p("cache")), vec![live.clone()]);
+    server.clear_faults();
+    sb.install("proj/optimus.yaml").ok();
+    no_temp_files(&[&sb.p("proj")]);
+    std::fs::remove_file(live).unwrap();
+    sb.on_linux("verify", "proj/optimus.yaml").ok();
+}
+
 // ---------------------------------------------------------------------------------------------
 // A server that accepts and never answers.
 
