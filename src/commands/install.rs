@@ -5,7 +5,7 @@ use super::{fetch_context, platform_arg, Ctx};
 use crate::cli::ConfigArg;
 use crate::config::{self, Environment};
 use crate::error::{Error, Result};
-use crate::install::bundle::write_yaml_bundle;
+use crate::install::bundle::{check_bundle_path, write_yaml_bundle};
 use crate::install::project::{Project, Request};
 use crate::install::sync_host::sync_from_host;
 use crate::install::{forget_created_dir, Outcome};
@@ -89,6 +89,9 @@ pub async fn install(
 ) -> Result<()> {
     let platform = platform_arg(platform)?;
     let ctx = Ctx::for_target(config, o.offline, o.allow_expired, o.target, env)?;
+    if let Some(zip) = &yaml_bundle {
+        check_bundle_path(zip)?;
+    }
     let out = install_locked(&ctx, o, &platform, false).await?;
     let mut extra = String::new();
     if let Some(zip) = yaml_bundle {

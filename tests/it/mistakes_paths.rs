@@ -288,3 +288,46 @@ fn read_only_root(cmd: Command) -> Command {
     }
     c
 }
+
+#[test]
+fn yaml_bundle_never_overwrites_a_file_optimus_did_not_write() {
+    let sb = Sandbox::new();
+    project(&sb);
+    write_zip(
+        &sb.p("thesis.zip"),
+        &[("chapter1.md".to_string(), b"draft".to_vec(), 0o644)],
+    );
+    let before = everything(&sb);
+    // The config itself, someone's zip, someone's picture: refused before anything is
+    // installed.
+    let cfg = sb.p("proj/optimus.yaml").display().to_string();
+    let zip = sb.p("thesis.zip").display().to_string();
+    let png = sb.p("thesis/figures/plot.png").display().to_string();
+    for target in [cfg.as_str(), zip.as_str(), png.as_str()] {
+        sb.on_linux_with(
+            "install",
+            "proj/optimus.yaml",
+            &["--yaml-bundle", target],
+            &[],
+        )
+        .expect(
+            2,
+            &[
+                target,
+                "not a plugin bundle optimus wrote",
+                "nothing was changed",
+            ],
+        );
+    }
+    before.assert_unchanged(&[]);
+    // Its own bundle, again and again.
+    for _ in 0..2 {
+        sb.on_linux_with(
+            "install",
+            "proj/optimus.yaml",
+            &["--yaml-bundle", "dist/plugins.zip"],
+            &[],
+        )
+        .expect(0, &["wrote 1 yaml plugin(s)"]);
+    }
+}
