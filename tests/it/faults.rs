@@ -505,8 +505,8 @@ fn an_interrupt_while_waiting_for_another_install_ends_it_at_once() {
         "_linux_amd64.tar.gz",
         vec![Fault::Stall(Duration::from_secs(4))],
     );
-    let mut first = sb
-        .command(&[
+    let mut first = Reap(
+        sb.command(&[
             "plugin",
             "install",
             "-c",
@@ -517,7 +517,8 @@ fn an_interrupt_while_waiting_for_another_install_ends_it_at_once() {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .unwrap();
+        .unwrap(),
+    );
     let t0 = Instant::now();
     while server.hits("_linux_amd64.tar.gz") == 0 {
         assert!(
@@ -554,7 +555,7 @@ fn an_interrupt_while_waiting_for_another_install_ends_it_at_once() {
             "interrupted: nothing was changed",
         ],
     );
-    assert!(first.wait().unwrap().success());
+    assert!(first.0.wait().unwrap().success());
     sb.on_linux("verify", "proj/optimus.yaml").ok();
 }
 
@@ -614,6 +615,16 @@ fn temp_files_of_a_killed_process_go_at_once_and_a_live_ones_stay() {
     no_temp_files(&[&sb.p("proj")]);
     std::fs::remove_file(live).unwrap();
     sb.on_linux("verify", "proj/optimus.yaml").ok();
+}
+
+/// A child that is stopped (by its pid) and reaped when the test ends, passed or not, so it
+/// never writes into a removed sandbox.
+struct Reap(std::process::Child);
+
+impl Drop for Reap {
+    fn drop(&mut self) {
+        stop_child(&mut self.0);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
