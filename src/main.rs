@@ -5,6 +5,7 @@ use optimus_plugins::{commands, ui};
 fn main() {
     let (cli, form) = commands::invoked::parse();
     ui::set_prefix(&form.prefix());
+    commands::watch_signals(&cli);
     let env = Environment::read();
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -153,6 +153,14 @@ pub fn total_bar(len: u64) -> ProgressBar {
     bar
 }
 
+/// `waiting for HOST (N s)...`: on a terminal only (and not with `-q`); a log or CI output
+/// gets the error, which names the host, when the request gives up.
+pub fn waiting(host: &str, secs: u64) {
+    if !quiet() && std::io::stderr().is_terminal() {
+        eprint_line(&terminal_safe(&format!("waiting for {host} ({secs} s)...")));
+    }
+}
+
 /// The command line's [`Reporter`]: the functions above.
 pub struct Terminal;
 
@@ -171,5 +179,8 @@ impl crate::model::report::Reporter for Terminal {
     }
     fn total_bar(&self, len: u64) -> ProgressBar {
         total_bar(len)
+    }
+    fn waiting(&self, host: &str, secs: u64) {
+        waiting(host, secs)
     }
 }

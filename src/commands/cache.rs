@@ -7,6 +7,7 @@ use crate::config::Environment;
 use crate::error::Result;
 use crate::install::cache_care::{self, Removal};
 use crate::model::size::{human_size, parse_size};
+use crate::store::guard::Protected;
 use crate::store::prune::PruneOptions;
 use crate::store::Cache;
 use crate::ui;
@@ -58,7 +59,7 @@ pub fn run(c: CacheCommand, env: &Environment) -> Result<()> {
                     .transpose()?,
                 ci,
             };
-            let r = cache_care::prune(&cache, o, dry_run, reporter().as_ref())?;
+            let r = cache_care::prune(&cache, o, dry_run, &protected(env), reporter().as_ref())?;
             for l in &r.forgotten {
                 ui::note(&format!(
                     "forgot the project of {} (its lock is gone)",
@@ -73,7 +74,13 @@ pub fn run(c: CacheCommand, env: &Environment) -> Result<()> {
             Ok(())
         }
         CacheCommand::Clean { name, dry_run } => {
-            let r = cache_care::clean(&cache, name.as_deref(), dry_run, reporter().as_ref())?;
+            let r = cache_care::clean(
+                &cache,
+                name.as_deref(),
+                dry_run,
+                &protected(env),
+                reporter().as_ref(),
+            )?;
             let what = match &name {
                 Some(n) if r.removed.iter().all(|t| t.1 == 0) => {
                     format!(
@@ -90,7 +97,22 @@ pub fn run(c: CacheCommand, env: &Environment) -> Result<()> {
     }
 }
 
+/// What no cache command may empty besides what is not a cache: the home directory (and `/`,
+/// the working directory, their ancestors: `store::guard`).
+fn protected(env: &Environment) -> Protected {
+    Protected {
+        config_dir: None,
+        home: env.home.clone(),
+    }
+}
+
 fn report(r: &Removal, dry_run: bool, what: &str) {
+    for s in &r.skipped {
+        ui::warn(&format!(
+            "skipped {}: not a directory (a symbolic link?); the cache never follows one out of itself",
+            s.display()
+        ));
+    }
     let mut parts = Vec::new();
     for (area, n, bytes) in &r.removed {
         if *n > 0 {

@@ -5,7 +5,7 @@ use super::{fetch_context, platform_arg, Ctx};
 use crate::cli::ConfigArg;
 use crate::config::{self, Environment, Manifest};
 use crate::error::{Error, Result};
-use crate::install::bundle::write_yaml_bundle;
+use crate::install::bundle::{check_bundle_path, write_yaml_bundle};
 use crate::install::project::{Project, Request};
 use crate::install::sync_host::sync_from_host;
 use crate::install::{forget_created_dir, Outcome};
@@ -59,6 +59,11 @@ async fn install_locked(
     let p = project(ctx, o.link_mode.as_deref())?;
     let dir = &ctx.manifest.plugin_dir;
     let created = !dir.exists();
+    if created {
+        // Interrupted, a first install leaves no plugin directory behind either.
+        let d = dir.clone();
+        crate::model::interrupt::at_interrupt(move || forget_created_dir(&d));
+    }
     let _guard = p.exclusive()?;
     let req = Request {
         platforms: std::slice::from_ref(platform),
@@ -101,6 +106,9 @@ pub async fn install(
 ) -> Result<()> {
     let platform = platform_arg(platform)?;
     let ctx = Ctx::for_target(config, o.offline, o.allow_expired, o.target, env)?;
+    if let Some(zip) = &yaml_bundle {
+        check_bundle_path(zip)?;
+    }
     let out = install_locked(&ctx, o, &platform, false).await?;
     let mut extra = String::new();
     if let Some(zip) = yaml_bundle {

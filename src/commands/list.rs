@@ -28,6 +28,7 @@ pub fn run(c: &ConfigArg, a: &ListArgs, env: &Environment) -> Result<()> {
     if let Some(t) = a.target {
         manifest.target = t;
     }
+    super::warn_unfinished(&manifest);
     let platform = platform_arg(a.platform)?;
     let cwd = std::env::current_dir().unwrap_or_default();
     let me = std::env::current_exe().ok();

@@ -7,6 +7,7 @@ use crate::error::Result;
 use crate::install::mirror::Mirror;
 use crate::model::platform::Platform;
 use crate::model::size::human_size;
+use crate::store::guard::Protected;
 use crate::ui;
 use std::path::Path;
 
@@ -29,6 +30,10 @@ pub async fn mirror(
         registries: &ctx.registries,
         platforms: &platforms,
         jobs,
+        protected: &Protected {
+            config_dir: Some(ctx.manifest.dir.clone()),
+            home: env.home.clone(),
+        },
     };
     let r = m.build(output).await?;
     for s in &r.skipped {

@@ -11,6 +11,7 @@ mod outdated;
 mod output;
 mod publish;
 mod remove;
+mod signals;
 mod validate;
 mod verify;
 
@@ -179,6 +180,17 @@ pub async fn run(cli: Cli, form: invoked::Form, env: Environment) -> Result<()> 
     }
 }
 
+/// Catches SIGINT and SIGTERM for the rest of the run (see `signals`): call it first thing.
+pub fn watch_signals(cli: &Cli) {
+    signals::watch(match &cli.command {
+        Command::Publish { .. }
+        | Command::Yank { .. }
+        | Command::Refresh { .. }
+        | Command::Keygen { .. } => signals::Claims::Untracked,
+        _ => signals::Claims::Tracked,
+    });
+}
+
 fn parse_version(v: &str) -> Result<semver::Version> {
     semver::Version::parse(v.trim_start_matches('v'))
         .map_err(|e| Error::config(format!("bad version {v:?}: {e}")))
@@ -222,6 +234,17 @@ fn platform_arg(p: Option<&str>) -> Result<Platform> {
         .map(|p| p.unwrap_or_else(Platform::host))
 }
 
+/// A read-only command (`list`, `outdated`) that finds a commit an interrupted run left says so
+/// and leaves it alone: completing it writes, which is `install`'s job.
+fn warn_unfinished(manifest: &Manifest) {
+    if let Some(j) = crate::store::journal::pending(&manifest.plugin_dir) {
+        ui::warn(&format!(
+            "{} holds an unfinished change (an install, sync or remove was interrupted after it committed): run `optimus-plugins install` to complete it; until then what is shown may be out of date",
+            crate::model::fsutil::shown(&j)
+        ));
+    }
+}
+
 /// The reporter of the command line: warnings and progress on stderr (see [`ui`]).
 fn reporter() -> SharedReporter {
     Arc::new(ui::Terminal)
@@ -229,9 +252,9 @@ fn reporter() -> SharedReporter {
 
 /// A fetcher and registry readers sharing one transport, cache and reporter.
 fn fetch_context(env: &Environment, offline: bool, max_size: u64) -> (Fetcher, Registries) {
-    let transport = Arc::new(Transport::new(offline, &env.net));
-    let cache = Cache::new(env.cache_dir.clone());
     let reporter = reporter();
+    let transport = Arc::new(Transport::new(offline, &env.net).with_reporter(reporter.clone()));
+    let cache = Cache::new(env.cache_dir.clone());
     let fetcher = Fetcher {
         transport: transport.clone(),
         cache: cache.clone(),

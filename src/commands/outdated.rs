@@ -11,6 +11,7 @@ use crate::ui;
 
 pub async fn run(c: &ConfigArg, json: bool, allow_expired: bool, env: &Environment) -> Result<()> {
     let ctx = Ctx::new(c, false, allow_expired, env)?;
+    super::warn_unfinished(&ctx.manifest);
     let rows: Vec<serde_json::Value> = status::outdated(&ctx.manifest, &ctx.registries)
         .await?
         .into_iter()

@@ -16,7 +16,7 @@ mod zip;
 use crate::error::{Error, Result};
 use crate::model::digest::HashingWriter;
 use crate::model::format::Format;
-use crate::model::fsutil::staging_path;
+use crate::model::fsutil::{create_temp_file, write_error, STAGING_PREFIX};
 use crate::model::limits::Limits;
 use crate::model::names::yaml_file_name;
 use crate::model::platform::Platform;
@@ -203,13 +203,9 @@ impl Unpacker<'_> {
         kind: Kind,
         file_name: String,
     ) -> Result<Staged> {
-        let path = staging_path(self.stage_dir);
         // create_new: never follow or reuse something already at the name.
-        let f = File::options()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .map_err(|e| Error::path("creating", &path, e))?;
+        let (path, f) = create_temp_file(self.stage_dir, STAGING_PREFIX, 0o600)
+            .map_err(|e| write_error("creating a staging file in", self.stage_dir, e))?;
         // From here on the guard removes the file on any error.
         let mut staged = Staged {
             plugin,
@@ -228,7 +224,7 @@ impl Unpacker<'_> {
                 break;
             }
             out.write_all(&buf[..k])
-                .map_err(|e| Error::path("writing", &path, e))?;
+                .map_err(|e| write_error("writing", &path, e))?;
         }
         // Not fsynced, as cargo, uv and Terraform do not: a kill cannot tear a file (it is
         // renamed into place whole), and after a power loss a file whose data never reached

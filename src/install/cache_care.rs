@@ -6,7 +6,8 @@ use crate::error::{Error, Result};
 use crate::lockfile::Lockfile;
 use crate::model::report::Reporter;
 use crate::receipts::Receipts;
-use crate::store::lock::lock_cache;
+use crate::store::guard::{guard_replace, Found, Marker, Protected};
+use crate::store::lock::{lock_cache, CacheLock};
 use crate::store::prune::{self, Entry, Inventory, Keep, PruneOptions, Totals};
 use crate::store::Cache;
 use std::path::PathBuf;
@@ -23,6 +24,37 @@ pub struct Removal {
     pub projects: usize,
     /// Removed files still hard-linked into projects (their space is freed with the last link).
     pub shared: u64,
+    /// Area directories not followed (symbolic links).
+    pub skipped: Vec<PathBuf>,
+}
+
+/// The cache, held alone for a prune or clean, once the one rule on what may be emptied
+/// ([`guard_replace`]) allows it: `None` when there is no cache (nothing to do, nothing made).
+/// A cache an older optimus made (its layout, no marker) gets the marker now (not on a dry run).
+fn hold(
+    cache: &Cache,
+    protected: &Protected,
+    dry_run: bool,
+    reporter: &dyn Reporter,
+) -> Result<Option<CacheLock>> {
+    match guard_replace(&cache.root, Marker::Cache, protected, "cache directory")? {
+        Found::Absent | Found::Empty => return Ok(None),
+        Found::Legacy if !dry_run => Marker::Cache.write(&cache.root)?,
+        Found::Legacy | Found::Marked => {}
+    }
+    lock_cache(&cache.root, true, reporter).map(Some)
+}
+
+fn nothing(projects: usize) -> Removal {
+    Removal {
+        before: 0,
+        removed: prune::totals(std::iter::empty()),
+        after: 0,
+        forgotten: Vec::new(),
+        projects,
+        shared: 0,
+        skipped: Vec::new(),
+    }
 }
 
 /// The artifacts and files every recorded project references; records whose lock is gone are
@@ -78,7 +110,18 @@ fn carry_out(cache: &Cache, gone: Vec<&Entry>, dry_run: bool) -> (Totals, u64) {
     let done = if dry_run {
         gone
     } else {
-        prune::remove(cache, &gone)
+        // One change with respect to an interrupt: it finishes, and says what it removed.
+        let n = gone.len();
+        crate::model::interrupt::change(
+            || {
+                format!(
+                    "{n} cache entr{} removed",
+                    if n == 1 { "y was" } else { "ies were" }
+                )
+            },
+            || Ok(prune::remove(cache, &gone)),
+        )
+        .unwrap_or_default()
     };
     let shared = done.iter().filter(|e| e.shared).map(|e| e.size).sum();
     (prune::totals(done.into_iter()), shared)
@@ -100,6 +143,7 @@ fn removal(
         forgotten,
         projects,
         shared,
+        skipped: inv.skipped.clone(),
     }
 }
 
@@ -109,9 +153,12 @@ pub fn prune(
     cache: &Cache,
     o: PruneOptions,
     dry_run: bool,
+    protected: &Protected,
     reporter: &dyn Reporter,
 ) -> Result<Removal> {
-    let _held = lock_cache(&cache.root, true, reporter)?;
+    let Some(_held) = hold(cache, protected, dry_run, reporter)? else {
+        return Ok(nothing(0));
+    };
     let (keep, forgotten, projects) = references(cache, dry_run, None)?;
     let inv = Inventory::read(cache);
     let gone = inv.plan(&keep, o, SystemTime::now());
@@ -124,9 +171,12 @@ pub fn clean(
     cache: &Cache,
     name: Option<&str>,
     dry_run: bool,
+    protected: &Protected,
     reporter: &dyn Reporter,
 ) -> Result<Removal> {
-    let _held = lock_cache(&cache.root, true, reporter)?;
+    let Some(_held) = hold(cache, protected, dry_run, reporter)? else {
+        return Ok(nothing(0));
+    };
     let (targets, forgotten, projects) = match name {
         Some(n) => {
             let (k, f, p) = references(cache, true, Some(n))?;

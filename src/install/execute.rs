@@ -130,11 +130,17 @@ impl Installer<'_> {
         {
             return None;
         }
-        let staged = fsutil::staging_path(self.plugin_dir());
-        self.options
+        let reserved = fsutil::reserve_temp(self.plugin_dir(), fsutil::STAGING_PREFIX).ok()?;
+        let placed = self
+            .options
             .linker
-            .place(&cached.path, &staged, self.reporter())
-            .ok()?;
+            .place(&cached.path, reserved.path(), self.reporter());
+        let staged = reserved.keep();
+        if placed.is_err() {
+            // A copy that failed half-way (a full disk) must not stay behind.
+            let _ = std::fs::remove_file(&staged);
+            return None;
+        }
         Some(Staged::linked(
             job.plugin.name.clone(),
             kind,

@@ -11,7 +11,9 @@
 //! The mirror is built in a staging directory beside `DIR`, then read back as a client would
 //! (every index verified against the pinned keys and the mirror's timestamp, every locked
 //! artifact found in the mirror's index with the lock's sha256, every file re-hashed against
-//! the lock), and only then put in place of `DIR`: a failed run leaves `DIR` as it was.
+//! the lock), and only then put in place of `DIR`: a failed run leaves `DIR` as it was. `DIR`
+//! must be new, empty or a mirror (its `.optimus-mirror` marker, or an older mirror's layout):
+//! `store::guard` refuses anything else before the first write.
 
 use crate::config::{Manifest, Provider};
 use crate::error::{Error, Result};
@@ -24,6 +26,7 @@ use crate::model::platform::{Platform, ANY};
 use crate::registry::Registries;
 use crate::source::mirror_path;
 use crate::store::fetch::{Expect, Fetcher};
+use crate::store::guard::{guard_replace, Marker, Protected};
 use futures::StreamExt;
 use std::collections::BTreeMap;
 use std::fs;
@@ -47,6 +50,8 @@ pub struct Mirror<'a> {
     /// Platforms whose artifacts to copy (`any` always); empty: every locked platform.
     pub platforms: &'a [Platform],
     pub jobs: usize,
+    /// What `--output` may never be (the config's directory, the home directory...).
+    pub protected: &'a Protected,
 }
 
 /// One artifact to copy: from the lock entry, to its place under the staging root.
@@ -60,6 +65,8 @@ struct Copy<'l> {
 
 impl Mirror<'_> {
     pub async fn build(&self, out: &Path) -> Result<MirrorReport> {
+        // Before anything is read or written: `out` must be new, empty or a mirror.
+        guard_replace(out, Marker::Mirror, self.protected, "--output")?;
         let lock_path = self.manifest.lock_path();
         let lock = Lockfile::read(&lock_path)?.ok_or_else(|| {
             Error::config(format!(
@@ -85,7 +92,12 @@ impl Mirror<'_> {
             .map(Path::to_path_buf)
             .ok_or_else(|| Error::config(format!("--output {}: no parent", out.display())))?;
         fs::create_dir_all(&parent).map_err(|e| Error::path("creating", &parent, e))?;
-        let staging = StagingDir(parent.join(fsutil::unique_name(".optimus-mirror-")));
+        // Registered as this process's: an interrupt removes it.
+        let staging = StagingDir(
+            fsutil::reserve_temp(&parent, ".optimus-mirror-")
+                .map_err(|e| Error::path("creating", &parent, e))?
+                .keep(),
+        );
         let mut copies = Vec::new();
         for (name, plugins) in &by_provider {
             let provider = self.manifest.provider(name)?;
@@ -122,7 +134,7 @@ impl Mirror<'_> {
             report.artifacts += 1;
         }
         self.check(&staging.0, &by_provider).await?;
-        staging.replace(out)?;
+        staging.replace(out, self.protected)?;
         Ok(report)
     }
 
@@ -273,8 +285,18 @@ fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
 struct StagingDir(PathBuf);
 
 impl StagingDir {
-    /// Puts the staged mirror in place of `out` (the old one, if any, is removed after).
-    fn replace(self, out: &Path) -> Result<()> {
+    /// Puts the staged mirror, marked as one, in place of `out` (the old one, if any, is
+    /// removed after), if `out` is still new, empty or a mirror.
+    fn replace(self, out: &Path, protected: &Protected) -> Result<()> {
+        guard_replace(out, Marker::Mirror, protected, "--output")?;
+        Marker::Mirror.write(&self.0)?;
+        crate::model::interrupt::change(
+            || format!("the mirror in {} was replaced", out.display()),
+            || self.swap(out),
+        )
+    }
+
+    fn swap(&self, out: &Path) -> Result<()> {
         let old = self.0.with_extension("old");
         let had_old = out.exists();
         if had_old {

@@ -31,7 +31,7 @@ use crate::model::report::Reporter;
 use crate::receipts::{Receipt, Receipts};
 use crate::registry::Registries;
 use crate::store::fetch::Fetcher;
-use crate::store::journal::{Journal, Write};
+use crate::store::journal::{self, Journal, Write};
 use crate::store::link::Linker;
 use crate::store::lock::lock_dir;
 use crate::store::unpacked::Unpacked;
@@ -42,11 +42,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-/// Removes staging files left by a killed run (safe: the caller holds the directory lock).
+/// Removes staging files left by a killed run: ours by name, and made by a process that is
+/// gone (or whose pid cannot be read: the caller holds the directory lock, so no other
+/// install is writing there; a `lock` writing its lockfile in a shared directory is alive).
 pub fn clean_stale_staging(dir: &Path) {
     if let Ok(rd) = fs::read_dir(dir) {
         for e in rd.flatten() {
-            if e.file_name().to_string_lossy().starts_with(STAGING_PREFIX) {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with(STAGING_PREFIX) && fsutil::temp_owner_gone(&name) != Some(false) {
                 let _ = fs::remove_file(e.path());
             }
         }
@@ -120,6 +123,12 @@ impl Installer<'_> {
         let plan = Plan::new(lock, &receipts, &self.options, &dir);
         for s in &plan.skipped {
             self.reporter().warn(&format!("skipping {s}"));
+        }
+        // Before anything is fetched: the directories the commit will write must be writable
+        // (a read-only project directory fails here, not after the plugins are in place).
+        if !plan.fetch.is_empty() || self.write_lock.is_some() {
+            let lock_doc: Vec<&Path> = self.write_lock.iter().map(PathBuf::as_path).collect();
+            journal::preflight(&dir, &lock_doc)?;
         }
         let staged = self.execute(&plan).await?;
         let placements = self.check_placements(&plan, staged, &receipts, lock)?;

@@ -107,7 +107,11 @@ impl Project<'_> {
     /// Writes the resolved lock if it changed (never under `--locked`).
     pub fn write_lock(&self, r: &Resolution, locked: bool) -> Result<()> {
         if !locked && r.changed {
-            r.lock.write(&self.manifest.lock_path())?;
+            let path = self.manifest.lock_path();
+            crate::model::interrupt::change(
+                || format!("{} was written", crate::model::fsutil::shown(&path)),
+                || r.lock.write(&path),
+            )?;
         }
         self.lock_notes(r, locked);
         Ok(())
@@ -126,8 +130,15 @@ impl Project<'_> {
         }
     }
 
-    /// Resolves and writes the lock (the `lock` command, `update --no-install`).
+    /// Resolves and writes the lock (the `lock` command, `update --no-install`). A commit an
+    /// interrupted install left is completed first (it would otherwise write its lock over
+    /// this one later).
     pub async fn lock(&self, req: &Request<'_>) -> Result<Resolution> {
+        let dir = &self.manifest.plugin_dir;
+        if journal::pending(dir).is_some() {
+            let _guard = lock_dir(dir, self.fetcher.reporter.as_ref())?;
+            journal::recover(dir, Some(&self.manifest.lock_path()))?;
+        }
         let r = self.resolve(req).await?;
         self.write_lock(&r, req.strict().is_some())?;
         Ok(r)
@@ -145,7 +156,7 @@ impl Project<'_> {
         let _guard = lock_dir(&dir, self.fetcher.reporter.as_ref())?;
         // An interrupted commit is completed first: the lock and receipts read below are then
         // the ones that match the files.
-        journal::recover(&dir)?;
+        journal::recover(&dir, Some(&self.manifest.lock_path()))?;
         let cache = self.fetcher.cache.clone();
         let receipts = tokio::task::spawn_blocking(move || Receipts::read_remembered(&dir, &cache));
         let r = self.resolve(req).await;

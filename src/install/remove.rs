@@ -32,8 +32,8 @@ pub fn remove(manifest: &Manifest, names: &[String], reporter: &dyn Reporter) ->
     let _project = lock_project(&manifest.dir, reporter)?;
     let _guard = lock_dir(dir, reporter)?;
     super::owner::claim(manifest, false)?;
-    journal::recover(dir)?;
     let lock_path = manifest.lock_path();
+    journal::recover(dir, Some(&lock_path))?;
     let mut lock = Lockfile::read(&lock_path)?.unwrap_or_default();
     let mut receipts = Receipts::read(dir)?;
     let mut out = Removed::default();

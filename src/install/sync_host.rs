@@ -69,7 +69,7 @@ pub async fn sync_from_host(
 
     let reporter = fetcher.reporter.as_ref();
     let _guard = lock_dir(dir, reporter)?;
-    journal::recover(dir)?;
+    journal::recover(dir, None)?;
     clean_stale_staging(dir);
     let what = format!("plugin bundle from {url}");
     let entries = check_bundle_entries(&art.path, &what)?;

@@ -1,6 +1,7 @@
 //! Small file-system helpers: atomic writes, unique temp names, path normalisation.
 
 use crate::error::{Error, Result};
+use crate::model::interrupt;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -23,8 +24,85 @@ pub fn unique_name(prefix: &str) -> String {
 /// The prefix of every staging file this program writes beside a destination.
 pub const STAGING_PREFIX: &str = ".optimus-tmp-";
 
-pub fn staging_path(dir: &Path) -> PathBuf {
-    dir.join(unique_name(STAGING_PREFIX))
+/// The prefixes of this program's temp names (staging files; the cache's `tmp/` entries).
+const TEMP_PREFIXES: [&str; 4] = [STAGING_PREFIX, "dl-", "doc-", "file-"];
+
+/// A new temp path `<dir>/<prefix><pid>-<n>-<nanos>`, registered so that an interrupt removes
+/// it ([`interrupt::reserve`]); create it, then keep the reservation's path.
+pub fn reserve_temp(dir: &Path, prefix: &str) -> std::io::Result<interrupt::Reserved> {
+    interrupt::reserve(dir.join(unique_name(prefix)))
+}
+
+/// Creates a new temp file in `dir` (exclusively: never an existing name, never through a
+/// link), with `mode` on Unix.
+pub fn create_temp_file(
+    dir: &Path,
+    prefix: &str,
+    mode: u32,
+) -> std::io::Result<(PathBuf, fs::File)> {
+    let r = reserve_temp(dir, prefix)?;
+    let mut opts = fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(mode);
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    let f = opts.open(r.path())?;
+    Ok((r.keep(), f))
+}
+
+/// Whether the process that made the temp file `name` (`<prefix><pid>-...`) is gone: `None`
+/// when the name holds no pid or this system cannot tell (no `/proc`).
+pub fn temp_owner_gone(name: &str) -> Option<bool> {
+    let rest = TEMP_PREFIXES.iter().find_map(|p| name.strip_prefix(p))?;
+    let pid: u32 = rest.split('-').next()?.parse().ok()?;
+    if pid == std::process::id() {
+        return Some(false);
+    }
+    let proc = Path::new("/proc");
+    proc.join("self")
+        .exists()
+        .then(|| !proc.join(pid.to_string()).exists())
+}
+
+/// Checks that new files can be made in `dir` (a temp file created and removed), so a change
+/// fails before its first step rather than half-way.
+pub fn probe_writable(dir: &Path) -> Result<()> {
+    match create_temp_file(dir, STAGING_PREFIX, 0o600) {
+        Ok((p, f)) => {
+            drop(f);
+            let _ = fs::remove_file(p);
+            Ok(())
+        }
+        Err(e) => Err(write_error("cannot create files in", dir, e)),
+    }
+}
+
+/// An error writing at `path`, with what to do when it is the file system that refuses (no
+/// permission, read-only or immutable, full).
+pub fn write_error(verb: &str, path: &Path, e: std::io::Error) -> Error {
+    use std::io::ErrorKind as K;
+    let dir = if path.is_dir() {
+        path
+    } else {
+        path.parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+    };
+    let d = dir.display();
+    let hint = match (e.kind(), e.raw_os_error()) {
+        (K::PermissionDenied | K::ReadOnlyFilesystem, _) | (_, Some(1)) => format!(
+            "{d} cannot be written: make it writable (`chmod u+w {d}`; if `lsattr -d {d}` shows an `i` it is immutable, `chattr -i {d}` clears it), or use a directory you can write"
+        ),
+        (K::StorageFull | K::QuotaExceeded, _) => format!(
+            "the file system holding {d} is full: free space there (`df -h {d}` shows how much is left) and run it again"
+        ),
+        _ => return Error::path(verb, path, e),
+    };
+    Error::runtime(format!("{verb} {}: {e}; {hint}", path.display()))
 }
 
 /// Writes `data` to `path` atomically: a staging file beside it, fsync, rename.
@@ -40,26 +118,18 @@ pub fn write_atomic_mode(path: &Path, data: &[u8], mode: u32) -> Result<()> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    fs::create_dir_all(dir).map_err(|e| Error::path("creating directory", dir, e))?;
-    let tmp = staging_path(dir);
+    fs::create_dir_all(dir).map_err(|e| write_error("creating directory", dir, e))?;
+    let (tmp, mut f) =
+        create_temp_file(dir, STAGING_PREFIX, mode).map_err(|e| write_error("writing", path, e))?;
     let res = (|| {
-        let mut opts = fs::OpenOptions::new();
-        opts.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(mode);
-        }
-        #[cfg(not(unix))]
-        let _ = mode;
-        let mut f = opts.open(&tmp)?;
         f.write_all(data)?;
         f.sync_all()?;
+        drop(f);
         fs::rename(&tmp, path)
     })();
     if let Err(e) = res {
         let _ = fs::remove_file(&tmp);
-        return Err(Error::path("writing", path, e));
+        return Err(write_error("writing", path, e));
     }
     Ok(())
 }

@@ -7,6 +7,7 @@ pub mod digest;
 pub mod format;
 pub mod fsutil;
 pub mod image;
+pub mod interrupt;
 pub mod keys;
 pub mod limits;
 pub mod link_mode;

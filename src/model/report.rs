@@ -16,6 +16,9 @@ pub trait Reporter: Send + Sync {
     fn total_bar(&self, _len: u64) -> ProgressBar {
         ProgressBar::hidden()
     }
+    /// A request has had no byte from `host` for `secs` seconds (said every 10 s; a terminal
+    /// shows it, so a silent server is not mistaken for a hung command).
+    fn waiting(&self, _host: &str, _secs: u64) {}
 }
 
 pub type SharedReporter = Arc<dyn Reporter>;

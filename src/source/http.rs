@@ -6,10 +6,58 @@ use crate::config::Provider;
 use crate::error::{Error, Result};
 use crate::model::location::Location;
 use crate::model::redact::{self, url_for_display};
+use crate::model::report::SharedReporter;
 use futures::stream::StreamExt;
 use std::time::Duration;
 
+/// How long a request may go without a byte before a terminal is told (and told again).
+const WAIT_NOTE: Duration = Duration::from_secs(10);
+
+/// Who to tell, and about which host, when a request waits (see [`noting_waits`]).
+#[derive(Clone)]
+pub(super) struct Waits {
+    reporter: Option<SharedReporter>,
+    host: String,
+}
+
+/// Awaits `fut`, telling the reporter `waiting for HOST (10 s)...` every [`WAIT_NOTE`] it
+/// goes on (the request's own timeouts and deadline still end it).
+pub(super) async fn noting_waits<F: std::future::Future>(w: &Waits, fut: F) -> F::Output {
+    let Some(r) = &w.reporter else {
+        return fut.await;
+    };
+    tokio::pin!(fut);
+    let mut waited = Duration::ZERO;
+    loop {
+        match tokio::time::timeout(WAIT_NOTE, &mut fut).await {
+            Ok(v) => return v,
+            Err(_) => {
+                waited += WAIT_NOTE;
+                r.waiting(&w.host, waited.as_secs());
+            }
+        }
+    }
+}
+
 impl Transport {
+    /// The same transport, saying through `reporter` when a server keeps it waiting.
+    pub fn with_reporter(mut self, reporter: SharedReporter) -> Transport {
+        self.reporter = Some(reporter);
+        self
+    }
+
+    /// The waits of a request to `url`: its host (and port, when given).
+    pub(super) fn waits(&self, url: &url::Url) -> Waits {
+        let host = url.host_str().unwrap_or("the server");
+        Waits {
+            reporter: self.reporter.clone(),
+            host: match url.port() {
+                Some(p) => format!("{host}:{p}"),
+                None => host.to_string(),
+            },
+        }
+    }
+
     pub(super) fn http(&self) -> Result<&reqwest::Client> {
         if let Some(c) = self.http.get() {
             return Ok(c);
@@ -81,7 +129,12 @@ impl Transport {
             if let Some(e) = etag {
                 req = req.header(reqwest::header::IF_NONE_MATCH, e);
             }
-            let sent = match tokio::time::timeout(head_deadline, req.send()).await {
+            let sent = match tokio::time::timeout(
+                head_deadline,
+                noting_waits(&self.waits(url), req.send()),
+            )
+            .await
+            {
                 Ok(r) => r.map_err(Some),
                 Err(_) => Err(None),
             };
@@ -118,6 +171,12 @@ impl Transport {
                     let hint = tls_hint(&msg, own);
                     let via = if e.is_connect() && hint.is_empty() {
                         tls::proxy_note(&self.net.proxy, url)
+                    } else if e.is_timeout() {
+                        format!(
+                            " (nothing came back within {} s: check that {} is up, or raise OPTIMUS_READ_TIMEOUT)",
+                            self.net.read_timeout.as_secs(),
+                            self.waits(url).host
+                        )
                     } else {
                         String::new()
                     };
@@ -229,7 +288,7 @@ pub(super) fn describe_reqwest(e: &reqwest::Error) -> String {
 
 /// Checks the status and wraps the body as a stream that fails if it is shorter or longer than
 /// its Content-Length.
-pub(super) fn body(resp: reqwest::Response, display: String) -> Result<Body> {
+pub(super) fn body(resp: reqwest::Response, display: String, waits: Waits) -> Result<Body> {
     let status = resp.status();
     if !status.is_success() {
         return Err(Error::Http {
@@ -253,10 +312,10 @@ pub(super) fn body(resp: reqwest::Response, display: String) -> Result<Body> {
     let content_type = header(reqwest::header::CONTENT_TYPE);
     let len = resp.content_length();
     let stream = futures::stream::unfold(Some((resp, 0u64)), move |state| {
-        let display = display.clone();
+        let (display, waits) = (display.clone(), waits.clone());
         async move {
             let (mut resp, total) = state?;
-            match resp.chunk().await {
+            match noting_waits(&waits, resp.chunk()).await {
                 Ok(Some(c)) => {
                     let total = total + c.len() as u64;
                     match len {

@@ -20,6 +20,7 @@ use crate::config::{Net, Provider};
 use crate::error::{Error, Result};
 use crate::model::location::Location;
 use crate::model::redact::url_for_display;
+use crate::model::report::SharedReporter;
 use bytes::Bytes;
 use futures::stream::{BoxStream, StreamExt};
 use object_store::{path::Path as ObjPath, ObjectStore, ObjectStoreExt};
@@ -87,6 +88,8 @@ pub struct Transport {
     stores: Mutex<HashMap<String, Arc<dyn ObjectStore>>>,
     /// Per provider (by name): its own https client and credential process.
     access: Mutex<HashMap<String, Arc<Access>>>,
+    /// Told when a server has sent nothing for a while (`waiting for HOST (10 s)...`).
+    reporter: Option<SharedReporter>,
 }
 
 /// Where a mirror keeps an artifact that lies outside its registry's root: `sha256/<hex>`.
@@ -116,6 +119,7 @@ impl Transport {
             net: net.clone(),
             stores: Mutex::new(HashMap::new()),
             access: Mutex::new(HashMap::new()),
+            reporter: None,
         }
     }
 
@@ -257,7 +261,7 @@ impl Transport {
                     .and_then(|v| v.to_str().ok())
                     .map(String::from);
                 let display = loc.display();
-                let body = http::body(resp, display.clone())?;
+                let body = http::body(resp, display.clone(), self.waits(url))?;
                 let mut body = deadline::bounded(body, &self.net, started, None, display.clone());
                 let mut out = Vec::new();
                 while let Some(chunk) = body.stream.next().await {
@@ -331,7 +335,7 @@ impl Transport {
                 if resp.status() == reqwest::StatusCode::NOT_FOUND {
                     return Err(Error::runtime(format!("{}: 404 Not Found", loc.display())));
                 }
-                let body = http::body(resp, loc.display())?;
+                let body = http::body(resp, loc.display(), self.waits(url))?;
                 Ok(deadline::bounded(
                     body,
                     &self.net,

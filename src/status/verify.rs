@@ -8,10 +8,8 @@ use crate::lockfile::Lockfile;
 use crate::model::digest::Sha256;
 use crate::model::fsutil::shown;
 use crate::model::platform::{Platform, ANY};
-use crate::model::report::Silent;
 use crate::receipts::Receipts;
 use crate::store::journal;
-use crate::store::lock::lock_dir;
 use std::path::PathBuf;
 
 #[derive(Debug, Default)]
@@ -27,20 +25,28 @@ pub struct Verification {
 
 pub fn verify(manifest: &Manifest, platform: &Platform) -> Result<Verification> {
     let dir = &manifest.plugin_dir;
-    // A run killed after committing to a change: complete it first (under the directory lock,
-    // so a run still going is waited for rather than raced).
-    if dir.join(journal::FILE).exists() {
-        let _guard = lock_dir(dir, &Silent)?;
-        journal::recover(dir)?;
+    let mut out = Verification::default();
+    // A run killed after committing to a change: `verify` writes nothing, so it says so and
+    // leaves completing it to `install` (what follows compares the files as they are).
+    if let Some(j) = journal::pending(dir) {
+        out.problems.push(format!(
+            "unfinished {} (an install, sync or remove was interrupted after it committed its change; `optimus-plugins install` completes it)",
+            shown(&j)
+        ));
     }
     let lock = Lockfile::read(&manifest.lock_path())?.ok_or_else(|| {
-        Error::runtime(format!(
-            "{}: no lockfile to verify against; run `optimus-plugins install` (or `lock`) first",
-            shown(&manifest.lock_path())
-        ))
+        Error::runtime(match out.problems.first() {
+            Some(unfinished) => format!(
+                "{}: no lockfile yet, and {unfinished}",
+                shown(&manifest.lock_path())
+            ),
+            None => format!(
+                "{}: no lockfile to verify against; run `optimus-plugins install` (or `lock`) first",
+                shown(&manifest.lock_path())
+            ),
+        })
     })?;
     let receipts = Receipts::read(dir)?;
-    let mut out = Verification::default();
     let plat = platform.to_string();
     let for_platform = |p: &str| p == plat || p == ANY;
     for r in receipts.files.iter().filter(|r| for_platform(&r.platform)) {

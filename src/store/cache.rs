@@ -77,12 +77,16 @@ impl Cache {
         let Ok(dir) = self.tmp_dir() else {
             return false;
         };
-        let tmp = dir.join(fsutil::unique_name("doc-"));
+        let Ok((tmp, mut f)) = fsutil::create_temp_file(&dir, "doc-", 0o644) else {
+            return false;
+        };
         let ok = (|| {
+            use std::io::Write;
+            f.write_all(data)?;
+            drop(f);
             if let Some(parent) = dest.parent() {
                 fs::create_dir_all(parent)?;
             }
-            fs::write(&tmp, data)?;
             fs::rename(&tmp, dest)
         })()
         .is_ok();

@@ -168,7 +168,7 @@ impl Fetcher {
     async fn download_to<T: Send + 'static>(
         &self,
         src: &Endpoint,
-        tmp: &PathBuf,
+        tmp: &std::path::Path,
         expect: Expect<'_>,
         consume: StreamConsumer<T>,
     ) -> Result<(Artifact, T)> {
@@ -196,7 +196,15 @@ impl Fetcher {
                 )));
             }
         }
-        let file = std::fs::File::create(tmp).map_err(|e| Error::path("creating", tmp, e))?;
+        // Registered as this process's temp file: an interrupt removes it.
+        let reserved = crate::model::interrupt::reserve(tmp.to_path_buf())
+            .map_err(|e| Error::path("creating", tmp, e))?;
+        let file = std::fs::File::options()
+            .write(true)
+            .create_new(true)
+            .open(reserved.path())
+            .map_err(|e| crate::model::fsutil::write_error("creating", tmp, e))?;
+        drop(reserved);
         let (tx, rx) = tokio::sync::mpsc::channel::<io::Result<Bytes>>(CHANNEL_CHUNKS);
         // The blocking side: tee every chunk into the cache file and the hash, feed the
         // consumer, then drain what it left unread (trailers, padding).

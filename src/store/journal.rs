@@ -2,13 +2,16 @@
 //! the new receipts and the new `optimus.lock` are first written as an intent file
 //! (`<dir>/.optimus-journal.toml`, atomically: that write is the commit point), then carried
 //! out, then the intent file is removed. A run killed after the commit point is completed by
-//! the next command that looks at the directory ([`recover`]: install, remove, verify, list);
+//! the next command that writes there ([`recover`]: install, sync, update, remove, lock;
+//! `verify`, `list` and `outdated` only say so);
 //! one killed before it changed nothing (its staging files are cleaned up). Every step is
 //! idempotent, so completing a half-done journal twice is harmless. Roll-forward rather than
 //! roll-back: the old files are gone once a rename replaced them, the new ones are all there.
 
 use crate::error::{Error, Result};
 use crate::model::fsutil::{self, STAGING_PREFIX};
+use crate::model::interrupt;
+use crate::store::guard::plugin_dir_entry;
 use serde::{Deserialize, Serialize};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -43,29 +46,83 @@ pub struct Write {
     pub text: String,
 }
 
-/// The names a journal may touch: plain names in the directory (no path, no `..`), staging
-/// files for the sources of renames, and only receipts and lockfiles for the documents.
-fn check(j: &Journal, path: &Path) -> Result<()> {
+/// What a journal may touch (`store::guard::plugin_dir_entry`): renames from a staging file
+/// to an installed plugin file and removals of installed plugin files, all plain names in the
+/// directory; and whole documents only at this directory's receipts and, when the command has
+/// a config, that config's lock. Anything else (an absolute path elsewhere, a project file in
+/// a plugin dir shared with the project) is tampering: refused, and nothing in it is done.
+fn check(j: &Journal, path: &Path, dir: &Path, lock: Option<&Path>) -> Result<()> {
     let plain = |n: &str| !n.is_empty() && !n.contains(['/', '\\', '\0']) && n != ".." && n != ".";
-    let ok = j
+    let receipts = fsutil::absolute(&dir.join(".receipts.toml"));
+    let lock = lock.map(fsutil::absolute);
+    let bad = j
         .renames
         .iter()
-        .all(|r| plain(&r.from) && plain(&r.to) && r.from.starts_with(STAGING_PREFIX))
-        && j.remove.iter().all(|n| plain(n))
-        && j.writes.iter().all(|w| {
-            w.path.is_absolute()
-                && w.path.file_name().is_some_and(|f| {
-                    f == ".receipts.toml" || f.to_string_lossy().ends_with(".lock")
+        .find(|r| !(plain(&r.from) && r.from.starts_with(STAGING_PREFIX)))
+        .map(|r| r.from.clone())
+        .or_else(|| {
+            j.renames
+                .iter()
+                .map(|r| &r.to)
+                .chain(&j.remove)
+                .find(|n| !plugin_dir_entry(n))
+                .cloned()
+        })
+        .or_else(|| {
+            j.writes
+                .iter()
+                .map(|w| &w.path)
+                .find(|p| {
+                    let p = fsutil::absolute(p);
+                    !(p == receipts || lock.as_ref() == Some(&p))
                 })
+                .map(|p| p.display().to_string())
         });
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::runtime(format!(
-            "{}: not a valid journal (tampered?); delete it and run `optimus-plugins install`",
-            path.display()
-        )))
+    match bad {
+        None => Ok(()),
+        Some(name) => Err(Error::runtime(format!(
+            "{}: not a valid journal (tampered?): it names {name:?}, which no commit of {} may touch; nothing in it was done: delete it and run `optimus-plugins install`",
+            path.display(),
+            match &lock {
+                Some(l) => format!("{} with {}", dir.display(), l.display()),
+                None => dir.display().to_string(),
+            }
+        ))),
     }
+}
+
+/// Checks, before anything is staged or committed, that the plugin directory `dir` and the
+/// directory of every document (`docs`: the lock, the receipts) can be written, so a commit
+/// never stops half-way on a directory it cannot write (a read-only project directory).
+pub fn preflight(dir: &Path, docs: &[&Path]) -> Result<()> {
+    let mut dirs = vec![(dir.to_path_buf(), "the plugin files".to_string())];
+    for d in docs {
+        let parent = d.parent().unwrap_or(Path::new(".")).to_path_buf();
+        let name = d
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        match dirs.iter_mut().find(|(p, _)| *p == parent) {
+            Some((_, what)) => what.push_str(&format!(" and {name}")),
+            None => dirs.push((parent, name)),
+        }
+    }
+    for (d, what) in &dirs {
+        fsutil::probe_writable(d).map_err(|e| {
+            Error::runtime(format!(
+                "{e}
+({what} would be written there); nothing was changed"
+            ))
+        })?;
+    }
+    Ok(())
+}
+
+/// The journal of an unfinished commit in `dir`, if there is one (read-only commands report
+/// it and leave it to a writing command).
+pub fn pending(dir: &Path) -> Option<PathBuf> {
+    let path = dir.join(FILE);
+    path.is_file().then_some(path)
 }
 
 impl Journal {
@@ -73,16 +130,46 @@ impl Journal {
         self.renames.is_empty() && self.remove.is_empty() && self.writes.is_empty()
     }
 
-    /// Records the intent (the commit point), carries it out, and forgets it.
+    /// Records the intent (the commit point), carries it out, and forgets it: first checks
+    /// that every directory it writes in can be written ([`preflight`]), and runs as one
+    /// change with respect to an interrupt (`model::interrupt`).
     pub fn commit(&self, dir: &Path) -> Result<()> {
         if self.is_empty() {
             return Ok(());
         }
+        let docs: Vec<&Path> = self.writes.iter().map(|w| w.path.as_path()).collect();
+        preflight(dir, &docs)?;
         let path = dir.join(FILE);
         let text = toml::to_string(self).expect("journal serialises");
-        fsutil::write_atomic(&path, text.as_bytes())?;
-        self.apply(dir)?;
-        fs::remove_file(&path).map_err(|e| Error::path("removing", &path, e))
+        interrupt::change(
+            || self.summary(dir),
+            || {
+                fsutil::write_atomic(&path, text.as_bytes())?;
+                self.apply(dir)?;
+                fs::remove_file(&path).map_err(|e| Error::path("removing", &path, e))
+            },
+        )
+    }
+
+    /// What the commit did, for the line an interrupt prints.
+    fn summary(&self, dir: &Path) -> String {
+        let docs: Vec<String> = self
+            .writes
+            .iter()
+            .filter_map(|w| w.path.file_name())
+            .map(|f| f.to_string_lossy().into_owned())
+            .collect();
+        format!(
+            "the change to {} was completed ({} file(s) put in place, {} removed{})",
+            fsutil::shown(dir),
+            self.renames.len(),
+            self.remove.len(),
+            if docs.is_empty() {
+                String::new()
+            } else {
+                format!(", {} written", docs.join(" and "))
+            }
+        )
     }
 
     fn apply(&self, dir: &Path) -> Result<()> {
@@ -110,8 +197,10 @@ impl Journal {
 }
 
 /// Completes the change a killed run committed to, if any: `true` when there was one. Call it
-/// holding the directory lock, before staging files are cleaned up.
-pub fn recover(dir: &Path) -> Result<bool> {
+/// holding the directory lock, before staging files are cleaned up, from a command that writes
+/// (install, sync, update, remove, lock), with the lock of its config (`None`: no config, as
+/// for `sync --host`). Read-only commands only look ([`pending`]).
+pub fn recover(dir: &Path, lock: Option<&Path>) -> Result<bool> {
     let path = dir.join(FILE);
     let text = match fs::read_to_string(&path) {
         Ok(t) => t,
@@ -125,9 +214,14 @@ pub fn recover(dir: &Path) -> Result<bool> {
             e.message()
         ))
     })?;
-    check(&j, &path)?;
-    j.apply(dir)?;
-    fs::remove_file(&path).map_err(|e| Error::path("removing", &path, e))?;
+    check(&j, &path, dir, lock)?;
+    interrupt::change(
+        || j.summary(dir),
+        || {
+            j.apply(dir)?;
+            fs::remove_file(&path).map_err(|e| Error::path("removing", &path, e))
+        },
+    )?;
     Ok(true)
 }
 
@@ -166,7 +260,7 @@ mod tests {
         };
         fs::write(dir.join(FILE), toml::to_string(&j).unwrap()).unwrap();
         fs::rename(dir.join(&j.renames[0].from), dir.join(&j.renames[0].to)).unwrap();
-        assert!(recover(dir).unwrap());
+        assert!(recover(dir, Some(&dir.join("optimus.lock"))).unwrap());
         let read = |n: &str| fs::read_to_string(dir.join(n)).unwrap();
         assert_eq!(read("optimus-a_linux_amd64"), "new a");
         assert_eq!(read("optimus-b_linux_amd64"), "new b");
@@ -174,22 +268,37 @@ mod tests {
         assert_eq!(read("optimus.lock"), "lock");
         assert!(!dir.join("optimus-old_linux_amd64").exists());
         assert!(!dir.join(FILE).exists());
-        assert!(!recover(dir).unwrap());
+        assert!(!recover(dir, Some(&dir.join("optimus.lock"))).unwrap());
     }
 
     #[test]
     fn a_tampered_journal_is_refused() {
         let d = tempfile::tempdir().unwrap();
         let dir = d.path();
+        let lock = dir.join("optimus.lock");
+        fs::write(dir.join("main.go"), "package main").unwrap();
         for bad in [
-            "[[rename]]\nfrom = \"../x\"\nto = \"y\"\n",
-            "[[rename]]\nfrom = \"x\"\nto = \"y\"\n",
-            "remove = [\"../../etc/passwd\"]\n",
-            "[[write]]\npath = \"/etc/passwd\"\ntext = \"x\"\n",
+            "[[rename]]\nfrom = \"../x\"\nto = \"y\"\n".to_string(),
+            "[[rename]]\nfrom = \"x\"\nto = \"y\"\n".to_string(),
+            format!("[[rename]]\nfrom = \"{STAGING_PREFIX}1\"\nto = \"main.go\"\n"),
+            "remove = [\"../../etc/passwd\"]\n".to_string(),
+            "remove = [\"main.go\"]\n".to_string(),
+            "[[write]]\npath = \"/etc/passwd\"\ntext = \"x\"\n".to_string(),
+            "[[write]]\npath = \"/any/abs/x.lock\"\ntext = \"x\"\n".to_string(),
+            format!(
+                "[[write]]\npath = {:?}\ntext = \"x\"\n",
+                dir.join("other.lock")
+            ),
         ] {
-            fs::write(dir.join(FILE), bad).unwrap();
-            let e = recover(dir).unwrap_err().to_string();
+            fs::write(dir.join(FILE), &bad).unwrap();
+            let e = recover(dir, Some(&lock)).unwrap_err().to_string();
             assert!(e.contains("not a valid journal"), "{bad}: {e}");
+            assert!(dir.join("main.go").exists());
         }
+        // This config's own lock is fine; without a config (sync --host) only the receipts.
+        let own = format!("[[write]]\npath = {:?}\ntext = \"x\"\n", lock);
+        fs::write(dir.join(FILE), &own).unwrap();
+        assert!(recover(dir, None).is_err());
+        assert!(recover(dir, Some(&lock)).unwrap());
     }
 }

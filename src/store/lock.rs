@@ -89,9 +89,27 @@ fn open_lock_file(path: &Path) -> Result<File> {
 /// number run at once; exclusive for `cache prune` and `cache clean`, which wait (saying so)
 /// until no command uses it, and make the others wait until they are done.
 pub fn lock_cache(root: &Path, exclusive: bool, reporter: &dyn Reporter) -> Result<CacheLock> {
-    fs::create_dir_all(root).map_err(|e| Error::path("creating cache directory", root, e))?;
+    // A cache this run starts gets the marker that lets `cache clean`/`prune` empty it later.
+    let fresh = match fs::read_dir(root) {
+        Ok(mut d) => d.next().is_none(),
+        Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+    };
+    // A cache that cannot be used: say which, and how to get one.
+    let unusable = |e: Error| {
+        Error::runtime(format!(
+            "{e}
+the cache {} cannot be used: make it this user's again (`sudo chown -R $(id -un) {}`), or set OPTIMUS_CACHE_DIR to a directory you can write",
+            root.display(),
+            root.display()
+        ))
+    };
+    fs::create_dir_all(root)
+        .map_err(|e| unusable(Error::path("creating cache directory", root, e)))?;
+    if fresh {
+        let _ = super::guard::Marker::Cache.write(root);
+    }
     let path = root.join(".lock");
-    let file = open_lock_file(&path)?;
+    let file = open_lock_file(&path).map_err(unusable)?;
     let what = if exclusive {
         format!(
             "the cache {} (an install or lock in progress)",
@@ -108,7 +126,8 @@ pub fn lock_cache(root: &Path, exclusive: bool, reporter: &dyn Reporter) -> Resu
 }
 
 pub fn lock_dir(dir: &Path, reporter: &dyn Reporter) -> Result<DirLock> {
-    fs::create_dir_all(dir).map_err(|e| Error::path("creating plugin directory", dir, e))?;
+    fs::create_dir_all(dir)
+        .map_err(|e| crate::model::fsutil::write_error("creating plugin directory", dir, e))?;
     let key = fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
     {
         let mut h = held().lock().unwrap_or_else(|e| e.into_inner());

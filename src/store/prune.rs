@@ -3,8 +3,9 @@
 //! (`--ci`), then the least recently used until it fits (`--max-size`).
 //!
 //! The caller holds the cache exclusively (`store::lock::lock_cache`), so no install is using
-//! an entry while it goes; `tmp/` entries younger than [`TMP_GRACE`] are never touched (a
-//! command that does not hold the cache may be writing one). `.lock`, `projects/` (but for
+//! an entry while it goes; a `tmp/` entry whose process is still running (the pid in its
+//! name), or of unknown owner and younger than [`TMP_GRACE`], is never touched (a command that
+//! does not hold the cache may be writing one); one whose process is gone is removed at once. `.lock`, `projects/` (but for
 //! `clean`) and `timestamps/` (rollback protection, not a cache) stay.
 
 use super::cache::Cache;
@@ -92,6 +93,9 @@ pub struct Entry {
 #[derive(Debug, Default)]
 pub struct Inventory {
     pub entries: Vec<Entry>,
+    /// Area directories that are not directories (a symbolic link, say): never followed, so
+    /// nothing outside the cache is counted or removed.
+    pub skipped: Vec<PathBuf>,
 }
 
 /// What to remove.
@@ -152,9 +156,18 @@ impl Inventory {
     /// Walks every area of `cache`.
     pub fn read(cache: &Cache) -> Inventory {
         let mut entries = Vec::new();
+        let mut skipped = Vec::new();
         for area in AREAS {
+            let dir = cache.root.join(area.name());
+            match fs::symlink_metadata(&dir) {
+                Ok(m) if !m.is_dir() => {
+                    skipped.push(dir);
+                    continue;
+                }
+                _ => {}
+            }
             let mut found = Vec::new();
-            walk(&cache.root.join(area.name()), &mut found);
+            walk(&dir, &mut found);
             for (path, meta) in found {
                 let name = path
                     .file_name()
@@ -181,7 +194,7 @@ impl Inventory {
                 });
             }
         }
-        Inventory { entries }
+        Inventory { entries, skipped }
     }
 
     pub fn total(&self) -> u64 {
@@ -195,7 +208,7 @@ impl Inventory {
     /// naming it), index document or memo.
     pub fn plan(&self, keep: &Keep, o: PruneOptions, now: SystemTime) -> Vec<&Entry> {
         let mut gone: Vec<bool> = vec![false; self.entries.len()];
-        let stale_tmp = |e: &Entry| now.duration_since(e.used).unwrap_or_default() >= TMP_GRACE;
+        let stale_tmp = |e: &Entry| !tmp_in_use(e, now);
         for (i, e) in self.entries.iter().enumerate() {
             gone[i] = match e.area {
                 Area::Tmp => stale_tmp(e),
@@ -250,7 +263,7 @@ impl Inventory {
     /// The entries `cache clean` removes: everything but `.lock` and young `tmp/` entries; or,
     /// with `only`, the artifacts and files it names and the records of those artifacts.
     pub fn clean_plan(&self, only: Option<&Keep>, now: SystemTime) -> Vec<&Entry> {
-        let young = |e: &Entry| now.duration_since(e.used).unwrap_or_default() < TMP_GRACE;
+        let young = |e: &Entry| tmp_in_use(e, now);
         let Some(k) = only else {
             return self
                 .entries
@@ -334,6 +347,21 @@ impl Inventory {
     }
 }
 
+/// Whether a `tmp/` entry may still be written by a live process: its owner (the pid in its
+/// name) is running, or, when that cannot be told, it is younger than [`TMP_GRACE`]. A
+/// download whose process was killed is removed at once.
+fn tmp_in_use(e: &Entry, now: SystemTime) -> bool {
+    let name = e
+        .path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    match crate::model::fsutil::temp_owner_gone(&name) {
+        Some(gone) => !gone,
+        None => now.duration_since(e.used).unwrap_or_default() < TMP_GRACE,
+    }
+}
+
 /// Removes `entries` (then their shard directories, once empty); returns the ones removed.
 /// An entry already gone counts as removed.
 pub fn remove<'e>(cache: &Cache, entries: &[&'e Entry]) -> Vec<&'e Entry> {
@@ -386,6 +414,7 @@ mod tests {
 
     fn inv() -> Inventory {
         Inventory {
+            skipped: Vec::new(),
             entries: vec![
                 entry(Area::Artifacts, "a1", None, 100, 10),
                 entry(Area::Artifacts, "a2", None, 100, 500),

@@ -124,10 +124,16 @@ impl Cache {
         if let Some(parent) = cached.parent() {
             let _ = fs::create_dir_all(parent);
         }
-        let Ok(tmp) = self.tmp_dir().map(|d| d.join(fsutil::unique_name("file-"))) else {
+        let Some(reserved) = self
+            .tmp_dir()
+            .ok()
+            .and_then(|d| fsutil::reserve_temp(&d, "file-").ok())
+        else {
             return;
         };
-        if link.place(installed, &tmp, reporter).is_err() || fs::rename(&tmp, &cached).is_err() {
+        let placed = link.place(installed, reserved.path(), reporter);
+        let tmp = reserved.keep();
+        if placed.is_err() || fs::rename(&tmp, &cached).is_err() {
             let _ = fs::remove_file(&tmp);
             return;
         }

@@ -621,11 +621,13 @@ fn clean_removes_one_plugins_entries_or_everything() {
         r.stdout
     );
     sb.plugin(&["cache", "clean"]).ok();
-    // Left: the lock file, and the rollback protection of registries' timestamps.
+    // Left: the lock file, the marker that says this is a cache, and the rollback
+    // protection of registries' timestamps.
     let left = files_under(&sb.p("cache"));
     assert!(
-        left.iter()
-            .all(|f| f.ends_with(".lock") || f.starts_with(sb.p("cache/timestamps"))),
+        left.iter().all(|f| f.ends_with(".lock")
+            || f.ends_with(".optimus-cache")
+            || f.starts_with(sb.p("cache/timestamps"))),
         "{left:?}"
     );
     sb.on_linux("verify", &one).ok();

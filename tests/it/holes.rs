@@ -572,7 +572,8 @@ fn assert_clean_failure_or_ok(r: &Run) {
 
 /// Files, receipts and lock change as one step: an install that fails after committing to its
 /// change (here a rename into a destination that is a directory) is completed by the next
-/// `verify` once the obstacle is gone, instead of leaving new files without receipts or lock.
+/// `install` once the obstacle is gone, instead of leaving new files without receipts or lock;
+/// `verify` before it says so and writes nothing.
 #[test]
 fn an_interrupted_commit_is_completed_by_the_next_run() {
     let sb = Sandbox::new();
@@ -586,6 +587,11 @@ fn an_interrupted_commit_is_completed_by_the_next_run() {
     let r = sb.install("proj/optimus.yaml");
     assert_clean_failure(&r);
     std::fs::remove_dir_all(&obstacle).unwrap();
+    let before = Snapshot::take(&[sb.p("proj")]);
+    sb.on_linux("verify", "proj/optimus.yaml")
+        .expect(1, &["unfinished", "optimus-plugins install"]);
+    before.assert_unchanged(&[]);
+    sb.install("proj/optimus.yaml").ok();
     sb.on_linux("verify", "proj/optimus.yaml").ok();
     assert!(sb.read("proj/optimus.lock").contains("name = \"b\""));
     assert_eq!(

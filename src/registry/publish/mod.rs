@@ -219,9 +219,18 @@ impl Publisher<'_> {
                     let parent = dest.parent().expect("artifact path has a parent");
                     std::fs::create_dir_all(parent)
                         .map_err(|e| Error::path("creating", parent, e))?;
-                    let tmp = fsutil::staging_path(parent);
-                    std::fs::copy(&a.path, &tmp).map_err(|e| Error::path("copying to", &tmp, e))?;
-                    std::fs::rename(&tmp, dest).map_err(|e| Error::path("writing", dest, e))?;
+                    let tmp = fsutil::reserve_temp(parent, fsutil::STAGING_PREFIX)
+                        .map_err(|e| Error::path("writing", dest, e))?
+                        .keep();
+                    let copied = std::fs::copy(&a.path, &tmp)
+                        .map_err(|e| Error::path("copying to", &tmp, e))
+                        .and_then(|_| {
+                            std::fs::rename(&tmp, dest).map_err(|e| Error::path("writing", dest, e))
+                        });
+                    if copied.is_err() {
+                        let _ = std::fs::remove_file(&tmp);
+                    }
+                    copied?;
                 }
             }
             _ => {
