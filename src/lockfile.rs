@@ -1,5 +1,6 @@
 //! `optimus.lock` (spec §5): deterministic, portable, multi-platform.
 
+use crate::config::{LockSource, Manifest};
 use crate::error::{Error, Result};
 
 use crate::error::toml_error;
@@ -155,6 +156,28 @@ impl Lockfile {
             Some(text) => Self::parse(&text, path).map(Some),
             None => Ok(None),
         }
+    }
+
+    /// The lock of a config, from where [`Manifest::lock_source`] says it is: its own lock, or
+    /// the old shared `optimus.lock` with only the entries this config declares.
+    pub fn read_for(manifest: &Manifest) -> Result<Option<Lockfile>> {
+        let source = manifest.lock_source();
+        Ok(Self::read(&source.path)?.map(|l| l.own_entries(manifest, &source)))
+    }
+
+    /// [`Lockfile::read_for`] through the memo of [`Lockfile::read_remembered`].
+    pub fn read_for_remembered(manifest: &Manifest, cache: &Cache) -> Result<Option<Lockfile>> {
+        let source = manifest.lock_source();
+        Ok(Self::read_remembered(&source.path, cache)?.map(|l| l.own_entries(manifest, &source)))
+    }
+
+    /// A shared lock holds other configs' plugins too: keep the ones `manifest` declares.
+    fn own_entries(mut self, manifest: &Manifest, source: &LockSource) -> Lockfile {
+        if source.shared {
+            self.plugins
+                .retain(|p| manifest.declaration(&p.name).is_some());
+        }
+        self
     }
 
     /// [`Lockfile::read`], through a memo of its parsed form in the machine cache

@@ -10,6 +10,7 @@ mod client;
 mod env;
 mod expand;
 mod images;
+mod lock_path;
 mod plugin;
 mod provider;
 mod raw;
@@ -18,6 +19,7 @@ pub use access::ProviderTls;
 pub use env::{Environment, Net, ObjectEnv, ProxyEnv};
 pub use expand::{expand_env, suggest_for_unknown_field, yaml_error};
 pub use images::ImageRegistry;
+pub use lock_path::{lock_file_name, LockSource, OWNER_FILE, SHARED_LOCK};
 
 use crate::error::{Error, Result};
 use crate::model::fsutil;
@@ -186,10 +188,6 @@ impl Manifest {
     /// The `image_registries` entry for a registry `host[:port]`, if any.
     pub fn image_registry(&self, host: &str) -> Option<&ImageRegistry> {
         self.image_registries.iter().find(|r| r.host == host)
-    }
-
-    pub fn lock_path(&self) -> PathBuf {
-        self.dir.join("optimus.lock")
     }
 
     /// Where a direct artifact lives for a platform: placeholders filled, `${VAR}` expanded

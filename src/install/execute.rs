@@ -211,7 +211,7 @@ impl Installer<'_> {
         index: &PluginIndex,
     ) -> Result<()> {
         let l = job.plugin;
-        let lock_path = self.manifest.lock_path();
+        let lock_path = self.manifest.lock_source().path;
         let v = index
             .versions
             .iter()

@@ -60,7 +60,7 @@ struct Copy<'l> {
 impl Mirror<'_> {
     pub async fn build(&self, out: &Path) -> Result<MirrorReport> {
         let lock_path = self.manifest.lock_path();
-        let lock = Lockfile::read(&lock_path)?.ok_or_else(|| {
+        let lock = Lockfile::read_for(self.manifest)?.ok_or_else(|| {
             Error::config(format!(
                 "no {} to mirror: run `optimus plugin lock` first (with --platform for each platform the mirror must serve)",
                 lock_path.display()

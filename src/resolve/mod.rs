@@ -105,7 +105,7 @@ impl Resolver<'_> {
             if !problems.is_empty() {
                 return Err(Error::config(format!(
                     "{flag}: {} does not match {}:\n{}\nrun `optimus plugin lock -c {}` (without {flag}) to update it",
-                    self.manifest.lock_path().display(),
+                    self.manifest.lock_source().path.display(),
                     self.manifest.path.display(),
                     problems.join("\n"),
                     self.manifest.path.display()

@@ -32,7 +32,7 @@ pub fn verify(manifest: &Manifest, platform: &Platform) -> Result<Verification> 
         let _guard = lock_dir(dir, &Silent)?;
         journal::recover(dir)?;
     }
-    let lock = Lockfile::read(&manifest.lock_path())?.ok_or_else(|| {
+    let lock = Lockfile::read_for(manifest)?.ok_or_else(|| {
         Error::runtime(format!(
             "{}: no lockfile to verify against; run `optimus plugin install` (or `lock`) first",
             shown(&manifest.lock_path())

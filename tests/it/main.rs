@@ -22,6 +22,7 @@ mod http_auth;
 mod install;
 mod interop;
 mod mirrors;
+mod mistakes;
 mod newcomer;
 mod objstore;
 mod oci_images;
