@@ -111,13 +111,15 @@ fn strict_artifacts<'de, D: serde::Deserializer<'de>>(
 }
 
 impl LockedPlugin {
-    /// The artifact for a platform: the exact one, else an `any` one.
-    pub fn artifact_for(&self, platform: &Platform) -> Option<&LockedArtifact> {
+    /// The artifacts installed on a platform: the one for exactly that platform and the `any`
+    /// one, each when locked. A binary plugin published with its yaml has both (Optimus v0.7
+    /// needs the pair); on a platform without a binary the yaml alone is installed. Empty: the
+    /// plugin has nothing for the platform.
+    pub fn artifacts_for(&self, platform: &Platform) -> Vec<&LockedArtifact> {
         let p = platform.to_string();
-        self.artifacts
-            .iter()
-            .find(|a| a.platform == p)
-            .or_else(|| self.artifacts.iter().find(|a| a.platform == ANY))
+        let exact = self.artifacts.iter().find(|a| a.platform == p);
+        let any = self.artifacts.iter().find(|a| a.platform == ANY);
+        any.into_iter().chain(exact).collect()
     }
 
     pub fn version_text(&self) -> &str {

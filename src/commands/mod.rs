@@ -126,6 +126,7 @@ pub async fn run(cli: Cli, env: Environment) -> Result<()> {
             name,
             version,
             artifacts,
+            binary_only,
             target,
         } => {
             let args = publish::PublishArgs {
@@ -134,6 +135,7 @@ pub async fn run(cli: Cli, env: Environment) -> Result<()> {
                 name,
                 version,
                 artifacts,
+                binary_only,
                 target: target_arg(&target)?,
             };
             publish::publish(&registry, args, env).await

@@ -225,6 +225,22 @@ impl Installer<'_> {
                     provider.name
                 ))
             })?;
+        // A lock written before a binary and its yaml were locked together holds the yaml
+        // alone: say that the binary is published too.
+        let platform = self.options.platform.to_string();
+        if l.artifacts.iter().all(|a| a.platform == ANY)
+            && v.artifacts.iter().any(|a| a.platform == platform)
+        {
+            self.reporter().warn(&format!(
+                "{}: {} {} is locked with its yaml alone, but registry {} also publishes its {platform} binary: run `optimus plugin update {} -c {}` to lock and install both",
+                lock_path.display(),
+                l.name,
+                l.version_text(),
+                provider.name,
+                l.name,
+                fsutil::shown(&self.manifest.path)
+            ));
+        }
         let a = v
             .artifacts
             .iter()

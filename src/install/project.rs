@@ -179,8 +179,9 @@ impl Project<'_> {
         if req.deny_yanked {
             let platform = &req.platforms[0];
             crate::status::yanks::deny_yanked(self.manifest, &r.lock, self.registries, |l| {
-                l.artifact_for(platform)
-                    .is_some_and(|a| !yaml_only || a.format == crate::model::format::Format::Yaml)
+                l.artifacts_for(platform)
+                    .iter()
+                    .any(|a| !yaml_only || a.format == crate::model::format::Format::Yaml)
             })
             .await?;
         }

@@ -141,7 +141,7 @@ pub async fn check_project(
         return Ok(YankCheck::default());
     };
     check_lock(manifest, &lock, registries, |l| {
-        l.artifact_for(platform).is_some()
+        !l.artifacts_for(platform).is_empty()
     })
     .await
 }
