@@ -57,6 +57,10 @@ pub struct LockedPlugin {
     pub bundle: bool,
     #[serde(default, rename = "artifact", deserialize_with = "strict_artifacts")]
     pub artifacts: Vec<LockedArtifact>,
+    /// Platforms locked with the `any` yaml alone because the version publishes binaries but
+    /// none for them (so a platform missing here and from `artifacts` is not locked yet).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub no_binary: Vec<String>,
     /// goto v2 yaml plugins: the digest each `plugin_versions` entry's `image:tag` had when
     /// locked (sorted by version key).
     #[serde(default, rename = "image", skip_serializing_if = "Vec::is_empty")]
@@ -122,6 +126,20 @@ impl LockedPlugin {
         any.into_iter().chain(exact).collect()
     }
 
+    /// Whether the entry is locked for `platform`: it has an artifact for exactly it, or it is
+    /// recorded as having no binary there, or it is a plugin for any platform (a yaml plugin,
+    /// a bundle). A binary plugin with its yaml, locked for other platforms, is not: its `any`
+    /// yaml alone would leave that platform's binary out.
+    pub fn covers(&self, platform: &Platform) -> bool {
+        let p = platform.to_string();
+        if self.artifacts.iter().any(|a| a.platform == p) || self.no_binary.contains(&p) {
+            return true;
+        }
+        let has_any = self.artifacts.iter().any(|a| a.platform == ANY);
+        let pair = self.artifacts.iter().any(|a| a.platform != ANY) || !self.no_binary.is_empty();
+        has_any && !pair
+    }
+
     pub fn version_text(&self) -> &str {
         self.version.as_deref().unwrap_or("-")
     }
@@ -143,9 +161,9 @@ impl Lockfile {
         let mut v: Vec<Platform> = self
             .plugins
             .iter()
-            .flat_map(|p| p.artifacts.iter())
-            .filter(|a| a.platform != ANY)
-            .filter_map(|a| Platform::parse(&a.platform).ok())
+            .flat_map(|p| p.artifacts.iter().map(|a| &a.platform).chain(&p.no_binary))
+            .filter(|p| *p != ANY)
+            .filter_map(|p| Platform::parse(p).ok())
             .collect();
         v.sort();
         v.dedup();
@@ -258,6 +276,10 @@ impl Lockfile {
                     return Err(bad(format!("plugin {}: empty url", p.name)));
                 }
             }
+            for nb in &p.no_binary {
+                Platform::parse(nb)
+                    .map_err(|e| bad(format!("plugin {}: no_binary: {e}", p.name)))?;
+            }
             for i in &p.images {
                 ImageRef::parse(&i.reference)
                     .map_err(|e| bad(format!("plugin {}: image {}: {e}", p.name, i.version)))?;
@@ -278,6 +300,8 @@ impl Lockfile {
         sorted.plugins.sort_by(|a, b| a.name.cmp(&b.name));
         for p in &mut sorted.plugins {
             p.artifacts.sort_by(|a, b| a.platform.cmp(&b.platform));
+            p.no_binary.sort();
+            p.no_binary.dedup();
             p.images.sort();
         }
         let body = toml::to_string(&sorted).expect("lockfile serialises");

@@ -170,7 +170,17 @@ impl Resolver<'_> {
                     .await?;
                 let what = format!("{} (registry {})", d.name, provider.name);
                 let (v, arts) = select(&index, requirement, platforms, &what)?;
+                // A binary plugin with its yaml: the platforms it has no binary for get the
+                // yaml alone, and the lock says so (else they would look not locked yet).
+                let pair = v.artifacts.iter().any(|a| a.platform == ANY)
+                    && v.artifacts.iter().any(|a| a.platform != ANY);
+                let no_binary = platforms
+                    .iter()
+                    .map(|p| p.to_string())
+                    .filter(|p| pair && !v.artifacts.iter().any(|a| &a.platform == p))
+                    .collect();
                 Ok(LockedPlugin {
+                    no_binary,
                     name: d.name.clone(),
                     version: Some(v.version.to_string()),
                     provider: Some(provider.name.clone()),
@@ -253,6 +263,7 @@ impl Resolver<'_> {
                     bundle: *bundle,
                     artifacts,
                     images: Vec::new(),
+                    no_binary: Vec::new(),
                 })
             }
         }

@@ -90,7 +90,10 @@ pub fn misfit(d: &Declaration, l: &LockedPlugin, platforms: &[Platform]) -> Opti
         }
         platforms
             .iter()
-            .find(|p| l.artifacts_for(p).is_empty())
+            .find(|p| match templated {
+                true => !l.covers(p),
+                false => l.artifacts_for(p).is_empty(),
+            })
             .map(|p| format!("the lock has no artifact for {p}"))
     };
     match &d.source {
@@ -234,6 +237,7 @@ sha256 = "{SHA}"
             plugin_type: None,
             bundle: false,
             images: Vec::new(),
+            no_binary: Vec::new(),
             artifacts: platforms
                 .iter()
                 .map(|p| LockedArtifact {

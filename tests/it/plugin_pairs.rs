@@ -285,3 +285,64 @@ fn a_lock_that_holds_only_the_yaml_of_a_pair_says_the_binary_is_published_too() 
     sb.install("p/optimus.yaml").ok();
     assert!(sb.p("p/.plugins/optimus-big_linux_amd64").is_file());
 }
+
+#[test]
+fn a_pair_locked_for_one_platform_is_not_taken_as_yaml_only_on_another() {
+    let sb = Sandbox::new();
+    let reg = Registry::new(&sb, "registry");
+    let mut files = vec![sb.write(
+        "build/big/optimus-plugin-big.yaml",
+        yaml_plugin("big", "2.0.0"),
+    )];
+    for p in [PLAT, "darwin_arm64"] {
+        files.push(sb.write(
+            &format!("build/big/optimus-big_{p}"),
+            script("big", "2.0.0", p),
+        ));
+    }
+    let refs: Vec<&std::path::Path> = files.iter().map(|f| f.as_path()).collect();
+    reg.publish(&sb, &[], "big", "2.0.0", &refs).ok();
+    sb.write(
+        "p/optimus.yaml",
+        registry_config("../registry", &reg.public_key, &[("big", "2")]),
+    );
+    sb.install("p/optimus.yaml").ok();
+    // Locked on linux: darwin is not locked yet (its binary exists), so --locked refuses it...
+    let mac = |extra: &[&str]| {
+        let mut a = vec![
+            "install",
+            "-c",
+            "p/optimus.yaml",
+            "--platform",
+            "darwin_arm64",
+        ];
+        a.extend_from_slice(extra);
+        sb.plugin(&a)
+    };
+    mac(&["--locked"]).expect(2, &["big: the lock has no artifact for darwin_arm64"]);
+    // ...and a plain install locks and installs darwin's binary, not the yaml alone.
+    mac(&[]).expect(0, &["installed 1 (big 2.0.0)"]);
+    assert_eq!(
+        sb.read("p/.plugins/optimus-big_darwin_arm64"),
+        script("big", "2.0.0", "darwin_arm64")
+    );
+    // A platform without a binary is recorded as such, and then counts as locked.
+    sb.plugin(&["lock", "-c", "p/optimus.yaml", "--platform", "linux_arm64"])
+        .ok();
+    assert!(sb
+        .read("p/optimus.lock")
+        .contains("no_binary = [\"linux_arm64\"]"));
+    sb.write("q/optimus.yaml", sb.read("p/optimus.yaml"));
+    std::fs::copy(sb.p("p/optimus.lock"), sb.p("q/optimus.lock")).unwrap();
+    sb.plugin(&[
+        "install",
+        "-c",
+        "q/optimus.yaml",
+        "--locked",
+        "--platform",
+        "linux_arm64",
+    ])
+    .expect(0, &["installed 1 (big 2.0.0)"]);
+    assert!(sb.p("q/.plugins/optimus-plugin-big.yaml").is_file());
+    assert!(!sb.p("q/.plugins/optimus-big_linux_arm64").exists());
+}
