@@ -55,9 +55,10 @@ pub fn run(
     }
     if listing.plugins.is_empty() {
         ui::note(&format!(
-            "no plugins installed in {}: declare some in {} and run `optimus plugin install`",
+            "no plugins installed in {}: declare some in {} and run `{}`",
             shown(&manifest.plugin_dir),
-            shown(&manifest.path)
+            shown(&manifest.path),
+            manifest.command("install")
         ));
     } else {
         out(&format!(
@@ -150,8 +151,9 @@ pub fn run(
         shown(&manifest.plugin_dir),
         if bad > 0 {
             format!(
-                ", {bad} {} attention (`optimus plugin install` fixes {})",
+                ", {bad} {} attention (`{}` fixes {})",
                 if bad == 1 { "needs" } else { "need" },
+                manifest.command("install"),
                 if bad == 1 { "it" } else { "them" }
             )
         } else if listing.plugins.is_empty() {

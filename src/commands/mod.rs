@@ -174,6 +174,11 @@ fn install_opts(
     f: &InstallFlags,
     env: &Environment,
 ) -> Result<(install::InstallOpts, Environment)> {
+    if f.locked && f.frozen {
+        return Err(Error::config(
+            "--locked and --frozen together: --frozen already is --locked, and reads no registry index besides; pass --frozen to install the lock exactly as it is without reading any index, or --locked to install it checked against the registries' signed indexes",
+        ));
+    }
     let opts = install::InstallOpts {
         locked: f.locked,
         frozen: f.frozen,
@@ -196,9 +201,14 @@ fn target_arg(t: &TargetArg) -> Result<Option<Target>> {
 }
 
 fn platform_arg(p: Option<&str>) -> Result<Platform> {
-    p.map(Platform::parse)
+    p.map(platform_flag)
         .transpose()
         .map(|p| p.unwrap_or_else(Platform::host))
+}
+
+/// `--platform P`, its errors naming the flag.
+fn platform_flag(p: &str) -> Result<Platform> {
+    Platform::parse(p).map_err(|e| Error::config(format!("--platform {p}: {e}")))
 }
 
 /// The reporter of the command line: warnings and progress on stderr (see [`ui`]).

@@ -12,7 +12,7 @@ pub fn client_host(path: &Path) -> Result<Option<String>> {
     if text.trim().is_empty() {
         return Ok(None);
     }
-    let top: RawTop = serde_norway::from_str(&text).map_err(|e| yaml_error(path, &e))?;
+    let top: RawTop = serde_norway::from_str(&text).map_err(|e| yaml_error(path, &text, &e))?;
     Ok(top.host.filter(|h| !h.trim().is_empty()))
 }
 

@@ -10,7 +10,9 @@ mod client;
 mod env;
 mod expand;
 mod images;
+mod lines;
 mod lock_path;
+mod open;
 mod plugin;
 mod provider;
 mod raw;
@@ -19,6 +21,7 @@ pub use access::ProviderTls;
 pub use env::{Environment, Net, ObjectEnv, ProxyEnv};
 pub use expand::{expand_env, suggest_for_unknown_field, yaml_error};
 pub use images::ImageRegistry;
+use lines::{at_line, List};
 pub use lock_path::{lock_file_name, LockSource, OWNER_FILE, SHARED_LOCK};
 
 use crate::error::{Error, Result};
@@ -94,6 +97,8 @@ pub struct Provider {
     pub tls: ProviderTls,
     /// `credential_process`: the program and its arguments (`{name}` and `{url}` replaced).
     pub credential_process: Option<Vec<String>>,
+    /// Where it is declared, `FILE:LINE` (for messages).
+    pub declared_at: String,
 }
 
 #[derive(Clone, Debug)]
@@ -160,6 +165,8 @@ pub struct Manifest {
     pub lock_images: bool,
     /// `plugins.image_registries`.
     pub image_registries: Vec<ImageRegistry>,
+    /// Where each provider and plugin is written in the config (for messages).
+    pub at: lines::Lines,
 }
 
 impl Manifest {
@@ -231,17 +238,7 @@ fn in_file(file: &Path, what: &str, e: Error) -> Error {
 
 /// Loads and normalises the plugin section of `path`.
 pub fn load(path: &Path, env: &Environment) -> Result<Manifest> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            Error::config(format!(
-                "config file {} not found (pass -c FILE, or create optimus.yaml with a `plugins:` section)",
-                path.display()
-            ))
-        } else {
-            Error::path("reading", path, e)
-        }
-    })?;
-    parse(&text, path, env)
+    parse(&open::read_config(path)?, path, env)
 }
 
 pub fn parse(text: &str, path: &Path, env: &Environment) -> Result<Manifest> {
@@ -256,7 +253,7 @@ pub fn parse(text: &str, path: &Path, env: &Environment) -> Result<Manifest> {
             host: None,
         }
     } else {
-        serde_norway::from_str(text).map_err(|e| yaml_error(&path, &e))?
+        serde_norway::from_str(text).map_err(|e| yaml_error(&path, text, &e))?
     };
     let section = top.plugins.ok_or_else(|| {
         Error::config(format!(
@@ -276,15 +273,17 @@ pub fn parse(text: &str, path: &Path, env: &Environment) -> Result<Manifest> {
     };
 
     let mut providers = BTreeMap::new();
+    let mut at = lines::Lines::default();
+    let item = |list, i| lines::item_line(text, list, i);
     for (i, raw) in section.providers.iter().enumerate() {
-        let p = provider::normalize_provider(raw, i, file, &dir)?;
-        if providers.contains_key(&p.name) {
-            return Err(Error::config(format!(
-                "{}: provider `{}` is declared twice",
-                file.display(),
-                p.name
-            )));
+        let line = item(List::Providers, i);
+        let mut p =
+            provider::normalize_provider(raw, i, file, &dir).map_err(|e| at_line(e, file, line))?;
+        p.declared_at = lines::file_at(file, line);
+        if let Some(first) = at.providers.get(&p.name) {
+            return Err(at.twice(file, "provider", &p.name, *first, line));
         }
+        at.providers.insert(p.name.clone(), line);
         providers.insert(p.name.clone(), p);
     }
     if let Some(m) = &env.mirror_dir {
@@ -297,23 +296,31 @@ pub fn parse(text: &str, path: &Path, env: &Environment) -> Result<Manifest> {
             Some(inner) => inner.as_ref().clone(),
             None => raw.clone(),
         };
-        plugins.push(plugin::normalize_plugin(&raw, i, file, &providers)?);
+        let line = item(List::Plugins, i);
+        plugins.push(
+            plugin::normalize_plugin(&raw, i, file, &providers)
+                .map_err(|e| at_line(e, file, line))?,
+        );
+        at.declared.push(line);
     }
 
     let mut artifacts = section.artifacts.clone();
     artifacts.extend(env.artifacts.iter().cloned());
     let mut notes = Vec::new();
     let declared = plugins.len();
-    for a in &artifacts {
+    for (j, a) in artifacts.iter().enumerate() {
         let raw = RawPlugin {
             url: Some(a.clone()),
             ..Default::default()
         };
-        let d = plugin::normalize_plugin(&raw, plugins.len(), file, &providers)?;
+        let line = item(List::Artifacts, j);
+        let d = plugin::normalize_plugin(&raw, plugins.len(), file, &providers)
+            .map_err(|e| at_line(e, file, line))?;
         // Upstream installs `artifacts` in order into one directory: a later artifact of the
         // same plugin overwrites the earlier one. Same here, said out loud.
         if let Some(i) = plugins[declared..].iter().position(|p| p.name == d.name) {
             let old = plugins.remove(declared + i);
+            at.declared.remove(declared + i);
             notes.push(format!(
                 "{}: plugin `{}` is listed twice in `artifacts`: {} is installed, {} is not (a later artifact wins, as in Optimus)",
                 file.display(),
@@ -323,17 +330,15 @@ pub fn parse(text: &str, path: &Path, env: &Environment) -> Result<Manifest> {
             ));
         }
         plugins.push(d);
+        at.declared.push(line);
     }
+    at.name_plugins(&plugins);
 
     // Names must be unique across every form.
     let mut seen = BTreeMap::new();
-    for d in &plugins {
-        if seen.insert(d.name.clone(), ()).is_some() {
-            return Err(Error::config(format!(
-                "{}: plugin `{}` is declared more than once",
-                file.display(),
-                d.name
-            )));
+    for (d, line) in plugins.iter().zip(&at.declared) {
+        if let Some(first) = seen.insert(d.name.clone(), *line) {
+            return Err(at.twice(file, "plugin", &d.name, first, *line));
         }
     }
 
@@ -384,6 +389,7 @@ pub fn parse(text: &str, path: &Path, env: &Environment) -> Result<Manifest> {
         notes,
         lock_images: section.lock_images.unwrap_or(true),
         image_registries,
+        at,
     })
 }
 

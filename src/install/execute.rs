@@ -232,13 +232,12 @@ impl Installer<'_> {
             && v.artifacts.iter().any(|a| a.platform == platform)
         {
             self.reporter().warn(&format!(
-                "{}: {} {} is locked with its yaml alone, but registry {} also publishes its {platform} binary: run `optimus plugin update {} -c {}` to lock and install both",
+                "{}: {} {} is locked with its yaml alone, but registry {} also publishes its {platform} binary: run `{}` to lock and install both",
                 lock_path.display(),
                 l.name,
                 l.version_text(),
                 provider.name,
-                l.name,
-                fsutil::shown(&self.manifest.path)
+                self.manifest.command(&format!("update {}", l.name))
             ));
         }
         let a = v
@@ -259,7 +258,7 @@ impl Installer<'_> {
                 Ok(())
             }
             Some(a) => Err(Error::runtime(format!(
-                "{}: the entry for {} {} ({}) does not match the signed index of registry {}:\n  lock:  {} {} sha256 {} bin {:?}\n  index: {} {} sha256 {} bin {:?}\nrestore the lockfile from version control, or run `optimus plugin update {}`",
+                "{}: the entry for {} {} ({}) does not match the signed index of registry {}:\n  lock:  {} {} sha256 {} bin {:?}\n  index: {} {} sha256 {} bin {:?}\nrestore the lockfile from version control, or run `{}`",
                 lock_path.display(),
                 l.name,
                 l.version_text(),
@@ -273,7 +272,7 @@ impl Installer<'_> {
                 a.format,
                 a.sha256,
                 a.bin.as_deref().unwrap_or("-"),
-                l.name
+                self.manifest.command(&format!("update {}", l.name))
             ))),
             None => Err(Error::runtime(format!(
                 "{}: registry {} has no {} artifact for {} {}",

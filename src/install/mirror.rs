@@ -62,8 +62,9 @@ impl Mirror<'_> {
         let lock_path = self.manifest.lock_path();
         let lock = Lockfile::read_for(self.manifest)?.ok_or_else(|| {
             Error::config(format!(
-                "no {} to mirror: run `optimus plugin lock` first (with --platform for each platform the mirror must serve)",
-                lock_path.display()
+                "no {} to mirror: run `{}` first (with --platform for each platform the mirror must serve)",
+                lock_path.display(),
+                self.manifest.command("lock")
             ))
         })?;
         let mut report = MirrorReport::default();

@@ -115,7 +115,10 @@ impl Resolver<'_> {
 
         let results: Vec<Result<LockedPlugin>> = futures::stream::iter(todo.iter().map(|d| {
             let plats = all_platforms.clone();
-            async move { self.resolve_one(d, &plats).await.plugin(&d.name) }
+            async move {
+                let r = self.resolve_one(d, &plats).await.plugin(&d.name);
+                r.map_err(|e| self.located(e, &d.name))
+            }
         }))
         .buffer_unordered(self.jobs.max(1))
         .collect()
@@ -153,6 +156,24 @@ impl Resolver<'_> {
             resolved,
             dropped,
         })
+    }
+
+    /// A resolution error, prefixed with where the plugin is declared (`optimus.yaml:12:`)
+    /// unless it already names the config.
+    fn located(&self, e: Error, name: &str) -> Error {
+        let msg = e.to_string();
+        let at = self.manifest.plugin_at(name);
+        let file = crate::model::fsutil::shown(&self.manifest.path);
+        if !at.contains(':')
+            || msg.starts_with(&file)
+            || msg.starts_with(&self.manifest.path.display().to_string())
+        {
+            return e;
+        }
+        match e.exit_code() {
+            2 => Error::config(format!("{at}: {msg}")),
+            _ => Error::runtime(format!("{at}: {msg}")),
+        }
     }
 
     async fn resolve_one(&self, d: &Declaration, platforms: &[Platform]) -> Result<LockedPlugin> {

@@ -43,7 +43,7 @@ pub fn select<'i>(
     };
     match matching.first() {
         None => Err(Error::runtime(format!(
-            "{what}: no version satisfies {req} (available: {listing})"
+            "{what}: no version satisfies {req} (available: {listing}); change its `version:` requirement"
         ))),
         Some(newest) => {
             let want: Vec<String> = platforms.iter().map(|p| p.to_string()).collect();

@@ -34,8 +34,9 @@ pub fn verify(manifest: &Manifest, platform: &Platform) -> Result<Verification> 
     }
     let lock = Lockfile::read_for(manifest)?.ok_or_else(|| {
         Error::runtime(format!(
-            "{}: no lockfile to verify against; run `optimus plugin install` (or `lock`) first",
-            shown(&manifest.lock_path())
+            "{}: no lockfile to verify against; run `{}` (or `lock`) first",
+            shown(&manifest.lock_path()),
+            manifest.command("install")
         ))
     })?;
     let receipts = Receipts::read(dir)?;

@@ -122,11 +122,11 @@ pub async fn deny_yanked(
         .collect();
     let names: Vec<&str> = check.yanked.iter().map(|y| y.name.as_str()).collect();
     Err(Error::runtime(format!(
-        "--deny-yanked: {} locks {} yanked version(s):\n{}\nnothing was installed; run `optimus plugin update {}` to move to versions that are not yanked",
+        "--deny-yanked: {} locks {} yanked version(s):\n{}\nnothing was installed; run `{}` to move to versions that are not yanked",
         crate::model::fsutil::shown(&manifest.lock_source().path),
         check.yanked.len(),
         lines.join("\n"),
-        names.join(" ")
+        manifest.command(&format!("update {}", names.join(" ")))
     )))
 }
 

@@ -41,9 +41,11 @@ impl World {
         World { sb, reg }
     }
 
-    /// `World::new`, installed once (so the cache and `.plugins` hold something to lose).
+    /// `World::new`, installed (so the cache and `.plugins` hold something to lose), and
+    /// installed again (so the cache holds what a no-op run writes: the parsed-lock memo).
     pub fn installed() -> World {
         let w = World::new();
+        w.run(&["install", "--platform", PLAT]).ok();
         w.run(&["install", "--platform", PLAT]).ok();
         w
     }
@@ -79,11 +81,22 @@ impl World {
         r
     }
 
+    /// Fails unless the sandbox is as `before` (outside `except`) and no staging or temp file
+    /// of ours is left anywhere in it.
     #[track_caller]
     pub fn unchanged_since(&self, before: &Snapshot, except: &[&str]) {
         let except: Vec<PathBuf> = except.iter().map(|e| self.p(e)).collect();
         let refs: Vec<&Path> = except.iter().map(PathBuf::as_path).collect();
         before.assert_unchanged(&refs);
+        let now = before.retake();
+        let temps: Vec<&Path> = now
+            .paths()
+            .filter(|p| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with(".optimus-tmp-"))
+            })
+            .collect();
+        assert!(temps.is_empty(), "temp files left: {temps:?}");
     }
 
     /// Replaces `from` by `to` in the file `rel` (an edit by hand).
