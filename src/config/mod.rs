@@ -227,7 +227,13 @@ impl Manifest {
             Some(p) => self.provider(p)?.base.join(s.trim_start_matches('/')),
             None => Location::parse(&s, &self.dir),
         };
-        loc.map_err(|e| in_file(&self.path, &format!("plugin {}", d.name), e))
+        loc.map_err(|e| {
+            Error::config(format!(
+                "{}: plugin {}: {e}",
+                self.plugin_at(&d.name),
+                d.name
+            ))
+        })
     }
 }
 
