@@ -158,7 +158,7 @@ pub enum Command {
     },
     /// Show installed plugins and what Optimus would discover.
     #[command(
-        after_help = "Statuses: ok, missing, modified, outdated (differs from the lock), unmanaged (not installed by optimus).\n\nExamples:\n  optimus plugin list\n  optimus plugin list --json | jq '.plugins[] | select(.status != \"ok\")'"
+        after_help = "Statuses: ok, missing, modified, outdated (differs from the lock), unmanaged (not installed by optimus).\n\nExamples:\n  optimus plugin list\n  optimus plugin list --json | jq '.plugins[] | select(.status != \"ok\")'\n  optimus plugin list --optimus /usr/local/bin/optimus"
     )]
     List {
         #[command(flatten)]
@@ -171,6 +171,10 @@ pub enum Command {
         platform: Option<String>,
         #[command(flatten)]
         target: TargetArg,
+        /// The Optimus CLI (the Go `optimus`) whose directory Optimus searches (also
+        /// OPTIMUS_BIN), default: the first `optimus` on PATH that is not this tool.
+        #[arg(long, value_name = "PATH")]
+        optimus: Option<PathBuf>,
     },
     /// Re-hash installed plugins against the lock and receipts; exit 1 on any difference.
     #[command(
@@ -219,12 +223,17 @@ pub enum Command {
     },
     /// Check yaml plugins exactly as the target Optimus loads them.
     #[command(
-        after_help = "Errors are what the target Optimus refuses (its own message is printed too); warnings are\nadvice on files it loads. Exit status: 1 when any file would be refused.\n\nExamples:\n  optimus plugin validate\n  optimus plugin validate --path ./plugins --target raystack-0.5\n  optimus plugin validate --path neo.yaml --target goto --jobs ./jobs"
+        after_help = "Errors are what the target Optimus refuses (its own message is printed too); warnings are\nadvice on files it loads. Exit status: 1 when any file would be refused.\n\nExamples:\n  optimus plugin validate\n  optimus plugin validate -c server.yaml\n  optimus plugin validate --path ./plugins --target raystack-0.5\n  optimus plugin validate --path neo.yaml --target goto --jobs ./jobs"
     )]
     Validate {
-        /// A yaml plugin file (any name), or a directory (default: .plugins).
-        #[arg(long, value_name = "DIR_OR_FILE", default_value = ".plugins")]
-        path: PathBuf,
+        /// The config whose `plugins.target` and plugin dir apply (default: optimus.yaml, when
+        /// there is one).
+        #[arg(short = 'c', long = "config", value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// A yaml plugin file (any name ending in .yaml), or a directory (default: the
+        /// config's plugin dir, else .plugins).
+        #[arg(long, value_name = "DIR_OR_FILE")]
+        path: Option<PathBuf>,
         #[command(flatten)]
         target: TargetArg,
         /// goto: check each job's `task.version` under DIR against its plugin's plugin_versions.

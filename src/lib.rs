@@ -6,6 +6,7 @@
 //! | layer | owns |
 //! |---|---|
 //! | [`model`], [`error`] | vocabulary: platforms, names, formats, digests, locations, limits |
+//! | [`upstream`] | what the target Optimus does: its rules, its discovery and startup, `validate` |
 //! | [`config`] | `optimus.yaml` → a [`config::Manifest`]; the environment, read once |
 //! | [`source`] | moving bytes: local files, http(s), object stores; credentials, retries |
 //! | [`store`], [`extract`] | the machine cache and its one verified fetch path; safe unpacking |
@@ -31,5 +32,6 @@ pub mod source;
 pub mod status;
 pub mod store;
 pub mod ui;
+pub mod upstream;
 
 pub use error::{Error, Result};

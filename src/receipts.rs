@@ -63,8 +63,17 @@ impl Receipt {
 
     /// True when the file is there with the size and mtime recorded (nothing re-hashed).
     pub fn looks_intact(&self, dir: &Path) -> bool {
-        std::fs::metadata(dir.join(&self.file))
-            .is_ok_and(|m| m.is_file() && m.len() == self.size && mtime_ns(&m) == self.mtime_ns)
+        std::fs::metadata(dir.join(&self.file)).is_ok_and(|m| {
+            m.is_file()
+                && m.len() == self.size
+                && mtime_ns(&m) == self.mtime_ns
+                && self.wrong_mode(&m).is_none()
+        })
+    }
+
+    /// The file's mode when it is not the read-only one it was installed with.
+    pub fn wrong_mode(&self, meta: &std::fs::Metadata) -> Option<u32> {
+        crate::model::fsutil::wrong_installed_mode(meta, self.kind != "yaml")
     }
 
     /// Re-hashes the file: `Ok(true)` if it matches, `Ok(false)` if it differs, error if missing.

@@ -3,7 +3,7 @@
 use super::output::{diff_versions, summary};
 use super::{fetch_context, platform_arg, Ctx};
 use crate::cli::ConfigArg;
-use crate::config::{self, Environment};
+use crate::config::{self, Environment, Manifest};
 use crate::error::{Error, Result};
 use crate::install::bundle::write_yaml_bundle;
 use crate::install::project::{Project, Request};
@@ -15,8 +15,8 @@ use crate::model::link_mode::LinkMode;
 use crate::model::names::did_you_mean;
 use crate::model::platform::Platform;
 use crate::model::redact;
-use crate::model::target::Target;
 use crate::ui;
+use crate::upstream::{self, target::Target};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
@@ -72,7 +72,24 @@ async fn install_locked(
     if out.is_err() && created {
         forget_created_dir(dir);
     }
-    Ok(out?.1)
+    let out = out?.1;
+    if !out.installed.is_empty() || !out.removed.is_empty() {
+        warn_startup(&ctx.manifest, platform);
+    }
+    Ok(out)
+}
+
+/// The target's startup over the plugin dir as it now is (the discovery pass `list` and
+/// `validate` use): each error that would stop that Optimus, as a warning.
+fn warn_startup(m: &Manifest, platform: &Platform) {
+    let dirs = [m.plugin_dir.clone()];
+    for e in upstream::startup(m.target.rules(), &dirs, Some(platform)).errors {
+        ui::warn(&format!(
+            "Optimus ({}) would not start with {} as it is: {e} (`optimus plugin list` shows every file it would load)",
+            m.target,
+            shown(&m.plugin_dir)
+        ));
+    }
 }
 
 pub async fn install(

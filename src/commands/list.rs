@@ -1,65 +1,106 @@
-//! `list`: the plugin dir's plugins with their status, and what Optimus would load.
+//! `list`: the plugin dir's plugins with their status, and what Optimus would load. The
+//! library computes the listing (`status::list`); this file prints it.
 
 use super::output::{out, print_table};
 use super::platform_arg;
 use crate::cli::ConfigArg;
-use crate::config::{self, Environment};
+use crate::config::{self, Environment, Manifest};
 use crate::error::Result;
 use crate::model::fsutil::shown;
-use crate::model::target::Target;
-use crate::status;
+use crate::model::platform::Platform;
+use crate::status::{self, Host, Listing};
 use crate::ui;
+use crate::upstream::optimus_cli::{Ask, Found};
+use crate::upstream::target::Target;
 use std::path::Path;
 
-pub fn run(
-    c: &ConfigArg,
-    json: bool,
-    platform: Option<&str>,
-    target: Option<Target>,
-    env: &Environment,
-) -> Result<()> {
-    let mut manifest = config::load(&c.config, env)?;
-    if let Some(t) = target {
+/// `list`'s flags beside the config.
+pub struct ListArgs<'a> {
+    pub json: bool,
+    pub platform: Option<&'a str>,
+    pub target: Option<Target>,
+    /// `--optimus PATH`.
+    pub optimus: Option<&'a Path>,
+}
+
+pub fn run(c: &ConfigArg, a: &ListArgs, env: &Environment) -> Result<()> {
+    let (mut manifest, declared) = config::load_project(&c.config, env)?;
+    if let Some(t) = a.target {
         manifest.target = t;
     }
-    let target = manifest.target;
-    let platform = platform_arg(platform)?;
+    let platform = platform_arg(a.platform)?;
     let cwd = std::env::current_dir().unwrap_or_default();
-    let exe_dir = std::env::current_exe()
-        .ok()
-        .and_then(|p| p.parent().map(Path::to_path_buf));
-    let listing = status::list(
-        &manifest,
-        &platform,
-        &cwd,
-        env.home.as_deref(),
-        exe_dir.as_deref(),
-    )?;
-    let discovered = &listing.discovery.discovered;
-    if json {
-        // The schema is documented in docs/cli.md; bump schema_version on breaking changes.
-        let v = serde_json::json!({
-            "schema_version": 1,
-            "config": manifest.path,
-            "plugin_dir": manifest.plugin_dir,
-            "platform": platform.to_string(),
-            "target": target,
-            "plugin_dir_searched": listing.plugin_dir_searched,
-            "plugins": listing.plugins,
-            "discovery_dirs": listing.discovery.dirs,
-            "discovered": discovered,
-            "startup_errors": listing.discovery.startup_errors,
-        });
-        out(&serde_json::to_string_pretty(&v).expect("json"));
+    let me = std::env::current_exe().ok();
+    let host = Host {
+        cwd: &cwd,
+        home: env.home.as_deref(),
+        optimus: Ask {
+            flag: a.optimus,
+            env: env.optimus_bin.as_deref(),
+            path_var: env.path.as_deref(),
+            me: me.as_deref(),
+        },
+    };
+    let listing = status::list(&manifest, declared, &platform, &host)?;
+    for w in &listing.optimus_cli.warnings {
+        ui::warn(w);
+    }
+    if a.optimus.is_some() && !listing.searches_exe_dir {
+        ui::warn(&format!(
+            "--optimus is not used: Optimus ({}) does not search the optimus executable's directory",
+            manifest.target
+        ));
+    }
+    if a.json {
+        print_json(&manifest, declared, &platform, &listing);
         return Ok(());
     }
-    if listing.plugins.is_empty() {
+    print_installed(&manifest, declared, &listing);
+    print_discovery(&manifest, &listing);
+    ui::summary(&summary(&manifest, declared, &listing));
+    Ok(())
+}
+
+/// The schema is documented in docs/cli.md; bump schema_version on breaking changes.
+fn print_json(manifest: &Manifest, declared: bool, platform: &Platform, listing: &Listing) {
+    let optimus_cli = match listing.searches_exe_dir {
+        true => serde_json::to_value(&listing.optimus_cli).expect("json"),
+        false => serde_json::Value::Null,
+    };
+    let v = serde_json::json!({
+        "schema_version": 1,
+        "config": manifest.path,
+        "declared": declared,
+        "plugin_dir": manifest.plugin_dir,
+        "platform": platform.to_string(),
+        "target": manifest.target,
+        "plugin_dir_searched": listing.plugin_dir_searched,
+        "plugins": listing.plugins,
+        "optimus_cli": optimus_cli,
+        "discovery_dirs": listing.discovery.dirs,
+        "discovered": listing.discovery.discovered,
+        "startup_errors": listing.discovery.startup_errors,
+    });
+    out(&serde_json::to_string_pretty(&v).expect("json"));
+}
+
+/// The plugins in the plugin dir, with what needs doing.
+fn print_installed(manifest: &Manifest, declared: bool, listing: &Listing) {
+    if !declared {
         ui::note(&format!(
-            "no plugins installed in {}: declare some in {} and run `{}`",
-            shown(&manifest.plugin_dir),
-            shown(&manifest.path),
-            manifest.command("install")
+            "{} has no `plugins:` section, so it declares no plugins (add one to install your own; `optimus plugin sync` fetches an Optimus server's yaml plugins)",
+            shown(&manifest.path)
         ));
+    }
+    if listing.plugins.is_empty() {
+        if declared {
+            ui::note(&format!(
+                "no plugins installed in {}: declare some in {} and run `{}`",
+                shown(&manifest.plugin_dir),
+                shown(&manifest.path),
+                manifest.command("install")
+            ));
+        }
     } else {
         out(&format!(
             "Installed here, in {}:",
@@ -69,23 +110,22 @@ pub fn run(
             .plugins
             .iter()
             .map(|m| {
+                let or_dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
                 vec![
                     m.name.clone(),
-                    m.version.clone().unwrap_or_else(|| "-".into()),
-                    m.plugin_type.clone().unwrap_or_else(|| "-".into()),
+                    or_dash(&m.version),
+                    or_dash(&m.plugin_type),
                     m.kind.clone(),
                     m.platform.clone(),
-                    m.provider.clone().unwrap_or_else(|| "-".into()),
+                    or_dash(&m.provider),
                     m.status.clone(),
                 ]
             })
             .collect();
-        print_table(
-            &[
-                "NAME", "VERSION", "TYPE", "KIND", "PLATFORM", "PROVIDER", "STATUS",
-            ],
-            &rows,
-        );
+        let head = [
+            "NAME", "VERSION", "TYPE", "KIND", "PLATFORM", "PROVIDER", "STATUS",
+        ];
+        print_table(&head, &rows);
         for m in listing.plugins.iter().filter(|m| m.status != "ok") {
             if let Some(d) = &m.detail {
                 if m.status != "unmanaged" || ui::verbose() {
@@ -94,21 +134,27 @@ pub fn run(
             }
         }
     }
+}
+
+/// What the target would load: which Optimus CLI, every discovered file, startup errors.
+fn print_discovery(manifest: &Manifest, listing: &Listing) {
+    let target = manifest.target;
+    let dirs = &listing.discovery.dirs;
     if !listing.plugin_dir_searched {
         ui::warn(&format!(
             "Optimus ({target}) does not look in {}: the plugins installed there are not loaded (it searches {})",
             shown(&manifest.plugin_dir),
-            listing
-                .discovery
-                .dirs
-                .iter()
-                .map(|d| shown(d))
-                .collect::<Vec<_>>()
-                .join(", ")
+            dirs.iter().map(|d| shown(d)).collect::<Vec<_>>().join(", ")
         ));
     }
-    if !discovered.is_empty() {
+    let discovered = &listing.discovery.discovered;
+    if listing.searches_exe_dir || !discovered.is_empty() {
         out("");
+    }
+    if listing.searches_exe_dir {
+        out(&optimus_cli_line(&listing.optimus_cli));
+    }
+    if !discovered.is_empty() {
         out(&format!(
             "Optimus ({target}) would load (its directories in order, first found wins):"
         ));
@@ -135,37 +181,64 @@ pub fn run(
             "Optimus ({target}) would not start: unable to create server: {e}"
         ));
     }
-    let bad = listing
-        .plugins
-        .iter()
-        .filter(|m| m.status != "ok" && m.status != "unmanaged")
-        .count();
-    let used = discovered.iter().filter(|d| d.used).count();
-    let shadowed = discovered
-        .iter()
-        .filter(|d| d.shadowed_by.is_some())
-        .count();
-    ui::summary(&format!(
-        "{} plugin(s) in {}{}; Optimus would load {used}{}",
+}
+
+/// Which `optimus` executable's directory counts as Optimus's, or that none was found.
+fn optimus_cli_line(f: &Found) -> String {
+    let (Some(path), Some(dir), Some(source)) = (&f.path, &f.dir, f.source) else {
+        let why = match f.skipped.first() {
+            Some(me) => format!("the only `optimus` on PATH is this tool, {}", shown(me)),
+            None => "no `optimus` on PATH".to_string(),
+        };
+        return format!(
+            "Optimus CLI: none found ({why}): the optimus executable's directory is not searched; pass --optimus PATH or set OPTIMUS_BIN"
+        );
+    };
+    let how = match source {
+        "PATH" => "the first `optimus` on PATH that is not this tool",
+        other => other,
+    };
+    let linked = if path.parent() == Some(dir.as_path()) {
+        String::new()
+    } else {
+        " (links resolved, as Optimus reads its own path)".to_string()
+    };
+    format!(
+        "Optimus CLI: {} ({how}): its directory {}{linked} is searched",
+        shown(path),
+        shown(dir)
+    )
+}
+
+fn summary(manifest: &Manifest, declared: bool, listing: &Listing) -> String {
+    let bad = listing.needing_install();
+    let state = if bad > 0 {
+        let (verb, them) = if bad == 1 {
+            ("needs", "it")
+        } else {
+            ("need", "them")
+        };
+        format!(
+            ", {bad} {verb} attention (`{}` fixes {them})",
+            manifest.command("install")
+        )
+    } else if listing.plugins.is_empty() {
+        String::new()
+    } else {
+        ", all ok".to_string()
+    };
+    let hidden = match listing.hidden() {
+        0 => String::new(),
+        n => format!(" ({n} hidden)"),
+    };
+    let nothing = match declared {
+        true => String::new(),
+        false => format!("{} declares no plugins; ", shown(&manifest.path)),
+    };
+    format!(
+        "{nothing}{} plugin(s) in {}{state}; Optimus would load {}{hidden}",
         listing.plugins.len(),
         shown(&manifest.plugin_dir),
-        if bad > 0 {
-            format!(
-                ", {bad} {} attention (`{}` fixes {})",
-                if bad == 1 { "needs" } else { "need" },
-                manifest.command("install"),
-                if bad == 1 { "it" } else { "them" }
-            )
-        } else if listing.plugins.is_empty() {
-            String::new()
-        } else {
-            ", all ok".to_string()
-        },
-        if shadowed > 0 {
-            format!(" ({shadowed} hidden)")
-        } else {
-            String::new()
-        }
-    ));
-    Ok(())
+        listing.used()
+    )
 }

@@ -18,12 +18,12 @@ use crate::config::{self, Environment, Manifest};
 use crate::error::{Error, Result};
 use crate::model::platform::Platform;
 use crate::model::report::SharedReporter;
-use crate::model::target::Target;
 use crate::registry::Registries;
 use crate::source::Transport;
 use crate::store::fetch::Fetcher;
 use crate::store::Cache;
 use crate::ui;
+use crate::upstream::target::Target;
 use std::sync::Arc;
 
 pub async fn run(cli: Cli, env: Environment) -> Result<()> {
@@ -89,13 +89,16 @@ pub async fn run(cli: Cli, env: Environment) -> Result<()> {
             json,
             platform,
             target,
-        } => list::run(
-            &config,
-            json,
-            platform.as_deref(),
-            target_arg(&target)?,
-            env,
-        ),
+            optimus,
+        } => {
+            let args = list::ListArgs {
+                json,
+                platform: platform.as_deref(),
+                target: target_arg(&target)?,
+                optimus: optimus.as_deref(),
+            };
+            list::run(&config, &args, env)
+        }
         Command::Verify {
             config,
             platform,
@@ -116,8 +119,19 @@ pub async fn run(cli: Cli, env: Environment) -> Result<()> {
             json,
             allow_expired,
         } => outdated::run(&config, json, allow_expired, env).await,
-        Command::Validate { path, target, jobs } => {
-            validate::run(&path, target_arg(&target)?, jobs.as_deref())
+        Command::Validate {
+            config,
+            path,
+            target,
+            jobs,
+        } => {
+            let args = validate::ValidateArgs {
+                config: config.as_deref(),
+                path: path.as_deref(),
+                target: target_arg(&target)?,
+                jobs: jobs.as_deref(),
+            };
+            validate::run(&args, env)
         }
         Command::Publish {
             registry,

@@ -22,7 +22,7 @@ pub struct PublishArgs {
     pub artifacts: Vec<String>,
     /// `--binary-only`: no yaml plugin needed beside a binary.
     pub binary_only: bool,
-    pub target: Option<crate::model::target::Target>,
+    pub target: Option<crate::upstream::target::Target>,
 }
 
 /// The key, the transport and the root a registry command works with.

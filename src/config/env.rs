@@ -20,6 +20,11 @@ pub struct Environment {
     pub cache_dir: PathBuf,
     /// `$HOME`, for Optimus's `~/.optimus/plugins` discovery directory.
     pub home: Option<PathBuf>,
+    /// `OPTIMUS_BIN`: the Optimus CLI (the Go `optimus`) whose directory `list` counts among
+    /// Optimus's discovery directories, as written (not empty).
+    pub optimus_bin: Option<PathBuf>,
+    /// `PATH`, where `list` looks for that `optimus` when `OPTIMUS_BIN` is not set.
+    pub path: Option<std::ffi::OsString>,
     pub net: Net,
     /// `OPTIMUS_LINK_MODE` (`hardlink`, `copy` or `reflink`; checked when a config is loaded).
     pub link_mode: Option<String>,
@@ -32,7 +37,8 @@ pub struct Environment {
 }
 
 /// Network settings: `OPTIMUS_CONNECT_TIMEOUT`, `OPTIMUS_READ_TIMEOUT` (seconds),
-/// `OPTIMUS_DOWNLOAD_MIN_RATE` (bytes per second) and `OPTIMUS_RETRY_BASE_MS`.
+/// `OPTIMUS_DOWNLOAD_MIN_RATE` (bytes per second), `OPTIMUS_RETRY_BASE_MS` and
+/// `OPTIMUS_CREDENTIAL_TIMEOUT`.
 #[derive(Clone, Debug)]
 pub struct Net {
     pub connect_timeout: Duration,
@@ -42,6 +48,9 @@ pub struct Net {
     /// read timeout cannot hold a run forever).
     pub min_rate: u64,
     pub retry_base: Duration,
+    /// `OPTIMUS_CREDENTIAL_TIMEOUT` (seconds, default 60): how long a provider's
+    /// `credential_process` may take before it is killed with its process group.
+    pub credential_timeout: Duration,
     pub object: ObjectEnv,
     pub proxy: ProxyEnv,
 }
@@ -61,6 +70,27 @@ pub struct ProxyEnv {
 }
 
 impl ProxyEnv {
+    /// Refuses a proxy URL whose scheme no client here speaks (`ftp://`, `gopher://`,
+    /// `socks5://`...), naming the variable: curl and reqwest would skip it silently and
+    /// connect directly, around the proxy the user meant to go through. A value without a
+    /// scheme (`proxy:3128`) is an http proxy, as curl reads it.
+    pub fn check(&self) -> crate::error::Result<()> {
+        for (name, value) in [&self.https, &self.http, &self.all].into_iter().flatten() {
+            let Some((scheme, _)) = value.split_once("://") else {
+                continue;
+            };
+            let scheme = scheme.to_ascii_lowercase();
+            if scheme != "http" && scheme != "https" {
+                return Err(crate::error::Error::config(format!(
+                    "{name}={}: proxy scheme `{}` is not supported (give an http:// or https:// proxy URL, or unset {name}); refusing to connect around the proxy",
+                    redact::url_for_display(value),
+                    redact::printable(&scheme)
+                )));
+            }
+        }
+        Ok(())
+    }
+
     fn read() -> ProxyEnv {
         let first = |names: [&str; 2]| {
             names
@@ -123,6 +153,7 @@ impl Default for Net {
             read_timeout: Duration::from_secs(30),
             min_rate: 16 * 1024,
             retry_base: Duration::from_millis(250),
+            credential_timeout: Duration::from_secs(60),
             object: ObjectEnv::default(),
             proxy: ProxyEnv::default(),
         }
@@ -172,6 +203,8 @@ impl Environment {
             max_ratio: var("OPTIMUS_MAX_RATIO"),
             cache_dir: fsutil::absolute(&cache_dir),
             home: var("HOME").map(PathBuf::from),
+            optimus_bin: nonempty("OPTIMUS_BIN").map(PathBuf::from),
+            path: std::env::var_os("PATH"),
             net: Net {
                 connect_timeout: number("OPTIMUS_CONNECT_TIMEOUT")
                     .map(Duration::from_secs)
@@ -185,6 +218,10 @@ impl Environment {
                 retry_base: number("OPTIMUS_RETRY_BASE_MS")
                     .map(Duration::from_millis)
                     .unwrap_or(defaults.retry_base),
+                credential_timeout: number("OPTIMUS_CREDENTIAL_TIMEOUT")
+                    .filter(|s| *s > 0)
+                    .map(Duration::from_secs)
+                    .unwrap_or(defaults.credential_timeout),
                 object: ObjectEnv {
                     aws_endpoint: nonempty("AWS_ENDPOINT_URL").or(nonempty("AWS_ENDPOINT")),
                     aws_region: nonempty("AWS_REGION"),
@@ -211,6 +248,8 @@ impl Environment {
             max_ratio: None,
             cache_dir,
             home: None,
+            optimus_bin: None,
+            path: None,
             net: Net::default(),
             link_mode: None,
             mirror_dir: None,

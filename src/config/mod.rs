@@ -31,8 +31,8 @@ use crate::model::link_mode::LinkMode;
 use crate::model::location::Location;
 use crate::model::platform::Platform;
 use crate::model::redact;
-use crate::model::target::Target;
-pub use client::{client_host, has_plugin_section};
+use crate::upstream::target::Target;
+pub use client::{client_host, has_plugin_section, load_project};
 use raw::{RawPlugin, RawTop};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -248,25 +248,38 @@ pub fn load(path: &Path, env: &Environment) -> Result<Manifest> {
 }
 
 pub fn parse(text: &str, path: &Path, env: &Environment) -> Result<Manifest> {
-    let path = fsutil::absolute(path);
-    let dir = path
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."));
-    let top: RawTop = if text.trim().is_empty() {
-        RawTop {
-            plugins: None,
-            host: None,
-        }
-    } else {
-        serde_norway::from_str(text).map_err(|e| yaml_error(&path, text, &e))?
-    };
-    let section = top.plugins.ok_or_else(|| {
+    let section = raw_top(text, path)?.plugins.ok_or_else(|| {
         Error::config(format!(
             "{}: no `plugins:` (or `plugin:`) section: nothing to install",
             path.display()
         ))
     })?;
+    normalize(&section, text, path, env)
+}
+
+/// The config's top level as written (an empty file has nothing in it).
+fn raw_top(text: &str, path: &Path) -> Result<RawTop> {
+    if text.trim().is_empty() {
+        return Ok(RawTop {
+            plugins: None,
+            host: None,
+        });
+    }
+    serde_norway::from_str(text).map_err(|e| yaml_error(&fsutil::absolute(path), text, &e))
+}
+
+/// The plugin section of the config at `path` (whose text is `text`), normalised.
+fn normalize(
+    section: &raw::RawSection,
+    text: &str,
+    path: &Path,
+    env: &Environment,
+) -> Result<Manifest> {
+    let path = fsutil::absolute(path);
+    let dir = path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
     let file = &path;
 
     // Plugin dir: OPTIMUS_PLUGIN_DIR, then the config, then `.plugins` beside the config.
@@ -303,10 +316,8 @@ pub fn parse(text: &str, path: &Path, env: &Environment) -> Result<Manifest> {
             None => raw.clone(),
         };
         let line = item(List::Plugins, i);
-        plugins.push(
-            plugin::normalize_plugin(&raw, i, file, &providers)
-                .map_err(|e| at_line(e, file, line))?,
-        );
+        let d = plugin::normalize_plugin(&raw, i, file, &providers);
+        plugins.push(d.map_err(|e| at_line(e, file, line))?);
         at.declared.push(line);
     }
 

@@ -50,6 +50,8 @@ pub(super) fn normalize_provider(
                 file.display()
             ))
         })?;
+    crate::model::names::check_provider_name(&name)
+        .map_err(|e| Error::config(format!("{}: providers[{index}]: {e}", file.display())))?;
     let what = |field: &str| format!("provider {name}: {field}");
     let kind_text = kind_text.unwrap_or_else(|| "registry".to_string());
     let kind = ProviderKind::parse(&kind_text).ok_or_else(|| {
@@ -193,7 +195,7 @@ pub(super) fn use_mirror_dir(providers: &mut BTreeMap<String, Provider>, dir: &P
         )));
     }
     for p in providers.values_mut() {
-        let sub = dir.join(&p.name);
+        let sub = crate::model::names::provider_dir(dir, &p.name)?;
         if sub.is_dir() {
             p.mirrors.insert(0, Location::Path(sub));
         }

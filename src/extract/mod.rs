@@ -116,7 +116,7 @@ pub struct Unpacker<'a> {
     /// Skip binaries (client-side sync).
     pub yaml_only: bool,
     /// The Optimus whose loader a yaml plugin must pass.
-    pub target: crate::model::target::Target,
+    pub target: crate::upstream::target::Target,
 }
 
 impl Unpacker<'_> {
@@ -152,12 +152,21 @@ impl Unpacker<'_> {
         self.finish(staged)
     }
 
-    /// Validates yaml plugins and sets modes, then hands the staged files over.
+    /// Validates yaml plugins (one shipped with its plugin's binary must carry exactly its
+    /// name) and sets modes, then hands the staged files over.
     fn finish(&self, staged: Vec<Staged>) -> Result<Vec<Staged>> {
         for s in &staged {
             if s.kind == Kind::Yaml {
-                yaml_plugin::validate_staged(&s.staged, &s.file_name, &s.plugin, self.target)
-                    .map_err(|e| archive_err(self.what, e))?;
+                let name =
+                    yaml_plugin::validate_staged(&s.staged, &s.file_name, &s.plugin, self.target)
+                        .map_err(|e| archive_err(self.what, e))?;
+                let with_binary = staged
+                    .iter()
+                    .any(|b| b.kind == Kind::Binary && b.plugin == s.plugin);
+                if with_binary {
+                    yaml_plugin::check_pair(&s.plugin, &name, &s.file_name)
+                        .map_err(|e| archive_err(self.what, e))?;
+                }
             }
             set_mode(&s.staged, s.kind)?;
         }
@@ -235,15 +244,8 @@ impl Unpacker<'_> {
     }
 }
 
-#[cfg(unix)]
+/// Read-only, as every installed plugin file ([`crate::model::fsutil::installed_mode`]).
 fn set_mode(path: &Path, kind: Kind) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = if kind == Kind::Binary { 0o755 } else { 0o644 };
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+    crate::model::fsutil::set_installed_mode(path, kind == Kind::Binary)
         .map_err(|e| Error::path("setting mode of", path, e))
-}
-
-#[cfg(not(unix))]
-fn set_mode(_path: &Path, _kind: Kind) -> Result<()> {
-    Ok(())
 }

@@ -26,7 +26,7 @@ struct UnpackJob {
     platform: Platform,
     dir: PathBuf,
     yaml_only: bool,
-    target: crate::model::target::Target,
+    target: crate::upstream::target::Target,
 }
 
 impl UnpackJob {

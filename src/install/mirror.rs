@@ -19,6 +19,7 @@ use crate::lockfile::{LockedArtifact, LockedPlugin, Lockfile};
 use crate::model::digest::Sha256;
 use crate::model::fsutil;
 use crate::model::location::Location;
+use crate::model::names::provider_dir;
 use crate::model::platform::{Platform, ANY};
 use crate::registry::Registries;
 use crate::source::mirror_path;
@@ -89,7 +90,7 @@ impl Mirror<'_> {
         let mut copies = Vec::new();
         for (name, plugins) in &by_provider {
             let provider = self.manifest.provider(name)?;
-            let root = staging.0.join(name);
+            let root = provider_dir(&staging.0, name)?;
             let names: Vec<String> = plugins.iter().map(|l| l.name.clone()).collect();
             let docs = self
                 .registries
@@ -97,7 +98,7 @@ impl Mirror<'_> {
                 .mirror_documents(&names)
                 .await?;
             for (rel, bytes) in docs {
-                write_new(&root.join(&rel), &bytes)?;
+                write_new(&inside(&root, &rel, Written::Document)?, &bytes)?;
             }
             for l in plugins {
                 for a in l.artifacts.iter().filter(|a| self.wanted(a)) {
@@ -153,7 +154,8 @@ impl Mirror<'_> {
             what: &c.plugin.name,
         };
         let got = self.fetcher.fetch(&sources, expect).await?;
-        let dest = staging.join(&c.provider.name).join(&c.rel);
+        let root = provider_dir(staging, &c.provider.name)?;
+        let dest = inside(&root, &c.rel, Written::Artifact)?;
         if let Some(dir) = dest.parent() {
             fs::create_dir_all(dir).map_err(|e| Error::path("creating", dir, e))?;
         }
@@ -177,7 +179,8 @@ impl Mirror<'_> {
         );
         for (name, plugins) in by_provider {
             let mut provider = self.manifest.provider(name)?.clone();
-            provider.base = Location::Path(staging.join(name));
+            let root = provider_dir(staging, name)?;
+            provider.base = Location::Path(root.clone());
             provider.mirrors.clear();
             let client = regs.client(&provider);
             for l in plugins {
@@ -205,7 +208,7 @@ impl Mirror<'_> {
                             provider.name, l.name, a.platform, a.sha256
                         )));
                     }
-                    let file = staging.join(name).join(self.place_of(a, origin)?);
+                    let file = inside(&root, &self.place_of(a, origin)?, Written::Artifact)?;
                     let (actual, _) = Sha256::of_file(&file)?;
                     if !actual.matches(&a.sha256) {
                         return Err(Error::Checksum {
@@ -220,6 +223,44 @@ impl Mirror<'_> {
         }
         Ok(())
     }
+}
+
+/// What the mirror writes at a path.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Written {
+    /// One of the registry's signed documents (`config.toml`, `timestamp.toml`, `index/...`).
+    Document,
+    /// An artifact, at the path its index names.
+    Artifact,
+}
+
+/// `rel` under a provider's directory of the mirror: the one way a path that came from a
+/// registry (an index's artifact URL) or the lock becomes a file the mirror writes. It must be
+/// a plain relative path that stays under `root` (no `..`, not absolute, no backslash), and an
+/// artifact may not take the place of the registry's own documents.
+fn inside(root: &Path, rel: &str, what: Written) -> Result<PathBuf> {
+    let refuse = |why: &str| {
+        Err(Error::runtime(format!(
+            "mirror {}: refusing to write {:?}: {why}",
+            root.display(),
+            crate::model::redact::printable(rel)
+        )))
+    };
+    if !fsutil::is_safe_relative_path(rel) || rel.split('/').any(|c| c == "." || c.is_empty()) {
+        return refuse("it is not a plain relative path under the mirror");
+    }
+    let document =
+        rel == "config.toml" || rel.starts_with("timestamp.toml") || rel.starts_with("index/");
+    if what == Written::Artifact && document {
+        return refuse(
+            "an artifact may not take the place of one of the registry's signed documents",
+        );
+    }
+    let path = root.join(rel);
+    if !fsutil::normalize(&path).starts_with(fsutil::normalize(root)) {
+        return refuse("it leaves the mirror");
+    }
+    Ok(path)
 }
 
 fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -256,5 +297,43 @@ impl StagingDir {
 impl Drop for StagingDir {
     fn drop(&mut self) {
         let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mirror_writes_only_plain_paths_under_its_provider_directory() {
+        let root = Path::new("/out/reg");
+        let ok = |rel: &str, what| inside(root, rel, what).is_ok();
+        assert!(ok(
+            "artifacts/neo/1.0.0/optimus-plugin-neo.yaml",
+            Written::Artifact
+        ));
+        assert!(ok(".bashrc", Written::Artifact));
+        assert!(ok("sha256/ab", Written::Artifact));
+        assert!(ok("index/neo.toml", Written::Document));
+        for bad in [
+            "../x",
+            "/etc/passwd",
+            "a/../../x",
+            "a//b",
+            "./a",
+            "a\\b",
+            "",
+        ] {
+            assert!(!ok(bad, Written::Artifact), "{bad:?}");
+            assert!(!ok(bad, Written::Document), "{bad:?}");
+        }
+        for doc in [
+            "config.toml",
+            "timestamp.toml",
+            "timestamp.toml.minisig",
+            "index/neo.toml",
+        ] {
+            assert!(!ok(doc, Written::Artifact), "{doc}");
+        }
     }
 }

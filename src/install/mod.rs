@@ -17,6 +17,7 @@ pub mod owner;
 pub mod plan;
 pub mod project;
 pub mod remove;
+mod sync_check;
 pub mod sync_host;
 
 use crate::config::Manifest;

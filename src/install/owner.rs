@@ -2,6 +2,10 @@
 //! installed there, relative to the directory (so a project moved as a whole keeps it). A
 //! second config installing into, or removing from, the same directory is refused with both
 //! named: each would otherwise delete the other's plugins as "no longer declared".
+//!
+//! Both ends are canonical paths (symlinks resolved): a project that reaches the directory
+//! through a symlink records, and is compared, by the real paths, so another project naming
+//! the real directory is seen as another owner.
 
 use crate::config::Manifest;
 use crate::error::{Error, Result};
@@ -17,6 +21,13 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
+/// A path with its symlinks resolved (lexically normalised when it does not exist yet).
+fn canonical(p: &Path) -> PathBuf {
+    fsutil::absolute(p)
+        .canonicalize()
+        .unwrap_or_else(|_| fsutil::absolute(p))
+}
+
 /// Refuses `manifest` if another config owns its plugin directory; with `take`, records it as
 /// the owner of a directory nobody owns yet. The caller holds the directory lock.
 pub fn claim(manifest: &Manifest, take: bool) -> Result<()> {
@@ -25,7 +36,8 @@ pub fn claim(manifest: &Manifest, take: bool) -> Result<()> {
     match std::fs::read_to_string(&file) {
         Ok(text) => {
             let recorded = text.trim();
-            let owner: PathBuf = fsutil::normalize(&dir.join(recorded));
+            // Relative to the real directory: `..` in it leaves the real path, not the link.
+            let owner: PathBuf = fsutil::normalize(&canonical(dir).join(recorded));
             if recorded.is_empty() || same_file(&owner, &manifest.path) {
                 return Ok(());
             }
@@ -54,6 +66,6 @@ pub fn claim(manifest: &Manifest, take: bool) -> Result<()> {
 fn record(manifest: &Manifest, file: &Path) -> Result<()> {
     std::fs::create_dir_all(&manifest.plugin_dir)
         .map_err(|e| Error::path("creating", &manifest.plugin_dir, e))?;
-    let rel = fsutil::relative_to(&fsutil::absolute(&manifest.path), &manifest.plugin_dir);
+    let rel = fsutil::relative_to(&canonical(&manifest.path), &canonical(&manifest.plugin_dir));
     fsutil::write_atomic(file, format!("{rel}\n").as_bytes())
 }

@@ -5,6 +5,7 @@
 
 use super::clean_stale_staging;
 use super::commit::{self, Placement};
+use super::sync_check;
 use crate::error::{Error, Result};
 use crate::extract::{archive_err, Unpacker, Want};
 use crate::model::format::Format;
@@ -55,7 +56,7 @@ pub async fn sync_from_host(
     host: &str,
     dir: &Path,
     fetcher: &Fetcher,
-    target: crate::model::target::Target,
+    target: crate::upstream::target::Target,
 ) -> Result<Synced> {
     let url = bundle_location(host)?;
     let loc = fetcher.transport.locate(&url, None)?;
@@ -71,7 +72,7 @@ pub async fn sync_from_host(
     journal::recover(dir)?;
     clean_stale_staging(dir);
     let what = format!("plugin bundle from {url}");
-    check_bundle_entries(&art.path, &what)?;
+    let entries = check_bundle_entries(&art.path, &what)?;
     let staged = {
         let (path, dir2, what2) = (art.path.clone(), dir.to_path_buf(), what.clone());
         tokio::task::spawn_blocking(move || {
@@ -88,6 +89,7 @@ pub async fn sync_from_host(
         .await
         .map_err(|e| Error::runtime(e.to_string()))??
     };
+    sync_check::check_all_staged(&entries, &staged, &what)?;
     let shown_host = redact::url_for_display(host.trim().trim_end_matches('/'));
     let mut receipts = Receipts::read(dir)?;
     for s in &staged {
@@ -133,6 +135,9 @@ pub async fn sync_from_host(
         .filter(|r| r.source == "host" && r.artifact_sha256 != art.sha256)
         .cloned()
         .collect();
+    // Before anything changes: the set as it will be must still let Optimus start.
+    let incoming: Vec<&crate::extract::Staged> = placed.iter().map(|(s, _)| s).collect();
+    sync_check::check_startup(dir, &incoming, &gone, target)?;
     commit::journal_removals(dir, &mut receipts, &gone, reporter, &mut journal);
     journal.writes.push(Write {
         path: fsutil::absolute(&Receipts::path(dir)),
@@ -150,11 +155,13 @@ pub async fn sync_from_host(
     })
 }
 
-/// Every file in the bundle must be a yaml plugin (directories aside).
-fn check_bundle_entries(path: &Path, what: &str) -> Result<()> {
+/// Every file in the bundle must be a yaml plugin (directories aside); returns their base
+/// names.
+fn check_bundle_entries(path: &Path, what: &str) -> Result<Vec<String>> {
     let f = std::fs::File::open(path).map_err(|e| Error::path("opening", path, e))?;
     let mut zip = zip::ZipArchive::new(f)
         .map_err(|e| archive_err(what, format!("not a zip archive: {e}")))?;
+    let mut bases = Vec::new();
     for i in 0..zip.len() {
         let e = zip
             .by_index(i)
@@ -172,8 +179,9 @@ fn check_bundle_entries(path: &Path, what: &str) -> Result<()> {
                 ),
             ));
         }
+        bases.push(base.to_string());
     }
-    Ok(())
+    Ok(bases)
 }
 
 #[cfg(test)]

@@ -132,11 +132,60 @@ pub fn is_safe_relative_path(p: &str) -> bool {
     !(p.is_empty() || absolute || odd || p.split('/').any(|c| c == ".."))
 }
 
-/// A path as the user would type it: relative to the working directory when inside it.
+/// A path as the user would type it: relative to the working directory when inside it. A
+/// path holding a `${VAR}` value (`dir: ${PD}`) is shown whole, so the secret scrubber hides
+/// that value wherever the path is printed (text and `--json` alike): a relative form could
+/// show a part of it the scrubber does not recognise.
 pub fn shown(path: &Path) -> String {
+    let full = path.display().to_string();
+    if crate::model::redact::scrub(&full) != full {
+        return full;
+    }
     let cwd = std::env::current_dir().unwrap_or_default();
     match path.strip_prefix(&cwd) {
         Ok(rel) if !rel.as_os_str().is_empty() => rel.display().to_string(),
         _ => path.display().to_string(),
+    }
+}
+
+/// Installed plugin files are read-only: an accidental edit (`echo >>`, an editor) fails
+/// instead of changing a file that may be hard-linked into other projects and the cache.
+/// Binaries are 0555, yaml plugins 0444; `verify` reports another mode, and `install` puts the
+/// file back. The one place these modes are decided.
+pub fn installed_mode(binary: bool) -> u32 {
+    if binary {
+        0o555
+    } else {
+        0o444
+    }
+}
+
+/// Gives an installed (or staged, or cached) plugin file its [`installed_mode`].
+pub fn set_installed_mode(path: &Path, binary: bool) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(path, fs::Permissions::from_mode(installed_mode(binary)))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (path, binary);
+        Ok(())
+    }
+}
+
+/// The permission bits of a plugin file when they are not its [`installed_mode`] (`None`
+/// when they are, and always on systems without Unix modes).
+pub fn wrong_installed_mode(meta: &fs::Metadata, binary: bool) -> Option<u32> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = meta.permissions().mode() & 0o7777;
+        (mode != installed_mode(binary)).then_some(mode)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (meta, binary);
+        None
     }
 }

@@ -133,6 +133,24 @@ impl Location {
         }
     }
 
+    /// The location as the key of what this machine keeps about it (a registry's rollback
+    /// state, cached documents): no user-info, query or fragment, and no trailing `/`. The one
+    /// rule for state files named after a URL: rotating a password or a signed query keeps the
+    /// key, and no credential becomes (the hash that is) a file name.
+    pub fn identity(&self) -> String {
+        match self {
+            Location::Path(p) => p.to_string_lossy().trim_end_matches('/').to_string(),
+            Location::Url(u) => {
+                let mut u = u.clone();
+                let _ = u.set_username("");
+                let _ = u.set_password(None);
+                u.set_query(None);
+                u.set_fragment(None);
+                u.as_str().trim_end_matches('/').to_string()
+            }
+        }
+    }
+
     /// The form written to the lock and receipts: a path relative to `config_dir` when inside
     /// it (or its parent), a URL without credentials.
     pub fn portable(&self, config_dir: &Path) -> String {
@@ -194,6 +212,9 @@ mod tests {
         assert_eq!(j.to_string(), "https://h.example/r/index/x.toml");
         assert_eq!(j.portable(dir), "https://h.example/r/index/x.toml");
         assert_eq!(j.strip_base(&u).as_deref(), Some("index/x.toml"));
+        let rotated = Location::parse("https://u:other@h.example/r?sig=1", dir).unwrap();
+        assert_eq!(u.identity(), "https://h.example/r");
+        assert_eq!(rotated.identity(), u.identity());
         let s3 = Location::parse("s3://bucket/pre", dir).unwrap();
         assert_eq!(s3.join("a/b").unwrap().expose(), "s3://bucket/pre/a/b");
         assert_eq!(

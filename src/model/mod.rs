@@ -17,4 +17,3 @@ pub mod plugin_type;
 pub mod redact;
 pub mod report;
 pub mod size;
-pub mod target;

@@ -72,6 +72,27 @@ pub fn check_plugin_name(name: &str) -> Result<()> {
     }
 }
 
+/// Checks a provider name: it names a directory (`mirror --output DIR` writes `DIR/<provider>/`,
+/// `OPTIMUS_MIRROR_DIR` is read at `<dir>/<provider>/`), so it follows the plugin-name rule
+/// and can never be `..`, absolute, or hold a `/`.
+pub fn check_provider_name(name: &str) -> Result<()> {
+    if is_valid_plugin_name(name) {
+        Ok(())
+    } else {
+        Err(Error::config(format!(
+            "invalid provider name {:?}: a provider name becomes a directory name (mirror --output DIR/<provider>, OPTIMUS_MIRROR_DIR), so it must match ^[a-z0-9][a-z0-9_-]{{0,63}}$ as plugin names do",
+            crate::model::redact::printable(name)
+        )))
+    }
+}
+
+/// `<root>/<provider>`: the one way a provider's name becomes a path (checked again here, for
+/// a [`check_provider_name`] a caller might have skipped).
+pub fn provider_dir(root: &std::path::Path, provider: &str) -> Result<std::path::PathBuf> {
+    check_provider_name(provider)?;
+    Ok(root.join(provider))
+}
+
 /// What a file name says about a plugin artifact, by Optimus's naming convention.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NamedArtifact {

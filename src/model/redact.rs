@@ -93,12 +93,15 @@ pub fn url_for_display(raw: &str) -> String {
     }
 }
 
-/// A location as written (maybe a template with `{os}`, maybe not a valid URL yet) made fit for
-/// the lockfile and for printing, by text alone so placeholders survive: user-info and
-/// credential query parameters removed, registered secrets scrubbed. Paths pass unchanged.
+/// A location as written (maybe a template with `{os}`, maybe not a valid URL yet, maybe a
+/// `path:` relative to its provider's URL) made fit for the lockfile and for printing, by text
+/// alone so placeholders survive: user-info and credential query parameters removed,
+/// registered secrets scrubbed. The one rule for every declared location that is persisted:
+/// a relative `path:` keeps no signed query either (it becomes a URL once joined).
 pub fn location_text(raw: &str) -> String {
-    let Some((scheme, rest)) = raw.split_once("://") else {
-        return scrub(raw);
+    let (scheme, rest) = match raw.split_once("://") {
+        Some((s, r)) => (Some(s), r),
+        None => (None, raw),
     };
     let (rest, fragment) = match rest.split_once('#') {
         Some((r, f)) => (r, Some(f)),
@@ -108,12 +111,17 @@ pub fn location_text(raw: &str) -> String {
         Some((r, q)) => (r, Some(q)),
         None => (rest, None),
     };
-    let (authority, path) = match rest.find('/') {
-        Some(i) => rest.split_at(i),
-        None => (rest, ""),
+    let mut out = match scheme {
+        Some(scheme) => {
+            let (authority, path) = match rest.find('/') {
+                Some(i) => rest.split_at(i),
+                None => (rest, ""),
+            };
+            let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+            format!("{scheme}://{host}{path}")
+        }
+        None => rest.to_string(),
     };
-    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let mut out = format!("{scheme}://{host}{path}");
     if let Some(q) = query {
         let kept: Vec<&str> = q
             .split('&')
@@ -132,16 +140,32 @@ pub fn location_text(raw: &str) -> String {
     scrub(&out)
 }
 
+/// Characters that reorder the text shown around them (U+202E makes `evil\u{202e}gpj.exe` show
+/// as `evilexe.jpg`), and the Unicode line and paragraph separators: escaped when printed, as
+/// the C0 controls are, and refused where a publisher writes text (yank reasons).
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}'
+    )
+}
+
+/// Whether a character is shown escaped: control characters, bidirectional controls and the
+/// Unicode line separators.
+fn escaped(c: char) -> bool {
+    c.is_control() || is_bidi_control(c) || matches!(c, '\u{2028}' | '\u{2029}')
+}
+
 /// Text from an archive or a server made safe to print on one line: control characters
-/// (newline, escape, carriage return, ...) are shown escaped, so a crafted name cannot draw a
-/// fake line or move the cursor.
+/// (newline, escape, carriage return, ...) and bidirectional controls are shown escaped, so a
+/// crafted name cannot draw a fake line, move the cursor or show its characters reordered.
 pub fn printable(s: &str) -> String {
-    if !s.chars().any(char::is_control) {
+    if !s.chars().any(escaped) {
         return s.to_string();
     }
     s.chars()
         .map(|c| {
-            if c.is_control() {
+            if escaped(c) {
                 c.escape_default().to_string()
             } else {
                 c.to_string()
@@ -154,7 +178,7 @@ pub fn printable(s: &str) -> String {
 /// character (escape sequences, carriage returns, backspaces) shown escaped. Names inserted
 /// into a message go through [`printable`] first, so they cannot break lines either.
 pub fn terminal_safe(s: &str) -> String {
-    if !s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+    if !s.chars().any(|c| escaped(c) && c != '\n' && c != '\t') {
         return s.to_string();
     }
     s.split('\n')
@@ -221,6 +245,11 @@ mod tests {
             ),
             ("https://h.example/a?%73ig=s", "https://h.example/a"),
             (
+                "artifacts/x.tar.gz?sv=1&sig=s&X-Amz-Signature=a&X-Goog-Signature=g&token=t&v=2",
+                "artifacts/x.tar.gz?v=2",
+            ),
+            ("neo/${TOKEN}/x.yaml?sig=s", "neo/${TOKEN}/x.yaml"),
+            (
                 "./local/optimus-a_{os}_{arch}",
                 "./local/optimus-a_{os}_{arch}",
             ),
@@ -237,6 +266,8 @@ mod tests {
             "one\ntwo\\u{1b}]0;x\\u{7}"
         );
         assert_eq!(printable("plain"), "plain");
+        assert_eq!(printable("evil\u{202e}gpj.exe"), "evil\\u{202e}gpj.exe");
+        assert_eq!(terminal_safe("a\u{2066}b\nc"), "a\\u{2066}b\nc");
     }
 
     #[test]

@@ -283,7 +283,7 @@ impl<'a> RegistryClient<'a> {
             keys: self.provider.public_keys.clone(),
             memo: url
                 .is_remote()
-                .then(|| (self.shared.cache.clone(), url.expose())),
+                .then(|| (self.shared.cache.clone(), url.identity())),
         }
     }
 
@@ -300,8 +300,8 @@ impl<'a> RegistryClient<'a> {
         let base = &self.provider.base;
         let index_url = base.join(&format!("index/{name}.toml")).ok()?;
         let sig_url = base.join(&format!("index/{name}.toml.minisig")).ok()?;
-        let (_, body) = read_cache_entry(&self.shared.cache.index_entry(&index_url.expose()))?;
-        let sig = read_cache_entry(&self.shared.cache.index_entry(&sig_url.expose()));
+        let (_, body) = read_cache_entry(&self.shared.cache.index_entry(&index_url.identity()))?;
+        let sig = read_cache_entry(&self.shared.cache.index_entry(&sig_url.identity()));
         self.check(name, &index_url)
             .run(&body, sig.as_ref().map(|(_, s)| s.as_slice()))
             .ok()
@@ -323,7 +323,7 @@ impl<'a> RegistryClient<'a> {
                 _ => Ok(None),
             };
         }
-        let entry = self.shared.cache.index_entry(&url.expose());
+        let entry = self.shared.cache.index_entry(&url.identity());
         let cached = read_cache_entry(&entry);
         if self.shared.transport.offline {
             return match cached {

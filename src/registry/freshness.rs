@@ -3,37 +3,89 @@
 //! the pinned keys, and checked against
 //!
 //! - rollback: its version may not be lower than the highest this machine has accepted for the
-//!   registry (kept in `<cache>/timestamps/<sha256 of the registry's URL>`, shared by mirrors
-//!   and origin, so a mirror never moves a client backwards);
+//!   registry (shared by mirrors and origin, so a mirror never moves a client backwards);
+//! - the registry: once a timestamp naming its registry (`[registry]`: `config.toml`'s name and
+//!   id) was accepted, a timestamp of another registry is refused, even one signed with the
+//!   same key (a mirror serving staging's files for prod);
 //! - freeze: it may not have expired (`--allow-expired` accepts it with a warning);
 //! - the snapshot: the index's sha256 must be the one it lists.
+//!
+//! The state is kept in `<cache>/timestamps/<sha256 of the registry URL's identity>` (no
+//! user-info, query or fragment: [`Location::identity`]), so rotating a password in the URL
+//! keeps the floor, and no hash of a password-bearing URL names a file. A state file of the
+//! old form (the bare version, named by the sha256 of the whole URL) is read and replaced.
 //!
 //! A registry without a timestamp works with a warning, unless this machine has accepted a
 //! timestamp from it before (then the missing timestamp is a downgrade, refused).
 
 use super::client::RegistryClient;
 use super::signing::verify_signature;
-use super::timestamp::{Timestamp, TIMESTAMP_FILE};
+use super::timestamp::{RegistryId, Timestamp, TIMESTAMP_FILE};
 use crate::error::{Error, Result};
 use crate::model::digest::Sha256;
 use crate::model::location::Location;
+use serde::{Deserialize, Serialize};
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
+/// What this machine has accepted from one registry.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct State {
+    /// The highest timestamp version accepted.
+    version: u64,
+    /// Whether `registry` was learnt from the origin itself (a mirror's word is provisional:
+    /// the origin may replace it, a mirror may not).
+    #[serde(default)]
+    from_origin: bool,
+    /// The registry its timestamps name, once one named it (a table: last).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    registry: Option<RegistryId>,
+}
+
+impl State {
+    fn parse(text: &str) -> Option<State> {
+        // The old form: the version alone.
+        if let Ok(version) = text.trim().parse() {
+            return Some(State {
+                version,
+                ..State::default()
+            });
+        }
+        toml::from_str(text).ok()
+    }
+}
+
 impl RegistryClient<'_> {
-    /// Where the highest timestamp version accepted from this registry is kept.
-    fn high_water_path(&self) -> PathBuf {
+    /// Where what this machine accepted from this registry is kept.
+    fn state_path(&self) -> PathBuf {
+        let key = Sha256::of_bytes(self.provider.base.identity().as_bytes()).into_string();
+        self.shared.cache.root.join("timestamps").join(key)
+    }
+
+    /// The state file of the old form: named by the sha256 of the whole URL, user-info and
+    /// query included.
+    fn legacy_state_path(&self) -> PathBuf {
         let key = Sha256::of_bytes(self.provider.base.expose().as_bytes()).into_string();
         self.shared.cache.root.join("timestamps").join(key)
     }
 
-    fn high_water(&self) -> Option<u64> {
-        std::fs::read_to_string(self.high_water_path())
-            .ok()?
-            .trim()
-            .parse()
-            .ok()
+    fn state(&self) -> Option<State> {
+        [self.state_path(), self.legacy_state_path()]
+            .iter()
+            .find_map(|p| State::parse(&std::fs::read_to_string(p).ok()?))
+    }
+
+    /// Best effort: a cache we cannot write only forgets the floor. The old-form file goes.
+    fn keep_state(&self, state: &State) {
+        let text = format!(
+            "# What this machine accepted from a registry's timestamp.toml (optimus plugin).\n{}",
+            toml::to_string(state).expect("state serialises")
+        );
+        let (path, legacy) = (self.state_path(), self.legacy_state_path());
+        if self.shared.cache.write_hint(&path, text.as_bytes()) && legacy != path {
+            let _ = std::fs::remove_file(legacy);
+        }
     }
 
     fn registry(&self, base: &Location) -> String {
@@ -69,15 +121,16 @@ impl RegistryClient<'_> {
 
     async fn fetch_snapshot(&self, base: &Location) -> Result<Option<Arc<Timestamp>>> {
         let reg = self.registry(base);
-        let state = self.high_water_path();
-        let high = self.high_water();
+        let state_file = self.state_path();
+        let state = self.state();
         let url = base.join(TIMESTAMP_FILE)?;
         let Some(body) = self.get_cached(&url).await? else {
-            if let Some(high) = high {
+            if let Some(state) = &state {
                 return Err(Error::runtime(format!(
-                    "{reg} serves no {TIMESTAMP_FILE}, but this machine has accepted version {high} of it: refusing (a copy of the registry from before it had a timestamp, or one with the timestamp removed, can hide new versions and yanks). \
+                    "{reg} serves no {TIMESTAMP_FILE}, but this machine has accepted version {} of it: refusing (a copy of the registry from before it had a timestamp, or one with the timestamp removed, can hide new versions and yanks). \
                      If the registry really dropped its timestamp, its publisher should run `optimus plugin refresh`; to forget what this machine has seen, delete {}",
-                    state.display()
+                    state.version,
+                    state_file.display()
                 )));
             }
             if self.shared.freshness.first(&reg) {
@@ -99,12 +152,16 @@ impl RegistryClient<'_> {
         let text =
             std::str::from_utf8(&body).map_err(|_| Error::runtime(format!("{what}: not UTF-8")))?;
         let ts = Timestamp::parse(text, &what)?;
-        if let Some(high) = high.filter(|&h| ts.version < h) {
+        let from_origin = base == &self.provider.base;
+        // `next.version` is the floor: the highest version accepted from this registry.
+        let next = self.check_registry(&ts, state.as_ref(), from_origin, &what)?;
+        let high = next.version;
+        if ts.version < high {
             return Err(Error::runtime(format!(
                 "{what}: version {} is older than version {high}, which this machine has already accepted: refusing a rollback (the source serves an old copy of the registry, by accident or to hide new versions and yanks). \
                  Try again later or use another mirror; if the registry was restored from an old backup on purpose, its publisher must restore the newest {TIMESTAMP_FILE}, or delete {} to forget what this machine has seen",
                 ts.version,
-                state.display()
+                state_file.display()
             )));
         }
         if ts.expired(std::time::SystemTime::now()) {
@@ -122,13 +179,69 @@ impl RegistryClient<'_> {
                 ));
             }
         }
-        if high.is_none_or(|h| ts.version > h) {
-            // Best effort: a cache we cannot write only forgets the floor.
-            self.shared
-                .cache
-                .write_hint(&state, format!("{}\n", ts.version).as_bytes());
+        let next = State {
+            version: next.version.max(ts.version),
+            ..next
+        };
+        if state.as_ref() != Some(&next) || !state_file.exists() {
+            self.keep_state(&next);
         }
         Ok(Some(Arc::new(ts)))
+    }
+
+    /// The registry the timestamp names against the one this machine knows the provider's URL
+    /// as. Returns the state to keep (its `version` is the floor to check against: reset
+    /// when the origin replaces a registry a mirror named).
+    fn check_registry(
+        &self,
+        ts: &Timestamp,
+        state: Option<&State>,
+        from_origin: bool,
+        what: &str,
+    ) -> Result<State> {
+        let Some(state) = state else {
+            return Ok(State {
+                version: ts.version,
+                registry: ts.registry.clone(),
+                from_origin: from_origin && ts.registry.is_some(),
+            });
+        };
+        let forget = format!(
+            "if the registry at {} really was replaced by another one, delete {} to forget what this machine has seen",
+            self.provider.base,
+            self.state_path().display()
+        );
+        match (&state.registry, &ts.registry) {
+            (None, named) => Ok(State {
+                registry: named.clone(),
+                from_origin: from_origin && named.is_some(),
+                ..state.clone()
+            }),
+            (Some(known), Some(got)) if known.id == got.id => Ok(State {
+                from_origin: state.from_origin || from_origin,
+                ..state.clone()
+            }),
+            (Some(known), Some(got)) if from_origin && !state.from_origin => {
+                // A mirror named the registry first; the origin is the authority on what
+                // its URL serves, and the floor was the other registry's.
+                self.shared.reporter.warn(&format!(
+                    "{what}: the origin serves registry {got}; this machine had taken registry {known} for it from a mirror, which served another registry signed with the same key"
+                ));
+                Ok(State {
+                    version: ts.version,
+                    registry: Some(got.clone()),
+                    from_origin: true,
+                })
+            }
+            (Some(known), Some(got)) => Err(Error::runtime(format!(
+                "{what}: it is the timestamp of registry {got}, but this machine knows registry {} as registry {known}: refusing a snapshot of another registry signed with the same key (a mirror or server serving the wrong registry's files). {forget}",
+                self.provider.name
+            ))),
+            (Some(known), None) => Err(Error::runtime(format!(
+                "{what}: it names no registry, but this machine knows registry {} as registry {known} from a signed timestamp: refusing a snapshot that may be another registry's, or one from before the registry was named. {forget}",
+                self.provider.name
+            ))),
+        }
     }
 
     /// The index's bytes must be the ones the snapshot lists.

@@ -8,6 +8,7 @@ use crate::model::fsutil::is_safe_relative_path;
 use crate::model::location::is_url;
 use crate::model::platform::{Platform, ANY};
 use crate::model::plugin_type::PluginType;
+use crate::model::redact::is_bidi_control;
 use serde::{Deserialize, Serialize};
 
 pub use crate::model::artifact::ArtifactEntry as IndexArtifact;
@@ -19,10 +20,27 @@ pub const MAX_INDEX_SIZE: u64 = 16 << 20;
 pub struct RegistryConfig {
     pub name: String,
     pub api: u32,
+    /// A random identifier made when the registry is created (or by its first publish, yank or
+    /// refresh after ids existed): `timestamp.toml` carries it, signed, so a client can tell
+    /// this registry from another one signed with the same key (see `registry::freshness`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     /// The address clients use for this registry (`publish --public-url`), shown in the
     /// `optimus.yaml` snippets of `index.html`. Optional; readers ignore it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+}
+
+/// A new registry id: 32 hex digits, unique (not secret), from the time, the process, the
+/// registry's location and the publishing key.
+pub fn new_registry_id(root: &str, public_key: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let seed = format!("{nanos}\n{}\n{root}\n{public_key}", std::process::id());
+    let digest = crate::model::digest::Sha256::of_bytes(seed.as_bytes()).into_string();
+    digest[..32].to_string()
 }
 
 /// Checks `--public-url`: shown on the registry page and written into `config.toml`.
@@ -61,11 +79,6 @@ pub fn check_yank_reason(reason: &str) -> std::result::Result<(), String> {
         ));
     }
     Ok(())
-}
-
-/// Characters that reorder the text shown around them (a reason could disguise itself).
-fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -26,9 +26,34 @@ pub struct Timestamp {
     pub version: u64,
     /// RFC 3339 UTC; after it, clients refuse the snapshot (`--allow-expired` overrides).
     pub expires: String,
+    /// Which registry this is (its `config.toml` name and id), signed with the rest: a
+    /// client refuses the timestamp of another registry signed with the same key. Absent in
+    /// timestamps written before registry ids.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registry: Option<RegistryId>,
     /// Registry-relative path (`config.toml`, `index/<name>.toml`) → sha256 of its bytes.
     #[serde(default)]
     pub meta: BTreeMap<String, String>,
+}
+
+/// A registry's identity as its timestamp states it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegistryId {
+    /// `config.toml`'s `name` (for messages).
+    pub name: String,
+    /// `config.toml`'s `id`: what identifies the registry.
+    pub id: String,
+}
+
+impl std::fmt::Display for RegistryId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "`{}` (id {})",
+            crate::model::redact::printable(&self.name),
+            crate::model::redact::printable(&self.id)
+        )
+    }
 }
 
 impl Timestamp {
@@ -110,6 +135,10 @@ mod tests {
         let ts = Timestamp {
             version: 3,
             expires: expiry_after(now, parse_expires_in("36h").unwrap()),
+            registry: Some(RegistryId {
+                name: "prod".into(),
+                id: "0123456789abcdef0123456789abcdef".into(),
+            }),
             meta: [("index/neo.toml".to_string(), SHA.to_string())].into(),
         };
         assert_eq!(ts.expires, "2027-01-16T20:00:00Z");

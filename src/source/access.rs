@@ -10,6 +10,8 @@ use std::sync::{Arc, OnceLock};
 
 pub struct Access {
     provider: Provider,
+    /// How long its credential process may take (`OPTIMUS_CREDENTIAL_TIMEOUT`).
+    credential_timeout: std::time::Duration,
     /// The provider's own client; `None` when it has no TLS settings (the shared one serves).
     client: OnceLock<std::result::Result<Option<reqwest::Client>, Failure>>,
     authorization: tokio::sync::OnceCell<std::result::Result<Option<String>, Failure>>,
@@ -44,6 +46,19 @@ impl Access {
         self.provider.tls.ca_file.is_some()
     }
 
+    /// Whether `url` is one of the provider's own origins (its `url` or a mirror): the only
+    /// URLs its credentials, CA and client certificate are used for, decided for every
+    /// request and every redirect hop ([`super::redirect`]).
+    pub(super) fn owns(&self, url: &url::Url) -> bool {
+        super::http::own_origin(&self.provider, url).is_some()
+    }
+
+    /// The headers the provider's credentials add to a request for `url` (none for a URL it
+    /// does not own).
+    pub(super) fn headers(&self, url: &url::Url) -> Vec<(String, String)> {
+        super::http::provider_headers(&self.provider, url)
+    }
+
     /// The provider's own client, if it has TLS settings.
     pub(super) fn client(&self, t: &Transport) -> Result<Option<reqwest::Client>> {
         self.client
@@ -69,15 +84,18 @@ impl Access {
                 };
                 let name = self.provider.name.clone();
                 let url = self.provider.base.to_string();
-                tokio::task::spawn_blocking(move || credential::authorization(&name, &url, &argv))
-                    .await
-                    .map_err(|e| {
-                        Failure(
-                            1,
-                            format!("provider {}: credential_process: {e}", self.provider.name),
-                        )
-                    })
-                    .and_then(|r| r.map(Some).map_err(Failure::of))
+                let deadline = self.credential_timeout;
+                tokio::task::spawn_blocking(move || {
+                    credential::authorization(&name, &url, &argv, deadline)
+                })
+                .await
+                .map_err(|e| {
+                    Failure(
+                        1,
+                        format!("provider {}: credential_process: {e}", self.provider.name),
+                    )
+                })
+                .and_then(|r| r.map(Some).map_err(Failure::of))
             })
             .await
             .clone()
@@ -94,6 +112,7 @@ impl Transport {
                 .or_insert_with(|| {
                     Arc::new(Access {
                         provider: p.clone(),
+                        credential_timeout: self.net.credential_timeout,
                         client: OnceLock::new(),
                         authorization: tokio::sync::OnceCell::new(),
                     })

@@ -21,33 +21,58 @@ impl Transport {
         Ok(self.http.get_or_init(|| c))
     }
 
-    /// Sends a GET with retries for connection errors, timeouts, 5xx and 429. Any other
-    /// non-success status except 304/404 is an error naming the URL.
+    /// Sends a GET, following redirects ([`super::redirect`]) with the provider's credentials
+    /// decided again for every hop: only the provider's own origins get them.
     pub(super) async fn http_send(
         &self,
         url: &url::Url,
-        headers: &[(String, String)],
         access: Option<&Access>,
         etag: Option<&str>,
     ) -> Result<reqwest::Response> {
+        let mut chain = vec![url.clone()];
+        loop {
+            let hop = chain.last().expect("one URL at least").clone();
+            // The one rule for what crosses a redirect: credentials for own origins only.
+            let own = access.filter(|a| a.owns(&hop));
+            let resp = self.http_send_hop(&hop, own, etag).await?;
+            match super::redirect::next_hop(&resp, &chain)? {
+                Some(next) => chain.push(next),
+                None => return Ok(resp),
+            }
+        }
+    }
+
+    /// One GET of one URL (no redirect followed), with retries for connection errors,
+    /// timeouts, 5xx and 429. Any other non-success status except 304/404 and the redirects is
+    /// an error naming the URL. `own`: the provider whose own origin `url` is.
+    async fn http_send_hop(
+        &self,
+        url: &url::Url,
+        own: Option<&Access>,
+        etag: Option<&str>,
+    ) -> Result<reqwest::Response> {
         let display = url_for_display(url.as_str());
-        let own = match access {
+        let headers = own.map(|a| a.headers(url)).unwrap_or_default();
+        let client = match own {
             Some(a) => a.client(self)?,
             None => None,
         };
-        let authorization = match access {
+        let authorization = match own {
             Some(a) => a.authorization().await?,
             None => None,
         };
-        let client = match &own {
+        let client = match &client {
             Some(c) => c,
             None => self.http()?,
         };
+        // The response head must come within the connect and read timeouts (reqwest's read
+        // timeout alone restarts with every byte of a trickled head).
+        let head_deadline = self.net.connect_timeout + self.net.read_timeout;
         let mut attempt = 0;
         loop {
             attempt += 1;
             let mut req = client.get(url.clone());
-            for (k, v) in headers {
+            for (k, v) in &headers {
                 req = req.header(k.as_str(), v.as_str());
             }
             if let Some(v) = &authorization {
@@ -56,13 +81,14 @@ impl Transport {
             if let Some(e) = etag {
                 req = req.header(reqwest::header::IF_NONE_MATCH, e);
             }
-            let (retry, msg, wait) = match req.send().await {
+            let sent = match tokio::time::timeout(head_deadline, req.send()).await {
+                Ok(r) => r.map_err(Some),
+                Err(_) => Err(None),
+            };
+            let (retry, msg, wait) = match sent {
                 Ok(resp) => {
                     let s = resp.status();
-                    if s.is_success()
-                        || s == reqwest::StatusCode::NOT_MODIFIED
-                        || s == reqwest::StatusCode::NOT_FOUND
-                    {
+                    if s.is_success() || s.is_redirection() || s == reqwest::StatusCode::NOT_FOUND {
                         return Ok(resp);
                     }
                     let retry_after = resp
@@ -74,14 +100,22 @@ impl Transport {
                     let retry = s.is_server_error() || s == reqwest::StatusCode::TOO_MANY_REQUESTS;
                     let hint = match s.as_u16() {
                         401 | 403 => " (check the provider's credentials or headers)".to_string(),
-                        400 => client_cert_hint(resp, access).await,
+                        400 => client_cert_hint(resp, own).await,
                         _ => String::new(),
                     };
                     (retry, format!("HTTP {s}{hint}"), retry_after)
                 }
-                Err(e) => {
+                Err(None) => (
+                    true,
+                    format!(
+                        "timed out: no response within {} s",
+                        head_deadline.as_secs()
+                    ),
+                    None,
+                ),
+                Err(Some(e)) => {
                     let msg = describe_reqwest(&e);
-                    let hint = tls_hint(&msg, access);
+                    let hint = tls_hint(&msg, own);
                     let via = if e.is_connect() && hint.is_empty() {
                         tls::proxy_note(&self.net.proxy, url)
                     } else {
@@ -261,12 +295,6 @@ pub(super) fn body(resp: reqwest::Response, display: String) -> Result<Body> {
     })
 }
 
-fn same_origin(a: &url::Url, b: &url::Url) -> bool {
-    a.scheme() == b.scheme()
-        && a.host_str() == b.host_str()
-        && a.port_or_known_default() == b.port_or_known_default()
-}
-
 /// The provider's base or mirror URL with the origin of `url`, if `url` is one of its own.
 pub(super) fn own_origin<'a>(p: &'a Provider, url: &url::Url) -> Option<&'a url::Url> {
     std::iter::once(&p.base)
@@ -275,7 +303,7 @@ pub(super) fn own_origin<'a>(p: &'a Provider, url: &url::Url) -> Option<&'a url:
             Location::Url(u) => Some(u),
             Location::Path(_) => None,
         })
-        .find(|b| same_origin(b, url))
+        .find(|b| super::redirect::same_origin(b, url))
 }
 
 /// The headers a provider's credentials add to a request for `url`.

@@ -6,9 +6,11 @@
 
 mod access;
 mod credential;
+mod deadline;
 mod http;
 mod object;
 mod oci;
+mod redirect;
 mod tls;
 
 pub use access::Access;
@@ -26,15 +28,15 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// A location opened for transfer: the path, the URL with the headers its provider's
-/// credentials add, or an object-store handle.
+/// A location opened for transfer: the path, the URL with its provider's credentials, or an
+/// object-store handle.
 #[derive(Clone)]
 pub enum Endpoint {
     File(PathBuf),
     Http {
         url: url::Url,
-        headers: Vec<(String, String)>,
-        /// The provider's client and credential process, for its own origins only.
+        /// The provider's headers, client and credential process, when `url` is one of its own
+        /// origins; each request (and each redirect hop) uses them for its own origins only.
         access: Option<Arc<Access>>,
     },
     Object {
@@ -117,14 +119,6 @@ impl Transport {
         }
     }
 
-    /// The overall deadline of one download of `size` bytes (unknown: `max`): connect and
-    /// read timeouts plus the time the slowest accepted rate needs.
-    pub fn download_deadline(&self, size: u64) -> Duration {
-        self.net.connect_timeout
-            + self.net.read_timeout
-            + Duration::from_secs(size / self.net.min_rate.max(1))
-    }
-
     /// The wait before retry number `attempt` (1-based): the retry base doubled each time,
     /// capped at 64 times the base.
     pub fn backoff(&self, attempt: u32) -> Duration {
@@ -143,9 +137,6 @@ impl Transport {
             "http" | "https" => {
                 let own = provider.filter(|p| http::own_origin(p, parsed).is_some());
                 Ok(Endpoint::Http {
-                    headers: own
-                        .map(|p| http::provider_headers(p, parsed))
-                        .unwrap_or_default(),
                     access: own.and_then(|p| self.access(p)),
                     url: parsed.clone(),
                 })
@@ -248,14 +239,11 @@ impl Transport {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Fetched::NotFound),
                 Err(e) => Err(Error::path("reading", p, e)),
             },
-            Endpoint::Http {
-                url,
-                headers,
-                access,
-            } => {
-                let resp = self
-                    .http_send(url, headers, access.as_deref(), etag)
-                    .await?;
+            Endpoint::Http { url, access } => {
+                let resp = self.http_send(url, access.as_deref(), etag).await?;
+                // The body's clock starts with its head (each attempt's head has its own
+                // bound; a Retry-After wait is not the body's time).
+                let started = tokio::time::Instant::now();
                 let status = resp.status();
                 if status == reqwest::StatusCode::NOT_MODIFIED {
                     return Ok(Fetched::NotModified);
@@ -269,7 +257,8 @@ impl Transport {
                     .and_then(|v| v.to_str().ok())
                     .map(String::from);
                 let display = loc.display();
-                let mut body = http::body(resp, display.clone())?;
+                let body = http::body(resp, display.clone())?;
+                let mut body = deadline::bounded(body, &self.net, started, None, display.clone());
                 let mut out = Vec::new();
                 while let Some(chunk) = body.stream.next().await {
                     let chunk = chunk?;
@@ -291,6 +280,7 @@ impl Transport {
                     ..Default::default()
                 };
                 let res = store.get_opts(path, opts).await;
+                let started = tokio::time::Instant::now();
                 match res {
                     Ok(r) => {
                         if r.meta.size > max {
@@ -300,7 +290,11 @@ impl Transport {
                             )));
                         }
                         let etag = r.meta.e_tag.clone();
-                        let bytes = r.bytes().await.map_err(|e| object::error(loc, e))?;
+                        let budget = deadline::allowed(&self.net, r.meta.size);
+                        let bytes = tokio::time::timeout_at(started + budget, r.bytes())
+                            .await
+                            .map_err(|_| deadline::too_slow(&loc.display(), 0, budget))?
+                            .map_err(|e| object::error(loc, e))?;
                         Ok(Fetched::Body { bytes, etag })
                     }
                     Err(object_store::Error::NotFound { .. }) => Ok(Fetched::NotFound),
@@ -311,8 +305,10 @@ impl Transport {
         }
     }
 
-    /// Opens a location as a byte stream (for artifacts). Missing is an error naming it.
-    pub async fn open(&self, loc: &Endpoint) -> Result<Body> {
+    /// Opens a location as a byte stream (for artifacts). Missing is an error naming it. A
+    /// remote body carries the download deadline ([`deadline`]); `size` is the size the index
+    /// or lock declares, if any.
+    pub async fn open(&self, loc: &Endpoint, size: Option<u64>) -> Result<Body> {
         self.check_online(loc)?;
         match loc {
             Endpoint::File(p) => {
@@ -329,21 +325,24 @@ impl Transport {
                     content_type: None,
                 })
             }
-            Endpoint::Http {
-                url,
-                headers,
-                access,
-            } => {
-                let resp = self
-                    .http_send(url, headers, access.as_deref(), None)
-                    .await?;
+            Endpoint::Http { url, access } => {
+                let resp = self.http_send(url, access.as_deref(), None).await?;
+                let started = tokio::time::Instant::now();
                 if resp.status() == reqwest::StatusCode::NOT_FOUND {
                     return Err(Error::runtime(format!("{}: 404 Not Found", loc.display())));
                 }
-                http::body(resp, loc.display())
+                let body = http::body(resp, loc.display())?;
+                Ok(deadline::bounded(
+                    body,
+                    &self.net,
+                    started,
+                    size,
+                    loc.display(),
+                ))
             }
             Endpoint::Object { store, path, .. } => {
                 let r = store.get(path).await.map_err(|e| object::error(loc, e))?;
+                let started = tokio::time::Instant::now();
                 let len = Some(r.meta.size);
                 let display = loc.display();
                 let stream = r.into_stream().map(move |c| {
@@ -354,11 +353,18 @@ impl Transport {
                         ))
                     })
                 });
-                Ok(Body {
+                let body = Body {
                     stream: stream.boxed(),
                     len,
                     content_type: None,
-                })
+                };
+                Ok(deadline::bounded(
+                    body,
+                    &self.net,
+                    started,
+                    size,
+                    loc.display(),
+                ))
             }
         }
     }

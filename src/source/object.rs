@@ -42,6 +42,8 @@ pub(super) fn build_store(
     t: &Transport,
 ) -> Result<Arc<dyn ObjectStore>> {
     use object_store::ClientConfigKey;
+    // The object-store SDK's http client reads the proxy variables itself: the same refusal.
+    t.net.proxy.check()?;
     let display = url_for_display(url.as_str());
     let fail = |e: object_store::Error| {
         Error::config(redact::scrub(&format!("cannot open {display}: {e}")))

@@ -148,7 +148,7 @@ impl Transport {
             )));
         }
         let said = header_digest(resp.headers());
-        let body = read_limited(&mut resp, MAX_MANIFEST, &shown).await?;
+        let body = self.read_limited(&mut resp, MAX_MANIFEST, &shown).await?;
         let actual = format!("sha256:{}", Sha256::of_bytes(&body).into_string());
         match said {
             Some(d) if d != actual => Err(Error::runtime(format!(
@@ -175,8 +175,27 @@ impl Transport {
     }
 
     /// One request with the manifest media types accepted, retried on connection errors,
-    /// 5xx and 429.
+    /// 5xx and 429, following redirects ([`super::redirect`]): `auth` goes only to the origin
+    /// of `url`, never to a host a redirect names.
     async fn oci_send(
+        &self,
+        method: Method,
+        url: &url::Url,
+        auth: Option<&str>,
+    ) -> Result<reqwest::Response> {
+        let mut chain = vec![url.clone()];
+        loop {
+            let hop = chain.last().expect("one URL at least").clone();
+            let auth = auth.filter(|_| super::redirect::same_origin(&hop, url));
+            let resp = self.oci_send_hop(method.clone(), &hop, auth).await?;
+            match super::redirect::next_hop(&resp, &chain)? {
+                Some(next) => chain.push(next),
+                None => return Ok(resp),
+            }
+        }
+    }
+
+    async fn oci_send_hop(
         &self,
         method: Method,
         url: &url::Url,
@@ -192,12 +211,15 @@ impl Transport {
             if let Some(a) = auth {
                 req = req.header(AUTHORIZATION, a);
             }
-            let err = match req.send().await {
-                Ok(r) if r.status().is_server_error() || r.status() == 429 => {
+            // The response head within the connect and read timeouts, as in `http_send`.
+            let head = self.net.connect_timeout + self.net.read_timeout;
+            let err = match tokio::time::timeout(head, req.send()).await {
+                Ok(Ok(r)) if r.status().is_server_error() || r.status() == 429 => {
                     format!("HTTP {}", r.status())
                 }
-                Ok(r) => return Ok(r),
-                Err(e) => describe_reqwest(&e),
+                Ok(Ok(r)) => return Ok(r),
+                Ok(Err(e)) => describe_reqwest(&e),
+                Err(_) => format!("timed out: no response within {} s", head.as_secs()),
             };
             if attempt >= MAX_ATTEMPTS {
                 return Err(Error::Http {
@@ -288,7 +310,9 @@ impl Transport {
                         }
                     )));
                 }
-                let body = read_limited(&mut resp, MAX_TOKEN, &token_shown).await?;
+                let body = self
+                    .read_limited(&mut resp, MAX_TOKEN, &token_shown)
+                    .await?;
                 let v: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
                     Error::runtime(format!(
                         "image {image}: the token service {token_shown} sent no JSON: {e}"
@@ -315,24 +339,39 @@ impl Transport {
     }
 }
 
-async fn read_limited(resp: &mut reqwest::Response, max: usize, shown: &str) -> Result<Vec<u8>> {
-    let mut out = Vec::new();
-    loop {
-        match resp.chunk().await {
-            Ok(Some(c)) => {
-                if out.len() + c.len() > max {
-                    return Err(Error::runtime(format!(
-                        "{shown}: the response is larger than {max} bytes"
-                    )));
+impl Transport {
+    /// A small response body (a manifest, a token), at most `max` bytes, with the download
+    /// deadline every remote body has ([`super::deadline`]).
+    async fn read_limited(
+        &self,
+        resp: &mut reqwest::Response,
+        max: usize,
+        shown: &str,
+    ) -> Result<Vec<u8>> {
+        let started = tokio::time::Instant::now();
+        let declared = resp.content_length().unwrap_or(0);
+        let mut out = Vec::new();
+        loop {
+            let budget = super::deadline::allowed(&self.net, declared.max(out.len() as u64));
+            let next = tokio::time::timeout_at(started + budget, resp.chunk())
+                .await
+                .map_err(|_| super::deadline::too_slow(shown, out.len() as u64, budget))?;
+            match next {
+                Ok(Some(c)) => {
+                    if out.len() + c.len() > max {
+                        return Err(Error::runtime(format!(
+                            "{shown}: the response is larger than {max} bytes"
+                        )));
+                    }
+                    out.extend_from_slice(&c);
                 }
-                out.extend_from_slice(&c);
-            }
-            Ok(None) => return Ok(out),
-            Err(e) => {
-                return Err(Error::Http {
-                    url: shown.to_string(),
-                    message: describe_reqwest(&e),
-                })
+                Ok(None) => return Ok(out),
+                Err(e) => {
+                    return Err(Error::Http {
+                        url: shown.to_string(),
+                        message: describe_reqwest(&e),
+                    })
+                }
             }
         }
     }

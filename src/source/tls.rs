@@ -9,7 +9,7 @@ use crate::model::redact::url_for_display;
 use std::path::Path;
 
 /// The settings every client shares: user agent, timeouts, no Referer, identity encoding,
-/// the redirect policy and the proxies.
+/// no redirect followed by reqwest itself, and the proxies.
 pub(super) fn builder(net: &Net) -> Result<reqwest::ClientBuilder> {
     let b = reqwest::Client::builder()
         .user_agent(concat!("optimus-plugins/", env!("CARGO_PKG_VERSION")))
@@ -23,24 +23,16 @@ pub(super) fn builder(net: &Net) -> Result<reqwest::ClientBuilder> {
             reqwest::header::ACCEPT_ENCODING,
             reqwest::header::HeaderValue::from_static("identity"),
         )]))
-        .redirect(reqwest::redirect::Policy::custom(|attempt| {
-            // At most 5 hops, and never from https down to plain http.
-            let downgrade = attempt.previous().iter().any(|u| u.scheme() == "https")
-                && attempt.url().scheme() == "http";
-            if attempt.previous().len() > 5 {
-                attempt.error("too many redirects")
-            } else if downgrade {
-                attempt.error("refusing a redirect from https to plain http")
-            } else {
-                attempt.follow()
-            }
-        }));
+        // Redirects are followed by `redirect::next_hop`, which decides what crosses them:
+        // reqwest would carry custom headers, the CA and the client certificate to any host.
+        .redirect(reqwest::redirect::Policy::none());
     proxies(b, &net.proxy)
 }
 
 /// `https_proxy` for https URLs, `http_proxy` for http ones, `all_proxy` for either without
 /// its own, each minus the `no_proxy` hosts. None set: no proxy at all.
 fn proxies(b: reqwest::ClientBuilder, p: &ProxyEnv) -> Result<reqwest::ClientBuilder> {
+    p.check()?;
     // Clears reqwest's own reading of the environment ("system" proxies).
     let mut b = b.no_proxy();
     let no_proxy = p

@@ -1,15 +1,17 @@
 //! `list`: every managed plugin with its status, the plugin-looking files in the plugin dir
 //! that this tool did not install, and what the target Optimus would load.
 
-use super::{discover, discovery_dirs, managed, plugin_files, Discovery, Managed};
+use super::{managed, Managed};
 use crate::config::Manifest;
 use crate::error::Result;
 use crate::lockfile::Lockfile;
 use crate::model::fsutil;
 use crate::model::platform::{Platform, ANY};
-use crate::model::target::Dir;
 use crate::receipts::Receipts;
-use std::path::Path;
+use crate::upstream::optimus_cli::{self, Ask, Found};
+use crate::upstream::target::Dir;
+use crate::upstream::{discover, discovery_dirs, Discovery};
+use std::path::{Path, PathBuf};
 
 pub struct Listing {
     /// Managed plugins and unmanaged files of the plugin dir, by name then file.
@@ -18,41 +20,99 @@ pub struct Listing {
     pub discovery: Discovery,
     /// Whether the target searches the plugin dir at all.
     pub plugin_dir_searched: bool,
+    /// Whether the target searches the optimus executable's directory (raystack does).
+    pub searches_exe_dir: bool,
+    /// The Optimus CLI whose directory that is (empty when the target does not search it).
+    pub optimus_cli: Found,
 }
 
-/// Lists the plugin dir of `manifest` for `platform`; `cwd`, `home` and `exe_dir` place
-/// Optimus's own discovery directories.
+impl Listing {
+    /// Plugins that need `install` (not ok, and not another tool's files).
+    pub fn needing_install(&self) -> usize {
+        self.plugins
+            .iter()
+            .filter(|m| m.status != "ok" && m.status != "unmanaged")
+            .count()
+    }
+
+    /// Files the target would use.
+    pub fn used(&self) -> usize {
+        self.discovery.discovered.iter().filter(|d| d.used).count()
+    }
+
+    /// Files its de-duplication hides.
+    pub fn hidden(&self) -> usize {
+        self.discovery
+            .discovered
+            .iter()
+            .filter(|d| d.shadowed_by.is_some())
+            .count()
+    }
+}
+
+/// Where the target Optimus runs: its working directory, `$HOME`, and what says which
+/// `optimus` executable it is.
+pub struct Host<'a> {
+    pub cwd: &'a Path,
+    pub home: Option<&'a Path>,
+    pub optimus: Ask<'a>,
+}
+
+/// Lists the plugin dir of `manifest` for `platform`; `host` places Optimus's own discovery
+/// directories. `declared`: whether the config has a plugin section (else goto's
+/// `plugins.location` is unset).
 pub fn list(
     manifest: &Manifest,
+    declared: bool,
     platform: &Platform,
-    cwd: &Path,
-    home: Option<&Path>,
-    exe_dir: Option<&Path>,
+    host: &Host,
 ) -> Result<Listing> {
     let lock = Lockfile::read_for(manifest)?.unwrap_or_default();
     let receipts = Receipts::read(&manifest.plugin_dir)?;
     let managed = managed(&manifest.plugin_dir, &lock, &receipts, platform, true);
     let rules = manifest.target.rules();
+    let searches_exe_dir = rules.dirs.contains(&Dir::ExeDir);
+    let optimus_cli = if searches_exe_dir {
+        optimus_cli::find(&host.optimus)?
+    } else {
+        Found::default()
+    };
     // goto's server reads `plugins.location`: the plugin dir of this config.
-    let location = rules
-        .dirs
-        .contains(&Dir::Location)
-        .then_some(manifest.plugin_dir.as_path());
-    let dirs = discovery_dirs(rules, cwd, home, exe_dir, location);
-    let plugin_dir = fsutil::normalize(&manifest.plugin_dir);
-    let plugin_dir_searched = dirs.contains(&plugin_dir);
+    let location =
+        (declared && rules.dirs.contains(&Dir::Location)).then_some(manifest.plugin_dir.as_path());
+    let dirs = discovery_dirs(
+        rules,
+        host.cwd,
+        host.home,
+        optimus_cli.dir.as_deref(),
+        location,
+    );
+    let plugin_dir_searched = dirs.contains(&fsutil::normalize(&manifest.plugin_dir));
     let managed_paths: Vec<_> = managed.iter().map(|m| m.path.clone()).collect();
     let discovery = discover(rules, &dirs, platform, &managed_paths);
-    // Files in the plugin dir that look like plugins but were not installed by us.
     let mut plugins = managed;
-    for (path, name, kind) in plugin_files(&manifest.plugin_dir, platform) {
+    plugins.extend(unmanaged(&manifest.plugin_dir, platform, &managed_paths));
+    plugins.sort_by(|a, b| a.name.cmp(&b.name).then(a.file.cmp(&b.file)));
+    Ok(Listing {
+        plugins,
+        discovery,
+        plugin_dir_searched,
+        searches_exe_dir,
+        optimus_cli,
+    })
+}
+
+/// Files in the plugin dir that look like plugins but were not installed by us.
+fn unmanaged(dir: &Path, platform: &Platform, managed_paths: &[PathBuf]) -> Vec<Managed> {
+    let mut out = Vec::new();
+    for (path, name, kind) in plugin_files(dir, platform) {
         if managed_paths
             .iter()
             .any(|m| fsutil::normalize(m) == fsutil::normalize(&path))
         {
             continue;
         }
-        plugins.push(Managed {
+        out.push(Managed {
             name,
             version: None,
             plugin_type: None,
@@ -74,10 +134,31 @@ pub fn list(
             ),
         });
     }
-    plugins.sort_by(|a, b| a.name.cmp(&b.name).then(a.file.cmp(&b.file)));
-    Ok(Listing {
-        plugins,
-        discovery,
-        plugin_dir_searched,
-    })
+    out
+}
+
+/// Every plugin-looking file directly in `dir` by this tool's naming
+/// (`optimus-plugin-<name>.yaml`/`.yml`, `optimus-<name>_<os>_<arch>`): (path, name, kind),
+/// by file name.
+pub fn plugin_files(dir: &Path, platform: &Platform) -> Vec<(PathBuf, String, &'static str)> {
+    use crate::model::names::{binary_plugin_name, yaml_plugin_name};
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for e in rd.flatten() {
+        let file = e.file_name().to_string_lossy().into_owned();
+        let (name, kind) = if let Some(n) = yaml_plugin_name(&file) {
+            (n.to_string(), "yaml")
+        } else if let Some(n) = binary_plugin_name(&file, platform) {
+            (n.to_string(), "binary")
+        } else {
+            continue;
+        };
+        if e.path().is_file() {
+            out.push((e.path(), name, kind));
+        }
+    }
+    out.sort();
+    out
 }

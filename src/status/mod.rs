@@ -1,17 +1,16 @@
-//! What is installed, how it compares with the lock and receipts ([`managed`]), what Optimus
-//! itself would discover ([`discover`]), and the reports built on them: [`list`], [`verify`]
-//! and [`outdated`]; locked versions their registry has yanked ([`yanks`]).
+//! What is installed, how it compares with the lock and receipts ([`managed`]), and the
+//! reports built on them: [`list`] (with what Optimus itself would discover:
+//! `crate::upstream`), [`verify`] and [`outdated`]; locked versions their registry has
+//! yanked ([`yanks`]).
 
-mod discover;
 mod images;
 mod list;
 mod outdated;
 mod verify;
 pub mod yanks;
 
-pub use discover::{discover, discovery_dirs, plugin_files, Discovered, Discovery};
 pub use images::{check_images, ImageCheck};
-pub use list::{list, Listing};
+pub use list::{list, plugin_files, Host, Listing};
 pub use outdated::{outdated, Outdated};
 pub use verify::{verify, Verification};
 
@@ -56,6 +55,16 @@ impl Managed {
             detail,
         }
     }
+}
+
+/// What is wrong with an installed file's mode, if anything, and the command that fixes it.
+pub fn mode_detail(r: &Receipt, path: &Path, fix: &str) -> Option<String> {
+    let meta = std::fs::metadata(path).ok()?;
+    let mode = r.wrong_mode(&meta)?;
+    Some(format!(
+        "its mode is {mode:04o}, not the read-only {:04o} installed plugin files have (an edit through it would change every hard-linked copy): `{fix}` restores it",
+        crate::model::fsutil::installed_mode(r.kind != "yaml")
+    ))
 }
 
 /// Managed plugins for a platform: every locked plugin and every receipt, with its status.
@@ -116,6 +125,8 @@ pub fn managed(
                     "missing",
                     Some("the file is gone: run `optimus plugin install`".to_string()),
                 )
+            } else if let Some(detail) = mode_detail(r, &path, "optimus plugin install") {
+                ("modified", Some(detail))
             } else if !(r.looks_intact(dir) || (rehash && r.rehash_matches(dir).unwrap_or(false))) {
                 ("modified", Some("the file changed since it was installed: `optimus plugin install` restores it".to_string()))
             } else if !arts.iter().any(|a| r.installed_from(a)) || r.version != l.version_text() {
@@ -147,6 +158,16 @@ pub fn managed(
                         "the file is gone and it is no longer locked".to_string()
                     }),
                 )
+            } else if let Some(detail) = mode_detail(
+                r,
+                &path,
+                if host {
+                    "optimus plugin sync --host URL"
+                } else {
+                    "optimus plugin install"
+                },
+            ) {
+                ("modified", Some(detail))
             } else if !(r.looks_intact(dir) || (rehash && r.rehash_matches(dir).unwrap_or(false))) {
                 (
                     "modified",

@@ -18,7 +18,8 @@ use std::path::PathBuf;
 pub struct Verification {
     /// Files re-hashed.
     pub checked: usize,
-    /// One line per difference: `missing`, `modified`, `extra` or `outdated`, and the file.
+    /// One line per difference: `missing`, `modified`, `mode`, `extra` or `outdated`, and the
+    /// file.
     pub problems: Vec<String>,
     /// Plugin files in the plugin dir that this tool did not install (not verified).
     pub unmanaged: Vec<PathBuf>,
@@ -56,7 +57,16 @@ pub fn verify(manifest: &Manifest, platform: &Platform) -> Result<Verification> 
                 "modified  {file} (sha256 {sha}, installed as {})",
                 r.sha256
             )),
-            Ok(_) => {}
+            Ok(_) => {
+                let fix = if r.source == "host" {
+                    "optimus plugin sync --host URL"
+                } else {
+                    "optimus plugin install"
+                };
+                if let Some(detail) = super::mode_detail(r, &path, fix) {
+                    out.problems.push(format!("mode      {file} ({detail})"));
+                }
+            }
         }
         if r.source == "host" {
             continue;

@@ -173,8 +173,8 @@ impl Fetcher {
         consume: StreamConsumer<T>,
     ) -> Result<(Artifact, T)> {
         let what = expect.what;
-        let started = tokio::time::Instant::now();
-        let mut body = self.transport.open(src).await?;
+        // The download deadline comes with the body (`source::deadline`).
+        let mut body = self.transport.open(src, expect.size).await?;
         let limit = expect.size.unwrap_or(self.max_size);
         // Trust on first use: an error or login page must not become the pinned artifact.
         if expect.sha256.is_none()
@@ -188,8 +188,6 @@ impl Fetcher {
                 src.display()
             )));
         }
-        let allowed = self.transport.download_deadline(body.len.unwrap_or(limit));
-        let deadline = started + allowed;
         if let (Some(declared), Some(len)) = (expect.size, body.len) {
             if declared != len {
                 return Err(Error::runtime(format!(
@@ -219,17 +217,7 @@ impl Fetcher {
         let bar = self.reporter.download_bar(what, body.len.or(expect.size));
         let mut n = 0u64;
         let mut failure: Option<Error> = None;
-        loop {
-            let next = tokio::time::timeout_at(deadline, body.stream.next()).await;
-            let Ok(next) = next else {
-                failure = Some(Error::runtime(format!(
-                    "{what}: GET {} did not finish within {} s ({n} bytes received; a download must average at least OPTIMUS_DOWNLOAD_MIN_RATE bytes per second)",
-                    src.display(),
-                    allowed.as_secs()
-                )));
-                break;
-            };
-            let Some(chunk) = next else { break };
+        while let Some(chunk) = body.stream.next().await {
             let chunk = match chunk {
                 Ok(c) => c,
                 Err(e) => {

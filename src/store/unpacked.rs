@@ -81,11 +81,16 @@ impl Cache {
         );
         let path = self.file(&sha256);
         let meta = fs::metadata(&path).ok()?;
-        if meta.len() == size && mtime_ns(&meta) == mtime {
+        // The cached copy is read-only as installed files are: one whose mode was changed
+        // (through a hard link in some project) is not handed out either.
+        let intact = meta.len() == size
+            && mtime_ns(&meta) == mtime
+            && fsutil::wrong_installed_mode(&meta, kind != "yaml").is_none();
+        if intact {
             // The record's own mtime is the pair's last use (`cache prune --max-size`).
             super::cache::touch(&self.unpacked_record(key));
         }
-        (meta.len() == size && mtime_ns(&meta) == mtime).then_some(Unpacked {
+        intact.then_some(Unpacked {
             path,
             sha256,
             size,

@@ -9,20 +9,42 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[(&str, u32)] = &[
     ("error", 0),
     ("model", 1),
-    ("config", 2),
-    ("source", 3),
-    ("store", 4),
-    ("extract", 4),
-    ("registry", 5),
-    ("lockfile", 5),
-    ("receipts", 5),
-    ("resolve", 6),
-    ("status", 7),
-    ("install", 8),
-    ("cli", 9),
-    ("ui", 9),
-    ("commands", 10),
+    ("upstream", 2),
+    ("config", 3),
+    ("source", 4),
+    ("store", 5),
+    ("extract", 5),
+    ("registry", 6),
+    ("lockfile", 6),
+    ("receipts", 6),
+    ("resolve", 7),
+    ("status", 8),
+    ("install", 9),
+    ("cli", 10),
+    ("ui", 10),
+    ("commands", 11),
 ];
+
+/// Imports allowed against the layers, each until a named change lands: (importing module,
+/// the module path it may import). `extract::yaml_plugin` (the Go-compatible decoding of a yaml
+/// plugin) belongs to `upstream` and moves there with the decoding rewrite of issue 19; until
+/// then upstream's discovery and `validate` call it where it is. Remove the entry with the move.
+const PENDING: &[(&str, &str)] = &[("upstream", "extract::yaml_plugin")];
+
+/// Whether every `crate::<target>::` path in `text` is one that [`PENDING`] allows `module`.
+fn pending(module: &str, target: &str, text: &str) -> bool {
+    let allowed: Vec<&str> = PENDING
+        .iter()
+        .filter(|(m, p)| *m == module && p.split("::").next() == Some(target))
+        .map(|(_, p)| *p)
+        .collect();
+    !allowed.is_empty()
+        && text
+            .match_indices(&format!("crate::{target}::"))
+            .all(|(i, _)| allowed.iter().any(|p| text[i + 7..].starts_with(p)))
+        && !text.contains(&format!("crate::{target};"))
+        && !text.contains(&format!("crate::{target}::{{"))
+}
 
 fn layer(module: &str) -> u32 {
     LAYERS
@@ -115,6 +137,9 @@ fn imports_run_downward_only() {
     for (module, rel, text) in files() {
         for target in imports(code(&text)) {
             if target == module || target == "Error" || target == "Result" {
+                continue;
+            }
+            if pending(&module, &target, code(&text)) {
                 continue;
             }
             edges

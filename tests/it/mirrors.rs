@@ -43,7 +43,14 @@ fn a_good_mirror_serves_everything() {
     );
     let r = sb.install("p/optimus.yaml").ok();
     assert_installed(&sb, "p");
-    assert!(!r.stderr.contains("warning"), "{}", r.stderr);
+    // No fallback warning. (The fixture's bq2bq binary has no yaml plugin, which raystack
+    // refuses at startup: install says so, and that warning is not about mirrors.)
+    let warnings: Vec<&str> = r
+        .stderr
+        .lines()
+        .filter(|l| l.contains("warning") && !l.contains("would not start"))
+        .collect();
+    assert!(warnings.is_empty(), "{}", r.stderr);
     assert_eq!(origin.log().len(), 0, "origin used: {:?}", origin.log());
     assert_eq!(mirror.hits(ART), 1);
     // The lock names the origin, not the mirror.

@@ -6,8 +6,8 @@
 use crate::common::*;
 use optimus_plugins::extract::yaml_plugin::check_text;
 use optimus_plugins::model::platform::Platform;
-use optimus_plugins::model::target::{Target, TARGETS};
-use optimus_plugins::status::discover;
+use optimus_plugins::upstream::discover;
+use optimus_plugins::upstream::target::{Target, TARGETS};
 use std::path::{Path, PathBuf};
 
 fn upstream_dir() -> PathBuf {
@@ -534,4 +534,118 @@ fn goreleaser_archive_installs_every_entry_whatever_the_project_is_called() {
     let lock = sb.read("proj/optimus.lock");
     assert!(!lock.contains("name = \"plugins\""), "{lock}");
     assert!(lock.contains("name = \"optimus-plugins\""), "{lock}");
+}
+
+#[test]
+fn list_in_a_client_project_shows_what_optimus_would_load_and_that_nothing_is_declared() {
+    // A real client config (`version:`, `host:`, no plugin section), synced from its server.
+    let sb = Sandbox::new();
+    write_zip(
+        &sb.p("web/plugins"),
+        &[(
+            "optimus-plugin-neo.yaml".into(),
+            yaml("neo").into_bytes(),
+            0o644,
+        )],
+    );
+    let server = HttpServer::start(&sb.p("web"));
+    let hostport = server.url("").trim_start_matches("http://").to_string();
+    let hostport = hostport.trim_end_matches('/');
+    sb.write(
+        "proj/optimus.yaml",
+        config("raystack-client.yaml").replace("localhost:9100", hostport),
+    );
+    sb.run_in(&sb.p("proj"), &["plugin", "sync"], &[]).ok();
+    // A plugin put there by hand (as upstream's own `plugin sync` would leave one).
+    sb.write("proj/.plugins/optimus-plugin-local.yaml", yaml("local"));
+    let before = Snapshot::take(&[sb.p("proj")]);
+    let r = sb
+        .run_in(&sb.p("proj"), &["plugin", "list", "--json"], &[])
+        .expect(0, &[]);
+    let j: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(j["declared"], false, "{}", r.stdout);
+    assert_eq!(j["target"], "raystack");
+    let status = |name: &str| {
+        j["plugins"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .map(|p| p["status"].as_str().unwrap().to_string())
+    };
+    assert_eq!(status("neo").as_deref(), Some("ok"), "{}", r.stdout);
+    assert_eq!(
+        status("local").as_deref(),
+        Some("unmanaged"),
+        "{}",
+        r.stdout
+    );
+    let used: Vec<&str> = j["discovered"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["used"] == true)
+        .map(|d| d["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(used, ["local", "neo"], "{}", r.stdout);
+    sb.run_in(&sb.p("proj"), &["plugin", "list"], &[]).expect(
+        0,
+        &[
+            "optimus.yaml has no `plugins:` section, so it declares no plugins",
+            "optimus.yaml declares no plugins; 2 plugin(s) in .plugins",
+            "Optimus would load 2",
+        ],
+    );
+    // --target picks the target, as plugins.target would; goto's `plugins.location` is unset.
+    let r = sb
+        .run_in(
+            &sb.p("proj"),
+            &["plugin", "list", "--json", "--target", "goto"],
+            &[],
+        )
+        .expect(0, &[]);
+    let j: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(j["target"], "goto");
+    assert_eq!(
+        j["discovery_dirs"],
+        serde_json::json!([sb.p("proj/.plugins"), sb.p("proj")]),
+        "{}",
+        r.stdout
+    );
+    before.assert_unchanged(&[]);
+}
+
+#[test]
+fn install_warns_when_the_target_would_not_start_with_the_plugin_dir() {
+    // Two yaml plugins declaring one `name:` load one by one, but raystack refuses to start
+    // with both: the discovery pass `list` and `validate` use says so after the install. (An
+    // artifact whose yaml names another plugin is refused, so the second one is a file the
+    // user left in the plugin dir.)
+    let sb = Sandbox::new();
+    sb.write("art/optimus-plugin-neo.yaml", yaml("neo"));
+    sb.write("proj/.plugins/optimus-plugin-neo2.yaml", yaml("neo"));
+    sb.write(
+        "proj/optimus.yaml",
+        "plugin:\n  artifacts:\n    - ../art/optimus-plugin-neo.yaml\n",
+    );
+    let r = sb.install("proj/optimus.yaml").expect(
+        0,
+        &[
+            "warning: Optimus (raystack) would not start with proj/.plugins as it is: plugin name already in use neo",
+        ],
+    );
+    assert!(
+        sb.p("proj/.plugins/optimus-plugin-neo2.yaml").is_file(),
+        "{}",
+        r.all()
+    );
+    // The same words as `list`'s startup errors.
+    let r = sb
+        .run_in(&sb.p("proj"), &["plugin", "list", "--json"], &[])
+        .expect(0, &[]);
+    assert!(
+        r.stdout.contains("\"plugin name already in use neo\""),
+        "{}",
+        r.stdout
+    );
 }

@@ -316,3 +316,126 @@ fn install_refuses_a_yaml_plugin_the_target_would_refuse_and_changes_nothing() {
     );
     assert_eq!(sb.read("proj/.plugins/optimus-plugin-neo.yaml"), good);
 }
+
+#[test]
+fn validate_reads_the_config_like_list() {
+    // raystack-0.5's neo (with `secretpath`) in a plugin dir of the config's choosing.
+    let sb = Sandbox::new();
+    let neo = std::fs::read_to_string(data("good/optimus-plugin-neo.yaml")).unwrap();
+    sb.write(
+        "proj/optimus.yaml",
+        "plugins:\n  target: raystack-0.5\n  dir: vendor/plugins\n  artifacts: []\n",
+    );
+    sb.write("proj/vendor/plugins/optimus-plugin-neo.yaml", &neo);
+    // In the project: optimus.yaml gives the target and the plugin dir.
+    sb.run_in(&sb.p("proj"), &["plugin", "validate"], &[])
+        .expect(0, &["1 yaml plugin(s) load in Optimus (raystack-0.5)"]);
+    // -c FILE from elsewhere.
+    sb.plugin(&["validate", "-c", "proj/optimus.yaml"]).expect(
+        0,
+        &[
+            "proj/vendor/plugins/optimus-plugin-neo.yaml:1:1: warning: `name` is \"Neo\"",
+            "1 yaml plugin(s) load in Optimus (raystack-0.5)",
+        ],
+    );
+    // --target and --path still override it.
+    sb.plugin(&[
+        "validate",
+        "-c",
+        "proj/optimus.yaml",
+        "--target",
+        "raystack",
+    ])
+    .expect(
+        1,
+        &[
+            "proj/vendor/plugins/optimus-plugin-neo.yaml:",
+            "optimus (raystack) says: yaml: unmarshal errors:",
+            "field secretpath not found in type yaml.PluginSpec",
+        ],
+    );
+    sb.write("elsewhere/optimus-plugin-neo.yaml", &neo);
+    sb.plugin(&[
+        "validate",
+        "-c",
+        "proj/optimus.yaml",
+        "--path",
+        "elsewhere/optimus-plugin-neo.yaml",
+    ])
+    .expect(0, &["load in Optimus (raystack-0.5)"]);
+    // A config named but missing, or broken, is a usage error that names it.
+    sb.plugin(&["validate", "-c", "nope.yaml"])
+        .expect(2, &["config file nope.yaml not found"]);
+    sb.write("bad/optimus.yaml", "plugins:\n  targt: goto\n");
+    sb.run_in(&sb.p("bad"), &["plugin", "validate"], &[])
+        .expect(2, &["optimus.yaml:2:", "targt"]);
+    // A client config declares nothing: `.plugins` here, the default target.
+    sb.write("client/optimus.yaml", "version: 1\nhost: localhost:9100\n");
+    sb.write("client/.plugins/optimus-plugin-neo.yaml", &neo);
+    sb.run_in(&sb.p("client"), &["plugin", "validate"], &[])
+        .expect(1, &["optimus (raystack) says:", "secretpath"]);
+}
+
+#[test]
+fn a_yml_file_is_refused_as_upstreams_validate_refuses_it() {
+    let sb = Sandbox::new();
+    let text = std::fs::read_to_string(data("ok/optimus-plugin-yes.yaml")).unwrap();
+    sb.write("neo.yml", &text);
+    sb.write("optimus-plugin-yes.yml", &text);
+    sb.write("optimus-plugin-yes.YAML", &text);
+    let before = Snapshot::take(&[sb.path().join("neo.yml")]);
+    let r = sb.plugin(&["validate", "--path", "neo.yml"]).expect(
+        1,
+        &[
+            "neo.yml: error: not a .yaml file: raystack's `optimus plugin validate` refuses a file not ending in `.yaml`, and its discovery never loads one: rename it to optimus-plugin-yes.yaml",
+            "  optimus (raystack) says: expecting .yaml file at neo.yml",
+            "Optimus (raystack) would refuse 1 of 1 yaml plugin(s)",
+        ],
+    );
+    assert_eq!(r.stdout.matches(": error: ").count(), 1, "{}", r.stdout);
+    before.assert_unchanged(&[]);
+    sb.plugin(&["validate", "--path", "optimus-plugin-yes.yml"])
+        .expect(
+            1,
+            &[
+                "rename it to optimus-plugin-yes.yaml",
+                "says: expecting .yaml file at optimus-plugin-yes.yml",
+            ],
+        );
+    // filepath.Ext is case-sensitive.
+    sb.plugin(&["validate", "--path", "optimus-plugin-yes.YAML"])
+        .expect(1, &["expecting .yaml file at optimus-plugin-yes.YAML"]);
+    // goto has no `plugin validate`; its discovery never loads the file either.
+    let r = sb
+        .plugin(&["validate", "--path", "neo.yml", "--target", "goto"])
+        .expect(
+            1,
+            &["goto's discovery never loads a file not ending in `.yaml`"],
+        );
+    assert!(!r.stdout.contains("says:"), "{}", r.stdout);
+}
+
+#[test]
+fn a_directory_is_read_by_the_targets_own_discovery_pass() {
+    // `optimus-plugin-big.yaml` hides `optimus-plugin-big_query.yaml` (its name up to the
+    // first `_` is in an earlier path): raystack never loads the second one.
+    let sb = Sandbox::new();
+    let text = std::fs::read_to_string(data("ok/optimus-plugin-yes.yaml")).unwrap();
+    sb.write(
+        ".plugins/optimus-plugin-big.yaml",
+        text.replace("name: yes", "name: big"),
+    );
+    sb.write(
+        ".plugins/optimus-plugin-big_query.yaml",
+        text.replace("name: yes", "name: big_query"),
+    );
+    sb.write(".plugins/optimus-plugin-old.yml", &text);
+    sb.plugin(&["validate"]).expect(
+        0,
+        &[
+            ".plugins/optimus-plugin-big_query.yaml: warning: raystack never loads it: discovery drops it because the earlier .plugins/optimus-plugin-big.yaml contains its name up to the first `_`",
+            ".plugins/optimus-plugin-old.yml: warning: not checked: raystack never loads it (a yaml plugin is named optimus-plugin-<name>.yaml): rename it to optimus-plugin-old.yaml",
+            "2 yaml plugin(s) load in Optimus (raystack); 1 with warnings",
+        ],
+    );
+}

@@ -4,7 +4,7 @@
 //! (docs/upstream-rules.md §2) and the line and column they are about.
 
 use super::tree::{Entry, Node};
-use crate::model::target::{Check, Decoder, GoStruct, GoType, Rules};
+use crate::upstream::target::{Check, Decoder, GoStruct, GoType, Rules};
 
 /// One decoding error: upstream's line text (`line N: ...`) and where it points.
 #[derive(Debug, Clone)]

@@ -2,7 +2,7 @@
 //! exact error text, in `decode.rs`), and our advice beside it, each at its file:line:col.
 
 use crate::model::names::yaml_file_name;
-use crate::model::target::{Rules, Target, TARGETS};
+use crate::upstream::target::{Rules, Target, TARGETS};
 use decode::{decode, first_failed, unmarshal_message, ErrKind};
 use schema::{nearest, Checker};
 use tree::{parse_tree, Node};
@@ -179,11 +179,11 @@ fn explain(e: &decode::DecodeError, rules: &Rules) -> String {
 
 fn field_names(rules: &Rules, go_type: &str) -> Vec<&'static str> {
     fn walk(
-        s: &'static crate::model::target::GoStruct,
+        s: &'static crate::upstream::target::GoStruct,
         name: &str,
         depth: usize,
     ) -> Option<Vec<&'static str>> {
-        use crate::model::target::GoType;
+        use crate::upstream::target::GoType;
         if s.go_name == name {
             return Some(s.fields.iter().map(|(k, _)| *k).collect());
         }
@@ -214,14 +214,16 @@ fn required_hint(message: &str, present: bool, rules: &Rules) -> String {
         .expect("message from the table");
     let path = r.path.join(".");
     match &r.check {
-        crate::model::target::Check::OneOf(set) => format!(
+        crate::upstream::target::Check::OneOf(set) => format!(
             "`{path}` must be exactly one of {} (lower case)",
             set.join(", ")
         ),
-        crate::model::target::Check::HasKey(k) => format!("`{path}` needs a `{k}` entry"),
-        crate::model::target::Check::NonZero => format!("`{path}` must be a number other than 0"),
-        crate::model::target::Check::NonEmpty if present => format!("`{path}` is empty"),
-        crate::model::target::Check::NonEmpty => format!("`{path}` is missing"),
+        crate::upstream::target::Check::HasKey(k) => format!("`{path}` needs a `{k}` entry"),
+        crate::upstream::target::Check::NonZero => {
+            format!("`{path}` must be a number other than 0")
+        }
+        crate::upstream::target::Check::NonEmpty if present => format!("`{path}` is empty"),
+        crate::upstream::target::Check::NonEmpty => format!("`{path}` is missing"),
     }
 }
 
@@ -299,24 +301,48 @@ pub fn format_problems(file: &str, problems: &[Problem]) -> String {
 }
 
 /// Checks a staged yaml plugin before it is installed as `file_name` for `plugin`: refused
-/// when the target Optimus would refuse to load it.
+/// when the target Optimus would refuse to load it, or when its `name:` names another plugin
+/// (compared ignoring case, as `validate` compares it with the file name: Optimus knows a yaml
+/// plugin by its `name:`, so one naming another plugin is a plugin the lock, the receipts and
+/// `list` would call by the wrong name). Returns the `name:`; a binary installed beside it
+/// must match it exactly ([`check_pair`]).
 pub fn validate_staged(
     path: &Path,
     file_name: &str,
     plugin: &str,
     target: Target,
-) -> Result<(), String> {
+) -> Result<String, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("yaml plugin {plugin} is not readable text: {e}"))?;
     let v = check_text(&text, file_name, target);
-    match &v.refusal {
-        None => Ok(()),
-        Some(r) => Err(format!(
+    if let Some(r) = &v.refusal {
+        return Err(format!(
             "yaml plugin {plugin}: Optimus ({target}) would refuse to load it:\n{}\n  optimus says: {}",
             format_problems(file_name, &v.errors),
             r.replace('\n', "\n  ")
+        ));
+    }
+    match v.name {
+        Some(n) if n.eq_ignore_ascii_case(plugin) => Ok(n),
+        other => Err(format!(
+            "yaml plugin {plugin}: {file_name} says `name: {}`, not `name: {plugin}`: Optimus knows a yaml plugin by its `name:`, so it would load this one as another plugin; the artifact must carry the yaml of {plugin}",
+            crate::model::redact::printable(other.as_deref().unwrap_or(""))
         )),
     }
+}
+
+/// A binary plugin and the yaml plugin installed with it: Optimus merges them by name,
+/// exactly (the binary's name with the yaml's `name:`, a map lookup), and refuses to start
+/// when a binary has no yaml plugin of its name (raystack: `please provide yaml version of the
+/// plugin <name>`).
+pub fn check_pair(plugin: &str, yaml_name: &str, file_name: &str) -> Result<(), String> {
+    if yaml_name == plugin {
+        return Ok(());
+    }
+    Err(format!(
+        "yaml plugin {plugin}: {file_name} says `name: {}`, but the binary installed with it is plugin {plugin}: Optimus merges them by name, exactly, and would refuse to start (no yaml plugin named {plugin}); the artifact must carry the yaml of {plugin}",
+        crate::model::redact::printable(yaml_name)
+    ))
 }
 
 #[cfg(test)]

@@ -115,7 +115,7 @@ pub struct Publisher<'a> {
     pub expires_in: std::time::Duration,
     pub reporter: SharedReporter,
     /// The Optimus a yaml artifact must load in; `None`: any of them.
-    pub target: Option<crate::model::target::Target>,
+    pub target: Option<crate::upstream::target::Target>,
     /// `--binary-only`: binaries may go without the plugin's yaml.
     pub binary_only: bool,
     /// `--public-url`: the address clients use, recorded in `config.toml` and shown in the
@@ -197,6 +197,10 @@ impl Publisher<'_> {
                 .unwrap_or("registry")
                 .to_string();
             let cfg = toml::to_string(&RegistryConfig {
+                id: Some(crate::registry::index::new_registry_id(
+                    &root,
+                    &self.key.public_key_base64(),
+                )),
                 name,
                 api: 1,
                 url: self.public_url.clone(),
@@ -266,6 +270,7 @@ impl Publisher<'_> {
                 return Err(already_published(name, &v.version));
             }
         }
+        self.check_timestamp_advances().await?;
         self.ensure_config().await?;
         let mut entries = Vec::new();
         for a in artifacts {
@@ -343,6 +348,7 @@ impl Publisher<'_> {
             crate::registry::index::check_yank_reason(r)
                 .map_err(|m| Error::config(format!("--reason: {m}")))?;
         }
+        self.check_timestamp_advances().await?;
         self.update_index(name, |existing| {
             let mut idx = existing.ok_or_else(|| {
                 Error::runtime(format!("{name} is not in registry {}", self.root))

@@ -27,19 +27,29 @@ impl Publisher<'_> {
         Ok(Some((cfg, version)))
     }
 
-    /// Records `--public-url` in `config.toml` when it differs from what is there (before the
-    /// timestamp is signed: the timestamp lists `config.toml`'s digest).
+    /// Records `--public-url` in `config.toml` when it differs from what is there, and gives
+    /// a registry made before registry ids its `id` (before the timestamp is signed: the
+    /// timestamp lists `config.toml`'s digest and carries the id).
     pub(super) async fn record_public_url(&self) -> Result<()> {
-        let Some(url) = &self.public_url else {
-            return Ok(());
-        };
         let Some((mut cfg, version)) = self.read_config().await? else {
             return Ok(());
         };
-        if cfg.url.as_deref() == Some(url.as_str()) {
+        let url_changes = self
+            .public_url
+            .as_ref()
+            .is_some_and(|u| cfg.url.as_deref() != Some(u.as_str()));
+        if !url_changes && cfg.id.is_some() {
             return Ok(());
         }
-        cfg.url = Some(url.clone());
+        if let Some(url) = &self.public_url {
+            cfg.url = Some(url.clone());
+        }
+        if cfg.id.is_none() {
+            cfg.id = Some(crate::registry::index::new_registry_id(
+                &self.root.to_string(),
+                &self.key.public_key_base64(),
+            ));
+        }
         let text = toml::to_string(&cfg).expect("config serialises");
         let mode = PutMode::Update(version.unwrap_or(object_store::UpdateVersion {
             e_tag: None,

@@ -9,16 +9,40 @@ use super::Publisher;
 use crate::error::{Error, Result};
 use crate::model::digest::Sha256;
 use crate::model::fsutil;
-use crate::registry::timestamp::{expiry_after, Timestamp, TIMESTAMP_FILE};
+use crate::registry::timestamp::{expiry_after, RegistryId, Timestamp, TIMESTAMP_FILE};
 use crate::source::{Endpoint, PutMode, PutOutcome};
 use bytes::Bytes;
 use futures::StreamExt;
 use object_store::ObjectStore;
 use std::collections::BTreeMap;
 
+/// The highest timestamp version: a TOML integer is an i64.
+const MAX_VERSION: u64 = i64::MAX as u64;
+
 impl Publisher<'_> {
+    /// Refuses a change whose timestamp could not be written, before anything is written
+    /// (`publish`, `yank`, `refresh`): an unreadable timestamp, or one at the highest version
+    /// (the signed index would change while clients, which refuse a lower version, could never
+    /// be given a timestamp listing it).
+    pub(super) async fn check_timestamp_advances(&self) -> Result<()> {
+        let loc = self.loc(TIMESTAMP_FILE)?;
+        let current = self
+            .read_timestamp(&loc)
+            .await
+            .map_err(|e| Error::runtime(format!("{e}; nothing was changed")))?;
+        match current {
+            Some((v, _)) if v >= MAX_VERSION => Err(Error::runtime(format!(
+                "{}: {TIMESTAMP_FILE} is at version {v}, the highest a TOML integer holds, so no change can be signed; nothing was changed. \
+                 Clients refuse a lower version than one they accepted: move the plugins to a new registry (a new root), or have every client delete its state for this one",
+                loc.display(),
+            ))),
+            _ => Ok(()),
+        }
+    }
+
     /// Re-signs the timestamp with a fresh expiry (`optimus plugin refresh`).
     pub async fn refresh(&self) -> Result<Timestamp> {
+        self.check_timestamp_advances().await?;
         let config = self.loc("config.toml")?;
         if self.transport.get_versioned(&config).await?.is_none() {
             return Err(Error::runtime(format!(
@@ -120,6 +144,10 @@ impl Publisher<'_> {
     /// The timestamp that follows `previous`: every index as it is now.
     async fn next_timestamp(&self, previous: Option<u64>) -> Result<Timestamp> {
         let mut meta = BTreeMap::new();
+        let registry = self
+            .read_config()
+            .await?
+            .and_then(|(c, _)| c.id.map(|id| RegistryId { name: c.name, id }));
         let mut paths = vec!["config.toml".to_string()];
         paths.extend(
             self.index_names()
@@ -132,15 +160,20 @@ impl Publisher<'_> {
                 meta.insert(rel, Sha256::of_bytes(&bytes).into_string());
             }
         }
-        let version = previous.unwrap_or(0).checked_add(1).ok_or_else(|| {
-            Error::runtime(format!(
-                "{}: the timestamp version cannot grow any further",
-                self.root
-            ))
-        })?;
+        let version = previous
+            .unwrap_or(0)
+            .checked_add(1)
+            .filter(|v| *v <= MAX_VERSION)
+            .ok_or_else(|| {
+                Error::runtime(format!(
+                    "{}: the timestamp version cannot grow any further",
+                    self.root
+                ))
+            })?;
         Ok(Timestamp {
             version,
             expires: expiry_after(std::time::SystemTime::now(), self.expires_in),
+            registry,
             meta,
         })
     }

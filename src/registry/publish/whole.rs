@@ -13,7 +13,7 @@ use crate::model::limits::Limits;
 use crate::model::names::yaml_file_name;
 use crate::model::platform::Platform;
 use crate::model::plugin_type::PluginType;
-use crate::model::target::{Target, TARGETS};
+use crate::upstream::target::{Target, TARGETS};
 
 /// What checking one artifact found.
 #[derive(Debug, Default)]

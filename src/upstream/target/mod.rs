@@ -110,6 +110,9 @@ pub struct Rules {
     pub duplicate_name: &'static str,
     /// `optimus plugin sync` (GET <host>/plugins) exists.
     pub has_sync: bool,
+    /// `optimus plugin validate`'s refusal of a file whose extension is not `.yaml` (this text
+    /// and the path as given: client/cmd/plugin/validate.go). `None`: no `plugin validate`.
+    pub validate_not_yaml: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
@@ -210,6 +213,7 @@ static RAYSTACK: Rules = Rules {
     dirs: RAYSTACK_DIRS,
     duplicate_name: "plugin name already in use ",
     has_sync: true,
+    validate_not_yaml: Some("expecting .yaml file at "),
 };
 
 const RAYSTACK_DIRS: &[Dir] = &[
@@ -261,6 +265,7 @@ static RAYSTACK_05: Rules = Rules {
     dirs: RAYSTACK_DIRS,
     duplicate_name: "plugin name already in use ",
     has_sync: true,
+    validate_not_yaml: Some("expecting .yaml file at "),
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -318,6 +323,7 @@ static GOTO: Rules = Rules {
     dirs: &[Dir::Location, Dir::CwdPlugins, Dir::Cwd],
     duplicate_name: "plugin name already in use ",
     has_sync: false,
+    validate_not_yaml: None,
 };
 
 #[cfg(test)]
