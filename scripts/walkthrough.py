@@ -65,7 +65,8 @@ def run(WALK):
         NO_COLOR="1",
         COLUMNS="100",
     )
-    for k in ("OPTIMUS_PLUGIN_DIR", "OPTIMUS_PLUGIN_ARTIFACTS", "OPTIMUS_MIRROR_DIR"):
+    # OPTIMUS_BIN names the binary for this script; for `list` it would name the Go Optimus.
+    for k in ("OPTIMUS_PLUGIN_DIR", "OPTIMUS_PLUGIN_ARTIFACTS", "OPTIMUS_MIRROR_DIR", "OPTIMUS_BIN"):
         env.pop(k, None)
     with open(os.path.join(WALK, ".git", "info", "exclude"), "a") as f:
         f.write(".walk-cache/\n")

@@ -6,7 +6,7 @@
 //! token").
 
 use super::{Declaration, Manifest};
-use crate::error::Error;
+use crate::error::{Error, Result};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -21,10 +21,30 @@ pub struct Lines {
 }
 
 impl Lines {
-    pub(super) fn name_plugins(&mut self, plugins: &[Declaration]) {
-        for (d, line) in plugins.iter().zip(&self.declared) {
-            self.plugins.entry(d.name.clone()).or_insert(*line);
+    /// Records provider `name` as declared at `line` (refusing a second one); returns where,
+    /// `FILE:LINE`.
+    pub(super) fn provider(
+        &mut self,
+        file: &Path,
+        name: &str,
+        line: Option<usize>,
+    ) -> Result<String> {
+        if let Some(first) = self.providers.get(name) {
+            return Err(self.twice(file, "provider", name, *first, line));
         }
+        self.providers.insert(name.to_string(), line);
+        Ok(file_at(file, line))
+    }
+
+    /// Records where each declaration is; refuses a name declared twice (in any form).
+    pub(super) fn name_plugins(&mut self, file: &Path, plugins: &[Declaration]) -> Result<()> {
+        for (d, line) in plugins.iter().zip(&self.declared) {
+            if let Some(first) = self.plugins.get(&d.name) {
+                return Err(self.twice(file, "plugin", &d.name, *first, *line));
+            }
+            self.plugins.insert(d.name.clone(), *line);
+        }
+        Ok(())
     }
 
     /// `FILE:LINE: <what> `NAME` is declared twice (first on line N): keep one`.
@@ -39,7 +59,7 @@ impl Lines {
         let first = first
             .map(|l| format!(" (first on line {l})"))
             .unwrap_or_default();
-        at_line(
+        with_line(
             Error::config(format!(
                 "{}: {what} `{name}` is declared twice{first}: keep one",
                 file.display()
@@ -158,8 +178,14 @@ pub fn item_line(text: &str, list: List, index: usize) -> Option<usize> {
     item_lines(text, list).get(index).copied()
 }
 
+/// `FILE: message` → `FILE:LINE: message`, for `map_err` on a result about the config
+/// written at `line`.
+pub fn at_line(file: &Path, line: Option<usize>) -> impl Fn(Error) -> Error + '_ {
+    move |e| with_line(e, file, line)
+}
+
 /// `FILE: message` → `FILE:LINE: message` (an error about the config written at `line`).
-pub fn at_line(e: Error, file: &Path, line: Option<usize>) -> Error {
+pub fn with_line(e: Error, file: &Path, line: Option<usize>) -> Error {
     let Some(line) = line else {
         return e;
     };
@@ -252,11 +278,11 @@ mod tests {
     #[test]
     fn errors_get_the_line() {
         let f = Path::new("/p/optimus.yaml");
-        let e = at_line(Error::config("/p/optimus.yaml: plugin x: bad"), f, Some(7));
+        let e = with_line(Error::config("/p/optimus.yaml: plugin x: bad"), f, Some(7));
         assert_eq!(e.to_string(), "/p/optimus.yaml:7: plugin x: bad");
-        let e = at_line(Error::config("/p/optimus.yaml:3:1: bad"), f, Some(7));
+        let e = with_line(Error::config("/p/optimus.yaml:3:1: bad"), f, Some(7));
         assert_eq!(e.to_string(), "/p/optimus.yaml:3:1: bad");
-        let e = at_line(Error::config("invalid plugin name"), f, Some(2));
+        let e = with_line(Error::config("invalid plugin name"), f, Some(2));
         assert_eq!(e.to_string(), "/p/optimus.yaml:2: invalid plugin name");
     }
 }

@@ -33,7 +33,7 @@ use crate::model::platform::Platform;
 use crate::model::redact;
 use crate::upstream::target::Target;
 pub use client::{client_host, has_plugin_section, load_project};
-use raw::{RawPlugin, RawTop};
+use raw::{RawPlugin, RawSection, RawTop};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -269,12 +269,7 @@ fn raw_top(text: &str, path: &Path) -> Result<RawTop> {
 }
 
 /// The plugin section of the config at `path` (whose text is `text`), normalised.
-fn normalize(
-    section: &raw::RawSection,
-    text: &str,
-    path: &Path,
-    env: &Environment,
-) -> Result<Manifest> {
+fn normalize(section: &RawSection, text: &str, path: &Path, env: &Environment) -> Result<Manifest> {
     let path = fsutil::absolute(path);
     let dir = path
         .parent()
@@ -292,17 +287,12 @@ fn normalize(
     };
 
     let mut providers = BTreeMap::new();
-    let mut at = lines::Lines::default();
-    let item = |list, i| lines::item_line(text, list, i);
+    let (mut at, item) = (lines::Lines::default(), |l, i| lines::item_line(text, l, i));
     for (i, raw) in section.providers.iter().enumerate() {
         let line = item(List::Providers, i);
         let mut p =
-            provider::normalize_provider(raw, i, file, &dir).map_err(|e| at_line(e, file, line))?;
-        p.declared_at = lines::file_at(file, line);
-        if let Some(first) = at.providers.get(&p.name) {
-            return Err(at.twice(file, "provider", &p.name, *first, line));
-        }
-        at.providers.insert(p.name.clone(), line);
+            provider::normalize_provider(raw, i, file, &dir).map_err(at_line(file, line))?;
+        p.declared_at = at.provider(file, &p.name, line)?;
         providers.insert(p.name.clone(), p);
     }
     if let Some(m) = &env.mirror_dir {
@@ -316,8 +306,9 @@ fn normalize(
             None => raw.clone(),
         };
         let line = item(List::Plugins, i);
-        let d = plugin::normalize_plugin(&raw, i, file, &providers);
-        plugins.push(d.map_err(|e| at_line(e, file, line))?);
+        plugins.push(
+            plugin::normalize_plugin(&raw, i, file, &providers).map_err(at_line(file, line))?,
+        );
         at.declared.push(line);
     }
 
@@ -332,7 +323,7 @@ fn normalize(
         };
         let line = item(List::Artifacts, j);
         let d = plugin::normalize_plugin(&raw, plugins.len(), file, &providers)
-            .map_err(|e| at_line(e, file, line))?;
+            .map_err(at_line(file, line))?;
         // Upstream installs `artifacts` in order into one directory: a later artifact of the
         // same plugin overwrites the earlier one. Same here, said out loud.
         if let Some(i) = plugins[declared..].iter().position(|p| p.name == d.name) {
@@ -349,15 +340,8 @@ fn normalize(
         plugins.push(d);
         at.declared.push(line);
     }
-    at.name_plugins(&plugins);
-
     // Names must be unique across every form.
-    let mut seen = BTreeMap::new();
-    for (d, line) in plugins.iter().zip(&at.declared) {
-        if let Some(first) = seen.insert(d.name.clone(), *line) {
-            return Err(at.twice(file, "plugin", &d.name, first, *line));
-        }
-    }
+    at.name_plugins(file, &plugins)?;
 
     let raw_limits = section.limits.clone().unwrap_or_default();
     let env_u64 = |k: &str, v: &Option<String>| -> Result<Option<u64>> {
