@@ -68,7 +68,7 @@ command -v minisign >/dev/null || missing+=(minisign)
 if ((${#missing[@]})); then
   echo "installing: ${missing[*]}" >&2
   SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
-  $SUDO apt-get install -y "${missing[@]}" >&2 || { $SUDO apt-get update >&2 && $SUDO apt-get install -y "${missing[@]}" >&2; }
+  $SUDO apt-get install -y --no-install-recommends "${missing[@]}" >&2 || { $SUDO apt-get update >&2 && $SUDO apt-get install -y --no-install-recommends "${missing[@]}" >&2; }
 fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 mkdir -p "$W" "$OUT"

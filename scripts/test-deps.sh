@@ -24,6 +24,9 @@
 #   OPTIMUS_TEST_AZURITE=/path/to/azurite-blob
 # A missing emulator skips its tests with a loud message, and fails them when CI is set.
 #
+# apt-get installs only what is missing, with --no-install-recommends, and never upgrades or
+# removes a package that is already installed (it stops and says which instead).
+#
 # Options: --no-apt  skip apt-get (the apt packages installed some other way, or no root).
 set -euo pipefail
 
@@ -35,7 +38,7 @@ use_apt=1
 for a in "$@"; do
   case "$a" in
     --no-apt) use_apt=0 ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "unknown option $a" >&2; exit 2 ;;
   esac
 done
@@ -58,9 +61,18 @@ if ((${#apt_missing[@]} == 0)); then
 elif [ "$use_apt" = 1 ]; then
   sudo=""
   if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
-  say "installing ${apt_missing[*]} with apt-get"
+  say "installing ${apt_missing[*]} with apt-get (no recommended packages, no upgrades)"
   $sudo apt-get update
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y "${apt_missing[@]}"
+  # What is already installed stays as it is: simulate first, and stop if apt would upgrade
+  # (or remove) any installed package to satisfy a dependency.
+  plan=$(LC_ALL=C $sudo apt-get install -s --no-install-recommends "${apt_missing[@]}")
+  touched=$(printf '%s\n' "$plan" | awk '/^Inst [^ ]+ \[/ {print $2} /^Remv / {print $2}' | sort -u | tr '\n' ' ')
+  if [ -n "$touched" ]; then
+    echo "installing ${apt_missing[*]} would upgrade or remove installed packages: $touched" >&2
+    echo "install them yourself (apt-get install --no-install-recommends ${apt_missing[*]}) and run this again, or pass --no-apt" >&2
+    exit 1
+  fi
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${apt_missing[@]}"
 else
   echo "missing: ${apt_missing[*]} and --no-apt was given" >&2
   exit 1

@@ -12,18 +12,21 @@ Markers in the markdown (HTML comments, invisible when rendered):
   <!-- file: PATH -->   the fenced block right after it is written to PATH (in the clone)
   <!-- run: COMMAND --> COMMAND is run there, silently (edits a reader makes by hand)
 
-The clone lives at /tmp/walk (removed first), so absolute paths in outputs are stable. Keys
-made by `keygen` differ on every run: --check ignores lines holding a minisign public key.
+The clone goes into a fresh scratch directory (tempfile.mkdtemp), removed when the run ends,
+whatever happens; outputs show it as /tmp/walk (SHOWN), so absolute paths in them are stable.
+Keys made by `keygen` differ on every run: --check ignores lines holding a minisign public key.
 """
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOC = os.path.join(ROOT, "docs", "walkthrough.md")
-WALK = "/tmp/walk"
+# How the scratch clone's path is shown in the outputs (it is a new mkdtemp directory each run).
+SHOWN = "/tmp/walk"
 
 
 def sh(cmd, cwd, env):
@@ -34,6 +37,14 @@ def sh(cmd, cwd, env):
 
 
 def main():
+    scratch = tempfile.mkdtemp(prefix="optimus-walk-")
+    try:
+        return run(os.path.join(scratch, "walk"))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def run(WALK):
     check = "--check" in sys.argv[1:]
     binary = os.environ.get("OPTIMUS_PLUGINS_BIN")
     if not binary:
@@ -41,7 +52,6 @@ def main():
         target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
         binary = os.path.join(target, "release", "optimus-plugins")
     binary = os.path.abspath(binary)
-    shutil.rmtree(WALK, ignore_errors=True)
     subprocess.run(["git", "clone", "-q", ROOT, WALK], check=True)
     bindir = os.path.join(WALK, ".walk-bin")
     os.makedirs(bindir)
@@ -55,7 +65,8 @@ def main():
         NO_COLOR="1",
         COLUMNS="100",
     )
-    for k in ("OPTIMUS_PLUGIN_DIR", "OPTIMUS_PLUGIN_ARTIFACTS", "OPTIMUS_MIRROR_DIR"):
+    # OPTIMUS_BIN names the binary for this script; for `list` it would name the Go Optimus.
+    for k in ("OPTIMUS_PLUGIN_DIR", "OPTIMUS_PLUGIN_ARTIFACTS", "OPTIMUS_MIRROR_DIR", "OPTIMUS_BIN"):
         env.pop(k, None)
     with open(os.path.join(WALK, ".git", "info", "exclude"), "a") as f:
         f.write(".walk-cache/\n")
@@ -98,7 +109,7 @@ def main():
                     cmd = lines[i][2:]
                     out.append(lines[i])
                     _, text = sh(cmd, WALK, env)
-                    text = text.replace(WALK, "/tmp/walk").rstrip("\n")
+                    text = text.replace(WALK, SHOWN).rstrip("\n")
                     if text:
                         out.extend(text.split("\n"))
                 i += 1
@@ -125,8 +136,8 @@ def main():
         return
     with open(DOC, "w") as f:
         f.write(new)
-    print(f"wrote {DOC} from a run in {WALK}")
+    print(f"wrote {DOC} from a run in a scratch clone (removed)")
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -290,6 +290,10 @@ pub enum Command {
         /// PATH (platform from the file name) or PLATFORM=PATH.
         #[arg(required = true)]
         artifacts: Vec<String>,
+        /// Publish binaries without the plugin's yaml (only Optimus before v0.5 loads a binary
+        /// plugin alone; later ones refuse to start with one, so publish refuses it by default).
+        #[arg(long)]
+        binary_only: bool,
         /// The Optimus a yaml artifact must load in (default: any of them).
         #[command(flatten)]
         target: TargetArg,

@@ -215,9 +215,10 @@ pub async fn lock(
 ) -> Result<()> {
     let mut platforms = platform
         .iter()
-        .map(|p| Platform::parse(p))
+        .map(|p| super::platform_flag(p))
         .collect::<Result<Vec<_>>>()?;
     let ctx = Ctx::new(config, false, allow_expired, env)?;
+    let asked = !platforms.is_empty();
     if platforms.is_empty() {
         platforms.push(Platform::host());
     }
@@ -232,8 +233,24 @@ pub async fn lock(
         deny_yanked: false,
     };
     let lock = p.lock(&req).await?.lock;
-    let plats = lock
-        .platforms()
+    let mut all = lock.platforms();
+    all.extend(platforms.iter().cloned());
+    all.sort();
+    all.dedup();
+    // `--platform` names the platforms to add: say what becomes of this machine's.
+    let host = Platform::host();
+    if asked && !platforms.contains(&host) {
+        if lock.platforms().contains(&host) {
+            ui::note(&format!(
+                "this machine's platform {host} stays locked too (it was locked before)"
+            ));
+        } else if lock.plugins.iter().any(|l| !l.covers(&host)) {
+            ui::note(&format!(
+                "this machine's platform {host} is not locked: add --platform {host} to lock it too (an install here would add it)"
+            ));
+        }
+    }
+    let plats = all
         .iter()
         .map(|p| p.to_string())
         .collect::<Vec<_>>()

@@ -96,9 +96,10 @@ fn print_installed(manifest: &Manifest, declared: bool, listing: &Listing) {
     if listing.plugins.is_empty() {
         if declared {
             ui::note(&format!(
-                "no plugins installed in {}: declare some in {} and run `optimus-plugins install`",
+                "no plugins installed in {}: declare some in {} and run `{}`",
                 shown(&manifest.plugin_dir),
-                shown(&manifest.path)
+                shown(&manifest.path),
+                manifest.command("install")
             ));
         }
     } else {
@@ -218,7 +219,10 @@ fn summary(manifest: &Manifest, declared: bool, listing: &Listing) -> String {
         } else {
             ("need", "them")
         };
-        format!(", {bad} {verb} attention (`optimus-plugins install` fixes {them})")
+        format!(
+            ", {bad} {verb} attention (`{}` fixes {them})",
+            manifest.command("install")
+        )
     } else if listing.plugins.is_empty() {
         String::new()
     } else {

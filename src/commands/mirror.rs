@@ -5,7 +5,6 @@ use crate::cli::ConfigArg;
 use crate::config::Environment;
 use crate::error::Result;
 use crate::install::mirror::Mirror;
-use crate::model::platform::Platform;
 use crate::model::size::human_size;
 use crate::store::guard::Protected;
 use crate::ui;
@@ -21,7 +20,7 @@ pub async fn mirror(
 ) -> Result<()> {
     let platforms = platforms
         .iter()
-        .map(|p| Platform::parse(p))
+        .map(|p| super::platform_flag(p))
         .collect::<Result<Vec<_>>>()?;
     let ctx = Ctx::new(config, false, allow_expired, env)?;
     let m = Mirror {
@@ -40,14 +39,15 @@ pub async fn mirror(
         ui::warn(&format!("not mirrored: {s}"));
     }
     ui::summary(&format!(
-        "mirrored {} plugin(s) from {} registr{} with {} artifact(s) ({}) into {}, verified against the lock; install from it with `optimus-plugins install --offline --mirror {}`",
+        "mirrored {} plugin(s) from {} registr{} with {} artifact(s) ({}) into {}, verified against the lock; install from it with `{}`",
         r.plugins,
         r.providers,
         if r.providers == 1 { "y" } else { "ies" },
         r.artifacts,
         human_size(r.bytes),
         output.display(),
-        output.display()
+        ctx.manifest
+            .command(&format!("install --offline --mirror {}", output.display()))
     ));
     Ok(())
 }

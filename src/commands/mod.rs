@@ -143,6 +143,7 @@ pub async fn run(cli: Cli, form: invoked::Form, env: Environment) -> Result<()> 
             name,
             version,
             artifacts,
+            binary_only,
             target,
         } => {
             let args = publish::PublishArgs {
@@ -151,6 +152,7 @@ pub async fn run(cli: Cli, form: invoked::Form, env: Environment) -> Result<()> 
                 name,
                 version,
                 artifacts,
+                binary_only,
                 target: target_arg(&target)?,
             };
             publish::publish(&registry, args, env).await
@@ -207,6 +209,11 @@ fn install_opts(
     f: &InstallFlags,
     env: &Environment,
 ) -> Result<(install::InstallOpts, Environment)> {
+    if f.locked && f.frozen {
+        return Err(Error::config(
+            "--locked and --frozen together: --frozen already is --locked, and reads no registry index besides; pass --frozen to install the lock exactly as it is without reading any index, or --locked to install it checked against the registries' signed indexes",
+        ));
+    }
     let opts = install::InstallOpts {
         locked: f.locked,
         frozen: f.frozen,
@@ -229,7 +236,7 @@ fn target_arg(t: &TargetArg) -> Result<Option<Target>> {
 }
 
 fn platform_arg(p: Option<&str>) -> Result<Platform> {
-    p.map(Platform::parse)
+    p.map(platform_flag)
         .transpose()
         .map(|p| p.unwrap_or_else(Platform::host))
 }
@@ -243,6 +250,11 @@ fn warn_unfinished(manifest: &Manifest) {
             crate::model::fsutil::shown(&j)
         ));
     }
+}
+
+/// `--platform P`, its errors naming the flag.
+fn platform_flag(p: &str) -> Result<Platform> {
+    Platform::parse(p).map_err(|e| Error::config(format!("--platform {p}: {e}")))
 }
 
 /// The reporter of the command line: warnings and progress on stderr (see [`ui`]).

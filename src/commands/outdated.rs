@@ -93,7 +93,8 @@ pub async fn run(c: &ConfigArg, json: bool, allow_expired: bool, env: &Environme
     let total = rows.len();
     if moved > 0 {
         ui::warn(&format!(
-            "{moved} locked image tag(s) moved since `lock`: `optimus-plugins update NAME` locks the new digest"
+            "{moved} locked image tag(s) moved since `lock`: `{}` locks the new digest",
+            ctx.manifest.command("update NAME")
         ));
     }
     if let Some(e) = unchecked {
@@ -109,9 +110,10 @@ pub async fn run(c: &ConfigArg, json: bool, allow_expired: bool, env: &Environme
             }
             if !updatable.is_empty() {
                 parts.push(format!(
-                    "{} can be updated within their requirement: run `optimus-plugins update {}`",
+                    "{} can be updated within their requirement: run `{}`",
                     updatable.len(),
-                    updatable.join(" ")
+                    ctx.manifest
+                        .command(&format!("update {}", updatable.join(" ")))
                 ));
             }
             if newer_major > 0 {

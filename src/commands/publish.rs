@@ -20,6 +20,8 @@ pub struct PublishArgs {
     pub name: String,
     pub version: String,
     pub artifacts: Vec<String>,
+    /// `--binary-only`: no yaml plugin needed beside a binary.
+    pub binary_only: bool,
     pub target: Option<crate::upstream::target::Target>,
 }
 
@@ -54,6 +56,7 @@ fn publisher<'a>(
         expires_in: parse_expires_in(&r.expires_in)?,
         reporter: reporter(),
         target: None,
+        binary_only: false,
         public_url: r.public_url.clone(),
     })
 }
@@ -77,6 +80,7 @@ pub async fn publish(registry: &RegistryArgs, a: PublishArgs, env: &Environment)
     let (transport, key, root) = open(registry, env)?;
     let mut p = publisher(registry, &transport, &key, root.clone(), env)?;
     p.target = a.target;
+    p.binary_only = a.binary_only;
     p.publish(
         &a.name,
         &version,

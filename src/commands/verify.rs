@@ -47,9 +47,9 @@ pub async fn run(
     }
     for y in &yanks.yanked {
         let line = format!(
-            "yanked    {} (run `optimus-plugins update {}`)",
+            "yanked    {} (run `{}`)",
             y.describe(),
-            y.name
+            manifest.command(&format!("update {}", y.name))
         );
         if o.deny_yanked {
             v.problems.push(line);
@@ -88,16 +88,21 @@ pub async fn run(
     }
     let mut fix = String::new();
     if images.iter().any(|i| i.moved) {
-        fix.push_str(
-            " (a moved tag: `optimus-plugins update NAME` locks its new digest, or pin the old one)",
-        );
+        fix.push_str(&format!(
+            " (a moved tag: `{}` locks its new digest, or pin the old one)",
+            manifest.command("update NAME")
+        ));
     }
     if !yanks.yanked.is_empty() {
-        fix.push_str("; `optimus-plugins update` moves off yanked versions");
+        fix.push_str(&format!(
+            "; `{}` moves off yanked versions",
+            manifest.command("update")
+        ));
     }
     Err(Error::runtime(format!(
-        "verify found {} problem(s) in {}: `optimus-plugins install` restores the locked files{fix}",
+        "verify found {} problem(s) in {}: `{}` restores the locked files{fix}",
         v.problems.len(),
-        shown(dir)
+        shown(dir),
+        manifest.command("install")
     )))
 }

@@ -8,18 +8,9 @@ use crate::error::{Error, Result};
 use crate::model::fsutil;
 use std::path::Path;
 
-/// The config's text; a missing file is a usage error that says what to do.
+/// The config's text; a directory or a missing file is a usage error that says what to pass.
 pub(super) fn read(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            Error::config(format!(
-                "config file {} not found (pass -c FILE, or create optimus.yaml with a `plugins:` section)",
-                path.display()
-            ))
-        } else {
-            Error::path("reading", path, e)
-        }
-    })
+    super::open::read_config(path)
 }
 
 /// Loads `path` for the commands that also serve a project declaring nothing (`list`,
@@ -28,10 +19,11 @@ pub(super) fn read(path: &Path) -> Result<String> {
 /// dir where `optimus plugin sync` writes (`OPTIMUS_PLUGIN_DIR`, else `.plugins` in the
 /// working directory) and the default target. The flag says whether a plugin section exists.
 pub fn load_project(path: &Path, env: &Environment) -> Result<(Manifest, bool)> {
-    match raw_top(&read(path)?, path)?.plugins {
-        Some(section) => Ok((normalize(&section, path, env)?, true)),
+    let text = read(path)?;
+    match raw_top(&text, path)?.plugins {
+        Some(section) => Ok((normalize(&section, &text, path, env)?, true)),
         None => {
-            let mut m = normalize(&RawSection::default(), path, env)?;
+            let mut m = normalize(&RawSection::default(), "", path, env)?;
             m.plugin_dir = env
                 .plugin_dir
                 .clone()
@@ -48,7 +40,7 @@ pub fn client_host(path: &Path) -> Result<Option<String>> {
     if text.trim().is_empty() {
         return Ok(None);
     }
-    let top: RawTop = serde_norway::from_str(&text).map_err(|e| yaml_error(path, &e))?;
+    let top: RawTop = serde_norway::from_str(&text).map_err(|e| yaml_error(path, &text, &e))?;
     Ok(top.host.filter(|h| !h.trim().is_empty()))
 }
 

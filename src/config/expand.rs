@@ -5,23 +5,39 @@ use crate::model::names::did_you_mean;
 use crate::model::redact;
 use std::path::Path;
 
-/// Formats a serde_norway error as `file:line:column: message`.
-pub fn yaml_error(file: &Path, e: &serde_norway::Error) -> Error {
+/// Formats a serde_norway error on the config `text` as `file:line:column: message`, with the
+/// fix: a repeated key is reported where it is repeated (serde says where its mapping starts),
+/// and a tab in the indentation is called a tab.
+pub fn yaml_error(file: &Path, text: &str, e: &serde_norway::Error) -> Error {
     let msg = e.to_string();
     let msg = match msg.find(" at line ") {
         Some(i) => msg[..i].to_string(),
         None => msg,
     };
     let msg = suggest_for_unknown_field(&msg);
-    match e.location() {
-        Some(l) => Error::config(format!(
-            "{}:{}:{}: {msg}",
-            file.display(),
+    let Some(l) = e.location() else {
+        return Error::config(format!("{}: {msg}", file.display()));
+    };
+    let f = file.display();
+    if let Some(key) = msg
+        .split("duplicate field `")
+        .nth(1)
+        .and_then(|r| r.split('`').next())
+    {
+        if let Some((first, again)) = super::lines::duplicate_key(text, l.line(), key) {
+            return Error::config(format!(
+                "{f}:{again}: `{key}` is written twice in one mapping (first on line {first}); keep one"
+            ));
+        }
+    }
+    if super::lines::tab_in_indent(text, l.line()) {
+        return Error::config(format!(
+            "{f}:{}:{}: a tab in the indentation ({msg}): yaml indents with spaces only; replace the tab with spaces",
             l.line(),
             l.column()
-        )),
-        None => Error::config(format!("{}: {msg}", file.display())),
+        ));
     }
+    Error::config(format!("{f}:{}:{}: {msg}", l.line(), l.column()))
 }
 
 /// Adds "did you mean `x`?" to serde's "unknown field `y`, expected one of ..." messages.

@@ -10,6 +10,9 @@ mod client;
 mod env;
 mod expand;
 mod images;
+mod lines;
+mod lock_path;
+mod open;
 mod plugin;
 mod provider;
 mod raw;
@@ -18,6 +21,8 @@ pub use access::ProviderTls;
 pub use env::{Environment, Net, ObjectEnv, ProxyEnv};
 pub use expand::{expand_env, suggest_for_unknown_field, yaml_error};
 pub use images::ImageRegistry;
+use lines::{at_line, List};
+pub use lock_path::{lock_file_name, LockSource, OWNER_FILE, SHARED_LOCK};
 
 use crate::error::{Error, Result};
 use crate::model::fsutil;
@@ -28,7 +33,7 @@ use crate::model::platform::Platform;
 use crate::model::redact;
 use crate::upstream::target::Target;
 pub use client::{client_host, has_plugin_section, load_project};
-use raw::{RawPlugin, RawTop};
+use raw::{RawPlugin, RawSection, RawTop};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -92,6 +97,8 @@ pub struct Provider {
     pub tls: ProviderTls,
     /// `credential_process`: the program and its arguments (`{name}` and `{url}` replaced).
     pub credential_process: Option<Vec<String>>,
+    /// Where it is declared, `FILE:LINE` (for messages).
+    pub declared_at: String,
 }
 
 #[derive(Clone, Debug)]
@@ -158,6 +165,8 @@ pub struct Manifest {
     pub lock_images: bool,
     /// `plugins.image_registries`.
     pub image_registries: Vec<ImageRegistry>,
+    /// Where each provider and plugin is written in the config (for messages).
+    pub at: lines::Lines,
 }
 
 impl Manifest {
@@ -186,10 +195,6 @@ impl Manifest {
     /// The `image_registries` entry for a registry `host[:port]`, if any.
     pub fn image_registry(&self, host: &str) -> Option<&ImageRegistry> {
         self.image_registries.iter().find(|r| r.host == host)
-    }
-
-    pub fn lock_path(&self) -> PathBuf {
-        self.dir.join("optimus.lock")
     }
 
     /// Where a direct artifact lives for a platform: placeholders filled, `${VAR}` expanded
@@ -222,7 +227,13 @@ impl Manifest {
             Some(p) => self.provider(p)?.base.join(s.trim_start_matches('/')),
             None => Location::parse(&s, &self.dir),
         };
-        loc.map_err(|e| in_file(&self.path, &format!("plugin {}", d.name), e))
+        loc.map_err(|e| {
+            Error::config(format!(
+                "{}: plugin {}: {e}",
+                self.plugin_at(&d.name),
+                d.name
+            ))
+        })
     }
 }
 
@@ -233,7 +244,7 @@ fn in_file(file: &Path, what: &str, e: Error) -> Error {
 
 /// Loads and normalises the plugin section of `path`.
 pub fn load(path: &Path, env: &Environment) -> Result<Manifest> {
-    parse(&client::read(path)?, path, env)
+    parse(&open::read_config(path)?, path, env)
 }
 
 pub fn parse(text: &str, path: &Path, env: &Environment) -> Result<Manifest> {
@@ -243,7 +254,7 @@ pub fn parse(text: &str, path: &Path, env: &Environment) -> Result<Manifest> {
             path.display()
         ))
     })?;
-    normalize(&section, path, env)
+    normalize(&section, text, path, env)
 }
 
 /// The config's top level as written (an empty file has nothing in it).
@@ -254,11 +265,11 @@ fn raw_top(text: &str, path: &Path) -> Result<RawTop> {
             host: None,
         });
     }
-    serde_norway::from_str(text).map_err(|e| yaml_error(&fsutil::absolute(path), &e))
+    serde_norway::from_str(text).map_err(|e| yaml_error(&fsutil::absolute(path), text, &e))
 }
 
-/// The plugin section of the config at `path`, normalised.
-fn normalize(section: &raw::RawSection, path: &Path, env: &Environment) -> Result<Manifest> {
+/// The plugin section of the config at `path` (whose text is `text`), normalised.
+fn normalize(section: &RawSection, text: &str, path: &Path, env: &Environment) -> Result<Manifest> {
     let path = fsutil::absolute(path);
     let dir = path
         .parent()
@@ -276,15 +287,12 @@ fn normalize(section: &raw::RawSection, path: &Path, env: &Environment) -> Resul
     };
 
     let mut providers = BTreeMap::new();
+    let (mut at, item) = (lines::Lines::default(), |l, i| lines::item_line(text, l, i));
     for (i, raw) in section.providers.iter().enumerate() {
-        let p = provider::normalize_provider(raw, i, file, &dir)?;
-        if providers.contains_key(&p.name) {
-            return Err(Error::config(format!(
-                "{}: provider `{}` is declared twice",
-                file.display(),
-                p.name
-            )));
-        }
+        let line = item(List::Providers, i);
+        let mut p =
+            provider::normalize_provider(raw, i, file, &dir).map_err(at_line(file, line))?;
+        p.declared_at = at.provider(file, &p.name, line)?;
         providers.insert(p.name.clone(), p);
     }
     if let Some(m) = &env.mirror_dir {
@@ -297,23 +305,30 @@ fn normalize(section: &raw::RawSection, path: &Path, env: &Environment) -> Resul
             Some(inner) => inner.as_ref().clone(),
             None => raw.clone(),
         };
-        plugins.push(plugin::normalize_plugin(&raw, i, file, &providers)?);
+        let line = item(List::Plugins, i);
+        plugins.push(
+            plugin::normalize_plugin(&raw, i, file, &providers).map_err(at_line(file, line))?,
+        );
+        at.declared.push(line);
     }
 
     let mut artifacts = section.artifacts.clone();
     artifacts.extend(env.artifacts.iter().cloned());
     let mut notes = Vec::new();
     let declared = plugins.len();
-    for a in &artifacts {
+    for (j, a) in artifacts.iter().enumerate() {
         let raw = RawPlugin {
             url: Some(a.clone()),
             ..Default::default()
         };
-        let d = plugin::normalize_plugin(&raw, plugins.len(), file, &providers)?;
+        let line = item(List::Artifacts, j);
+        let d = plugin::normalize_plugin(&raw, plugins.len(), file, &providers)
+            .map_err(at_line(file, line))?;
         // Upstream installs `artifacts` in order into one directory: a later artifact of the
         // same plugin overwrites the earlier one. Same here, said out loud.
         if let Some(i) = plugins[declared..].iter().position(|p| p.name == d.name) {
             let old = plugins.remove(declared + i);
+            at.declared.remove(declared + i);
             notes.push(format!(
                 "{}: plugin `{}` is listed twice in `artifacts`: {} is installed, {} is not (a later artifact wins, as in Optimus)",
                 file.display(),
@@ -323,19 +338,10 @@ fn normalize(section: &raw::RawSection, path: &Path, env: &Environment) -> Resul
             ));
         }
         plugins.push(d);
+        at.declared.push(line);
     }
-
     // Names must be unique across every form.
-    let mut seen = BTreeMap::new();
-    for d in &plugins {
-        if seen.insert(d.name.clone(), ()).is_some() {
-            return Err(Error::config(format!(
-                "{}: plugin `{}` is declared more than once",
-                file.display(),
-                d.name
-            )));
-        }
-    }
+    at.name_plugins(file, &plugins)?;
 
     let raw_limits = section.limits.clone().unwrap_or_default();
     let env_u64 = |k: &str, v: &Option<String>| -> Result<Option<u64>> {
@@ -384,6 +390,7 @@ fn normalize(section: &raw::RawSection, path: &Path, env: &Environment) -> Resul
         notes,
         lock_images: section.lock_images.unwrap_or(true),
         image_registries,
+        at,
     })
 }
 

@@ -36,13 +36,14 @@ pub(super) fn normalize_plugin(
     let provider = match &raw.provider {
         Some(p) => Some(providers.get(p).ok_or_else(|| {
             Error::config(format!(
-                "{}: plugin {label}: unknown provider `{p}` (declared: {})",
+                "{}: plugin {label}: unknown provider `{p}` (declared: {}){}",
                 file.display(),
                 if providers.is_empty() {
-                    "none".into()
+                    "none: add it under `providers:`".into()
                 } else {
                     providers.keys().cloned().collect::<Vec<_>>().join(", ")
-                }
+                },
+                crate::model::names::did_you_mean(p, providers.keys().map(String::as_str))
             ))
         })?),
         None => None,
@@ -57,7 +58,7 @@ pub(super) fn normalize_plugin(
             let text = raw.version.clone().unwrap_or_else(|| "*".to_string());
             let requirement = semver::VersionReq::parse(&text).map_err(|e| {
                 Error::config(format!(
-                    "{}: plugin {name}: bad version requirement {text:?}: {e}",
+                    "{}: plugin {name}: bad version requirement {text:?}: {e}; write a semver requirement such as \"^1.2\", \"~1.2.3\", \"=1.2.3\" or \"*\"",
                     file.display()
                 ))
             })?;

@@ -55,9 +55,11 @@ pub(super) fn normalize_provider(
     let what = |field: &str| format!("provider {name}: {field}");
     let kind_text = kind_text.unwrap_or_else(|| "registry".to_string());
     let kind = ProviderKind::parse(&kind_text).ok_or_else(|| {
+        let kinds = ["registry", "http", "s3", "gcs", "azure", "local"];
         Error::config(format!(
-            "{}: provider {name}: unknown type `{kind_text}` (expected registry, http, s3, gcs, azure or local)",
-            file.display()
+            "{}: provider {name}: unknown type `{kind_text}` (expected registry, http, s3, gcs, azure or local){}",
+            file.display(),
+            crate::model::names::did_you_mean(&kind_text, kinds)
         ))
     })?;
     let opt = |v: &Option<String>, field: &str| -> Result<Option<String>> {
@@ -178,6 +180,7 @@ pub(super) fn normalize_provider(
         mirrors,
         tls,
         credential_process,
+        declared_at: crate::model::fsutil::shown(file),
     })
 }
 

@@ -217,7 +217,7 @@ impl Installer<'_> {
         index: &PluginIndex,
     ) -> Result<()> {
         let l = job.plugin;
-        let lock_path = self.manifest.lock_path();
+        let lock_path = self.manifest.lock_source().path;
         let v = index
             .versions
             .iter()
@@ -231,6 +231,21 @@ impl Installer<'_> {
                     provider.name
                 ))
             })?;
+        // A lock written before a binary and its yaml were locked together holds the yaml
+        // alone: say that the binary is published too.
+        let platform = self.options.platform.to_string();
+        if l.artifacts.iter().all(|a| a.platform == ANY)
+            && v.artifacts.iter().any(|a| a.platform == platform)
+        {
+            self.reporter().warn(&format!(
+                "{}: {} {} is locked with its yaml alone, but registry {} also publishes its {platform} binary: run `{}` to lock and install both",
+                lock_path.display(),
+                l.name,
+                l.version_text(),
+                provider.name,
+                self.manifest.command(&format!("update {}", l.name))
+            ));
+        }
         let a = v
             .artifacts
             .iter()
@@ -249,7 +264,7 @@ impl Installer<'_> {
                 Ok(())
             }
             Some(a) => Err(Error::runtime(format!(
-                "{}: the entry for {} {} ({}) does not match the signed index of registry {}:\n  lock:  {} {} sha256 {} bin {:?}\n  index: {} {} sha256 {} bin {:?}\nrestore the lockfile from version control, or run `optimus-plugins update {}`",
+                "{}: the entry for {} {} ({}) does not match the signed index of registry {}:\n  lock:  {} {} sha256 {} bin {:?}\n  index: {} {} sha256 {} bin {:?}\nrestore the lockfile from version control, or run `{}`",
                 lock_path.display(),
                 l.name,
                 l.version_text(),
@@ -263,7 +278,7 @@ impl Installer<'_> {
                 a.format,
                 a.sha256,
                 a.bin.as_deref().unwrap_or("-"),
-                l.name
+                self.manifest.command(&format!("update {}", l.name))
             ))),
             None => Err(Error::runtime(format!(
                 "{}: registry {} has no {} artifact for {} {}",

@@ -68,10 +68,11 @@ impl Mirror<'_> {
         // Before anything is read or written: `out` must be new, empty or a mirror.
         guard_replace(out, Marker::Mirror, self.protected, "--output")?;
         let lock_path = self.manifest.lock_path();
-        let lock = Lockfile::read(&lock_path)?.ok_or_else(|| {
+        let lock = Lockfile::read_for(self.manifest)?.ok_or_else(|| {
             Error::config(format!(
-                "no {} to mirror: run `optimus-plugins lock` first (with --platform for each platform the mirror must serve)",
-                lock_path.display()
+                "no {} to mirror: run `{}` first (with --platform for each platform the mirror must serve)",
+                lock_path.display(),
+                self.manifest.command("lock")
             ))
         })?;
         let mut report = MirrorReport::default();

@@ -191,7 +191,7 @@ impl Installer<'_> {
         // artifact, so the pair always arrives together.
         let pairs: BTreeSet<String> = placed
             .iter()
-            .filter(|(s, r)| s.kind == Kind::Yaml && self.installs_from_archive(lock, &r.source))
+            .filter(|(s, r)| s.kind == Kind::Yaml && self.came_from_archive(lock, r))
             .map(|(_, r)| r.source.clone())
             .collect();
         for (s, r) in placed {
@@ -257,6 +257,12 @@ impl Installer<'_> {
         receipts: &Receipts,
         lock: &Lockfile,
     ) -> Result<Vec<Placement>> {
+        // A binary's archive may ship the yaml its version also publishes on its own: one
+        // file, from the yaml artifact (the one the index lists for `any`).
+        let mut staged = staged;
+        staged.sort_by_key(|(job, s)| (s.file_name.clone(), job.artifact.format != Format::Yaml));
+        staged
+            .dedup_by(|b, a| a.1.file_name == b.1.file_name && a.0.plugin.name == b.0.plugin.name);
         let mut by_file: BTreeMap<&str, &str> = BTreeMap::new();
         for (job, s) in &staged {
             let src = job.plugin.name.as_str();
@@ -336,19 +342,23 @@ impl Installer<'_> {
             .collect()
     }
 
-    /// Whether the lock entry `source` installs from an archive on this platform.
-    fn installs_from_archive(&self, lock: &Lockfile, source: &str) -> bool {
-        lock.get(source)
-            .and_then(|l| l.artifact_for(&self.options.platform))
-            .is_some_and(|a| matches!(a.format, Format::TarGz | Format::Zip))
+    /// Whether the file of receipt `r` came out of an archive (of its lock entry, on this
+    /// platform).
+    fn came_from_archive(&self, lock: &Lockfile, r: &Receipt) -> bool {
+        lock.get(&r.source).is_some_and(|l| {
+            l.artifacts_for(&self.options.platform)
+                .iter()
+                .any(|a| r.installed_from(a) && matches!(a.format, Format::TarGz | Format::Zip))
+        })
     }
 
     /// Keeps an installed (non-bundle) file in the unpacked-file cache, so the next project
     /// gets it without download or unpacking.
     fn remember_in_cache(&self, lock: &Lockfile, s: &Staged, r: &Receipt, dest: &Path) {
         let Some(job) = lock.get(&r.source).and_then(|l| {
-            l.artifact_for(&self.options.platform)
-                .filter(|a| r.installed_from(a))
+            l.artifacts_for(&self.options.platform)
+                .into_iter()
+                .find(|a| r.installed_from(a))
                 .map(|artifact| Job {
                     plugin: l,
                     artifact,

@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::model::fsutil;
 use std::path::{Path, PathBuf};
 
-pub const FILE: &str = ".owner";
+pub const FILE: &str = crate::config::OWNER_FILE;
 
 fn same_file(a: &Path, b: &Path) -> bool {
     match (a.canonicalize(), b.canonicalize()) {

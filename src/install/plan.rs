@@ -75,18 +75,25 @@ impl<'a> Plan<'a> {
         }
         let platform = options.platform.to_string();
         for l in &lock.plugins {
-            let Some(a) = l.artifact_for(&options.platform) else {
+            let arts = l.artifacts_for(&options.platform);
+            if arts.is_empty() {
                 plan.skipped
                     .push(format!("{} (no artifact for {})", l.name, options.platform));
                 continue;
-            };
-            if options.yaml_only && !(a.format == Format::Yaml || l.bundle) {
+            }
+            // A binary plugin and its yaml are two artifacts of one entry: one job each, and
+            // both fetched when either is not installed as locked.
+            let jobs: Vec<Job> = arts
+                .into_iter()
+                .filter(|a| !options.yaml_only || a.format == Format::Yaml || l.bundle)
+                .map(|artifact| Job {
+                    plugin: l,
+                    artifact,
+                })
+                .collect();
+            if jobs.is_empty() {
                 continue;
             }
-            let job = Job {
-                plugin: l,
-                artifact: a,
-            };
             let theirs = by_source
                 .get(l.name.as_str())
                 .map_or(&[][..], |v| v.as_slice());
@@ -94,10 +101,10 @@ impl<'a> Plan<'a> {
                 .iter()
                 .copied()
                 .filter(|r| r.platform == platform || r.platform == ANY);
-            if up_to_date(mine, &job, options, dir) {
+            if up_to_date(mine, &jobs, options, dir) {
                 plan.unchanged += 1;
             } else {
-                plan.fetch.push(job);
+                plan.fetch.extend(jobs);
             }
         }
         plan
@@ -105,10 +112,11 @@ impl<'a> Plan<'a> {
 }
 
 /// Whether the receipts of a lock entry for the platform (and of yaml files, for any) say it
-/// is installed as locked.
+/// is installed as locked: every file came from one of its artifacts and is intact, and every
+/// artifact's file is there.
 fn up_to_date<'r>(
     receipts: impl Iterator<Item = &'r Receipt>,
-    job: &Job<'_>,
+    jobs: &[Job<'_>],
     options: &Options,
     dir: &Path,
 ) -> bool {
@@ -118,12 +126,12 @@ fn up_to_date<'r>(
     if mine.is_empty()
         || mine
             .iter()
-            .any(|r| !r.installed_from(job.artifact) || !r.looks_intact(dir))
+            .any(|r| !jobs.iter().any(|j| r.installed_from(j.artifact)) || !r.looks_intact(dir))
     {
         return false;
     }
-    match job.expected_file(options) {
+    jobs.iter().all(|job| match job.expected_file(options) {
         Some(f) => mine.iter().any(|r| r.file == f),
         None => true,
-    }
+    })
 }

@@ -7,6 +7,7 @@ use super::{Installer, Options, Outcome};
 use crate::config::Manifest;
 use crate::error::{Error, Result};
 use crate::lockfile::Lockfile;
+use crate::model::fsutil::shown;
 use crate::model::platform::Platform;
 use crate::receipts::Receipts;
 use crate::registry::Registries;
@@ -87,21 +88,43 @@ impl Project<'_> {
 
     /// Brings the lock up to date with the declarations, without writing it.
     pub async fn resolve(&self, req: &Request<'_>) -> Result<Resolution> {
-        let lock_path = self.manifest.lock_path();
+        let source = self.manifest.lock_source();
         // `cache prune` keeps what this project's lock and receipts reference.
-        self.fetcher
-            .cache
-            .record_project(&lock_path, &self.manifest.plugin_dir);
-        let old = Lockfile::read_remembered(&lock_path, &self.fetcher.cache)?;
+        let cache = &self.fetcher.cache;
+        cache.record_project(&self.manifest.lock_path(), &self.manifest.plugin_dir);
+        if source.shared {
+            cache.record_project(&source.path, &self.manifest.plugin_dir);
+        }
+        let old = Lockfile::read_for_remembered(self.manifest, cache)?;
         let resolver = Resolver {
             manifest: self.manifest,
             fetcher: self.fetcher,
             registries: self.registries,
             jobs: req.jobs,
         };
-        resolver
+        let mut r = resolver
             .resolve(old, req.platforms, req.refresh, req.strict())
-            .await
+            .await?;
+        if source.shared && r.previous.is_some() {
+            self.shared_lock_note(&source.path, req.strict());
+            // Its own lock is written even when nothing else changed.
+            r.changed = true;
+        }
+        Ok(r)
+    }
+
+    /// Says that the old shared lock was read, and where this config's lock goes now.
+    fn shared_lock_note(&self, shared: &std::path::Path, strict: Option<&str>) {
+        let (m, own) = (self.manifest, self.manifest.lock_path());
+        let (shared, own, config) = (shown(shared), shown(&own), shown(&m.path));
+        self.fetcher.reporter.note(&match strict {
+            None => format!(
+                "{config} has no lock of its own yet: its entries were read from {shared} (once shared by every config in the directory); its lock is now {own} (commit it; {shared} is left as it is)"
+            ),
+            Some(flag) => format!(
+                "{config} has no lock of its own yet: its entries were read from {shared} (once shared by every config in the directory); {flag} writes no lock: run `optimus-plugins lock -c {config}` to write {own}"
+            ),
+        });
     }
 
     /// Writes the resolved lock if it changed (never under `--locked`).
@@ -167,8 +190,9 @@ impl Project<'_> {
         if req.deny_yanked {
             let platform = &req.platforms[0];
             crate::status::yanks::deny_yanked(self.manifest, &r.lock, self.registries, |l| {
-                l.artifact_for(platform)
-                    .is_some_and(|a| !yaml_only || a.format == crate::model::format::Format::Yaml)
+                l.artifacts_for(platform)
+                    .iter()
+                    .any(|a| !yaml_only || a.format == crate::model::format::Format::Yaml)
             })
             .await?;
         }

@@ -34,7 +34,7 @@ pub fn remove(manifest: &Manifest, names: &[String], reporter: &dyn Reporter) ->
     super::owner::claim(manifest, false)?;
     let lock_path = manifest.lock_path();
     journal::recover(dir, Some(&lock_path))?;
-    let mut lock = Lockfile::read(&lock_path)?.unwrap_or_default();
+    let mut lock = Lockfile::read_for(manifest)?.unwrap_or_default();
     let mut receipts = Receipts::read(dir)?;
     let mut out = Removed::default();
     // Files, receipts and lock change as one step, and only once every name was accepted.

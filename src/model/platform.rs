@@ -17,9 +17,12 @@ impl Platform {
     pub fn parse(s: &str) -> Result<Platform> {
         let err = || {
             Error::config(format!(
-                "invalid platform `{s}`: expected <os>_<arch> with os one of {} and arch one of {}",
+                "invalid platform `{s}`: expected <os>_<arch> with os one of {} and arch one of {}{}",
                 OSES.join("|"),
-                ARCHES.join("|")
+                ARCHES.join("|"),
+                Platform::suggest(s)
+                    .map(|p| format!("; did you mean `{p}`?"))
+                    .unwrap_or_default()
             ))
         };
         let (os, arch) = s.split_once('_').ok_or_else(err)?;
@@ -27,6 +30,27 @@ impl Platform {
             return Err(err());
         }
         Ok(Platform {
+            os: os.to_string(),
+            arch: arch.to_string(),
+        })
+    }
+
+    /// The Go name of a platform written the Rust, uname or goreleaser way (`linux_x86_64`,
+    /// `macos-arm64`, `Darwin_aarch64`).
+    fn suggest(s: &str) -> Option<Platform> {
+        let lower = s.to_ascii_lowercase();
+        let (os, arch) = lower.split_once(['_', '-', '/'])?;
+        let os = match os {
+            "macos" | "osx" | "mac" | "apple" => "darwin",
+            "win" | "win32" | "win64" => "windows",
+            o => o,
+        };
+        let arch = match arch {
+            "x86_64" | "x64" | "x86-64" | "amd" => "amd64",
+            "aarch64" | "arm" => "arm64",
+            a => a,
+        };
+        (OSES.contains(&os) && ARCHES.contains(&arch)).then(|| Platform {
             os: os.to_string(),
             arch: arch.to_string(),
         })

@@ -108,8 +108,8 @@ impl<'a> RegistryClient<'a> {
         let p = self.provider;
         if p.public_keys.is_empty() && !p.allow_unsigned {
             return Err(Error::config(format!(
-                "registry {}: no `public_keys` pinned; pin the registry's minisign key, or set `allow_unsigned: true` to accept unsigned indexes",
-                p.name
+                "registry {} ({}): no `public_keys` pinned; pin the registry's minisign key (the second line of the PREFIX.pub its publisher made with `optimus plugin keygen`), or set `allow_unsigned: true` to accept unsigned indexes",
+                p.name, p.declared_at
             )));
         }
         let mut last_err = None;
@@ -133,10 +133,39 @@ impl<'a> RegistryClient<'a> {
                 }
             }
         }
-        Err(last_err.expect("at least the origin was tried"))
+        Err(self.explained(last_err.expect("at least the origin was tried")))
+    }
+
+    /// What to do about a registry that could not be read: one that cannot be reached, or
+    /// whose signature was made by a key this config does not pin.
+    fn explained(&self, e: Error) -> Error {
+        let p = self.provider;
+        let text = e.to_string();
+        if matches!(e, Error::Http { .. })
+            && ["connection failed", "timed out", "request failed"]
+                .iter()
+                .any(|m| text.contains(m))
+        {
+            return Error::runtime(format!(
+                "{text}\nregistry {} cannot be reached: check its `url:` ({}) and the network; `--offline` installs what the lock and this machine's cache hold, `--mirror DIR` what a mirror holds",
+                p.name, p.declared_at
+            ));
+        }
+        if text.contains("which is not pinned") {
+            return Error::runtime(format!(
+                "{text}\nif registry {} really changed its key, check the new key id with its publisher, then add the key to `public_keys` ({}); until then nothing from it is installed",
+                p.name, p.declared_at
+            ));
+        }
+        e
     }
 
     async fn fetch_index_from(&self, base: &Location, name: &str) -> Result<PluginIndex> {
+        if let Location::Path(root) = base {
+            if !root.is_dir() {
+                return Err(self.no_directory(base, root));
+            }
+        }
         // The timestamp first: rollback and freeze are refused before any index is read.
         let snapshot = self.snapshot(base, false).await?;
         let (body, idx) = self.read_index(base, name).await?;
@@ -154,6 +183,27 @@ impl<'a> RegistryClient<'a> {
             self.check_listed(base, &ts, name, &body)?;
         }
         Ok(idx)
+    }
+
+    /// A directory registry (or mirror) that is not there: a wrong `url:`, a registry not made
+    /// yet, or a machine that cannot see it (an air gap): not "no timestamp", not "no index".
+    fn no_directory(&self, base: &Location, root: &std::path::Path) -> Error {
+        let p = self.provider;
+        if base != &p.base {
+            return Error::runtime(format!(
+                "mirror {} of registry {}: no such directory",
+                root.display(),
+                p.name
+            ));
+        }
+        Error::config(format!(
+            "registry {}: the directory {} does not exist (the `url:` of provider {} at {}): fix the url, or create the registry there with `optimus plugin publish --registry {} ...`; on a machine that cannot reach the registry, install from a copy made by `optimus plugin mirror`: `optimus plugin install --offline --mirror DIR`",
+            p.name,
+            root.display(),
+            p.name,
+            p.declared_at,
+            root.display()
+        ))
     }
 
     /// Fetches `index/<name>.toml` and its signature from `base`, verifies and parses it.

@@ -16,6 +16,7 @@ impl SigningKey {
     pub fn load(path: &Path, password: Option<String>) -> Result<SigningKey> {
         let text =
             crate::model::fsutil::read_to_string(path).map_err(|e| Error::config(e.to_string()))?;
+        check_secret_key_file(path, &text)?;
         let bad = |e: minisign::PError| {
             Error::config(format!(
                 "{}: not a usable minisign secret key: {e}",
@@ -70,6 +71,32 @@ impl SigningKey {
 }
 
 /// The raw bytes of a secret key file whose key is not encrypted (KDF algorithm `\0\0`).
+/// Refuses a file that is no minisign secret key at all (the public key, most likely), naming
+/// what it is and the file to pass instead.
+fn check_secret_key_file(path: &Path, text: &str) -> Result<()> {
+    use base64::Engine;
+    let raw =
+        payload_line(text).and_then(|l| base64::engine::general_purpose::STANDARD.decode(l).ok());
+    match raw.map(|r| r.len()) {
+        Some(158) => Ok(()),
+        Some(42) => {
+            let key = path.with_extension("key");
+            let hint = match key.is_file() {
+                true => format!("pass --secret-key {}", key.display()),
+                false => "pass the PREFIX.key that `optimus-plugins keygen --output PREFIX` wrote beside it".to_string(),
+            };
+            Err(Error::config(format!(
+                "{}: this is a minisign public key (the one clients pin), not a secret key: {hint}",
+                path.display()
+            )))
+        }
+        _ => Err(Error::config(format!(
+            "{}: not a minisign secret key; pass the PREFIX.key that `optimus-plugins keygen --output PREFIX` (or `minisign -G`) wrote",
+            path.display()
+        ))),
+    }
+}
+
 fn unencrypted_key(text: &str) -> Option<Vec<u8>> {
     use base64::Engine;
     let line = payload_line(text)?;

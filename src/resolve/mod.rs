@@ -105,7 +105,7 @@ impl Resolver<'_> {
             if !problems.is_empty() {
                 return Err(Error::config(format!(
                     "{flag}: {} does not match {}:\n{}\nrun `optimus-plugins lock -c {}` (without {flag}) to update it",
-                    self.manifest.lock_path().display(),
+                    self.manifest.lock_source().path.display(),
                     self.manifest.path.display(),
                     problems.join("\n"),
                     self.manifest.path.display()
@@ -115,7 +115,10 @@ impl Resolver<'_> {
 
         let results: Vec<Result<LockedPlugin>> = futures::stream::iter(todo.iter().map(|d| {
             let plats = all_platforms.clone();
-            async move { self.resolve_one(d, &plats).await.plugin(&d.name) }
+            async move {
+                let r = self.resolve_one(d, &plats).await.plugin(&d.name);
+                r.map_err(|e| self.located(e, &d.name))
+            }
         }))
         .buffer_unordered(self.jobs.max(1))
         .collect()
@@ -155,6 +158,24 @@ impl Resolver<'_> {
         })
     }
 
+    /// A resolution error, prefixed with where the plugin is declared (`optimus.yaml:12:`)
+    /// unless it already names the config.
+    fn located(&self, e: Error, name: &str) -> Error {
+        let msg = e.to_string();
+        let at = self.manifest.plugin_at(name);
+        let file = crate::model::fsutil::shown(&self.manifest.path);
+        if !at.contains(':')
+            || msg.starts_with(&file)
+            || msg.starts_with(&self.manifest.path.display().to_string())
+        {
+            return e;
+        }
+        match e.exit_code() {
+            2 => Error::config(format!("{at}: {msg}")),
+            _ => Error::runtime(format!("{at}: {msg}")),
+        }
+    }
+
     async fn resolve_one(&self, d: &Declaration, platforms: &[Platform]) -> Result<LockedPlugin> {
         match &d.source {
             Source::Registry {
@@ -170,7 +191,17 @@ impl Resolver<'_> {
                     .await?;
                 let what = format!("{} (registry {})", d.name, provider.name);
                 let (v, arts) = select(&index, requirement, platforms, &what)?;
+                // A binary plugin with its yaml: the platforms it has no binary for get the
+                // yaml alone, and the lock says so (else they would look not locked yet).
+                let pair = v.artifacts.iter().any(|a| a.platform == ANY)
+                    && v.artifacts.iter().any(|a| a.platform != ANY);
+                let no_binary = platforms
+                    .iter()
+                    .map(|p| p.to_string())
+                    .filter(|p| pair && !v.artifacts.iter().any(|a| &a.platform == p))
+                    .collect();
                 Ok(LockedPlugin {
+                    no_binary,
                     name: d.name.clone(),
                     version: Some(v.version.to_string()),
                     provider: Some(provider.name.clone()),
@@ -253,6 +284,7 @@ impl Resolver<'_> {
                     bundle: *bundle,
                     artifacts,
                     images: Vec::new(),
+                    no_binary: Vec::new(),
                 })
             }
         }

@@ -43,7 +43,7 @@ pub fn select<'i>(
     };
     match matching.first() {
         None => Err(Error::runtime(format!(
-            "{what}: no version satisfies {req} (available: {listing})"
+            "{what}: no version satisfies {req} (available: {listing}); change its `version:` requirement"
         ))),
         Some(newest) => {
             let want: Vec<String> = platforms.iter().map(|p| p.to_string()).collect();
@@ -62,20 +62,24 @@ pub fn select<'i>(
     }
 }
 
+/// What a version gives `platforms`: its `any` artifact (a yaml plugin, or a binary plugin's
+/// yaml) and, for each platform, the artifact for exactly it, so a binary published with its
+/// yaml is locked as the pair. `None` when some platform would get nothing.
 fn artifacts_for<'i>(
     v: &'i IndexVersion,
     platforms: &[Platform],
 ) -> Option<Vec<&'i IndexArtifact>> {
-    if let Some(any) = v.artifacts.iter().find(|a| a.platform == ANY) {
-        return Some(vec![any]);
+    let any = v.artifacts.iter().find(|a| a.platform == ANY);
+    let mut out: Vec<&IndexArtifact> = any.into_iter().collect();
+    for p in platforms {
+        let p = p.to_string();
+        match v.artifacts.iter().find(|a| a.platform == p) {
+            Some(a) => out.push(a),
+            None if any.is_some() => {}
+            None => return None,
+        }
     }
-    platforms
-        .iter()
-        .map(|p| {
-            let p = p.to_string();
-            v.artifacts.iter().find(|a| a.platform == p)
-        })
-        .collect()
+    Some(out)
 }
 
 /// Why a locked entry no longer fits its declaration; `None` when it fits.
@@ -86,7 +90,10 @@ pub fn misfit(d: &Declaration, l: &LockedPlugin, platforms: &[Platform]) -> Opti
         }
         platforms
             .iter()
-            .find(|p| l.artifact_for(p).is_none())
+            .find(|p| match templated {
+                true => !l.covers(p),
+                false => l.artifacts_for(p).is_empty(),
+            })
             .map(|p| format!("the lock has no artifact for {p}"))
     };
     match &d.source {
@@ -230,6 +237,7 @@ sha256 = "{SHA}"
             plugin_type: None,
             bundle: false,
             images: Vec::new(),
+            no_binary: Vec::new(),
             artifacts: platforms
                 .iter()
                 .map(|p| LockedArtifact {

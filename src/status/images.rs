@@ -42,7 +42,7 @@ impl ImageCheck {
 
 /// Every image the lock holds, looked up again (one request per distinct reference).
 pub async fn check_images(manifest: &Manifest, transport: &Transport) -> Result<Vec<ImageCheck>> {
-    let Some(lock) = Lockfile::read(&manifest.lock_path())? else {
+    let Some(lock) = Lockfile::read_for(manifest)? else {
         return Ok(Vec::new());
     };
     let mut now: BTreeMap<String, std::result::Result<String, String>> = BTreeMap::new();

@@ -67,7 +67,7 @@ pub fn list(
     platform: &Platform,
     host: &Host,
 ) -> Result<Listing> {
-    let lock = Lockfile::read(&manifest.lock_path())?.unwrap_or_default();
+    let lock = Lockfile::read_for(manifest)?.unwrap_or_default();
     let receipts = Receipts::read(&manifest.plugin_dir)?;
     let managed = managed(&manifest.plugin_dir, &lock, &receipts, platform, true);
     let rules = manifest.target.rules();

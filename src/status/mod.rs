@@ -78,20 +78,26 @@ pub fn managed(
     let plat = platform.to_string();
     let mut out = Vec::new();
     for l in &lock.plugins {
-        let Some(a) = l.artifact_for(platform) else {
-            continue;
-        };
+        let arts = l.artifacts_for(platform);
         let mine: Vec<_> = receipts
             .files
             .iter()
             .filter(|r| r.source == l.name && (r.platform == plat || r.platform == ANY))
             .collect();
-        if mine.is_empty() {
+        for a in &arts {
             let kind = if a.format == Format::Yaml {
                 "yaml"
             } else {
                 "binary"
             };
+            // A bundle's files are not known before it is installed; a plugin's are.
+            let installed = match l.bundle {
+                true => !mine.is_empty(),
+                false => mine.iter().any(|r| r.kind == kind),
+            };
+            if installed {
+                continue;
+            }
             let file = if l.bundle {
                 String::new()
             } else if kind == "yaml" {
@@ -111,7 +117,6 @@ pub fn managed(
                 file,
                 detail: Some("locked but not installed: run `optimus-plugins install`".into()),
             });
-            continue;
         }
         for r in mine {
             let path = dir.join(&r.file);
@@ -124,7 +129,7 @@ pub fn managed(
                 ("modified", Some(detail))
             } else if !(r.looks_intact(dir) || (rehash && r.rehash_matches(dir).unwrap_or(false))) {
                 ("modified", Some("the file changed since it was installed: `optimus-plugins install` restores it".to_string()))
-            } else if !r.installed_from(a) || r.version != l.version_text() {
+            } else if !arts.iter().any(|a| r.installed_from(a)) || r.version != l.version_text() {
                 (
                     "outdated",
                     Some(format!(

@@ -28,7 +28,7 @@ pub struct Outdated {
 }
 
 pub async fn outdated(manifest: &Manifest, registries: &Registries) -> Result<Vec<Outdated>> {
-    let lock = Lockfile::read(&manifest.lock_path())?.unwrap_or_default();
+    let lock = Lockfile::read_for(manifest)?.unwrap_or_default();
     let platforms = match lock.platforms() {
         p if p.is_empty() => vec![Platform::host()],
         p => p,

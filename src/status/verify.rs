@@ -34,15 +34,16 @@ pub fn verify(manifest: &Manifest, platform: &Platform) -> Result<Verification> 
             shown(&j)
         ));
     }
-    let lock = Lockfile::read(&manifest.lock_path())?.ok_or_else(|| {
+    let lock = Lockfile::read_for(manifest)?.ok_or_else(|| {
         Error::runtime(match out.problems.first() {
             Some(unfinished) => format!(
                 "{}: no lockfile yet, and {unfinished}",
                 shown(&manifest.lock_path())
             ),
             None => format!(
-                "{}: no lockfile to verify against; run `optimus-plugins install` (or `lock`) first",
-                shown(&manifest.lock_path())
+                "{}: no lockfile to verify against; run `{}` (or `lock`) first",
+                shown(&manifest.lock_path()),
+                manifest.command("install")
             ),
         })
     })?;
@@ -81,32 +82,48 @@ pub fn verify(manifest: &Manifest, platform: &Platform) -> Result<Verification> 
                 "extra     {file} ({} is installed but not in the lock)",
                 r.source
             )),
-            Some(l) => match l.artifact_for(platform) {
-                Some(a) if r.installed_from(a) => {}
-                _ => out.problems.push(format!(
-                    "outdated  {file} (installed {} {}, the lock says {})",
-                    r.plugin,
-                    r.version,
-                    l.version_text()
-                )),
-            },
+            Some(l)
+                if l.artifacts_for(platform)
+                    .iter()
+                    .any(|a| r.installed_from(a)) => {}
+            Some(l) => out.problems.push(format!(
+                "outdated  {file} (installed {} {}, the lock says {})",
+                r.plugin,
+                r.version,
+                l.version_text()
+            )),
         }
     }
-    for l in lock
-        .plugins
-        .iter()
-        .filter(|l| l.artifact_for(platform).is_some())
-    {
-        let installed = receipts
+    for l in &lock.plugins {
+        let arts = l.artifacts_for(platform);
+        let mine: Vec<_> = receipts
             .files
             .iter()
-            .any(|r| r.source == l.name && for_platform(&r.platform));
-        if !installed {
+            .filter(|r| r.source == l.name && for_platform(&r.platform))
+            .collect();
+        if mine.is_empty() && !arts.is_empty() {
             out.problems.push(format!(
                 "missing   {} {} (locked for {plat}, not installed)",
                 l.name,
                 l.version_text()
             ));
+            continue;
+        }
+        // A binary plugin locked with its yaml: each of the two must be there.
+        for a in arts.iter().filter(|_| !l.bundle) {
+            let yaml = a.format == crate::model::format::Format::Yaml;
+            if !mine.iter().any(|r| (r.kind == "yaml") == yaml) {
+                let file = match yaml {
+                    true => crate::model::names::yaml_file_name(&l.name),
+                    false => platform.binary_file_name(&l.name),
+                };
+                out.problems.push(format!(
+                    "missing   {} ({} {} is locked with it for {plat}, not installed)",
+                    shown(&dir.join(file)),
+                    l.name,
+                    l.version_text()
+                ));
+            }
         }
     }
     let managed: Vec<_> = receipts.files.iter().map(|r| dir.join(&r.file)).collect();

@@ -122,11 +122,11 @@ pub async fn deny_yanked(
         .collect();
     let names: Vec<&str> = check.yanked.iter().map(|y| y.name.as_str()).collect();
     Err(Error::runtime(format!(
-        "--deny-yanked: {} locks {} yanked version(s):\n{}\nnothing was installed; run `optimus-plugins update {}` to move to versions that are not yanked",
-        crate::model::fsutil::shown(&manifest.lock_path()),
+        "--deny-yanked: {} locks {} yanked version(s):\n{}\nnothing was installed; run `{}` to move to versions that are not yanked",
+        crate::model::fsutil::shown(&manifest.lock_source().path),
         check.yanked.len(),
         lines.join("\n"),
-        names.join(" ")
+        manifest.command(&format!("update {}", names.join(" ")))
     )))
 }
 
@@ -137,11 +137,11 @@ pub async fn check_project(
     registries: &Registries,
     platform: &crate::model::platform::Platform,
 ) -> Result<YankCheck> {
-    let Some(lock) = Lockfile::read(&manifest.lock_path())? else {
+    let Some(lock) = Lockfile::read_for(manifest)? else {
         return Ok(YankCheck::default());
     };
     check_lock(manifest, &lock, registries, |l| {
-        l.artifact_for(platform).is_some()
+        !l.artifacts_for(platform).is_empty()
     })
     .await
 }

@@ -75,15 +75,44 @@ pub struct CacheLock {
     _file: File,
 }
 
-/// Opens (creating) a lock file without truncating it.
-fn open_lock_file(path: &Path) -> Result<File> {
+/// Opens (creating) a lock file without truncating it. `fix`: what to do when the directory
+/// is not writable by this user.
+fn open_lock_file(path: &Path, fix: &str) -> Result<File> {
     File::options()
         .create(true)
         .truncate(false)
         .write(true)
         .open(path)
-        .map_err(|e| Error::path("opening", path, e))
+        .map_err(|e| denied("opening", path, e, fix))
 }
+
+/// An I/O error on a path, with `fix` when it is about permissions (a directory another user
+/// owns, a read-only file system): the plain "Permission denied" says nothing to do.
+fn denied(verb: &str, path: &Path, e: std::io::Error, fix: &str) -> Error {
+    use std::os::unix::fs::MetadataExt;
+    let read_only = e.raw_os_error() == Some(30); // EROFS
+    if e.kind() != std::io::ErrorKind::PermissionDenied && !read_only {
+        return Error::path(verb, path, e);
+    }
+    let dir = if path.is_dir() {
+        path
+    } else {
+        path.parent().unwrap_or(path)
+    };
+    let owner = std::fs::metadata(dir)
+        .map(|m| format!(" (owned by uid {}, mode {:o})", m.uid(), m.mode() & 0o7777))
+        .unwrap_or_default();
+    use crate::model::fsutil::shown;
+    Error::runtime(format!(
+        "{verb} {}: {e}: this user cannot write in {}{owner}; {fix}",
+        shown(path),
+        shown(dir)
+    ))
+}
+
+const PLUGIN_DIR_FIX: &str = "run optimus as the user who installed there, make the directory writable (chmod u+w, chown), or install elsewhere (`dir:` in the config, or OPTIMUS_PLUGIN_DIR)";
+const CACHE_FIX: &str =
+    "make it writable, or point OPTIMUS_CACHE_DIR at a directory this user can write";
 
 /// Holds the cache: shared (`exclusive == false`) by commands that use its entries, so any
 /// number run at once; exclusive for `cache prune` and `cache clean`, which wait (saying so)
@@ -94,22 +123,12 @@ pub fn lock_cache(root: &Path, exclusive: bool, reporter: &dyn Reporter) -> Resu
         Ok(mut d) => d.next().is_none(),
         Err(e) => e.kind() == std::io::ErrorKind::NotFound,
     };
-    // A cache that cannot be used: say which, and how to get one.
-    let unusable = |e: Error| {
-        Error::runtime(format!(
-            "{e}
-the cache {} cannot be used: make it this user's again (`sudo chown -R $(id -un) {}`), or set OPTIMUS_CACHE_DIR to a directory you can write",
-            root.display(),
-            root.display()
-        ))
-    };
-    fs::create_dir_all(root)
-        .map_err(|e| unusable(Error::path("creating cache directory", root, e)))?;
+    fs::create_dir_all(root).map_err(|e| denied("creating cache directory", root, e, CACHE_FIX))?;
     if fresh {
         let _ = super::guard::Marker::Cache.write(root);
     }
     let path = root.join(".lock");
-    let file = open_lock_file(&path).map_err(unusable)?;
+    let file = open_lock_file(&path, CACHE_FIX)?;
     let what = if exclusive {
         format!(
             "the cache {} (an install or lock in progress)",
@@ -127,7 +146,7 @@ the cache {} cannot be used: make it this user's again (`sudo chown -R $(id -un)
 
 pub fn lock_dir(dir: &Path, reporter: &dyn Reporter) -> Result<DirLock> {
     fs::create_dir_all(dir)
-        .map_err(|e| crate::model::fsutil::write_error("creating plugin directory", dir, e))?;
+        .map_err(|e| denied("creating plugin directory", dir, e, PLUGIN_DIR_FIX))?;
     let key = fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
     {
         let mut h = held().lock().unwrap_or_else(|e| e.into_inner());
@@ -137,7 +156,7 @@ pub fn lock_dir(dir: &Path, reporter: &dyn Reporter) -> Result<DirLock> {
         }
     }
     let path = dir.join(".lock");
-    let file = open_lock_file(&path)?;
+    let file = open_lock_file(&path, PLUGIN_DIR_FIX)?;
     lock_waiting(&file, &path, dir, reporter)?;
     let mut h = held().lock().unwrap_or_else(|e| e.into_inner());
     h.insert(key.clone(), (1, file));

@@ -39,8 +39,14 @@ fn unpacked_cache_keys_on_bin() {
             ("alt/tool".into(), b"#!/bin/sh\necho two\n".to_vec(), 0o755),
         ],
     );
-    reg.publish(&sb, &["--type", "task"], "p", "1.0.0", &[&archive])
-        .ok();
+    reg.publish(
+        &sb,
+        &["--type", "task", "--binary-only"],
+        "p",
+        "1.0.0",
+        &[&archive],
+    )
+    .ok();
     add_version_sharing_artifact(&reg, "p", "1.1.0", "bin = \"alt/tool\"");
     let cfg = |req: &str| registry_config("../registry", &reg.public_key, &[("p", req)]);
     let bin = format!(".plugins/optimus-p_{PLAT}");

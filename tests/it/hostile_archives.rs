@@ -42,8 +42,14 @@ fn publish_hostile(sb: &Sandbox, reg: &Registry, artifact: &Path) {
     } else {
         write_targz(&benign, &entries);
     }
-    reg.publish(sb, &["--type", "task"], "evil", "1.0.0", &[&benign])
-        .ok();
+    reg.publish(
+        sb,
+        &["--type", "task", "--binary-only"],
+        "evil",
+        "1.0.0",
+        &[&benign],
+    )
+    .ok();
     reg.replace_artifact("evil", "1.0.0", file, &std::fs::read(artifact).unwrap());
 }
 
@@ -477,8 +483,14 @@ fn benign_links_inside_are_accepted() {
             RawEntry::symlink("bin/self", "../latest"),
         ],
     );
-    reg.publish(&sb, &["--type", "task"], "evil", "1.0.0", &[&file])
-        .ok();
+    reg.publish(
+        &sb,
+        &["--type", "task", "--binary-only"],
+        "evil",
+        "1.0.0",
+        &[&file],
+    )
+    .ok();
     sb.write(
         "proj/optimus.yaml",
         registry_config(

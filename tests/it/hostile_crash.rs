@@ -82,7 +82,8 @@ fn kill_9_at_many_points_loses_nothing() {
     let reg = Registry::new(&sb, "registry");
     for v in ["1.0.0", "2.0.0"] {
         let a = big_targz(&sb, "big", v, v.as_bytes()[0]);
-        reg.publish(&sb, &["--type", "task"], "big", v, &[&a]).ok();
+        reg.publish(&sb, &["--type", "task", "--binary-only"], "big", v, &[&a])
+            .ok();
     }
     reg.publish_task(&sb, "keep", "1.0.0", &[PLAT]).ok();
     let server = HttpServer::start(&reg.root);

@@ -492,7 +492,8 @@ fn resolution_rules_yanked_prerelease_and_helpful_errors() {
     let sb = Sandbox::new();
     let reg = demo_registry(&sb);
     let a = make_targz(&sb, "bq2bq", "0.4.0-rc.1", "linux_amd64");
-    reg.publish(&sb, &[], "bq2bq", "0.4.0-rc.1", &[&a]).ok();
+    reg.publish(&sb, &["--binary-only"], "bq2bq", "0.4.0-rc.1", &[&a])
+        .ok();
     let cfg = |req: &str| registry_config("../registry", &reg.public_key, &[("bq2bq", req)]);
     let lock_version = |sb: &Sandbox| {
         let l = sb.read("p/optimus.lock");
@@ -587,7 +588,8 @@ fn publish_rules() {
         )],
     );
     let arg = format!("linux_arm64={}", odd.display());
-    reg.run(&sb, "publish", &["bq2bq", "0.5.0", &arg]).ok();
+    reg.run(&sb, "publish", &["--binary-only", "bq2bq", "0.5.0", &arg])
+        .ok();
     assert!(reg.root.join("artifacts/bq2bq/0.5.0/odd.tgz").is_file());
     // An archive holding another plugin is refused (a goreleaser release name says nothing
     // about the plugins inside; its content does), as is an archive with no plugin binary.
@@ -613,7 +615,7 @@ fn publish_rules() {
     let r = reg
         .publish(
             &sb,
-            &[],
+            &["--binary-only"],
             "fresh",
             "1.0.0",
             &[&make_targz(&sb, "fresh", "1.0.0", "linux_amd64")],

@@ -25,6 +25,7 @@ mod install;
 mod interop;
 mod journal_rule;
 mod mirrors;
+mod mistakes;
 mod mistakes_paths;
 mod names;
 mod newcomer;

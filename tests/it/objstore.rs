@@ -190,7 +190,7 @@ fn s3_publish_race_install_yank() {
         &env,
         reg,
         &key,
-        &["--type", "task", "bq2bq", "0.3.2"],
+        &["--type", "task", "--binary-only", "bq2bq", "0.3.2"],
         &[&art],
     );
     Run::from(c.output().unwrap()).ok();
@@ -199,7 +199,7 @@ fn s3_publish_race_install_yank() {
         &env,
         reg,
         &key,
-        &["--type", "task", "bq2bq", "0.3.2"],
+        &["--type", "task", "--binary-only", "bq2bq", "0.3.2"],
         &[&art],
     );
     let r = Run::from(c.output().unwrap()).fails(1);

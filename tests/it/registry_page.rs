@@ -381,7 +381,7 @@ fn registry_page_served_by_nginx_renders_in_chromium_without_running_scripts() {
     let a = make_targz(&sb, "bq2bq", "0.3.1", PLAT);
     reg.publish(
         &sb,
-        &["--type", "task", "--description", EVIL],
+        &["--type", "task", "--binary-only", "--description", EVIL],
         "bq2bq",
         "0.3.1",
         &[&a],

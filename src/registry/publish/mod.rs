@@ -7,6 +7,7 @@
 mod index_write;
 mod page_write;
 mod timestamp_write;
+mod whole;
 
 use index_write::already_published;
 
@@ -14,7 +15,6 @@ use crate::error::{Error, Result};
 use crate::model::digest::Sha256;
 use crate::model::format::Format;
 use crate::model::fsutil;
-use crate::model::limits::Limits;
 use crate::model::location::Location;
 use crate::model::names::{check_plugin_name, parse_artifact_file_name};
 use crate::model::platform::{Platform, ANY};
@@ -116,6 +116,8 @@ pub struct Publisher<'a> {
     pub reporter: SharedReporter,
     /// The Optimus a yaml artifact must load in; `None`: any of them.
     pub target: Option<crate::upstream::target::Target>,
+    /// `--binary-only`: binaries may go without the plugin's yaml.
+    pub binary_only: bool,
     /// `--public-url`: the address clients use, recorded in `config.toml` and shown in the
     /// snippets of `index.html` (default: what `config.toml` says, else the root).
     pub public_url: Option<String>,
@@ -129,69 +131,6 @@ pub fn registry_root(arg: &str) -> Result<Location> {
 impl Publisher<'_> {
     fn loc(&self, rel: &str) -> Result<Endpoint> {
         self.transport.locate(&self.root.join(rel)?, None)
-    }
-
-    /// Checks what an artifact holds before it goes public: a yaml plugin must validate, an
-    /// archive must hold exactly one selectable binary.
-    pub fn check_artifact(&self, name: &str, a: &ArtifactArg) -> Result<Option<PluginType>> {
-        let what = a.path.display().to_string();
-        match a.format {
-            Format::Yaml => {
-                let text = fsutil::read_to_string(&a.path)?;
-                use crate::extract::yaml_plugin::{check_text, format_problems};
-                use crate::upstream::target::{Target, TARGETS};
-                let file = crate::model::names::yaml_file_name(name);
-                // The target asked for; else the first Optimus that loads it.
-                let verdict = match self.target {
-                    Some(t) => check_text(&text, &file, t),
-                    None => TARGETS
-                        .iter()
-                        .map(|t| check_text(&text, &file, *t))
-                        .find(|v| v.loads())
-                        .unwrap_or_else(|| check_text(&text, &file, Target::default())),
-                };
-                if let Some(r) = &verdict.refusal {
-                    return Err(Error::config(format!(
-                        "{what}: Optimus would refuse to load it:\n{}\n  optimus says: {}",
-                        format_problems(&what, &verdict.errors),
-                        r.replace('\n', "\n  ")
-                    )));
-                }
-                if verdict.name.as_deref() != Some(name) {
-                    return Err(Error::config(format!(
-                        "{what}: its `name` is {:?}, not {name:?}: Optimus would know it by that name",
-                        verdict.name.as_deref().unwrap_or("")
-                    )));
-                }
-                // v1 specs say `plugintype`; goto's v2 has none (give --type).
-                Ok(verdict.plugin_type.as_deref().and_then(PluginType::parse))
-            }
-            Format::TarGz | Format::Zip => {
-                let tmp = std::env::temp_dir().join(fsutil::unique_name("optimus-publish-check-"));
-                std::fs::create_dir_all(&tmp).map_err(|e| Error::path("creating", &tmp, e))?;
-                let platform = Platform::parse(&a.platform)?;
-                let limits = Limits::default();
-                let res = crate::extract::Unpacker {
-                    limits: &limits,
-                    platform: &platform,
-                    stage_dir: &tmp,
-                    what: &what,
-                    yaml_only: false,
-                    target: self.target.unwrap_or_default(),
-                }
-                .unpack(
-                    &a.path,
-                    a.format,
-                    &crate::extract::Want::One {
-                        name: name.to_string(),
-                        bin: None,
-                    },
-                );
-                let _ = std::fs::remove_dir_all(&tmp);
-                res.map(|_| None).map_err(|e| Error::config(e.to_string()))
-            }
-            Format::Binary => Ok(None),
-        }
     }
 
     /// Uploads an artifact to `artifacts/<name>/<version>/<file>`; returns its index entry.
@@ -306,6 +245,7 @@ impl Publisher<'_> {
         }
         let mut inferred = plugin_type;
         let mut seen = std::collections::BTreeSet::new();
+        let mut checked = Vec::new();
         for a in artifacts {
             if !seen.insert(a.platform.clone()) {
                 return Err(Error::config(format!(
@@ -313,7 +253,8 @@ impl Publisher<'_> {
                     a.platform
                 )));
             }
-            if let Some(t) = self.check_artifact(name, a)? {
+            let c = self.check_artifact(name, a)?;
+            if let Some(t) = c.plugin_type {
                 if plugin_type.is_some_and(|p| p != t) {
                     return Err(Error::config(format!(
                         "{}: plugintype is {t}, but --type says {}",
@@ -323,7 +264,11 @@ impl Publisher<'_> {
                 }
                 inferred.get_or_insert(t);
             }
+            checked.push((a, c));
         }
+        self.check_whole(name, version, &checked)?;
+        // `--description`, else the yaml plugin's own `description:`.
+        let from_yaml = checked.iter().find_map(|(_, c)| c.description.clone());
         // Refuse early (before uploading) when the version exists.
         if let Some((idx, _)) = self.read_index(name).await? {
             if let Some(v) = idx
@@ -341,6 +286,7 @@ impl Publisher<'_> {
             entries.push(self.upload(name, version, a).await?);
         }
         let description = description.map(String::from);
+        let from_yaml = description.is_none().then_some(from_yaml).flatten();
         self.update_index(name, |existing| {
             let mut idx = match existing {
                 Some(idx) => {
@@ -355,7 +301,10 @@ impl Publisher<'_> {
                 }
                 None => PluginIndex {
                     name: name.to_string(),
-                    description: description.clone().unwrap_or_default(),
+                    description: description
+                        .clone()
+                        .or(from_yaml.clone())
+                        .unwrap_or_default(),
                     plugin_type: inferred.ok_or_else(|| {
                         Error::config(format!(
                             "{name} is new to this registry: pass --type task|hook"
@@ -371,7 +320,12 @@ impl Publisher<'_> {
             {
                 return Err(already_published(name, &v.version));
             }
-            if let Some(d) = &description {
+            let newest = idx.versions.iter().all(|v| v.version < *version);
+            if let Some(d) = description
+                .as_ref()
+                .or(from_yaml.as_ref().filter(|_| newest))
+            {
+                // The yaml of the newest version describes the plugin; an older patch does not.
                 idx.description = d.clone();
             }
             idx.versions.push(IndexVersion {

@@ -69,14 +69,21 @@ impl Registry {
     }
 
     /// Publishes the binary task plugin `name` at `version`: one tar.gz (from [`make_targz`])
-    /// for each platform.
+    /// for each platform, without a yaml plugin (`--binary-only`: the suites test caching,
+    /// hostile archives and the like on one file per plugin; `plugin_pairs` tests the pair).
     pub fn publish_task(&self, sb: &Sandbox, name: &str, version: &str, platforms: &[&str]) -> Run {
         let artifacts: Vec<PathBuf> = platforms
             .iter()
             .map(|p| make_targz(sb, name, version, p))
             .collect();
         let refs: Vec<&Path> = artifacts.iter().map(PathBuf::as_path).collect();
-        self.publish(sb, &["--type", "task"], name, version, &refs)
+        self.publish(
+            sb,
+            &["--type", "task", "--binary-only"],
+            name,
+            version,
+            &refs,
+        )
     }
 
     /// Re-signs `index/<name>.toml` as it now is, with this registry's key, and lists it in
