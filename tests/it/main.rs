@@ -12,6 +12,7 @@ mod architecture;
 mod cache_care;
 mod examples;
 mod freshness;
+mod go_yaml;
 mod fuzz_parsers;
 mod holes;
 mod hostile_archives;

@@ -1,6 +1,7 @@
-//! libyaml's event parser (the C code go-yaml v2 and v3 were ported from, as translated to Rust
-//! by `unsafe-libyaml-norway`), behind a safe iterator of owned events. The only unsafe code of
-//! the yaml plugin decoder is here.
+//! libyaml's reader and scanner (the C code go-yaml v2 and v3 were ported from, as translated
+//! to Rust by `unsafe-libyaml-norway`), behind a safe iterator of owned tokens; and the events
+//! go-yaml's parser (`parser.rs`) makes of them. The only unsafe code of the yaml plugin decoder
+//! is here.
 //!
 //! go-yaml reads its input 512 bytes at a time (`input_raw_buffer_size`, yamlprivateh.go) and
 //! checks every character of a chunk as it decodes it (readerc.go). libyaml's buffer is 16 KiB,
@@ -31,9 +32,7 @@ pub(super) enum Style {
 pub(super) enum Kind {
     StreamStart,
     StreamEnd,
-    DocumentStart {
-        version: Option<(i32, i32)>,
-    },
+    DocumentStart,
     DocumentEnd,
     Alias {
         anchor: String,
@@ -90,9 +89,88 @@ struct Pinned {
     input: Input,
 }
 
-pub(super) struct Parser {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Tk {
+    StreamStart,
+    StreamEnd,
+    VersionDirective,
+    TagDirective,
+    DocumentStart,
+    DocumentEnd,
+    BlockSequenceStart,
+    BlockMappingStart,
+    BlockEnd,
+    FlowSequenceStart,
+    FlowSequenceEnd,
+    FlowMappingStart,
+    FlowMappingEnd,
+    BlockEntry,
+    FlowEntry,
+    Key,
+    Value,
+    Alias,
+    Anchor,
+    Tag,
+    Scalar,
+}
+
+/// A position: 0-based line and column, as libyaml and go-yaml mark them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct Mark {
+    pub(super) line: usize,
+    pub(super) column: usize,
+}
+
+/// One token of libyaml's scanner.
+#[derive(Debug, Clone)]
+pub(super) struct Token {
+    pub(super) kind: Tk,
+    pub(super) start: Mark,
+    pub(super) end: Mark,
+    /// Scalar value, anchor or alias name, tag or %TAG handle.
+    pub(super) value: String,
+    /// A tag's suffix, a %TAG prefix.
+    pub(super) suffix: String,
+    pub(super) style: Style,
+    pub(super) version: (i32, i32),
+}
+
+/// libyaml's scanner over the input, one token at a time.
+pub(super) struct Scanner {
     pin: Box<MaybeUninit<Pinned>>,
-    done: bool,
+    failed: Option<Failure>,
+    /// Whether line-starting byte order marks were swapped for `STAND_IN` (see `new`).
+    swapped: bool,
+}
+
+/// U+FDD0 (a noncharacter the reader accepts, three bytes in UTF-8 like U+FEFF).
+const STAND_IN: &[u8] = "\u{FDD0}".as_bytes();
+const BOM: &[u8] = b"\xef\xbb\xbf";
+
+/// libyaml skips a byte order mark at the start of any line; go-yaml's `is_bom` looks at the
+/// start of its buffer instead of the current position (yamlprivateh.go), so in a UTF-8 file a
+/// BOM starting a later line is part of the text for go-yaml. Such BOMs are handed to libyaml
+/// as U+FDD0 and turned back in token values. `None` when nothing needs swapping.
+fn swap_line_boms(bytes: &[u8]) -> Option<Vec<u8>> {
+    if bytes.starts_with(b"\xff\xfe") || bytes.starts_with(b"\xfe\xff") {
+        return None;
+    }
+    let first = if bytes.starts_with(BOM) { 3 } else { 0 };
+    if bytes[first..].starts_with(BOM) {
+        // go-yaml's buffer then starts with a BOM: it skips the first character of lines.
+        return None;
+    }
+    let hits: Vec<usize> = (first + 1..bytes.len().saturating_sub(2))
+        .filter(|&i| &bytes[i..i + 3] == BOM && matches!(bytes[i - 1], b'\n' | b'\r'))
+        .collect();
+    if hits.is_empty() || bytes.windows(3).any(|w| w == STAND_IN) {
+        return None;
+    }
+    let mut out = bytes.to_vec();
+    for i in hits {
+        out[i..i + 3].copy_from_slice(STAND_IN);
+    }
+    Some(out)
 }
 
 unsafe fn read_chunk(
@@ -115,17 +193,29 @@ unsafe fn read_chunk(
     1
 }
 
-fn owned(p: *const u8) -> Option<String> {
+fn owned(p: *const u8) -> String {
     if p.is_null() {
-        return None;
+        return String::new();
     }
     let s = unsafe { CStr::from_ptr(p as *const std::ffi::c_char) };
-    Some(String::from_utf8_lossy(s.to_bytes()).into_owned())
+    String::from_utf8_lossy(s.to_bytes()).into_owned()
 }
 
-impl Parser {
-    /// A parser over `bytes` (any encoding libyaml and go-yaml detect: UTF-8, UTF-16 with a BOM).
-    pub(super) fn new(bytes: Vec<u8>) -> Parser {
+fn mark(m: sys::yaml_mark_t) -> Mark {
+    Mark {
+        line: m.line as usize,
+        column: m.column as usize,
+    }
+}
+
+impl Scanner {
+    /// A scanner over `bytes` (any encoding libyaml and go-yaml detect: UTF-8, UTF-16 with a
+    /// byte order mark).
+    pub(super) fn new(bytes: Vec<u8>) -> Scanner {
+        let (bytes, swapped) = match swap_line_boms(&bytes) {
+            Some(b) => (b, true),
+            None => (bytes, false),
+        };
         let mut pin: Box<MaybeUninit<Pinned>> = Box::new(MaybeUninit::uninit());
         unsafe {
             let p = pin.as_mut_ptr();
@@ -136,98 +226,121 @@ impl Parser {
             }
             sys::yaml_parser_set_input(parser, read_chunk, addr_of_mut!((*p).input).cast());
         }
-        Parser { pin, done: false }
-    }
-
-    fn failure(&self) -> Failure {
-        let p = unsafe { &(*self.pin.as_ptr()).sys };
-        Failure {
-            scanner: p.error == sys::YAML_SCANNER_ERROR,
-            reader: p.error == sys::YAML_READER_ERROR,
-            offset: p.problem_offset as usize,
-            problem_column: p.problem_mark.column as usize,
-            problem: owned(p.problem.cast()).unwrap_or_default(),
-            problem_line: p.problem_mark.line as usize,
-            context_line: p.context_mark.line as usize,
+        Scanner {
+            pin,
+            failed: None,
+            swapped,
         }
     }
 
-    /// The next event, or libyaml's failure (after which there are no more events).
-    pub(super) fn next_event(&mut self) -> Result<Event, Failure> {
-        if self.done {
-            return Err(self.failure());
+    /// The next token, or the scanner's (or reader's) failure, which then stays.
+    pub(super) fn next_token(&mut self) -> Result<Token, Failure> {
+        if let Some(f) = &self.failed {
+            return Err(f.clone());
         }
-        let mut ev = MaybeUninit::<sys::yaml_event_t>::uninit();
+        let mut tok = MaybeUninit::<sys::yaml_token_t>::uninit();
         let ok = unsafe {
             let parser = addr_of_mut!((*self.pin.as_mut_ptr()).sys);
-            !sys::yaml_parser_parse(parser, ev.as_mut_ptr()).fail
+            !sys::yaml_parser_scan(parser, tok.as_mut_ptr()).fail
         };
         if !ok {
-            self.done = true;
-            return Err(self.failure());
+            let p = unsafe { &(*self.pin.as_ptr()).sys };
+            let f = Failure {
+                scanner: p.error == sys::YAML_SCANNER_ERROR,
+                reader: p.error == sys::YAML_READER_ERROR,
+                offset: p.problem_offset as usize,
+                problem_column: p.problem_mark.column as usize,
+                problem: if p.problem.is_null() {
+                    String::new()
+                } else {
+                    owned(p.problem.cast())
+                },
+                problem_line: p.problem_mark.line as usize,
+                context_line: p.context_mark.line as usize,
+            };
+            self.failed = Some(f.clone());
+            return Err(f);
         }
-        let mut ev = unsafe { ev.assume_init() };
-        let kind = unsafe { convert(&ev) };
-        let out = Event {
-            kind,
-            line: ev.start_mark.line as usize,
-            column: ev.start_mark.column as usize,
-        };
-        unsafe { sys::yaml_event_delete(&mut ev) };
-        if matches!(out.kind, Kind::StreamEnd) {
-            self.done = true;
+        let mut tok = unsafe { tok.assume_init() };
+        let mut out = unsafe { convert(&tok) };
+        unsafe { sys::yaml_token_delete(&mut tok) };
+        if self.swapped {
+            out.value = out.value.replace('\u{FDD0}', "\u{FEFF}");
+            out.suffix = out.suffix.replace('\u{FDD0}', "\u{FEFF}");
         }
         Ok(out)
     }
 }
 
-unsafe fn convert(ev: &sys::yaml_event_t) -> Kind {
+unsafe fn convert(t: &sys::yaml_token_t) -> Token {
+    let mut out = Token {
+        kind: Tk::StreamStart,
+        start: mark(t.start_mark),
+        end: mark(t.end_mark),
+        value: String::new(),
+        suffix: String::new(),
+        style: Style::Plain,
+        version: (0, 0),
+    };
     unsafe {
-        match ev.type_ {
-            sys::YAML_STREAM_START_EVENT => Kind::StreamStart,
-            sys::YAML_STREAM_END_EVENT => Kind::StreamEnd,
-            sys::YAML_DOCUMENT_START_EVENT => {
-                let v = ev.data.document_start.version_directive;
-                Kind::DocumentStart {
-                    version: (!v.is_null()).then(|| ((*v).major, (*v).minor)),
-                }
+        out.kind = match t.type_ {
+            sys::YAML_STREAM_START_TOKEN => Tk::StreamStart,
+            sys::YAML_STREAM_END_TOKEN => Tk::StreamEnd,
+            sys::YAML_VERSION_DIRECTIVE_TOKEN => {
+                let v = t.data.version_directive;
+                out.version = (v.major, v.minor);
+                Tk::VersionDirective
             }
-            sys::YAML_DOCUMENT_END_EVENT => Kind::DocumentEnd,
-            sys::YAML_ALIAS_EVENT => Kind::Alias {
-                anchor: owned(ev.data.alias.anchor).unwrap_or_default(),
-            },
-            sys::YAML_SCALAR_EVENT => {
-                let s = &ev.data.scalar;
+            sys::YAML_TAG_DIRECTIVE_TOKEN => {
+                out.value = owned(t.data.tag_directive.handle);
+                out.suffix = owned(t.data.tag_directive.prefix);
+                Tk::TagDirective
+            }
+            sys::YAML_DOCUMENT_START_TOKEN => Tk::DocumentStart,
+            sys::YAML_DOCUMENT_END_TOKEN => Tk::DocumentEnd,
+            sys::YAML_BLOCK_SEQUENCE_START_TOKEN => Tk::BlockSequenceStart,
+            sys::YAML_BLOCK_MAPPING_START_TOKEN => Tk::BlockMappingStart,
+            sys::YAML_BLOCK_END_TOKEN => Tk::BlockEnd,
+            sys::YAML_FLOW_SEQUENCE_START_TOKEN => Tk::FlowSequenceStart,
+            sys::YAML_FLOW_SEQUENCE_END_TOKEN => Tk::FlowSequenceEnd,
+            sys::YAML_FLOW_MAPPING_START_TOKEN => Tk::FlowMappingStart,
+            sys::YAML_FLOW_MAPPING_END_TOKEN => Tk::FlowMappingEnd,
+            sys::YAML_BLOCK_ENTRY_TOKEN => Tk::BlockEntry,
+            sys::YAML_FLOW_ENTRY_TOKEN => Tk::FlowEntry,
+            sys::YAML_KEY_TOKEN => Tk::Key,
+            sys::YAML_VALUE_TOKEN => Tk::Value,
+            sys::YAML_ALIAS_TOKEN => {
+                out.value = owned(t.data.alias.value);
+                Tk::Alias
+            }
+            sys::YAML_ANCHOR_TOKEN => {
+                out.value = owned(t.data.anchor.value);
+                Tk::Anchor
+            }
+            sys::YAML_TAG_TOKEN => {
+                out.value = owned(t.data.tag.handle);
+                out.suffix = owned(t.data.tag.suffix);
+                Tk::Tag
+            }
+            _ => {
+                let s = &t.data.scalar;
                 let bytes = std::slice::from_raw_parts(s.value, s.length as usize);
-                Kind::Scalar {
-                    anchor: owned(s.anchor),
-                    tag: owned(s.tag).unwrap_or_default(),
-                    value: String::from_utf8_lossy(bytes).into_owned(),
-                    plain_implicit: s.plain_implicit,
-                    style: match s.style {
-                        sys::YAML_SINGLE_QUOTED_SCALAR_STYLE => Style::SingleQuoted,
-                        sys::YAML_DOUBLE_QUOTED_SCALAR_STYLE => Style::DoubleQuoted,
-                        sys::YAML_LITERAL_SCALAR_STYLE => Style::Literal,
-                        sys::YAML_FOLDED_SCALAR_STYLE => Style::Folded,
-                        _ => Style::Plain,
-                    },
-                }
+                out.value = String::from_utf8_lossy(bytes).into_owned();
+                out.style = match s.style {
+                    sys::YAML_SINGLE_QUOTED_SCALAR_STYLE => Style::SingleQuoted,
+                    sys::YAML_DOUBLE_QUOTED_SCALAR_STYLE => Style::DoubleQuoted,
+                    sys::YAML_LITERAL_SCALAR_STYLE => Style::Literal,
+                    sys::YAML_FOLDED_SCALAR_STYLE => Style::Folded,
+                    _ => Style::Plain,
+                };
+                Tk::Scalar
             }
-            sys::YAML_SEQUENCE_START_EVENT => Kind::SequenceStart {
-                anchor: owned(ev.data.sequence_start.anchor),
-                tag: owned(ev.data.sequence_start.tag).unwrap_or_default(),
-            },
-            sys::YAML_SEQUENCE_END_EVENT => Kind::SequenceEnd,
-            sys::YAML_MAPPING_START_EVENT => Kind::MappingStart {
-                anchor: owned(ev.data.mapping_start.anchor),
-                tag: owned(ev.data.mapping_start.tag).unwrap_or_default(),
-            },
-            _ => Kind::MappingEnd,
-        }
+        };
     }
+    out
 }
 
-impl Drop for Parser {
+impl Drop for Scanner {
     fn drop(&mut self) {
         unsafe { sys::yaml_parser_delete(addr_of_mut!((*self.pin.as_mut_ptr()).sys)) };
     }

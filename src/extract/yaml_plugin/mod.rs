@@ -16,6 +16,7 @@ use value::{first_failed, zero, Val};
 mod decode;
 mod events;
 mod nodes;
+mod parser;
 mod resolve;
 mod schema;
 mod tree;

@@ -3,7 +3,8 @@
 //! records them, anchors, aliases resolved while parsing (`unknown anchor`), the document end
 //! read before decoding starts. Errors carry go-yaml's text without its `yaml: ` prefix.
 
-use super::events::{Failure, Kind as Ev, Parser, Style};
+use super::events::{Failure, Kind as Ev, Style};
+use super::parser::Parser;
 use super::resolve::{self, short_tag};
 use super::GoFail;
 use std::collections::HashMap;
@@ -104,20 +105,6 @@ impl Builder {
                         offset,
                     }
                 })?;
-            // libyaml 0.2.5 also takes `%YAML 1.2`; go-yaml's parser takes only 1.1
-            // (parserc.go, yaml_parser_process_directives).
-            if let Ev::DocumentStart {
-                version: Some((1, minor)),
-            } = ev.kind
-            {
-                if minor != 1 {
-                    return Err(GoFail {
-                        msg: format!("yaml: {}", version_error(ev.line)),
-                        at: Some((ev.line + 1, ev.column + 1)),
-                        offset: None,
-                    });
-                }
-            }
             self.peeked = Some(ev);
         }
         Ok(self.peeked.as_ref().unwrap())
@@ -212,10 +199,11 @@ impl Builder {
                     (Kind::Mapping, resolve::MAP, false)
                 };
                 let mut n = self.node(kind, line, column);
+                // yaml.v2 keeps no tag on a collection node (decode.go `parser.mapping`).
                 n.tag = if v3 {
                     self.v3_tag(kind, default, &tag, "")
                 } else {
-                    short_tag(&tag)
+                    String::new()
                 };
                 // The anchor is known before the children are parsed: an alias inside may
                 // point back to its own collection (decoding then fails on the cycle).
@@ -234,7 +222,7 @@ impl Builder {
                 }
                 Ok(Some(i))
             }
-            Ev::DocumentStart { .. } => {
+            Ev::DocumentStart => {
                 let n = self.node(Kind::Document, line, column);
                 let i = self.push(n, None);
                 let child = self.parse()?;
@@ -248,16 +236,6 @@ impl Builder {
     }
 }
 
-/// go-yaml's `found incompatible YAML document` for a `%YAML` other than 1.1: a parser
-/// error at the directive, whose 0-based line go-yaml prints as it is (0: no line at all).
-fn version_error(line: usize) -> String {
-    if line == 0 {
-        "found incompatible YAML document".into()
-    } else {
-        format!("line {line}: found incompatible YAML document")
-    }
-}
-
 /// Parses the first document of `bytes` as go-yaml's `unmarshal` does (an empty input is
 /// read as one line break; no document at all gives no root).
 pub(super) fn parse(bytes: &[u8], v3: bool) -> Result<Doc, GoFail> {
@@ -267,7 +245,7 @@ pub(super) fn parse(bytes: &[u8], v3: bool) -> Result<Doc, GoFail> {
         bytes.to_vec()
     };
     let mut b = Builder {
-        parser: Parser::new(input),
+        parser: Parser::new(input, v3),
         v3,
         doc: Doc::default(),
         anchors: HashMap::new(),

@@ -1,0 +1,1 @@
+//! One named test per class of issue 19.
