@@ -12,6 +12,7 @@
 use std::ffi::CStr;
 use std::mem::MaybeUninit;
 use std::ptr::addr_of_mut;
+use super::quirks::{self, Swaps};
 use unsafe_libyaml_norway as sys;
 
 /// go-yaml's raw input chunk (yaml.v2 and yaml.v3 yamlprivateh.go: `input_raw_buffer_size`).
@@ -71,8 +72,9 @@ pub(super) struct Failure {
     /// A reader error (encoding, control character): `offset` is where, in the input.
     pub(super) reader: bool,
     pub(super) offset: usize,
-    /// 0-based column of `problem_mark`.
+    /// 0-based column and character index of `problem_mark`.
     pub(super) problem_column: usize,
+    pub(super) problem_index: usize,
     pub(super) problem: String,
     /// 0-based lines of `problem_mark` and `context_mark`.
     pub(super) problem_line: usize,
@@ -119,6 +121,8 @@ pub(super) enum Tk {
 pub(super) struct Mark {
     pub(super) line: usize,
     pub(super) column: usize,
+    /// Characters before it (after an encoding BOM).
+    pub(super) index: usize,
 }
 
 /// One token of libyaml's scanner.
@@ -139,38 +143,7 @@ pub(super) struct Token {
 pub(super) struct Scanner {
     pin: Box<MaybeUninit<Pinned>>,
     failed: Option<Failure>,
-    /// Whether line-starting byte order marks were swapped for `STAND_IN` (see `new`).
-    swapped: bool,
-}
-
-/// U+FDD0 (a noncharacter the reader accepts, three bytes in UTF-8 like U+FEFF).
-const STAND_IN: &[u8] = "\u{FDD0}".as_bytes();
-const BOM: &[u8] = b"\xef\xbb\xbf";
-
-/// libyaml skips a byte order mark at the start of any line; go-yaml's `is_bom` looks at the
-/// start of its buffer instead of the current position (yamlprivateh.go), so in a UTF-8 file a
-/// BOM starting a later line is part of the text for go-yaml. Such BOMs are handed to libyaml
-/// as U+FDD0 and turned back in token values. `None` when nothing needs swapping.
-fn swap_line_boms(bytes: &[u8]) -> Option<Vec<u8>> {
-    if bytes.starts_with(b"\xff\xfe") || bytes.starts_with(b"\xfe\xff") {
-        return None;
-    }
-    let first = if bytes.starts_with(BOM) { 3 } else { 0 };
-    if bytes[first..].starts_with(BOM) {
-        // go-yaml's buffer then starts with a BOM: it skips the first character of lines.
-        return None;
-    }
-    let hits: Vec<usize> = (first + 1..bytes.len().saturating_sub(2))
-        .filter(|&i| &bytes[i..i + 3] == BOM && matches!(bytes[i - 1], b'\n' | b'\r'))
-        .collect();
-    if hits.is_empty() || bytes.windows(3).any(|w| w == STAND_IN) {
-        return None;
-    }
-    let mut out = bytes.to_vec();
-    for i in hits {
-        out[i..i + 3].copy_from_slice(STAND_IN);
-    }
-    Some(out)
+    swaps: Swaps,
 }
 
 unsafe fn read_chunk(
@@ -205,6 +178,7 @@ fn mark(m: sys::yaml_mark_t) -> Mark {
     Mark {
         line: m.line as usize,
         column: m.column as usize,
+        index: m.index as usize,
     }
 }
 
@@ -212,10 +186,14 @@ impl Scanner {
     /// A scanner over `bytes` (any encoding libyaml and go-yaml detect: UTF-8, UTF-16 with a
     /// byte order mark).
     pub(super) fn new(bytes: Vec<u8>) -> Scanner {
-        let (bytes, swapped) = match swap_line_boms(&bytes) {
-            Some(b) => (b, true),
-            None => (bytes, false),
-        };
+        let (bytes, swaps) = quirks::go_compatible(bytes);
+        let mut sc = Scanner::raw(bytes);
+        sc.swaps = swaps;
+        sc
+    }
+
+    /// libyaml's scanner over `bytes` as they are.
+    pub(super) fn raw(bytes: Vec<u8>) -> Scanner {
         let mut pin: Box<MaybeUninit<Pinned>> = Box::new(MaybeUninit::uninit());
         unsafe {
             let p = pin.as_mut_ptr();
@@ -229,7 +207,7 @@ impl Scanner {
         Scanner {
             pin,
             failed: None,
-            swapped,
+            swaps: Swaps::default(),
         }
     }
 
@@ -250,11 +228,9 @@ impl Scanner {
                 reader: p.error == sys::YAML_READER_ERROR,
                 offset: p.problem_offset as usize,
                 problem_column: p.problem_mark.column as usize,
-                problem: if p.problem.is_null() {
-                    String::new()
-                } else {
-                    owned(p.problem.cast())
-                },
+                problem_index: p.problem_mark.index as usize,
+                // go-yaml's text has a typo libyaml fixed (scannerc.go).
+                problem: owned(p.problem.cast()).replace("expected hexadecimal", "expected hexdecimal"),
                 problem_line: p.problem_mark.line as usize,
                 context_line: p.context_mark.line as usize,
             };
@@ -264,10 +240,8 @@ impl Scanner {
         let mut tok = unsafe { tok.assume_init() };
         let mut out = unsafe { convert(&tok) };
         unsafe { sys::yaml_token_delete(&mut tok) };
-        if self.swapped {
-            out.value = out.value.replace('\u{FDD0}', "\u{FEFF}");
-            out.suffix = out.suffix.replace('\u{FDD0}', "\u{FEFF}");
-        }
+        self.swaps.restore(&mut out.value);
+        self.swaps.restore(&mut out.suffix);
         Ok(out)
     }
 }

@@ -17,6 +17,7 @@ mod decode;
 mod events;
 mod nodes;
 mod parser;
+mod quirks;
 mod resolve;
 mod schema;
 mod tree;

@@ -55,6 +55,7 @@ fn parser_error(problem: &str, at: Mark, context: Option<Mark>) -> Failure {
         problem: problem.to_string(),
         problem_line: at.line,
         problem_column: at.column,
+        problem_index: at.index,
         context_line: context.map_or(0, |c| c.line),
     }
 }

@@ -172,7 +172,11 @@ pub fn mutate(rng: &mut Rng, text: &str, class: usize) -> Vec<u8> {
         }
         // Flow collections over several lines, continued at column 0.
         4 => {
-            let v = *rng.pick(&["[a,\nb]", "[\na, b\n]", "{a: b,\nc: d}", "[a, b,\n ]", "[a,\n  b]"]);
+            let v = *rng.pick(&[
+                "[a,\nb]", "[\na, b\n]", "{a: b,\nc: d}", "[a, b,\n ]", "[a,\n  b]", "[a?b, c]",
+                "{a?b: c}", "[a:,b]", "[a:?b]", "[a:]", "{a:b}", "[? a]", "[a, ?b]", "[a:b:c]",
+                "{a: [b?c]}", "[a?]", "[x:{y}]",
+            ]);
             set_value(&mut l, key.0, v);
             join(&l).into_bytes()
         }
