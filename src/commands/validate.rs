@@ -77,7 +77,7 @@ pub fn run(path: &Path, target: Option<Target>, jobs: Option<&Path>) -> Result<(
     let mut loaded: BTreeMap<String, (PathBuf, Verdict)> = BTreeMap::new();
     for f in &files {
         let shown = f.display().to_string();
-        let text = match std::fs::read_to_string(f) {
+        let text = match std::fs::read(f) {
             Ok(t) => t,
             Err(e) => {
                 out(&format!("{shown}: error: cannot read: {e}"));
@@ -89,7 +89,7 @@ pub fn run(path: &Path, target: Option<Target>, jobs: Option<&Path>) -> Result<(
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let v = yaml_plugin::check_text(&text, &name, target);
+        let v = yaml_plugin::check_bytes(&text, &name, target);
         if let Some(r) = &v.refusal {
             refused += 1;
             out(&lines(&shown, "error", &v.errors));

@@ -146,8 +146,8 @@ pub fn discover(
             found.push(d);
             continue;
         }
-        let text = std::fs::read_to_string(&path).unwrap_or_default();
-        let v = yaml_plugin::check_text(&text, &file, rules.target);
+        let text = std::fs::read(&path).unwrap_or_default();
+        let v = yaml_plugin::check_bytes(&text, &file, rules.target);
         d.name = v.name.clone().unwrap_or_default();
         d.versions = v.versions.clone();
         match &v.refusal {

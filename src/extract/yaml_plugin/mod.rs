@@ -408,9 +408,9 @@ pub fn validate_staged(
     plugin: &str,
     target: Target,
 ) -> Result<(), String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("yaml plugin {plugin} is not readable text: {e}"))?;
-    let v = check_text(&text, file_name, target);
+    let bytes =
+        std::fs::read(path).map_err(|e| format!("yaml plugin {plugin} is not readable: {e}"))?;
+    let v = check_bytes(&bytes, file_name, target);
     match &v.refusal {
         None => Ok(()),
         Some(r) => Err(format!(

@@ -76,8 +76,30 @@ fn swap_line_boms(bytes: &mut [u8]) -> bool {
 /// The input as libyaml should see it, and what to turn back.
 pub(super) fn go_compatible(bytes: Vec<u8>) -> (Vec<u8>, Swaps) {
     let mut swaps = Swaps::default();
-    let utf16 = bytes.starts_with(b"\xff\xfe") || bytes.starts_with(b"\xfe\xff");
-    if utf16 || std::str::from_utf8(&bytes).is_err() || has_stand_ins(&bytes) {
+    let le = bytes.starts_with(b"\xff\xfe");
+    if le || bytes.starts_with(b"\xfe\xff") {
+        // The same changes, made to the text and encoded back (each swaps one character for
+        // one of the same UTF-16 length).
+        let units: Vec<u16> = bytes[2..]
+            .chunks(2)
+            .map(|c| match c {
+                [a, b] if le => u16::from_le_bytes([*a, *b]),
+                [a, b] => u16::from_be_bytes([*a, *b]),
+                _ => 0xD800, // an odd byte: not decodable, left as it is
+            })
+            .collect();
+        let Ok(text) = String::from_utf16(&units) else {
+            return (bytes, swaps);
+        };
+        let (fixed, swaps) = go_compatible(text.into_bytes());
+        let fixed = String::from_utf8(fixed).expect("changes keep UTF-8");
+        let mut out = bytes[..2].to_vec();
+        for u in fixed.encode_utf16() {
+            out.extend(if le { u.to_le_bytes() } else { u.to_be_bytes() });
+        }
+        return (out, swaps);
+    }
+    if std::str::from_utf8(&bytes).is_err() || has_stand_ins(&bytes) {
         return (bytes, swaps);
     }
     let mut bytes = bytes;

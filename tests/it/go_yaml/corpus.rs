@@ -111,21 +111,29 @@ pub fn mutate(rng: &mut Rng, text: &str, class: usize) -> Vec<u8> {
         l.push("name: x".into());
     }
     let n = l.len();
-    let keys = key_lines(&l);
-    let key = if keys.is_empty() { (0, 0) } else { *rng.pick(&keys) };
+    let mut keys = key_lines(&l);
+    if keys.is_empty() {
+        keys.push((0, 0));
+    }
+    let key = *rng.pick(&keys);
     match class {
         // A UTF-8 byte order mark, or UTF-16 with or without one.
+        // (A second BOM right after the first is left out: go-yaml then drops the first
+        // character of later lines, which we do not copy; docs/upstream-rules.md §2.6.)
         0 => match rng.below(5) {
             0 | 1 => {
                 let mut b = b"\xef\xbb\xbf".to_vec();
-                b.extend(text.as_bytes());
+                b.extend(text.trim_start_matches('\u{feff}').as_bytes());
                 b
             }
-            2 => utf16(text, true, true),
-            3 => utf16(text, false, true),
+            2 => utf16(text.trim_start_matches('\u{feff}'), true, true),
+            3 => utf16(text.trim_start_matches('\u{feff}'), false, true),
             _ => {
                 let mut b = text.as_bytes().to_vec();
-                let at = rng.below(b.len() + 1);
+                let at = match rng.below(b.len() + 1) {
+                    at if at <= 3 => b.len(),
+                    at => at,
+                };
                 b.splice(at..at, b"\xef\xbb\xbf".iter().copied());
                 b
             }

@@ -110,7 +110,7 @@ pub fn ours(target: Target, bytes: &[u8]) -> GoVerdict {
 fn corpus() -> Vec<(Target, Vec<u8>, String)> {
     let seeds = corpus::seeds(&repo());
     // Another seed explores another corpus: GO_YAML_SEED=7 cargo test --test it go_yaml
-    let seed = std::env::var("GO_YAML_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(19);
+    let seed = std::env::var("GO_YAML_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(1);
     let mut rng = corpus::Rng::new(seed);
     let mut out = Vec::new();
     for t in TARGETS {
