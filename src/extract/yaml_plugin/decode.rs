@@ -228,7 +228,11 @@ impl<'d> Decoder<'d> {
         }
         self.aliases.insert(n);
         self.alias_depth += 1;
-        let target = self.doc.get(n).alias.expect("aliases are resolved while parsing");
+        let target = self
+            .doc
+            .get(n)
+            .alias
+            .expect("aliases are resolved while parsing");
         let good = self.unmarshal(target, ty, out)?;
         self.alias_depth -= 1;
         self.aliases.remove(&n);
@@ -254,7 +258,9 @@ impl<'d> Decoder<'d> {
             };
             return match base64_decode(s) {
                 Some(d) => Ok((tag, Resolved::Str(d))),
-                None => Err(GoFail::f("!!binary value contains invalid base64 data".into())),
+                None => Err(GoFail::f(
+                    "!!binary value contains invalid base64 data".into(),
+                )),
             };
         }
         Ok((tag, r))
@@ -420,7 +426,9 @@ impl<'d> Decoder<'d> {
                     };
                     let mut field = std::mem::replace(&mut fields[id], Val::Int(0));
                     let r = self.unmarshal(v, &s.fields[id].1, &mut field);
-                    let Val::Struct(fields) = out else { unreachable!() };
+                    let Val::Struct(fields) = out else {
+                        unreachable!()
+                    };
                     fields[id] = field;
                     self.key = saved;
                     r?;
@@ -554,7 +562,9 @@ impl<'d> Decoder<'d> {
         let is_map = |d: &Self, i: usize| {
             let node = d.doc.get(i);
             match node.kind {
-                Kind::Alias => node.alias.is_some_and(|a| d.doc.get(a).kind == Kind::Mapping),
+                Kind::Alias => node
+                    .alias
+                    .is_some_and(|a| d.doc.get(a).kind == Kind::Mapping),
                 k => k == Kind::Mapping,
             }
         };

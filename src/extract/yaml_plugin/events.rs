@@ -9,10 +9,10 @@
 //! incomplete character libyaml kept from the previous chunk: a control character is then found
 //! at the same moment as go-yaml finds it, before or after the same syntax error.
 
+use super::quirks::{self, Swaps};
 use std::ffi::CStr;
 use std::mem::MaybeUninit;
 use std::ptr::addr_of_mut;
-use super::quirks::{self, Swaps};
 use unsafe_libyaml_norway as sys;
 
 /// go-yaml's raw input chunk (yaml.v2 and yaml.v3 yamlprivateh.go: `input_raw_buffer_size`).
@@ -79,6 +79,8 @@ pub(super) struct Failure {
     /// 0-based lines of `problem_mark` and `context_mark`.
     pub(super) problem_line: usize,
     pub(super) context_line: usize,
+    /// The construct a scanner error is about (`while scanning a quoted scalar`), 0-based.
+    pub(super) context: Option<(usize, usize)>,
 }
 
 struct Input {
@@ -230,9 +232,12 @@ impl Scanner {
                 problem_column: p.problem_mark.column as usize,
                 problem_index: p.problem_mark.index as usize,
                 // go-yaml's text has a typo libyaml fixed (scannerc.go).
-                problem: owned(p.problem.cast()).replace("expected hexadecimal", "expected hexdecimal"),
+                problem: owned(p.problem.cast())
+                    .replace("expected hexadecimal", "expected hexdecimal"),
                 problem_line: p.problem_mark.line as usize,
                 context_line: p.context_mark.line as usize,
+                context: (!p.context.is_null())
+                    .then_some((p.context_mark.line as usize, p.context_mark.column as usize)),
             };
             self.failed = Some(f.clone());
             return Err(f);

@@ -139,16 +139,14 @@ pub fn check_bytes(bytes: &[u8], file_name: &str, target: Target) -> Verdict {
             .iter()
             .map(|e| format!("line {}: {}", e.line, e.text))
             .collect();
-        v.refusal = Some(format!(
-            "yaml: unmarshal errors:\n  {}",
-            lines.join("\n  ")
-        ));
+        v.refusal = Some(format!("yaml: unmarshal errors:\n  {}", lines.join("\n  ")));
         for e in &d.errors {
             v.errors.push(problem((e.line, e.col), explain(e, rules)));
         }
         return v;
     }
-    let text_at = |path: &[&str]| Some(val.at(ty, path).text().to_string()).filter(|s| !s.is_empty());
+    let text_at =
+        |path: &[&str]| Some(val.at(ty, path).text().to_string()).filter(|s| !s.is_empty());
     v.name = text_at(&["name"]);
     v.plugin_type = text_at(&["plugintype"]);
     if rules.has_versions {
@@ -224,7 +222,9 @@ fn version_images(val: &Val, ty: &GoType, versions: &[String]) -> Vec<(String, S
             let image = field(v, "image")
                 .or(field("default", "image"))
                 .unwrap_or_default();
-            let tag = field(v, "tag").or(field("default", "tag")).unwrap_or_default();
+            let tag = field(v, "tag")
+                .or(field("default", "tag"))
+                .unwrap_or_default();
             (v.clone(), format!("{image}:{tag}"))
         })
         .collect()

@@ -89,22 +89,21 @@ struct Builder {
 impl Builder {
     fn peek(&mut self) -> Result<&super::events::Event, GoFail> {
         if self.peeked.is_none() {
-            let ev = self
-                .parser
-                .next_event()
-                .map_err(|f| {
-                    let at = if f.reader {
-                        None
-                    } else {
-                        Some((f.problem_line + 1, f.problem_column + 1))
-                    };
-                    let offset = f.reader.then_some(f.offset);
-                    GoFail {
-                        msg: format!("yaml: {}", fail_text(&f, self.v3)),
-                        at,
-                        offset,
-                    }
-                })?;
+            let ev = self.parser.next_event().map_err(|f| {
+                // A scanner error is best shown where its construct starts (the
+                // unterminated quote, the key without `:`).
+                let at = match (f.reader, f.context) {
+                    (true, _) => None,
+                    (false, Some((l, c))) if f.scanner => Some((l + 1, c + 1)),
+                    _ => Some((f.problem_line + 1, f.problem_column + 1)),
+                };
+                let offset = f.reader.then_some(f.offset);
+                GoFail {
+                    msg: format!("yaml: {}", fail_text(&f, self.v3)),
+                    at,
+                    offset,
+                }
+            })?;
             self.peeked = Some(ev);
         }
         Ok(self.peeked.as_ref().unwrap())

@@ -57,6 +57,7 @@ fn parser_error(problem: &str, at: Mark, context: Option<Mark>) -> Failure {
         problem_column: at.column,
         problem_index: at.index,
         context_line: context.map_or(0, |c| c.line),
+        context: None,
     }
 }
 
@@ -264,17 +265,30 @@ impl Parser {
         while matches!(t.kind, Tk::VersionDirective | Tk::TagDirective) {
             if t.kind == Tk::VersionDirective {
                 if version.is_some() {
-                    return Err(parser_error("found duplicate %YAML directive", t.start, None));
+                    return Err(parser_error(
+                        "found duplicate %YAML directive",
+                        t.start,
+                        None,
+                    ));
                 }
                 if t.version != (1, 1) {
-                    return Err(parser_error("found incompatible YAML document", t.start, None));
+                    return Err(parser_error(
+                        "found incompatible YAML document",
+                        t.start,
+                        None,
+                    ));
                 }
                 version = Some(t.version);
             } else {
                 if self.tag_directives.iter().any(|(h, _)| *h == t.value) {
-                    return Err(parser_error("found duplicate %TAG directive", t.start, None));
+                    return Err(parser_error(
+                        "found duplicate %TAG directive",
+                        t.start,
+                        None,
+                    ));
                 }
-                self.tag_directives.push((t.value.clone(), t.suffix.clone()));
+                self.tag_directives
+                    .push((t.value.clone(), t.suffix.clone()));
             }
             self.skip();
             t = self.peek()?.clone();
@@ -326,7 +340,11 @@ impl Parser {
                     tag = format!("{prefix}{suffix}");
                 }
                 if tag.is_empty() {
-                    return Err(parser_error("found undefined tag handle", mark, Some(start)));
+                    return Err(parser_error(
+                        "found undefined tag handle",
+                        mark,
+                        Some(start),
+                    ));
                 }
             }
         }

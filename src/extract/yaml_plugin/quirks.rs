@@ -5,8 +5,9 @@
 //! - In a flow collection, go-yaml ends a plain scalar at `?`, which it then reads as a key
 //!   indicator; libyaml reads on. After a scalar in a flow collection go-yaml's parser wants
 //!   `,` or the closing bracket, so it fails there with `did not find expected ',' or ']'`
-//!   (or `'}'`): such a `?` is handed to libyaml as `[`, which fails at the same place with
-//!   the same text.
+//!   (or `'}'`): such a `?` is handed to libyaml as `[]`, which fails at the same place with
+//!   the same text (an empty collection, so that libyaml need not read on to know whether it
+//!   is a key; the line's later columns move by one, which no message shows).
 //! - In a flow collection, libyaml refuses `:` followed by `,?[]{}` inside a plain scalar
 //!   (`found unexpected ':'`); go-yaml keeps the `:` in the scalar. Such a `:` is handed to
 //!   libyaml as U+FDD1 and turned back in token values.
@@ -56,6 +57,14 @@ fn offset_of(bytes: &[u8], index: usize) -> Option<usize> {
     Some(start + index).filter(|o| *o <= bytes.len())
 }
 
+/// Whether `before` ends with a line break (LF, CR, NEL, LS or PS).
+fn after_break(before: &[u8]) -> bool {
+    matches!(before.last(), Some(b'\n' | b'\r'))
+        || before.ends_with("\u{85}".as_bytes())
+        || before.ends_with("\u{2028}".as_bytes())
+        || before.ends_with("\u{2029}".as_bytes())
+}
+
 fn swap_line_boms(bytes: &mut [u8]) -> bool {
     let first = if bytes.starts_with(BOM) { 3 } else { 0 };
     if bytes[first..].starts_with(BOM) {
@@ -64,7 +73,7 @@ fn swap_line_boms(bytes: &mut [u8]) -> bool {
         return false;
     }
     let hits: Vec<usize> = (first + 1..bytes.len().saturating_sub(2))
-        .filter(|&i| &bytes[i..i + 3] == BOM && matches!(bytes[i - 1], b'\n' | b'\r'))
+        .filter(|&i| &bytes[i..i + 3] == BOM && after_break(&bytes[..i]))
         .collect();
     let stand_in = BOM_CHAR.to_string();
     for i in &hits {
@@ -109,7 +118,10 @@ pub(super) fn go_compatible(bytes: Vec<u8>) -> (Vec<u8>, Swaps) {
     }
     for _ in 0..64 {
         match flow_fix(&bytes) {
-            Some(Fix::Bracket(at)) => bytes[at] = b'[',
+            Some(Fix::Bracket(at)) => {
+                bytes[at] = b'[';
+                bytes.insert(at + 1, b']');
+            }
             Some(Fix::Colon(at)) => {
                 bytes.splice(at..at + 1, COLON.to_string().bytes());
                 swaps.colon = true;
@@ -136,7 +148,8 @@ fn flow_fix(bytes: &[u8]) -> Option<Fix> {
                 // At the scalar's start; the `:` is the first one followed by an indicator.
                 let from = offset_of(bytes, f.problem_index)?;
                 let at = (from..bytes.len().saturating_sub(1)).find(|&i| {
-                    bytes[i] == b':' && matches!(bytes[i + 1], b',' | b'?' | b'[' | b']' | b'{' | b'}')
+                    bytes[i] == b':'
+                        && matches!(bytes[i + 1], b',' | b'?' | b'[' | b']' | b'{' | b'}')
                 })?;
                 return Some(Fix::Colon(at));
             }
@@ -166,9 +179,13 @@ mod tests {
     #[test]
     fn flow_scalars_are_handed_over_as_go_yaml_scans_them() {
         let fixed = |s: &str| String::from_utf8(go_compatible(s.as_bytes().to_vec()).0).unwrap();
-        assert_eq!(fixed("name: [a?b, c]\n"), "name: [a[b, c]\n");
+        assert_eq!(fixed("name: [a?b, c]\n"), "name: [a[]b, c]\n");
         assert_eq!(fixed("name: [a:,b]\n"), "name: [a\u{FDD1},b]\n");
-        assert_eq!(fixed("name: [a:?b]\n"), "name: [a\u{FDD1}[b]\n");
+        assert_eq!(fixed("name: [a:?b]\n"), "name: [a\u{FDD1}[]b]\n");
+        assert_eq!(
+            fixed("a: b\u{2029}\u{feff}c: d\n"),
+            "a: b\u{2029}\u{FDD0}c: d\n"
+        );
         assert_eq!(fixed("a: b\n\u{feff}c: d\n"), "a: b\n\u{FDD0}c: d\n");
         assert_eq!(fixed("name: a?b\n"), "name: a?b\n");
     }

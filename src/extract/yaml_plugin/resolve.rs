@@ -127,7 +127,12 @@ fn plain(tag: &str, value: &str, yaml11: bool) -> (&'static str, Resolved) {
                 }
             }
             let radix = |p: &str| plain.strip_prefix(p);
-            let prefixed = [("0b", 2, false), ("-0b", 2, true), ("0o", 8, false), ("-0o", 8, true)];
+            let prefixed = [
+                ("0b", 2, false),
+                ("-0b", 2, true),
+                ("0o", 8, false),
+                ("-0o", 8, true),
+            ];
             for (p, base, neg) in prefixed {
                 if p.ends_with('o') && yaml11 {
                     continue; // yaml.v2 has no 0o case of its own (ParseInt took 0o above).

@@ -96,7 +96,11 @@ fn build(doc: &Doc, i: usize, seen: &mut Vec<usize>, budget: &mut usize) -> Node
             col,
         },
         Kind::Sequence => Node::Seq {
-            items: n.children.iter().map(|c| build(doc, *c, seen, budget)).collect(),
+            items: n
+                .children
+                .iter()
+                .map(|c| build(doc, *c, seen, budget))
+                .collect(),
             line,
             col,
         },

@@ -76,7 +76,10 @@ impl Val {
 
 /// The first required-field check the decoded plugin fails: upstream's message and the path
 /// of the field it is about.
-pub(super) fn first_failed(v: &Val, rules: &Rules) -> Option<(&'static str, &'static [&'static str])> {
+pub(super) fn first_failed(
+    v: &Val,
+    rules: &Rules,
+) -> Option<(&'static str, &'static [&'static str])> {
     let ty = GoType::Struct(rules.schema);
     for r in rules.required {
         let at = v.at(&ty, r.path);

@@ -22,7 +22,11 @@ fn go_says(target: Target, bytes: impl AsRef<[u8]>, want: Option<&str>) -> Verdi
 }
 
 fn utf16(s: &str, le: bool) -> Vec<u8> {
-    let mut out = if le { vec![0xff, 0xfe] } else { vec![0xfe, 0xff] };
+    let mut out = if le {
+        vec![0xff, 0xfe]
+    } else {
+        vec![0xfe, 0xff]
+    };
     for u in s.encode_utf16() {
         out.extend(if le { u.to_le_bytes() } else { u.to_be_bytes() });
     }
@@ -46,18 +50,34 @@ fn utf16_bom_decoded() {
 fn control_chars_refused() {
     let refused = Some("yaml: control characters are not allowed");
     let v = go_says(Raystack, R.replace("neo\n", "ne\u{7}o\n"), refused);
-    assert_eq!((v.errors[0].line, v.errors[0].column), (Some(1), Some(9)), "{v:?}");
+    assert_eq!(
+        (v.errors[0].line, v.errors[0].column),
+        (Some(1), Some(9)),
+        "{v:?}"
+    );
     go_says(Goto, format!("{G}# a \u{1b} comment\n"), refused);
-    go_says(Raystack05, format!("{R5}description: a\u{fffe}b\n"), refused);
+    go_says(
+        Raystack05,
+        format!("{R5}description: a\u{fffe}b\n"),
+        refused,
+    );
     go_says(Raystack, R.replace("run", "r\u{7f}un"), refused);
 }
 
 #[test]
 fn nel_and_line_separators_break_lines() {
-    go_says(Raystack, R.replace("plugintype: task\n", "plugintype: task\u{85}"), None);
+    go_says(
+        Raystack,
+        R.replace("plugintype: task\n", "plugintype: task\u{85}"),
+        None,
+    );
     go_says(Goto, G.replace("name: neo\n", "name: neo\u{2028}"), None);
     // NEL inside a value ends the line: the rest is not a key.
-    go_says(Goto, G.replace("run", "r\u{85}un"), Some("yaml: line 9: could not find expected ':'"));
+    go_says(
+        Goto,
+        G.replace("run", "r\u{85}un"),
+        Some("yaml: line 9: could not find expected ':'"),
+    );
 }
 
 #[test]
@@ -65,7 +85,11 @@ fn yaml_directive_refused() {
     let incompatible = Some("yaml: found incompatible YAML document");
     go_says(Raystack, format!("%YAML 1.2\n---\n{R}"), incompatible);
     go_says(Goto, format!("%YAML 1.2\n---\n{G}"), incompatible);
-    go_says(Raystack, format!("%FOO bar\n---\n{R}"), Some("yaml: found unknown directive name"));
+    go_says(
+        Raystack,
+        format!("%FOO bar\n---\n{R}"),
+        Some("yaml: found unknown directive name"),
+    );
     go_says(Raystack, format!("%YAML 1.1\n---\n{R}"), None);
 }
 
@@ -77,8 +101,14 @@ fn tab_indentation_refused() {
         Some("yaml: line 3: found a tab character that violates indentation"),
     );
     // Issue 17: go-yaml's text stays; our hint says what to do.
-    assert!(v.errors[0].message.contains("found a tab character"), "{v:?}");
-    assert!(v.errors[0].message.contains("indent with spaces, not tabs"), "{v:?}");
+    assert!(
+        v.errors[0].message.contains("found a tab character"),
+        "{v:?}"
+    );
+    assert!(
+        v.errors[0].message.contains("indent with spaces, not tabs"),
+        "{v:?}"
+    );
     go_says(
         Goto,
         G.replace("name: neo\n", "name: neo\n\t# the name\n"),
@@ -94,7 +124,10 @@ fn tab_indentation_refused() {
         R.replace("  script", "\tscript"),
         Some("yaml: line 6: found character that cannot start any token"),
     );
-    assert!(v.errors[0].message.contains("indent with spaces, not tabs"), "{v:?}");
+    assert!(
+        v.errors[0].message.contains("indent with spaces, not tabs"),
+        "{v:?}"
+    );
     assert_eq!(v.errors[0].line, Some(6), "{v:?}");
 }
 
@@ -108,17 +141,28 @@ fn tab_separator_and_flow_at_column_0_accepted() {
 fn explicit_tags_decode_or_refuse() {
     let v = go_says(Raystack, R.replace("name: neo", "name: !!str ~"), None);
     assert_eq!(v.name.as_deref(), Some("~"));
-    let v = go_says(Goto, G.replace("name: neo", "name: !!binary dGFzaw=="), None);
+    let v = go_says(
+        Goto,
+        G.replace("name: neo", "name: !!binary dGFzaw=="),
+        None,
+    );
     assert_eq!(v.name.as_deref(), Some("task"));
     go_says(
         Raystack,
         R.replace("name: neo", "name: !!int foo"),
         Some("yaml: cannot decode !!str `foo` as a !!int"),
     );
-    go_says(Raystack, format!("{R}questions:\n- name: A\n  required: !!bool yes\n"), None);
     go_says(
         Raystack,
-        R.replace("pluginversion: 0.1.0", "pluginversion: !!timestamp 2001-01-01"),
+        format!("{R}questions:\n- name: A\n  required: !!bool yes\n"),
+        None,
+    );
+    go_says(
+        Raystack,
+        R.replace(
+            "pluginversion: 0.1.0",
+            "pluginversion: !!timestamp 2001-01-01",
+        ),
         None,
     );
     go_says(
@@ -141,7 +185,10 @@ fn merge_keys_merge() {
         "x-base: &base\n  image: r.io/neo\n  tag: \"1.0\"\n  entrypoint:\n    script: run\nversion: 2\nname: neo\nplugin_versions:\n  default:\n    <<: *base\n",
         None,
     );
-    assert_eq!(v.images, [("default".to_string(), "r.io/neo:1.0".to_string())]);
+    assert_eq!(
+        v.images,
+        [("default".to_string(), "r.io/neo:1.0".to_string())]
+    );
 }
 
 #[test]
@@ -151,20 +198,36 @@ fn aliases_resolve() {
         "name: &n neo\nplugintype: task\npluginversion: *n\nimage: r.io/neo:1\nentrypoint:\n  script: run\n",
         None,
     );
-    let v = go_says(Goto, format!("x: &k name\n{}", G.replace("name: neo", "*k : neo")), None);
+    let v = go_says(
+        Goto,
+        format!("x: &k name\n{}", G.replace("name: neo", "*k : neo")),
+        None,
+    );
     assert_eq!(v.name.as_deref(), Some("neo"));
     go_says(
         Raystack,
         format!("{R}dependson: &d [*d]\n"),
         Some("yaml: unmarshal errors:\n  line 7: cannot unmarshal !!seq into string"),
     );
-    go_says(Raystack, format!("{R}description: *nowhere\n"), Some("yaml: unknown anchor 'nowhere' referenced"));
+    go_says(
+        Raystack,
+        format!("{R}description: *nowhere\n"),
+        Some("yaml: unknown anchor 'nowhere' referenced"),
+    );
 }
 
 #[test]
 fn numbers_into_go_int_fields() {
-    go_says(Raystack, format!("{R}questions:\n- name: A\n  minlength: 3.5\n"), None);
-    go_says(Goto, G.replace("version: 2", "version: .5"), Some("plugin spec version is required"));
+    go_says(
+        Raystack,
+        format!("{R}questions:\n- name: A\n  minlength: 3.5\n"),
+        None,
+    );
+    go_says(
+        Goto,
+        G.replace("version: 2", "version: .5"),
+        Some("plugin spec version is required"),
+    );
     go_says(Goto, G.replace("version: 2", "version: -.inf"), None);
     go_says(Goto, G.replace("version: 2", "version: 2.5"), None);
     go_says(
@@ -182,7 +245,11 @@ fn numbers_into_go_int_fields() {
 #[test]
 fn yaml_v3_corners_as_go_yaml() {
     go_says(Goto, format!("{G}x-ignored:\n  ? [a, b]\n  : c\n"), None);
-    go_says(Goto, format!("{G}: x\n"), Some("yaml: line 8: did not find expected key"));
+    go_says(
+        Goto,
+        format!("{G}: x\n"),
+        Some("yaml: line 8: did not find expected key"),
+    );
     let long = "k".repeat(1100);
     go_says(
         Goto,
@@ -219,7 +286,11 @@ fn repeated_key_reported_at_its_line() {
         format!("{R}description: a\ndescription: b\n"),
         Some("yaml: unmarshal errors:\n  line 8: field description already set in type yaml.PluginSpec"),
     );
-    assert_eq!((v.errors[0].line, v.errors[0].column), (Some(8), Some(1)), "{v:?}");
+    assert_eq!(
+        (v.errors[0].line, v.errors[0].column),
+        (Some(8), Some(1)),
+        "{v:?}"
+    );
     let v = go_says(
         Goto,
         format!("{G}description: a\ndescription: b\n"),
@@ -230,6 +301,14 @@ fn repeated_key_reported_at_its_line() {
 
 #[test]
 fn syntax_errors_carry_go_yamls_text() {
-    go_says(Raystack, "name: neo\nimage: [a, b\n", Some("yaml: line 2: did not find expected ',' or ']'"));
-    go_says(Raystack, "name: neo\nimage\nplugintype: task\n", Some("yaml: line 3: could not find expected ':'"));
+    go_says(
+        Raystack,
+        "name: neo\nimage: [a, b\n",
+        Some("yaml: line 2: did not find expected ',' or ']'"),
+    );
+    go_says(
+        Raystack,
+        "name: neo\nimage\nplugintype: task\n",
+        Some("yaml: line 3: could not find expected ':'"),
+    );
 }

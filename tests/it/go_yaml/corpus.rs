@@ -33,7 +33,12 @@ pub fn seeds(root: &Path) -> Vec<String> {
         "name: neo\nplugintype: hook\nhooktype: pre\npluginversion: \"0.5\"\nimage: r.io/neo:1\nsecretpath: /tmp/s\ndefaultconfig:\n- name: A\n  value: b\n".to_string(),
         "version: 2\nname: neo\nplugin_versions:\n  default:\n    image: r.io/neo\n    tag: \"1.0\"\n    entrypoint:\n      script: run\n  \"1.1\":\n    tag: 1.1.0\ndefault_config:\n  A: b\n".to_string(),
     ];
-    for dir in ["tests/data/upstream/cases", "tests/data/yaml/good", "tests/data/yaml/bad", "tests/data/yaml/ok"] {
+    for dir in [
+        "tests/data/upstream/cases",
+        "tests/data/yaml/good",
+        "tests/data/yaml/bad",
+        "tests/data/yaml/ok",
+    ] {
         let mut files: Vec<_> = std::fs::read_dir(root.join(dir))
             .unwrap()
             .map(|e| e.unwrap().path())
@@ -46,23 +51,102 @@ pub fn seeds(root: &Path) -> Vec<String> {
 }
 
 const SCALARS: &[&str] = &[
-    "3.5", ".5", "-.inf", ".inf", ".nan", "2.5", "_3", "1_000", "0x1F", "0o17", "017", "09",
-    "0b101", "-0b11", "9223372036854775807", "9223372036854775808", "-9223372036854775809",
-    "18446744073709551616", "1e3", "1e400", "-0", "+7", "0.", "2001-01-01", "2001-1-2 3:04:05",
-    "2001-12-14t21:59:43.10-05:00", "2001-02-30", "\"3\"", "'4'", "yes", "no", "on", "Off", "y",
-    "N", "true", "False", "~", "null", "Null", "", "[]", "{}", "[1, 2]", "{a: b}", "<<", "\"<<\"",
-    "!!str 5", "!!int 5", "!!int five", "!!int \"7\"", "!!float 3", "!!float x", "!!bool yes",
-    "!!bool true", "!!null ~", "!!null x", "!!str ~", "!!binary dGFzaw==", "!!binary !!!",
-    "!!timestamp 2001-01-01", "!!timestamp x", "!custom v", "! 5", "!<tag:yaml.org,2002:int> 6",
-    "!!map {}", "!!seq []", "!!set {a: ~}", "|\n  block\n", ">-\n  folded\n  text\n", "&a x",
-    "*missing", "abcdefghijklmnop", "\"a\\tb\"", "'it''s'", "é€😀", "a: b", "- x", "@x", "`x",
-    "%x", "x #c", "x#y", "\"unterminated", "[a, b", "{a: b", "? a", "-", ":", "a\tb",
+    "3.5",
+    ".5",
+    "-.inf",
+    ".inf",
+    ".nan",
+    "2.5",
+    "_3",
+    "1_000",
+    "0x1F",
+    "0o17",
+    "017",
+    "09",
+    "0b101",
+    "-0b11",
+    "9223372036854775807",
+    "9223372036854775808",
+    "-9223372036854775809",
+    "18446744073709551616",
+    "1e3",
+    "1e400",
+    "-0",
+    "+7",
+    "0.",
+    "2001-01-01",
+    "2001-1-2 3:04:05",
+    "2001-12-14t21:59:43.10-05:00",
+    "2001-02-30",
+    "\"3\"",
+    "'4'",
+    "yes",
+    "no",
+    "on",
+    "Off",
+    "y",
+    "N",
+    "true",
+    "False",
+    "~",
+    "null",
+    "Null",
+    "",
+    "[]",
+    "{}",
+    "[1, 2]",
+    "{a: b}",
+    "<<",
+    "\"<<\"",
+    "!!str 5",
+    "!!int 5",
+    "!!int five",
+    "!!int \"7\"",
+    "!!float 3",
+    "!!float x",
+    "!!bool yes",
+    "!!bool true",
+    "!!null ~",
+    "!!null x",
+    "!!str ~",
+    "!!binary dGFzaw==",
+    "!!binary !!!",
+    "!!timestamp 2001-01-01",
+    "!!timestamp x",
+    "!custom v",
+    "! 5",
+    "!<tag:yaml.org,2002:int> 6",
+    "!!map {}",
+    "!!seq []",
+    "!!set {a: ~}",
+    "|\n  block\n",
+    ">-\n  folded\n  text\n",
+    "&a x",
+    "*missing",
+    "abcdefghijklmnop",
+    "\"a\\tb\"",
+    "'it''s'",
+    "é€😀",
+    "a: b",
+    "- x",
+    "@x",
+    "`x",
+    "%x",
+    "x #c",
+    "x#y",
+    "\"unterminated",
+    "[a, b",
+    "{a: b",
+    "? a",
+    "-",
+    ":",
+    "a\tb",
 ];
 
 const CONTROL: &[&str] = &[
-    "\u{1}", "\u{7}", "\u{8}", "\u{b}", "\u{c}", "\u{1b}", "\u{7f}", "\u{80}", "\u{85}",
-    "\u{9f}", "\u{a0}", "\u{2028}", "\u{2029}", "\u{feff}", "\u{fffe}", "\u{ffff}", "\u{0}",
-    "\r", "\r\n", "\t",
+    "\u{1}", "\u{7}", "\u{8}", "\u{b}", "\u{c}", "\u{1b}", "\u{7f}", "\u{80}", "\u{85}", "\u{9f}",
+    "\u{a0}", "\u{2028}", "\u{2029}", "\u{feff}", "\u{fffe}", "\u{ffff}", "\u{0}", "\r", "\r\n",
+    "\t",
 ];
 
 fn lines(t: &str) -> Vec<String> {
@@ -95,7 +179,10 @@ fn set_value(l: &mut [String], i: usize, v: &str) {
 
 fn utf16(s: &str, le: bool, bom: bool) -> Vec<u8> {
     let mut out = Vec::new();
-    let units: Vec<u16> = (if bom { "\u{feff}" } else { "" }).encode_utf16().chain(s.encode_utf16()).collect();
+    let units: Vec<u16> = (if bom { "\u{feff}" } else { "" })
+        .encode_utf16()
+        .chain(s.encode_utf16())
+        .collect();
     for u in units {
         out.extend(if le { u.to_le_bytes() } else { u.to_be_bytes() });
     }
@@ -146,7 +233,11 @@ pub fn mutate(rng: &mut Rng, text: &str, class: usize) -> Vec<u8> {
                 1 => l.insert(rng.below(n + 1), format!("# note{c} here")),
                 _ => {
                     let s = &l[key.0];
-                    let cut = s.char_indices().map(|(i, _)| i).nth(rng.below(s.chars().count() + 1)).unwrap_or(s.len());
+                    let cut = s
+                        .char_indices()
+                        .map(|(i, _)| i)
+                        .nth(rng.below(s.chars().count() + 1))
+                        .unwrap_or(s.len());
                     l[key.0] = format!("{}{c}{}", &s[..cut], &s[cut..]);
                 }
             }
@@ -155,9 +246,16 @@ pub fn mutate(rng: &mut Rng, text: &str, class: usize) -> Vec<u8> {
         // Directives: %YAML 1.1 / 1.2 / 2.0, %TAG, unknown ones.
         2 => {
             let d = *rng.pick(&[
-                "%YAML 1.1", "%YAML 1.2", "%YAML 2.0", "%YAML 1.1\n%YAML 1.1", "%FOO bar",
-                "%TAG ! tag:example.com,2000:", "%TAG !e! tag:e.com,2000:\n%YAML 1.2",
-                "%YAML 1.1 # c", "%YAML 1", "%YAML  1.1",
+                "%YAML 1.1",
+                "%YAML 1.2",
+                "%YAML 2.0",
+                "%YAML 1.1\n%YAML 1.1",
+                "%FOO bar",
+                "%TAG ! tag:example.com,2000:",
+                "%TAG !e! tag:e.com,2000:\n%YAML 1.2",
+                "%YAML 1.1 # c",
+                "%YAML 1",
+                "%YAML  1.1",
             ]);
             let sep = *rng.pick(&["---\n", "--- ", "", "---\n...\n"]);
             format!("{d}\n{sep}{}", join(&l)).into_bytes()
@@ -181,9 +279,23 @@ pub fn mutate(rng: &mut Rng, text: &str, class: usize) -> Vec<u8> {
         // Flow collections over several lines, continued at column 0.
         4 => {
             let v = *rng.pick(&[
-                "[a,\nb]", "[\na, b\n]", "{a: b,\nc: d}", "[a, b,\n ]", "[a,\n  b]", "[a?b, c]",
-                "{a?b: c}", "[a:,b]", "[a:?b]", "[a:]", "{a:b}", "[? a]", "[a, ?b]", "[a:b:c]",
-                "{a: [b?c]}", "[a?]", "[x:{y}]",
+                "[a,\nb]",
+                "[\na, b\n]",
+                "{a: b,\nc: d}",
+                "[a, b,\n ]",
+                "[a,\n  b]",
+                "[a?b, c]",
+                "{a?b: c}",
+                "[a:,b]",
+                "[a:?b]",
+                "[a:]",
+                "{a:b}",
+                "[? a]",
+                "[a, ?b]",
+                "[a:b:c]",
+                "{a: [b?c]}",
+                "[a?]",
+                "[x:{y}]",
             ]);
             set_value(&mut l, key.0, v);
             join(&l).into_bytes()
@@ -197,7 +309,10 @@ pub fn mutate(rng: &mut Rng, text: &str, class: usize) -> Vec<u8> {
         8 => {
             let field = *rng.pick(&["version", "minlength", "maxlength"]);
             let v = *rng.pick(SCALARS);
-            match l.iter().position(|s| s.trim_start().starts_with(&format!("{field}:"))) {
+            match l
+                .iter()
+                .position(|s| s.trim_start().starts_with(&format!("{field}:")))
+            {
                 Some(i) => set_value(&mut l, i, v),
                 None if field == "version" => l.insert(0, format!("version: {v}")),
                 None => l.push(format!("questions:\n- name: Q\n  {field}: {v}")),
@@ -222,7 +337,10 @@ pub fn mutate(rng: &mut Rng, text: &str, class: usize) -> Vec<u8> {
             let merge = merge.replace('\n', &format!("\n{pad}"));
             l.insert(i.min(n), format!("{pad}{merge}"));
             if merge.contains("*base") {
-                l.insert(0, "base: &base {name: based, image: b.io/x:1, pluginversion: \"1\"}".into());
+                l.insert(
+                    0,
+                    "base: &base {name: based, image: b.io/x:1, pluginversion: \"1\"}".into(),
+                );
             }
             join(&l).into_bytes()
         }
@@ -263,15 +381,32 @@ pub fn mutate(rng: &mut Rng, text: &str, class: usize) -> Vec<u8> {
         }
         14 => {
             let k = "k".repeat(*rng.pick(&[1020, 1023, 1024, 1025, 1100]));
-            let v = rng.pick(&[format!("{{{k}: v}}"), format!("{k}: v"), format!("[{k}]"), format!("\"{k}\": v")]).clone();
+            let v = rng
+                .pick(&[
+                    format!("{{{k}: v}}"),
+                    format!("{k}: v"),
+                    format!("[{k}]"),
+                    format!("\"{k}\": v"),
+                ])
+                .clone();
             l.push(format!("x-long: {v}"));
             join(&l).into_bytes()
         }
         15 => {
             let second = *rng.pick(&[
-                "---\n[", "--- [", "---\nname: other", "...\n---\n\t", "--- !!int x", "---\n{a: b",
-                "...\nrubbish: [", "---\n%YAML 1.1", "...\n%YAML 1.2\n---\na: b", "--- |\n bad",
-                "---\n*unknown", "--- >\n\tx", "---\n\u{7}",
+                "---\n[",
+                "--- [",
+                "---\nname: other",
+                "...\n---\n\t",
+                "--- !!int x",
+                "---\n{a: b",
+                "...\nrubbish: [",
+                "---\n%YAML 1.1",
+                "...\n%YAML 1.2\n---\na: b",
+                "--- |\n bad",
+                "---\n*unknown",
+                "--- >\n\tx",
+                "---\n\u{7}",
             ]);
             format!("{}{second}\n", join(&l)).into_bytes()
         }
@@ -295,9 +430,16 @@ pub fn mutate(rng: &mut Rng, text: &str, class: usize) -> Vec<u8> {
         // Punctuation dropped in.
         18 => {
             let i = rng.below(n);
-            let c = *rng.pick(&[":", "-", "[", "]", "{", "}", "\"", "'", "#", "&", "*", "!", "|", ">", "%", "@", "`", ",", "?", " :", ": ", "- ", "\\"]);
+            let c = *rng.pick(&[
+                ":", "-", "[", "]", "{", "}", "\"", "'", "#", "&", "*", "!", "|", ">", "%", "@",
+                "`", ",", "?", " :", ": ", "- ", "\\",
+            ]);
             let s = &l[i];
-            let cut = s.char_indices().map(|(i, _)| i).nth(rng.below(s.chars().count() + 1)).unwrap_or(s.len());
+            let cut = s
+                .char_indices()
+                .map(|(i, _)| i)
+                .nth(rng.below(s.chars().count() + 1))
+                .unwrap_or(s.len());
             l[i] = format!("{}{c}{}", &s[..cut], &s[cut..]);
             join(&l).into_bytes()
         }
@@ -323,11 +465,33 @@ pub fn mutate(rng: &mut Rng, text: &str, class: usize) -> Vec<u8> {
         20 => {
             let (i, ind) = key;
             let k = *rng.pick(&[
-                "nmae", "Name", "pluginVersion", "secretpath", "entrypoint", "version", "plugin_versions",
-                "default", "tag", "script", "shell", "x-extra", "1", "true", "~", "null", "\"name\"", "'image'",
-                "ifvalue", "if_value", "hooktype", "apiversion",
+                "nmae",
+                "Name",
+                "pluginVersion",
+                "secretpath",
+                "entrypoint",
+                "version",
+                "plugin_versions",
+                "default",
+                "tag",
+                "script",
+                "shell",
+                "x-extra",
+                "1",
+                "true",
+                "~",
+                "null",
+                "\"name\"",
+                "'image'",
+                "ifvalue",
+                "if_value",
+                "hooktype",
+                "apiversion",
             ]);
-            let rest = l[i].split_once(':').map(|(_, r)| r.to_string()).unwrap_or_default();
+            let rest = l[i]
+                .split_once(':')
+                .map(|(_, r)| r.to_string())
+                .unwrap_or_default();
             l[i] = format!("{}{k}:{rest}", " ".repeat(ind));
             join(&l).into_bytes()
         }
@@ -344,8 +508,16 @@ pub fn mutate(rng: &mut Rng, text: &str, class: usize) -> Vec<u8> {
         // Block scalars with odd indentation, quoted scalars over lines.
         22 => {
             let v = *rng.pick(&[
-                "|\n   a\n  b", "|2\n   x", "|-\n\tx", ">\n\n  x\n", "\"a\n  b\"", "'a\n\n b'", "|+\n  x\n\n",
-                "|0\n x", "\"\\x41\\u00e9\\q\"", "\"\\\n x\"",
+                "|\n   a\n  b",
+                "|2\n   x",
+                "|-\n\tx",
+                ">\n\n  x\n",
+                "\"a\n  b\"",
+                "'a\n\n b'",
+                "|+\n  x\n\n",
+                "|0\n x",
+                "\"\\x41\\u00e9\\q\"",
+                "\"\\\n x\"",
             ]);
             set_value(&mut l, key.0, v);
             join(&l).into_bytes()

@@ -81,7 +81,11 @@ pub fn go_verdicts(oracle: &Path, files: &[(Target, Vec<u8>)]) -> Vec<GoVerdict>
     let list_path = dir.path().join("list.txt");
     std::fs::write(&list_path, list).unwrap();
     let out = Command::new(oracle).arg(&list_path).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
     let v: Vec<GoVerdict> = text
         .lines()
@@ -110,7 +114,10 @@ pub fn ours(target: Target, bytes: &[u8]) -> GoVerdict {
 fn corpus() -> Vec<(Target, Vec<u8>, String)> {
     let seeds = corpus::seeds(&repo());
     // Another seed explores another corpus: GO_YAML_SEED=7 cargo test --test it go_yaml
-    let seed = std::env::var("GO_YAML_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(1);
+    let seed = std::env::var("GO_YAML_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1);
     let mut rng = corpus::Rng::new(seed);
     let mut out = Vec::new();
     for t in TARGETS {
@@ -124,7 +131,9 @@ fn corpus() -> Vec<(Target, Vec<u8>, String)> {
                 match t {
                     Target::Goto => s.contains("plugin_versions"),
                     Target::Raystack => s.contains("entrypoint") && !s.contains("secretpath"),
-                    Target::Raystack05 => !s.contains("entrypoint") && !s.contains("plugin_versions"),
+                    Target::Raystack05 => {
+                        !s.contains("entrypoint") && !s.contains("plugin_versions")
+                    }
                 }
             })
             .collect();
@@ -182,6 +191,11 @@ fn every_mutated_plugin_gets_go_yamls_verdict_and_message() {
         disagree.is_empty(),
         "{} disagreements with go-yaml:\n{}",
         disagree.len(),
-        disagree.iter().take(40).cloned().collect::<Vec<_>>().join("\n")
+        disagree
+            .iter()
+            .take(40)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
     );
 }
