@@ -7,10 +7,14 @@
 use super::events::Style;
 use super::nodes::{Doc, Kind};
 use super::resolve::{self, resolve, short_tag, Resolved};
-use super::value::{go_quote, zero, IKey, Val};
+use super::value::{
+    allowed_alias_ratio, base64_decode, go_f64_to_i64, go_lossy, go_quote, zero, IKey, Val,
+};
 use super::GoFail;
 use crate::model::target::{GoStruct, GoType};
 use std::collections::HashSet;
+
+mod merge;
 
 /// One decoding error: upstream's line text (`line N: ...`) and where it points.
 #[derive(Debug, Clone)]
@@ -48,65 +52,6 @@ pub(super) struct Decoder<'d> {
     alias_depth: usize,
     merged: Option<HashSet<IKey>>,
     key: Option<String>,
-}
-
-fn allowed_alias_ratio(count: usize) -> f64 {
-    const LOW: usize = 400_000;
-    const HIGH: usize = 4_000_000;
-    if count <= LOW {
-        0.99
-    } else if count >= HIGH {
-        0.10
-    } else {
-        0.99 - 0.89 * ((count - LOW) as f64 / (HIGH - LOW) as f64)
-    }
-}
-
-/// Go's `int64(f)` on amd64: out of range (and NaN) gives the minimum.
-fn go_f64_to_i64(f: f64) -> i64 {
-    if f.is_nan() || f >= 9_223_372_036_854_775_808.0 || f < -9_223_372_036_854_775_808.0 {
-        i64::MIN
-    } else {
-        f as i64
-    }
-}
-
-/// Go's `string(bytes)` shown by its JSON encoder and terminals: each invalid byte is U+FFFD.
-fn go_lossy(b: &[u8]) -> String {
-    let mut out = String::new();
-    let mut rest = b;
-    while !rest.is_empty() {
-        match std::str::from_utf8(rest) {
-            Ok(s) => {
-                out.push_str(s);
-                break;
-            }
-            Err(e) => {
-                let (ok, bad) = rest.split_at(e.valid_up_to());
-                out.push_str(std::str::from_utf8(ok).unwrap());
-                out.push('\u{FFFD}');
-                rest = &bad[1..];
-            }
-        }
-    }
-    out
-}
-
-fn base64_decode(s: &str) -> Option<String> {
-    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-    use base64::Engine;
-    let engine = GeneralPurpose::new(
-        &base64::alphabet::STANDARD,
-        GeneralPurposeConfig::new()
-            .with_decode_allow_trailing_bits(true)
-            .with_decode_padding_mode(DecodePaddingMode::RequireCanonical),
-    );
-    // encoding/base64 skips line breaks.
-    let s: String = s.chars().filter(|c| *c != '\r' && *c != '\n').collect();
-    engine
-        .decode(s)
-        .ok()
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
 }
 
 impl<'d> Decoder<'d> {
@@ -500,99 +445,5 @@ impl<'d> Decoder<'d> {
             self.merge(n, m, ty, out)?;
         }
         Ok(true)
-    }
-
-    /// A mapping key decoded into `interface{}` (yaml.v3 `d.merge` records the parent's keys).
-    fn iface_key(&mut self, n: usize) -> R<Option<IKey>> {
-        let node = self.doc.get(n);
-        match node.kind {
-            Kind::Alias => match node.alias {
-                Some(t) => self.iface_key(t),
-                None => Ok(None),
-            },
-            Kind::Scalar => {
-                let (_, r) = self.resolved(n)?;
-                Ok(Some(match r {
-                    Resolved::Null => IKey::Nil,
-                    Resolved::Bool(b) => IKey::Bool(b),
-                    Resolved::Int(i) => IKey::Int(i),
-                    Resolved::Uint(u) => IKey::Uint(u),
-                    Resolved::Float(f) => IKey::Float(f.to_bits()),
-                    Resolved::Time => IKey::Time(node.value.clone()),
-                    Resolved::Str(s) => IKey::Str(s),
-                }))
-            }
-            Kind::Mapping => {
-                if !self.unique_keys(n) {
-                    return Ok(None);
-                }
-                let string_map = self
-                    .pairs(n)
-                    .iter()
-                    .all(|(k, _)| matches!(self.v3_short_tag(*k).as_str(), "!!str" | "!!merge"));
-                let t = if string_map {
-                    "map[string]interface {}"
-                } else {
-                    "map[interface {}]interface {}"
-                };
-                Err(GoFail::panic(t))
-            }
-            Kind::Sequence => Err(GoFail::panic("[]interface {}")),
-            Kind::Document => Ok(None),
-        }
-    }
-
-    fn want_map() -> GoFail {
-        GoFail::f("map merge requires map or sequence of maps as the value".into())
-    }
-
-    /// `d.merge`: yaml.v2 merges in place, later sequence items first; yaml.v3 merges after
-    /// the mapping's own keys, which win, then earlier items.
-    fn merge(&mut self, parent: usize, m: usize, ty: &GoType, out: &mut Val) -> R<()> {
-        let fresh = self.v3 && self.merged.is_none();
-        if fresh {
-            let mut set = HashSet::new();
-            for (k, _) in self.pairs(parent) {
-                if let Some(ik) = self.iface_key(k)? {
-                    set.insert(ik);
-                }
-            }
-            self.merged = Some(set);
-        }
-        let is_map = |d: &Self, i: usize| {
-            let node = d.doc.get(i);
-            match node.kind {
-                Kind::Alias => node
-                    .alias
-                    .is_some_and(|a| d.doc.get(a).kind == Kind::Mapping),
-                k => k == Kind::Mapping,
-            }
-        };
-        let node = self.doc.get(m);
-        match node.kind {
-            Kind::Mapping | Kind::Alias => {
-                if !is_map(self, m) {
-                    return Err(Self::want_map());
-                }
-                self.unmarshal(m, ty, out)?;
-            }
-            Kind::Sequence => {
-                let mut items = node.children.clone();
-                if !self.v3 {
-                    items.reverse();
-                }
-                for i in items {
-                    if !is_map(self, i) {
-                        return Err(Self::want_map());
-                    }
-                    self.unmarshal(i, ty, out)?;
-                }
-            }
-            _ => return Err(Self::want_map()),
-        }
-        if fresh {
-            self.merged = None;
-        }
-        Ok(())
     }
 }

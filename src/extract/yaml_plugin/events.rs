@@ -9,7 +9,6 @@
 //! incomplete character libyaml kept from the previous chunk: a control character is then found
 //! at the same moment as go-yaml finds it, before or after the same syntax error.
 
-use super::quirks::{self, Swaps};
 use std::ffi::CStr;
 use std::mem::MaybeUninit;
 use std::ptr::addr_of_mut;
@@ -81,6 +80,27 @@ pub(super) struct Failure {
     pub(super) context_line: usize,
     /// The construct a scanner error is about (`while scanning a quoted scalar`), 0-based.
     pub(super) context: Option<(usize, usize)>,
+}
+
+pub(super) const COLON: char = '\u{FDD1}';
+pub(super) const BOM_CHAR: char = '\u{FDD0}';
+
+/// Characters `quirks.rs` swapped for stand-ins, to turn back in token values.
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct Swaps {
+    pub(super) bom: bool,
+    pub(super) colon: bool,
+}
+
+impl Swaps {
+    pub(super) fn restore(&self, s: &mut String) {
+        if self.bom && s.contains(BOM_CHAR) {
+            *s = s.replace(BOM_CHAR, "\u{FEFF}");
+        }
+        if self.colon && s.contains(COLON) {
+            *s = s.replace(COLON, ":");
+        }
+    }
 }
 
 struct Input {
@@ -187,8 +207,7 @@ fn mark(m: sys::yaml_mark_t) -> Mark {
 impl Scanner {
     /// A scanner over `bytes` (any encoding libyaml and go-yaml detect: UTF-8, UTF-16 with a
     /// byte order mark).
-    pub(super) fn new(bytes: Vec<u8>) -> Scanner {
-        let (bytes, swaps) = quirks::go_compatible(bytes);
+    pub(super) fn new(bytes: Vec<u8>, swaps: Swaps) -> Scanner {
         let mut sc = Scanner::raw(bytes);
         sc.swaps = swaps;
         sc

@@ -18,29 +18,9 @@
 //! The stand-ins are noncharacters the reader accepts, three bytes long in UTF-8 like U+FEFF;
 //! a file that already holds one is left as it is.
 
-use super::events::{Scanner, Tk};
+use super::events::{Scanner, Swaps, Tk, BOM_CHAR, COLON};
 
-pub(super) const COLON: char = '\u{FDD1}';
-pub(super) const BOM_CHAR: char = '\u{FDD0}';
 const BOM: &[u8] = b"\xef\xbb\xbf";
-
-/// What was swapped, to turn back in token values.
-#[derive(Debug, Default, Clone, Copy)]
-pub(super) struct Swaps {
-    pub(super) bom: bool,
-    pub(super) colon: bool,
-}
-
-impl Swaps {
-    pub(super) fn restore(&self, s: &mut String) {
-        if self.bom && s.contains(BOM_CHAR) {
-            *s = s.replace(BOM_CHAR, "\u{FEFF}");
-        }
-        if self.colon && s.contains(COLON) {
-            *s = s.replace(COLON, ":");
-        }
-    }
-}
 
 fn has_stand_ins(bytes: &[u8]) -> bool {
     let a = BOM_CHAR.to_string();

@@ -148,3 +148,62 @@ fn go_printable(c: char) -> bool {
         | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x206F | 0xFEFF | 0xFFF9..=0xFFFB
         | 0xE000..=0xF8FF | 0xFFFE | 0xFFFF | 0xF0000..=0x10FFFF)
 }
+
+pub(super) fn allowed_alias_ratio(count: usize) -> f64 {
+    const LOW: usize = 400_000;
+    const HIGH: usize = 4_000_000;
+    if count <= LOW {
+        0.99
+    } else if count >= HIGH {
+        0.10
+    } else {
+        0.99 - 0.89 * ((count - LOW) as f64 / (HIGH - LOW) as f64)
+    }
+}
+
+/// Go's `int64(f)` on amd64: out of range (and NaN) gives the minimum.
+pub(super) fn go_f64_to_i64(f: f64) -> i64 {
+    if f.is_nan() || f >= 9_223_372_036_854_775_808.0 || f < -9_223_372_036_854_775_808.0 {
+        i64::MIN
+    } else {
+        f as i64
+    }
+}
+
+/// Go's `string(bytes)` shown by its JSON encoder and terminals: each invalid byte is U+FFFD.
+pub(super) fn go_lossy(b: &[u8]) -> String {
+    let mut out = String::new();
+    let mut rest = b;
+    while !rest.is_empty() {
+        match std::str::from_utf8(rest) {
+            Ok(s) => {
+                out.push_str(s);
+                break;
+            }
+            Err(e) => {
+                let (ok, bad) = rest.split_at(e.valid_up_to());
+                out.push_str(std::str::from_utf8(ok).unwrap());
+                out.push('\u{FFFD}');
+                rest = &bad[1..];
+            }
+        }
+    }
+    out
+}
+
+pub(super) fn base64_decode(s: &str) -> Option<String> {
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    use base64::Engine;
+    let engine = GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        GeneralPurposeConfig::new()
+            .with_decode_allow_trailing_bits(true)
+            .with_decode_padding_mode(DecodePaddingMode::RequireCanonical),
+    );
+    // encoding/base64 skips line breaks.
+    let s: String = s.chars().filter(|c| *c != '\r' && *c != '\n').collect();
+    engine
+        .decode(s)
+        .ok()
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+}

@@ -192,6 +192,9 @@ fn utf16(s: &str, le: bool, bom: bool) -> Vec<u8> {
 /// One mutation of class `class` (0..CLASSES).
 pub const CLASSES: usize = 24;
 
+/// Changes a plugin that loads keeps loading under (quoting, comments, styles, anchors).
+pub const BENIGN: usize = 24;
+
 pub fn mutate(rng: &mut Rng, text: &str, class: usize) -> Vec<u8> {
     let mut l = lines(text);
     if l.is_empty() {
@@ -520,6 +523,38 @@ pub fn mutate(rng: &mut Rng, text: &str, class: usize) -> Vec<u8> {
                 "\"\\\n x\"",
             ]);
             set_value(&mut l, key.0, v);
+            join(&l).into_bytes()
+        }
+        // Benign: what a person may write in a plugin that loads.
+        BENIGN => {
+            let (i, ind) = key;
+            match rng.below(9) {
+                0 => {
+                    let v = l[i]
+                        .split_once(": ")
+                        .map(|(_, v)| v.to_string())
+                        .unwrap_or_default();
+                    if !v.is_empty() && !v.contains(['"', '\'', '\\']) {
+                        set_value(&mut l, i, &format!("\"{v}\""));
+                    }
+                }
+                1 => l.insert(rng.below(n + 1), format!("{}# a comment", " ".repeat(ind))),
+                2 => l.insert(rng.below(n + 1), String::new()),
+                3 => l[i].push_str("   # trailing comment"),
+                4 => l[i] = l[i].replacen(": ", ":    ", 1),
+                5 => return format!("---\n{}...\n", join(&l)).into_bytes(),
+                6 => return format!("%YAML 1.1\n---\n{}", join(&l)).into_bytes(),
+                7 => {
+                    if let Some((k, v)) = l[i].split_once(": ") {
+                        if !v.is_empty() && !v.starts_with(['&', '*', '!', '|', '>']) {
+                            let (k, v) = (k.to_string(), v.to_string());
+                            l[i] = format!("{k}: &a{i} {v}");
+                            l.push(format!("x-copy-{i}: *a{i}"));
+                        }
+                    }
+                }
+                _ => return join(&l).replace('\n', "\r\n").into_bytes(),
+            }
             join(&l).into_bytes()
         }
         // Documents: explicit start, end, an empty file, comments only.
