@@ -12,7 +12,7 @@
 use std::ffi::CStr;
 use std::mem::MaybeUninit;
 use std::ptr::addr_of_mut;
-use unsafe_libyaml_norway as sys;
+use unsafe_libyaml_norway as unsafe_libyaml;
 
 /// go-yaml's raw input chunk (yaml.v2 and yaml.v3 yamlprivateh.go: `input_raw_buffer_size`).
 const GO_RAW_CHUNK: u64 = 512;
@@ -109,7 +109,7 @@ struct Input {
 }
 
 struct Pinned {
-    sys: sys::yaml_parser_t,
+    sys: unsafe_libyaml::yaml_parser_t,
     input: Input,
 }
 
@@ -196,7 +196,7 @@ fn owned(p: *const u8) -> String {
     String::from_utf8_lossy(s.to_bytes()).into_owned()
 }
 
-fn mark(m: sys::yaml_mark_t) -> Mark {
+fn mark(m: unsafe_libyaml::yaml_mark_t) -> Mark {
     Mark {
         line: m.line as usize,
         column: m.column as usize,
@@ -220,10 +220,14 @@ impl Scanner {
             let p = pin.as_mut_ptr();
             addr_of_mut!((*p).input).write(Input { bytes, pos: 0 });
             let parser = addr_of_mut!((*p).sys);
-            if sys::yaml_parser_initialize(parser).fail {
+            if unsafe_libyaml::yaml_parser_initialize(parser).fail {
                 panic!("libyaml could not allocate a parser");
             }
-            sys::yaml_parser_set_input(parser, read_chunk, addr_of_mut!((*p).input).cast());
+            unsafe_libyaml::yaml_parser_set_input(
+                parser,
+                read_chunk,
+                addr_of_mut!((*p).input).cast(),
+            );
         }
         Scanner {
             pin,
@@ -237,16 +241,16 @@ impl Scanner {
         if let Some(f) = &self.failed {
             return Err(f.clone());
         }
-        let mut tok = MaybeUninit::<sys::yaml_token_t>::uninit();
+        let mut tok = MaybeUninit::<unsafe_libyaml::yaml_token_t>::uninit();
         let ok = unsafe {
             let parser = addr_of_mut!((*self.pin.as_mut_ptr()).sys);
-            !sys::yaml_parser_scan(parser, tok.as_mut_ptr()).fail
+            !unsafe_libyaml::yaml_parser_scan(parser, tok.as_mut_ptr()).fail
         };
         if !ok {
             let p = unsafe { &(*self.pin.as_ptr()).sys };
             let f = Failure {
-                scanner: p.error == sys::YAML_SCANNER_ERROR,
-                reader: p.error == sys::YAML_READER_ERROR,
+                scanner: p.error == unsafe_libyaml::YAML_SCANNER_ERROR,
+                reader: p.error == unsafe_libyaml::YAML_READER_ERROR,
                 offset: p.problem_offset as usize,
                 problem_column: p.problem_mark.column as usize,
                 problem_index: p.problem_mark.index as usize,
@@ -263,14 +267,14 @@ impl Scanner {
         }
         let mut tok = unsafe { tok.assume_init() };
         let mut out = unsafe { convert(&tok) };
-        unsafe { sys::yaml_token_delete(&mut tok) };
+        unsafe { unsafe_libyaml::yaml_token_delete(&mut tok) };
         self.swaps.restore(&mut out.value);
         self.swaps.restore(&mut out.suffix);
         Ok(out)
     }
 }
 
-unsafe fn convert(t: &sys::yaml_token_t) -> Token {
+unsafe fn convert(t: &unsafe_libyaml::yaml_token_t) -> Token {
     let mut out = Token {
         kind: Tk::StreamStart,
         start: mark(t.start_mark),
@@ -282,40 +286,40 @@ unsafe fn convert(t: &sys::yaml_token_t) -> Token {
     };
     unsafe {
         out.kind = match t.type_ {
-            sys::YAML_STREAM_START_TOKEN => Tk::StreamStart,
-            sys::YAML_STREAM_END_TOKEN => Tk::StreamEnd,
-            sys::YAML_VERSION_DIRECTIVE_TOKEN => {
+            unsafe_libyaml::YAML_STREAM_START_TOKEN => Tk::StreamStart,
+            unsafe_libyaml::YAML_STREAM_END_TOKEN => Tk::StreamEnd,
+            unsafe_libyaml::YAML_VERSION_DIRECTIVE_TOKEN => {
                 let v = t.data.version_directive;
                 out.version = (v.major, v.minor);
                 Tk::VersionDirective
             }
-            sys::YAML_TAG_DIRECTIVE_TOKEN => {
+            unsafe_libyaml::YAML_TAG_DIRECTIVE_TOKEN => {
                 out.value = owned(t.data.tag_directive.handle);
                 out.suffix = owned(t.data.tag_directive.prefix);
                 Tk::TagDirective
             }
-            sys::YAML_DOCUMENT_START_TOKEN => Tk::DocumentStart,
-            sys::YAML_DOCUMENT_END_TOKEN => Tk::DocumentEnd,
-            sys::YAML_BLOCK_SEQUENCE_START_TOKEN => Tk::BlockSequenceStart,
-            sys::YAML_BLOCK_MAPPING_START_TOKEN => Tk::BlockMappingStart,
-            sys::YAML_BLOCK_END_TOKEN => Tk::BlockEnd,
-            sys::YAML_FLOW_SEQUENCE_START_TOKEN => Tk::FlowSequenceStart,
-            sys::YAML_FLOW_SEQUENCE_END_TOKEN => Tk::FlowSequenceEnd,
-            sys::YAML_FLOW_MAPPING_START_TOKEN => Tk::FlowMappingStart,
-            sys::YAML_FLOW_MAPPING_END_TOKEN => Tk::FlowMappingEnd,
-            sys::YAML_BLOCK_ENTRY_TOKEN => Tk::BlockEntry,
-            sys::YAML_FLOW_ENTRY_TOKEN => Tk::FlowEntry,
-            sys::YAML_KEY_TOKEN => Tk::Key,
-            sys::YAML_VALUE_TOKEN => Tk::Value,
-            sys::YAML_ALIAS_TOKEN => {
+            unsafe_libyaml::YAML_DOCUMENT_START_TOKEN => Tk::DocumentStart,
+            unsafe_libyaml::YAML_DOCUMENT_END_TOKEN => Tk::DocumentEnd,
+            unsafe_libyaml::YAML_BLOCK_SEQUENCE_START_TOKEN => Tk::BlockSequenceStart,
+            unsafe_libyaml::YAML_BLOCK_MAPPING_START_TOKEN => Tk::BlockMappingStart,
+            unsafe_libyaml::YAML_BLOCK_END_TOKEN => Tk::BlockEnd,
+            unsafe_libyaml::YAML_FLOW_SEQUENCE_START_TOKEN => Tk::FlowSequenceStart,
+            unsafe_libyaml::YAML_FLOW_SEQUENCE_END_TOKEN => Tk::FlowSequenceEnd,
+            unsafe_libyaml::YAML_FLOW_MAPPING_START_TOKEN => Tk::FlowMappingStart,
+            unsafe_libyaml::YAML_FLOW_MAPPING_END_TOKEN => Tk::FlowMappingEnd,
+            unsafe_libyaml::YAML_BLOCK_ENTRY_TOKEN => Tk::BlockEntry,
+            unsafe_libyaml::YAML_FLOW_ENTRY_TOKEN => Tk::FlowEntry,
+            unsafe_libyaml::YAML_KEY_TOKEN => Tk::Key,
+            unsafe_libyaml::YAML_VALUE_TOKEN => Tk::Value,
+            unsafe_libyaml::YAML_ALIAS_TOKEN => {
                 out.value = owned(t.data.alias.value);
                 Tk::Alias
             }
-            sys::YAML_ANCHOR_TOKEN => {
+            unsafe_libyaml::YAML_ANCHOR_TOKEN => {
                 out.value = owned(t.data.anchor.value);
                 Tk::Anchor
             }
-            sys::YAML_TAG_TOKEN => {
+            unsafe_libyaml::YAML_TAG_TOKEN => {
                 out.value = owned(t.data.tag.handle);
                 out.suffix = owned(t.data.tag.suffix);
                 Tk::Tag
@@ -325,10 +329,10 @@ unsafe fn convert(t: &sys::yaml_token_t) -> Token {
                 let bytes = std::slice::from_raw_parts(s.value, s.length as usize);
                 out.value = String::from_utf8_lossy(bytes).into_owned();
                 out.style = match s.style {
-                    sys::YAML_SINGLE_QUOTED_SCALAR_STYLE => Style::SingleQuoted,
-                    sys::YAML_DOUBLE_QUOTED_SCALAR_STYLE => Style::DoubleQuoted,
-                    sys::YAML_LITERAL_SCALAR_STYLE => Style::Literal,
-                    sys::YAML_FOLDED_SCALAR_STYLE => Style::Folded,
+                    unsafe_libyaml::YAML_SINGLE_QUOTED_SCALAR_STYLE => Style::SingleQuoted,
+                    unsafe_libyaml::YAML_DOUBLE_QUOTED_SCALAR_STYLE => Style::DoubleQuoted,
+                    unsafe_libyaml::YAML_LITERAL_SCALAR_STYLE => Style::Literal,
+                    unsafe_libyaml::YAML_FOLDED_SCALAR_STYLE => Style::Folded,
                     _ => Style::Plain,
                 };
                 Tk::Scalar
@@ -340,6 +344,6 @@ unsafe fn convert(t: &sys::yaml_token_t) -> Token {
 
 impl Drop for Scanner {
     fn drop(&mut self) {
-        unsafe { sys::yaml_parser_delete(addr_of_mut!((*self.pin.as_mut_ptr()).sys)) };
+        unsafe { unsafe_libyaml::yaml_parser_delete(addr_of_mut!((*self.pin.as_mut_ptr()).sys)) };
     }
 }

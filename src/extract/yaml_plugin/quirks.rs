@@ -138,13 +138,13 @@ fn flow_fix(bytes: &[u8]) -> Option<Fix> {
         match t.kind {
             Tk::FlowSequenceStart | Tk::FlowMappingStart => depth += 1,
             Tk::FlowSequenceEnd | Tk::FlowMappingEnd => depth = depth.saturating_sub(1),
-            Tk::Scalar if depth > 0 && t.style == super::events::Style::Plain => {
-                if t.value.contains('?') {
-                    let from = offset_of(bytes, t.start.index)?;
-                    let to = offset_of(bytes, t.end.index).unwrap_or(bytes.len());
-                    let at = (from + 1..to).find(|&i| bytes[i] == b'?')?;
-                    return Some(Fix::Bracket(at));
-                }
+            Tk::Scalar
+                if depth > 0 && t.style == super::events::Style::Plain && t.value.contains('?') =>
+            {
+                let from = offset_of(bytes, t.start.index)?;
+                let to = offset_of(bytes, t.end.index).unwrap_or(bytes.len());
+                let at = (from + 1..to).find(|&i| bytes[i] == b'?')?;
+                return Some(Fix::Bracket(at));
             }
             Tk::StreamEnd => return None,
             _ => {}

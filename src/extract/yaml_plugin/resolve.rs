@@ -139,7 +139,7 @@ fn plain(tag: &str, value: &str, yaml11: bool) -> (&'static str, Resolved) {
                 }
                 if let Some(d) = radix(p) {
                     if neg {
-                        if let Some(i) = digits(d, base).and_then(|u| i64_neg(u)) {
+                        if let Some(i) = digits(d, base).and_then(i64_neg) {
                             return (INT, Resolved::Int(i));
                         }
                     } else if let Some(u) = digits(d, base) {
@@ -164,7 +164,7 @@ fn to_int(u: u64) -> Resolved {
 
 fn i64_neg(u: u64) -> Option<i64> {
     if u <= i64::MAX as u64 + 1 {
-        Some((u as i128 * -1) as i64)
+        Some((-(u as i128)) as i64)
     } else {
         None
     }
@@ -266,7 +266,7 @@ fn underscore_ok(s: &str) -> bool {
     if b.len() >= 2 && b[0] == b'0' && matches!(b[1].to_ascii_lowercase(), b'b' | b'o' | b'x') {
         i = 2;
         saw = b'0';
-        hex = b[1].to_ascii_lowercase() == b'x';
+        hex = b[1].eq_ignore_ascii_case(&b'x');
     }
     while i < b.len() {
         let c = b[i];
@@ -329,7 +329,9 @@ fn getnum(b: &[u8]) -> Option<(u32, &[u8])> {
 
 fn days_in(month: u32, year: u32) -> u32 {
     match month {
-        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => {
+            29
+        }
         2 => 28,
         4 | 6 | 9 | 11 => 30,
         _ => 31,

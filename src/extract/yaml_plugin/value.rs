@@ -163,7 +163,7 @@ pub(super) fn allowed_alias_ratio(count: usize) -> f64 {
 
 /// Go's `int64(f)` on amd64: out of range (and NaN) gives the minimum.
 pub(super) fn go_f64_to_i64(f: f64) -> i64 {
-    if f.is_nan() || f >= 9_223_372_036_854_775_808.0 || f < -9_223_372_036_854_775_808.0 {
+    if f.is_nan() || !(-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&f) {
         i64::MIN
     } else {
         f as i64

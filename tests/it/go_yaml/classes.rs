@@ -2,6 +2,7 @@
 //! class, and go-yaml's own verdict on it (read from tests/go-oracle once, written down here),
 //! which ours must equal.
 
+use crate::common::{Sandbox, Snapshot};
 use optimus_plugins::extract::yaml_plugin::{check_bytes, Verdict};
 use optimus_plugins::model::target::Target::{self, Goto, Raystack, Raystack05};
 
@@ -311,4 +312,30 @@ fn syntax_errors_carry_go_yamls_text() {
         "name: neo\nimage\nplugintype: task\n",
         Some("yaml: line 3: could not find expected ':'"),
     );
+}
+
+#[test]
+fn validate_reads_utf16_and_names_the_tab_changing_nothing() {
+    let sb = Sandbox::new();
+    sb.write("utf16/optimus-plugin-neo.yaml", utf16(R, true));
+    sb.write(
+        "tab/optimus-plugin-neo.yaml",
+        R.replace("  script", "\tscript"),
+    );
+    let snap = Snapshot::take(&[sb.path()]);
+    assert!(snap
+        .paths()
+        .any(|p| p.ends_with("utf16/optimus-plugin-neo.yaml")));
+    sb.plugin(&["validate", "--path", "utf16/optimus-plugin-neo.yaml"])
+        .expect(0, &[]);
+    sb.plugin(&["validate", "--path", "tab/optimus-plugin-neo.yaml"])
+        .expect(
+            1,
+            &[
+                "optimus-plugin-neo.yaml:6:1: error:",
+                "found character that cannot start any token",
+                "indent with spaces, not tabs",
+            ],
+        );
+    snap.assert_unchanged(&[]);
 }

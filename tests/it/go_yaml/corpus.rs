@@ -274,7 +274,7 @@ pub fn mutate(rng: &mut Rng, text: &str, class: usize) -> Vec<u8> {
                 }
                 3 => l[key.0] = l[key.0].replacen(": ", ":\t", 1),
                 4 => l[key.0] = l[key.0].replacen("- ", "-\t", 1),
-                5 => l[key.0].push_str("\t"),
+                5 => l[key.0].push('\t'),
                 _ => l[key.0] = l[key.0].replacen("  ", "\t", 1),
             }
             join(&l).into_bytes()
@@ -305,7 +305,7 @@ pub fn mutate(rng: &mut Rng, text: &str, class: usize) -> Vec<u8> {
         }
         // Tags and scalar forms in any field.
         5..=7 => {
-            set_value(&mut l, key.0, *rng.pick(SCALARS));
+            set_value(&mut l, key.0, rng.pick::<&str>(SCALARS));
             join(&l).into_bytes()
         }
         // Numbers into Go int fields.
