@@ -27,6 +27,8 @@ pub(super) struct DecodeError {
     pub(super) key: Option<String>,
     pub(super) kind: ErrKind,
     pub(super) go_type: &'static str,
+    /// What the Go type takes, in words (wrong-type errors).
+    pub(super) want: &'static str,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +81,7 @@ impl<'d> Decoder<'d> {
             key: self.key.clone(),
             kind,
             go_type,
+            want: "",
         });
     }
 
@@ -98,6 +101,15 @@ impl<'d> Decoder<'d> {
         };
         let text = format!("cannot unmarshal {tag}{value} into {}", ty.go_name());
         self.error(n, text, ErrKind::WrongType, ty.go_name());
+        if let Some(e) = self.errors.last_mut() {
+            e.want = match ty {
+                GoType::Str | GoType::NamedStr(_) => "a single value",
+                GoType::Int => "a whole number",
+                GoType::Bool => "true or false",
+                GoType::Seq(..) => "a list",
+                GoType::Map(..) | GoType::Struct(_) => "a mapping of keys to values",
+            };
+        }
     }
 
     /// yaml.v3 `Node.ShortTag`.
@@ -150,6 +162,16 @@ impl<'d> Decoder<'d> {
         {
             return Err(GoFail::f("document contains excessive aliasing".into()));
         }
+        let node = self.doc.get(n);
+        let at = (node.line + 1, node.column + 1);
+        self.unmarshal_node(n, ty, out).map_err(|mut f| {
+            // A fatal error names the innermost node it is about.
+            f.at.get_or_insert(at);
+            f
+        })
+    }
+
+    fn unmarshal_node(&mut self, n: usize, ty: &GoType, out: &mut Val) -> R<bool> {
         let node = self.doc.get(n);
         match node.kind {
             Kind::Document => {

@@ -126,7 +126,8 @@ pub fn check_bytes(bytes: &[u8], file_name: &str, target: Target) -> Verdict {
     if let Some(root) = doc.root {
         if let Err(f) = d.unmarshal(root, ty, &mut val) {
             let pos = f.at.unwrap_or((1, 1));
-            let p = problem(pos, format!("{}: Optimus stops on this", f.msg));
+            let text = f.msg.trim_start_matches("yaml: ");
+            let p = problem(pos, format!("{text} (Optimus stops on this)"));
             return refused(f, vec![p]);
         }
     }
@@ -239,15 +240,7 @@ fn explain(e: &decode::DecodeError, rules: &Rules) -> String {
             "the document has the wrong shape: a yaml plugin is a mapping of keys to values".into()
         }
         ErrKind::WrongType => {
-            let t = e.go_type;
-            let want = match t {
-                "string" => "a single value",
-                "int" => "a whole number",
-                "bool" => "true or false (yes/no also work in yaml.v2)",
-                _ if t.starts_with("map[") => "a mapping of keys to values",
-                _ if t.starts_with("[]") || t.ends_with('s') => "a list",
-                _ => "a mapping of keys to values",
-            };
+            let want = e.want;
             format!(
                 "`{key}` has the wrong shape for {}: expected {want}",
                 rules.name

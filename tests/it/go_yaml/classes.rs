@@ -148,11 +148,12 @@ fn explicit_tags_decode_or_refuse() {
         None,
     );
     assert_eq!(v.name.as_deref(), Some("task"));
-    go_says(
+    let v = go_says(
         Raystack,
-        R.replace("name: neo", "name: !!int foo"),
+        R.replace("pluginversion: 0.1.0", "pluginversion: !!int foo"),
         Some("yaml: cannot decode !!str `foo` as a !!int"),
     );
+    assert_eq!(v.errors[0].line, Some(3), "{v:?}");
     go_says(
         Raystack,
         format!("{R}questions:\n- name: A\n  required: !!bool yes\n"),
