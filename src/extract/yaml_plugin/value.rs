@@ -202,8 +202,5 @@ pub(super) fn base64_decode(s: &str) -> Option<String> {
     );
     // encoding/base64 skips line breaks.
     let s: String = s.chars().filter(|c| *c != '\r' && *c != '\n').collect();
-    engine
-        .decode(s)
-        .ok()
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
+    engine.decode(s).ok().map(|b| go_lossy(&b))
 }

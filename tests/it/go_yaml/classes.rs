@@ -154,6 +154,12 @@ fn explicit_tags_decode_or_refuse() {
         Some("yaml: cannot decode !!str `foo` as a !!int"),
     );
     assert_eq!(v.errors[0].line, Some(3), "{v:?}");
+    // A !!binary key that is not UTF-8: Go prints each stray byte as U+FFFD.
+    go_says(
+        Raystack,
+        "name: neo\n!!binary 4oI=: x\n",
+        Some("yaml: unmarshal errors:\n  line 2: field \u{fffd}\u{fffd} not found in type yaml.PluginSpec"),
+    );
     go_says(
         Raystack,
         format!("{R}questions:\n- name: A\n  required: !!bool yes\n"),
