@@ -106,6 +106,21 @@ pub fn check_text(text: &str, file_name: &str, target: Target) -> Verdict {
 /// [`check_text`] for a file's bytes as they are on disk: go-yaml also reads UTF-16 (with a
 /// byte order mark) and refuses what is not text.
 pub fn check_bytes(bytes: &[u8], file_name: &str, target: Target) -> Verdict {
+    // go-yaml's nodes and decoder recurse, and so do ours: up to 10,000 flow and 10,000 block
+    // levels (the limits go-yaml's scanner sets) need more stack than a thread has by default.
+    const STACK: usize = 256 << 20;
+    std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .name("yaml-plugin".into())
+            .stack_size(STACK)
+            .spawn_scoped(s, || check_on_this_stack(bytes, file_name, target))
+            .expect("a thread to decode the yaml plugin on")
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e))
+    })
+}
+
+fn check_on_this_stack(bytes: &[u8], file_name: &str, target: Target) -> Verdict {
     let rules = target.rules();
     let v3 = rules.decoder == Lib::YamlV3;
     let refused = |f: GoFail, errors: Vec<Problem>| Verdict {

@@ -48,6 +48,8 @@ pub(super) struct Parser {
     marks: Vec<Mark>,
     tag_directives: Vec<(String, String)>,
     done: bool,
+    flow_depth: usize,
+    block_depth: usize,
 }
 
 fn parser_error(problem: &str, at: Mark, context: Option<Mark>) -> Failure {
@@ -100,6 +102,8 @@ impl Parser {
             marks: Vec::new(),
             tag_directives: Vec::new(),
             done: false,
+            flow_depth: 0,
+            block_depth: 0,
         }
     }
 
@@ -109,9 +113,47 @@ impl Parser {
             || self.queue.is_empty()
         {
             let t = self.scanner.next_token()?;
+            self.depth_check(&t)?;
             self.queue.push_back(t);
         }
         Ok(self.queue.front().unwrap())
+    }
+
+    /// go-yaml's scanner refuses more than 10,000 nested flow collections
+    /// (`yaml_parser_increase_flow_level`) or block indentation levels
+    /// (`yaml_parser_roll_indent`); libyaml has no limit.
+    fn depth_check(&mut self, t: &Token) -> R<()> {
+        const MAX_DEPTH: usize = 10_000;
+        let depth = match t.kind {
+            Tk::FlowSequenceStart | Tk::FlowMappingStart => &mut self.flow_depth,
+            Tk::BlockSequenceStart | Tk::BlockMappingStart => &mut self.block_depth,
+            Tk::FlowSequenceEnd | Tk::FlowMappingEnd => {
+                self.flow_depth = self.flow_depth.saturating_sub(1);
+                return Ok(());
+            }
+            Tk::BlockEnd => {
+                self.block_depth = self.block_depth.saturating_sub(1);
+                return Ok(());
+            }
+            _ => return Ok(()),
+        };
+        *depth += 1;
+        if *depth <= MAX_DEPTH {
+            return Ok(());
+        }
+        let block = matches!(t.kind, Tk::BlockSequenceStart | Tk::BlockMappingStart);
+        Err(Failure {
+            scanner: true,
+            reader: false,
+            offset: 0,
+            problem: format!("exceeded max depth of {MAX_DEPTH}"),
+            problem_line: t.start.line,
+            problem_column: t.start.column,
+            problem_index: t.start.index,
+            // A block level's context is its key; a flow level's is a fresh (zero) mark.
+            context_line: if block { t.start.line } else { 0 },
+            context: None,
+        })
     }
 
     fn peek_kind(&mut self) -> R<Tk> {

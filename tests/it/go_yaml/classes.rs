@@ -346,3 +346,20 @@ fn validate_reads_utf16_and_names_the_tab_changing_nothing() {
         );
     snap.assert_unchanged(&[]);
 }
+
+#[test]
+fn deep_nesting_as_go_yaml() {
+    let deep = |n: usize| format!("{G}x: {}{}\n", "[".repeat(n), "]".repeat(n));
+    // 10,000 levels load (and do not overflow our stack); one more is go-yaml's limit.
+    go_says(Goto, deep(10_000), None);
+    go_says(
+        Goto,
+        deep(10_001),
+        Some("yaml: line 9: exceeded max depth of 10000"),
+    );
+    go_says(
+        Raystack,
+        deep(10_001),
+        Some("yaml: line 9: exceeded max depth of 10000"),
+    );
+}

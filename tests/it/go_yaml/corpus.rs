@@ -392,6 +392,14 @@ pub fn mutate(rng: &mut Rng, text: &str, class: usize) -> Vec<u8> {
                     format!("\"{k}\": v"),
                 ])
                 .clone();
+            // ... and nesting at go-yaml's depth limit (now and then: libyaml checks every
+            // open simple key on each token, so such a file takes a moment).
+            let v = if rng.below(12) == 0 {
+                let n = *rng.pick(&[9_999, 10_000, 10_001]);
+                format!("{}{}", "[".repeat(n), "]".repeat(n))
+            } else {
+                v
+            };
             l.push(format!("x-long: {v}"));
             join(&l).into_bytes()
         }
