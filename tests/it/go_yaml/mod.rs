@@ -11,6 +11,7 @@ mod corpus;
 use crate::common::missing;
 use optimus_plugins::extract::yaml_plugin::check_bytes;
 use optimus_plugins::model::target::{Target, TARGETS};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -187,7 +188,9 @@ fn every_mutated_plugin_gets_go_yamls_verdict_and_message() {
     let n = corpus.len();
     let agree = n - disagree.len();
     let refused = go.iter().filter(|v| !v.ok).count();
-    eprintln!(
+    // Written to stderr itself, not through eprintln!, so that the test harness shows it.
+    let _ = writeln!(
+        std::io::stderr(),
         "go-yaml differential: {n} files ({refused} refused by go-yaml), {agree} agree ({:.2} %), {:.1} s",
         100.0 * agree as f64 / n as f64,
         started.elapsed().as_secs_f64()
