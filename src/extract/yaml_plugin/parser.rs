@@ -119,43 +119,6 @@ impl Parser {
         Ok(self.queue.front().unwrap())
     }
 
-    /// go-yaml's scanner refuses more than 10,000 nested flow collections
-    /// (`yaml_parser_increase_flow_level`) or block indentation levels
-    /// (`yaml_parser_roll_indent`); libyaml has no limit.
-    fn depth_check(&mut self, t: &Token) -> R<()> {
-        const MAX_DEPTH: usize = 10_000;
-        let depth = match t.kind {
-            Tk::FlowSequenceStart | Tk::FlowMappingStart => &mut self.flow_depth,
-            Tk::BlockSequenceStart | Tk::BlockMappingStart => &mut self.block_depth,
-            Tk::FlowSequenceEnd | Tk::FlowMappingEnd => {
-                self.flow_depth = self.flow_depth.saturating_sub(1);
-                return Ok(());
-            }
-            Tk::BlockEnd => {
-                self.block_depth = self.block_depth.saturating_sub(1);
-                return Ok(());
-            }
-            _ => return Ok(()),
-        };
-        *depth += 1;
-        if *depth <= MAX_DEPTH {
-            return Ok(());
-        }
-        let block = matches!(t.kind, Tk::BlockSequenceStart | Tk::BlockMappingStart);
-        Err(Failure {
-            scanner: true,
-            reader: false,
-            offset: 0,
-            problem: format!("exceeded max depth of {MAX_DEPTH}"),
-            problem_line: t.start.line,
-            problem_column: t.start.column,
-            problem_index: t.start.index,
-            // A block level's context is its key; a flow level's is a fresh (zero) mark.
-            context_line: if block { t.start.line } else { 0 },
-            context: None,
-        })
-    }
-
     fn peek_kind(&mut self) -> R<Tk> {
         Ok(self.peek()?.kind)
     }
