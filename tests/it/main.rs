@@ -15,6 +15,7 @@ mod examples;
 mod faults;
 mod freshness;
 mod fuzz_parsers;
+mod go_yaml;
 mod holes;
 mod hostile_archives;
 mod hostile_crash;

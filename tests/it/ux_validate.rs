@@ -96,7 +96,7 @@ const BAD: &[Case] = &[
         Some("yaml: unmarshal errors:\n  line 5: field entrypoint not found in type yaml.PluginSpec"),
         &[(Some(5), "`entrypoint` is a key of the raystack spec, not of raystack-0.5")],
     ),
-    ("syntax", "raystack", Some("yaml: line 3"), &[(Some(3), "invalid YAML")]),
+    ("syntax", "raystack", Some("yaml: line 5: found unexpected end of stream"), &[(Some(3), "invalid YAML")]),
     (
         "subquestions",
         "raystack-0.5",

@@ -1,17 +1,58 @@
-//! Yaml plugins: what the target Optimus does with one (its own decoding and checks, with its
-//! exact error text, in `decode.rs`), and our advice beside it, each at its file:line:col.
+//! Yaml plugins: what the target Optimus does with one (its own yaml library's decoding, ported
+//! from go-yaml, and its required-field checks, with their exact error text), and our advice
+//! beside it, each at its file:line:col.
+//!
+//! The layers, as in go-yaml: `events.rs` (libyaml's reader, scanner and parser), `nodes.rs`
+//! (go-yaml's node tree of the first document), `resolve.rs` (scalar tags and values),
+//! `decode.rs` (into a model of the target's Go structs, `value.rs`), then the checks.
 
 use crate::model::names::yaml_file_name;
-use crate::upstream::target::{Rules, Target, TARGETS};
-use decode::{decode, first_failed, unmarshal_message, ErrKind};
+use crate::upstream::target::{Decoder as Lib, GoType, Rules, Target, TARGETS};
+use decode::{Decoder, ErrKind};
 use schema::{nearest, Checker};
-use tree::{parse_tree, Node};
+use tree::Node;
+use value::{first_failed, zero, Val};
 
 mod decode;
+mod events;
+mod nodes;
+mod parser;
+mod quirks;
+mod resolve;
 mod schema;
 mod tree;
+mod value;
 use std::collections::BTreeSet;
 use std::path::Path;
+
+/// A go-yaml `failf` (or a Go panic while decoding): the whole error text, and where it is.
+#[derive(Debug, Clone)]
+pub(super) struct GoFail {
+    msg: String,
+    /// 1-based line and column, when go-yaml's state knows it.
+    at: Option<(usize, usize)>,
+    /// A byte offset in the input (reader errors).
+    offset: Option<usize>,
+}
+
+impl GoFail {
+    fn f(text: String) -> GoFail {
+        GoFail {
+            msg: format!("yaml: {text}"),
+            at: None,
+            offset: None,
+        }
+    }
+
+    /// A Go runtime panic upstream does not recover from (the program stops with it).
+    fn panic(unhashable: &str) -> GoFail {
+        GoFail {
+            msg: format!("panic: runtime error: hash of unhashable type {unhashable}"),
+            at: None,
+            offset: None,
+        }
+    }
+}
 
 /// One problem found in a yaml plugin.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,44 +100,79 @@ fn problem(pos: (usize, usize), message: String) -> Problem {
 /// Checks a yaml plugin's text as the `target` Optimus would load it; `file_name` is the
 /// name it has on disk (its discovery rule is advice, not an error: `validate` takes any name).
 pub fn check_text(text: &str, file_name: &str, target: Target) -> Verdict {
+    check_bytes(text.as_bytes(), file_name, target)
+}
+
+/// [`check_text`] for a file's bytes as they are on disk: go-yaml also reads UTF-16 (with a
+/// byte order mark) and refuses what is not text.
+pub fn check_bytes(bytes: &[u8], file_name: &str, target: Target) -> Verdict {
+    // go-yaml's nodes and decoder recurse, and so do ours: up to 10,000 flow and 10,000 block
+    // levels (the limits go-yaml's scanner sets) need more stack than a thread has by default.
+    const STACK: usize = 256 << 20;
+    std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .name("yaml-plugin".into())
+            .stack_size(STACK)
+            .spawn_scoped(s, || check_on_this_stack(bytes, file_name, target))
+            .expect("a thread to decode the yaml plugin on")
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e))
+    })
+}
+
+fn check_on_this_stack(bytes: &[u8], file_name: &str, target: Target) -> Verdict {
     let rules = target.rules();
-    let root = match parse_tree(text) {
-        Ok(r) => r,
-        Err(p) => {
-            let refusal = format!(
-                "yaml: line {}: {}",
-                p.line.unwrap_or(0),
-                p.message.trim_start_matches("invalid YAML: ")
-            );
-            return Verdict {
-                refusal: Some(refusal),
-                errors: vec![p],
-                ..Verdict::default()
-            };
+    let v3 = rules.decoder == Lib::YamlV3;
+    let refused = |f: GoFail, errors: Vec<Problem>| Verdict {
+        refusal: Some(f.msg),
+        errors,
+        ..Verdict::default()
+    };
+    let doc = match nodes::parse(bytes, v3) {
+        Ok(d) => d,
+        Err(f) => {
+            let p = syntax_problem(&f, bytes);
+            return refused(f, vec![p]);
         }
     };
+    let ty = &GoType::Struct(rules.schema);
+    let mut val = zero(ty);
+    let mut d = Decoder::new(&doc, v3, rules.decoder == Lib::YamlV2Strict);
+    if let Some(root) = doc.root {
+        if let Err(f) = d.unmarshal(root, ty, &mut val) {
+            let pos = f.at.unwrap_or((1, 1));
+            let text = f.msg.trim_start_matches("yaml: ");
+            let p = problem(pos, format!("{text} (Optimus stops on this)"));
+            return refused(f, vec![p]);
+        }
+    }
+    let root = tree::view(&doc);
+    let root = root.as_ref();
     let mut v = Verdict::default();
-    let errors = decode(root.as_ref(), rules);
-    if !errors.is_empty() {
-        v.refusal = Some(unmarshal_message(&errors));
-        for e in &errors {
+    if !d.errors.is_empty() {
+        let lines: Vec<String> = d
+            .errors
+            .iter()
+            .map(|e| format!("line {}: {}", e.line, e.text))
+            .collect();
+        v.refusal = Some(format!("yaml: unmarshal errors:\n  {}", lines.join("\n  ")));
+        for e in &d.errors {
             v.errors.push(problem((e.line, e.col), explain(e, rules)));
         }
         return v;
     }
-    let root = root.as_ref();
-    let text_at = |path: &[&str]| decode::at(root, path).and_then(|e| e.value.text());
-    v.name = text_at(&["name"]).map(str::to_string);
-    v.plugin_type = text_at(&["plugintype"]).map(str::to_string);
+    let text_at =
+        |path: &[&str]| Some(val.at(ty, path).text().to_string()).filter(|s| !s.is_empty());
+    v.name = text_at(&["name"]);
+    v.plugin_type = text_at(&["plugintype"]);
     if rules.has_versions {
-        if let Some(Node::Map { entries, .. }) =
-            decode::at(root, &["plugin_versions"]).map(|e| &e.value)
-        {
-            v.versions = entries.iter().map(|e| e.key.clone()).collect();
+        if let Val::Map(entries) = val.at(ty, &["plugin_versions"]) {
+            v.versions = entries.iter().map(|(k, _)| k.clone()).collect();
         }
     }
-    if let Some((message, entry)) = first_failed(root, rules) {
+    if let Some((message, path)) = first_failed(&val, rules) {
         v.refusal = Some(message.to_string());
+        let entry = path_entry(root, path);
         let pos = entry.map_or((1, 1), |e| (e.line, e.col));
         v.errors
             .push(problem(pos, required_hint(message, entry.is_some(), rules)));
@@ -104,25 +180,67 @@ pub fn check_text(text: &str, file_name: &str, target: Target) -> Verdict {
     }
     v.warnings = advice(root, file_name, rules);
     if rules.has_versions {
-        v.images = version_images(root, &v.versions);
+        v.images = version_images(&val, ty, &v.versions);
     }
     v
 }
 
+/// The entry at `path` in our view (the first of repeated keys).
+fn path_entry<'n>(root: Option<&'n Node>, path: &[&str]) -> Option<&'n tree::Entry> {
+    let mut node = root?;
+    let mut found = None;
+    for k in path {
+        let e = node.get(k)?;
+        found = Some(e);
+        node = &e.value;
+    }
+    found
+}
+
+/// A syntax or reader error: go-yaml's text, at the place it is about, with our hint.
+fn syntax_problem(f: &GoFail, bytes: &[u8]) -> Problem {
+    let pos = match (f.at, f.offset) {
+        (Some(at), _) => at,
+        (None, Some(off)) => {
+            let before = &bytes[..off.min(bytes.len())];
+            let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+            let col = before.iter().rev().take_while(|b| **b != b'\n').count() + 1;
+            (line, col)
+        }
+        (None, None) => (1, 1),
+    };
+    let text = f.msg.trim_start_matches("yaml: ");
+    let line_text = std::str::from_utf8(bytes)
+        .ok()
+        .and_then(|t| t.lines().nth(pos.0.saturating_sub(1)));
+    let tab = line_text.is_some_and(|l| l.trim_start_matches(' ').starts_with('\t'))
+        || text.contains("tab character");
+    let hint = if tab {
+        "; indent with spaces, not tabs (YAML does not allow a tab in indentation)"
+    } else if text.contains("control characters") {
+        "; remove the control character (or save the file as plain UTF-8 text)"
+    } else if text.contains("incompatible YAML document") {
+        "; Optimus reads YAML 1.1 only: remove the %YAML line"
+    } else {
+        ""
+    };
+    problem(pos, format!("invalid YAML: {text}{hint}"))
+}
+
 /// `Spec.GetImage` for every `plugin_versions` key.
-fn version_images(root: Option<&Node>, versions: &[String]) -> Vec<(String, String)> {
+fn version_images(val: &Val, ty: &GoType, versions: &[String]) -> Vec<(String, String)> {
     let field = |v: &str, k: &str| {
-        decode::at(root, &["plugin_versions", v, k])
-            .and_then(|e| e.value.text())
-            .filter(|t| !t.is_empty())
+        Some(val.at(ty, &["plugin_versions", v, k]).text().to_string()).filter(|t| !t.is_empty())
     };
     versions
         .iter()
         .map(|v| {
             let image = field(v, "image")
                 .or(field("default", "image"))
-                .unwrap_or("");
-            let tag = field(v, "tag").or(field("default", "tag")).unwrap_or("");
+                .unwrap_or_default();
+            let tag = field(v, "tag")
+                .or(field("default", "tag"))
+                .unwrap_or_default();
             (v.clone(), format!("{image}:{tag}"))
         })
         .collect()
@@ -137,15 +255,7 @@ fn explain(e: &decode::DecodeError, rules: &Rules) -> String {
             "the document has the wrong shape: a yaml plugin is a mapping of keys to values".into()
         }
         ErrKind::WrongType => {
-            let t = e.go_type;
-            let want = match t {
-                "string" => "a single value",
-                "int" => "a whole number",
-                "bool" => "true or false (yes/no also work in yaml.v2)",
-                _ if t.starts_with("map[") => "a mapping of keys to values",
-                _ if t.starts_with("[]") || t.ends_with('s') => "a list",
-                _ => "a mapping of keys to values",
-            };
+            let want = e.want;
             format!(
                 "`{key}` has the wrong shape for {}: expected {want}",
                 rules.name
@@ -192,7 +302,7 @@ fn field_names(rules: &Rules, go_type: &str) -> Vec<&'static str> {
         }
         for (_, t) in s.fields {
             let mut t = t;
-            while let GoType::Seq(_, e) | GoType::Map(_, e) = t {
+            while let GoType::Seq(_, e) | GoType::Map(_, _, e) = t {
                 t = *e;
             }
             if let GoType::Struct(inner) = t {
@@ -312,9 +422,9 @@ pub fn validate_staged(
     plugin: &str,
     target: Target,
 ) -> Result<String, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("yaml plugin {plugin} is not readable text: {e}"))?;
-    let v = check_text(&text, file_name, target);
+    let bytes =
+        std::fs::read(path).map_err(|e| format!("yaml plugin {plugin} is not readable: {e}"))?;
+    let v = check_bytes(&bytes, file_name, target);
     if let Some(r) = &v.refusal {
         return Err(format!(
             "yaml plugin {plugin}: Optimus ({target}) would refuse to load it:\n{}\n  optimus says: {}",

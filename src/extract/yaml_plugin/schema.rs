@@ -19,7 +19,7 @@ fn int_of(n: &Node) -> Option<i64> {
     match n {
         Node::Scalar {
             value, plain: true, ..
-        } => super::decode::int_of(value),
+        } => super::resolve::parse_int(&value.replace('_', "")),
         _ => None,
     }
 }

@@ -1,7 +1,8 @@
-//! The first yaml document (the only one Optimus reads; later ones are never parsed) as a tree of nodes with their positions (from yaml-rust2's marked
-//! events), so every problem can name its line and column.
+//! The first yaml document (the only one Optimus reads) as a plain tree of nodes with their
+//! positions, for the advice we add to upstream's verdict (question names, regexps...).
 
-use super::Problem;
+use super::events::Style;
+use super::nodes::{Doc, Kind};
 
 /// A parsed yaml node with the position (1-based line and column) where it starts.
 #[derive(Debug, Clone)]
@@ -64,132 +65,66 @@ impl Node {
     }
 }
 
-/// Builds the first document's tree from yaml-rust2's marked events.
-pub(super) fn parse_tree(text: &str) -> Result<Option<Node>, Problem> {
-    use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
-    use yaml_rust2::scanner::{Marker, TScalarStyle};
-    enum Frame {
-        Map {
-            entries: Vec<Entry>,
-            key: Option<(String, usize, usize)>,
-            line: usize,
-            col: usize,
-            bad_key: bool,
+/// The view of a parsed document that our advice reads: aliases replaced by what they point
+/// to (a cycle stays an alias), mappings keyed by their scalar keys.
+pub(super) fn view(doc: &Doc) -> Option<Node> {
+    let root = doc.root?;
+    let child = *doc.get(root).children.first()?;
+    let mut seen = Vec::new();
+    let mut budget = 100_000;
+    Some(build(doc, child, &mut seen, &mut budget))
+}
+
+/// `budget` bounds the nodes built: aliases can make a small file expand without end.
+fn build(doc: &Doc, i: usize, seen: &mut Vec<usize>, budget: &mut usize) -> Node {
+    let n = doc.get(i);
+    let (line, col) = (n.line + 1, n.column + 1);
+    if seen.contains(&i) || *budget == 0 {
+        return Node::Alias { line, col };
+    }
+    *budget -= 1;
+    seen.push(i);
+    let out = match n.kind {
+        Kind::Alias => match n.alias {
+            Some(t) => build(doc, t, seen, budget),
+            None => Node::Alias { line, col },
         },
-        Seq {
-            items: Vec<Node>,
-            line: usize,
-            col: usize,
+        Kind::Scalar | Kind::Document => Node::Scalar {
+            value: n.value.clone(),
+            plain: n.style == Style::Plain,
+            line,
+            col,
         },
-    }
-    #[derive(Default)]
-    struct Rx {
-        stack: Vec<Frame>,
-        docs: usize,
-        root: Option<Node>,
-        problems: Vec<Problem>,
-    }
-    impl Rx {
-        fn push_node(&mut self, node: Node) {
-            match self.stack.last_mut() {
-                None => {
-                    if self.root.is_none() {
-                        self.root = Some(node);
-                    }
-                }
-                Some(Frame::Seq { items, .. }) => items.push(node),
-                Some(Frame::Map {
-                    entries,
-                    key,
-                    bad_key,
-                    ..
-                }) => match key.take() {
-                    Some((k, line, col)) => entries.push(Entry {
-                        key: k,
-                        line,
-                        col,
-                        value: node,
-                    }),
-                    None => match node {
-                        Node::Scalar {
-                            value, line, col, ..
-                        } => *key = Some((value, line, col)),
-                        other => {
-                            // A complex key: report it, then skip its value.
-                            let (line, col) = other.pos();
-                            *bad_key = true;
-                            *key = Some((String::new(), line, col));
-                        }
-                    },
-                },
+        Kind::Sequence => Node::Seq {
+            items: n
+                .children
+                .iter()
+                .map(|c| build(doc, *c, seen, budget))
+                .collect(),
+            line,
+            col,
+        },
+        Kind::Mapping => {
+            let mut entries = Vec::new();
+            for pair in n.children.chunks(2) {
+                let [k, v] = pair else { continue };
+                let Node::Scalar {
+                    value, line, col, ..
+                } = build(doc, *k, seen, budget)
+                else {
+                    continue;
+                };
+                let value_node = build(doc, *v, seen, budget);
+                entries.push(Entry {
+                    key: value,
+                    line,
+                    col,
+                    value: value_node,
+                });
             }
+            Node::Map { entries, line, col }
         }
-    }
-    impl MarkedEventReceiver for Rx {
-        fn on_event(&mut self, ev: Event, mark: Marker) {
-            let (line, col) = (mark.line(), mark.col() + 1);
-            match ev {
-                Event::DocumentStart => self.docs += 1,
-                Event::Scalar(value, style, ..) => self.push_node(Node::Scalar {
-                    value,
-                    plain: style == TScalarStyle::Plain,
-                    line,
-                    col,
-                }),
-                Event::Alias(_) => self.push_node(Node::Alias { line, col }),
-                Event::MappingStart(..) => self.stack.push(Frame::Map {
-                    entries: Vec::new(),
-                    key: None,
-                    line,
-                    col,
-                    bad_key: false,
-                }),
-                Event::SequenceStart(..) => self.stack.push(Frame::Seq {
-                    items: Vec::new(),
-                    line,
-                    col,
-                }),
-                Event::MappingEnd | Event::SequenceEnd => {
-                    let node = match self.stack.pop() {
-                        Some(Frame::Map {
-                            entries,
-                            line,
-                            col,
-                            bad_key,
-                            ..
-                        }) => {
-                            if bad_key {
-                                self.problems.push(Problem {
-                                    line: Some(line),
-                                    column: Some(col),
-                                    message: "a key must be a plain string".into(),
-                                });
-                            }
-                            // yaml-rust2 marks a block mapping's start after its first
-                            // key; its first key is where a reader sees it start.
-                            let (line, col) =
-                                entries.first().map_or((line, col), |e| (e.line, e.col));
-                            Node::Map { entries, line, col }
-                        }
-                        Some(Frame::Seq { items, line, col }) => Node::Seq { items, line, col },
-                        None => return,
-                    };
-                    self.push_node(node);
-                }
-                _ => {}
-            }
-        }
-    }
-    let mut rx = Rx::default();
-    if let Err(e) = Parser::new_from_str(text).load(&mut rx, false) {
-        return Err(Problem {
-            line: Some(e.marker().line()),
-            column: Some(e.marker().col() + 1),
-            message: format!("invalid YAML: {}", e.info()),
-        });
-    }
-    if let Some(p) = rx.problems.into_iter().next() {
-        return Err(p);
-    }
-    Ok(rx.root)
+    };
+    seen.pop();
+    out
 }

@@ -13,12 +13,15 @@ mod schemas;
 #[derive(Debug)]
 pub enum GoType {
     Str,
+    /// A named string type (`plugin.Type`, `models.HookType`): decoded as a string, printed
+    /// by its name in go-yaml's messages.
+    NamedStr(&'static str),
     Int,
     Bool,
     /// A slice, with its Go type name as upstream's messages print it.
     Seq(&'static str, &'static GoType),
-    /// `map[string]T`, with its Go type name.
-    Map(&'static str, &'static GoType),
+    /// `map[K]T`, with its Go type name and its key type.
+    Map(&'static str, &'static GoType, &'static GoType),
     Struct(&'static GoStruct),
 }
 
@@ -26,9 +29,10 @@ impl GoType {
     pub fn go_name(&self) -> &'static str {
         match self {
             GoType::Str => "string",
+            GoType::NamedStr(n) => n,
             GoType::Int => "int",
             GoType::Bool => "bool",
-            GoType::Seq(n, _) | GoType::Map(n, _) => n,
+            GoType::Seq(n, _) | GoType::Map(n, _, _) => n,
             GoType::Struct(s) => s.go_name,
         }
     }

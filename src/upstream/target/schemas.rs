@@ -27,6 +27,12 @@ pub(super) static GOTO_EVALUATORS_T: GoType = GoType::Seq("[]plugin.Evaluator", 
 
 pub(super) const STRINGS: GoType = GoType::Seq("[]string", &GoType::Str);
 
+static RS_MOD_T: GoType = GoType::NamedStr("plugin.Mod");
+
+static R5_MOD_T: GoType = GoType::NamedStr("models.PluginMod");
+
+static GOTO_PARSER_TYPE_T: GoType = GoType::NamedStr("plugin.ParserType");
+
 pub(super) static RS_NAME_VALUE_CONFIG: GoStruct = GoStruct {
     go_name: "plugin.Config",
     fields: &[("name", GoType::Str), ("value", GoType::Str)],
@@ -75,14 +81,14 @@ pub(super) static RS_SPEC: GoStruct = GoStruct {
     fields: &[
         ("name", GoType::Str),
         ("description", GoType::Str),
-        ("plugintype", GoType::Str),
-        ("pluginmods", STRINGS),
+        ("plugintype", GoType::NamedStr("plugin.Type")),
+        ("pluginmods", GoType::Seq("[]plugin.Mod", &RS_MOD_T)),
         ("pluginversion", GoType::Str),
         ("apiversion", STRINGS),
         ("image", GoType::Str),
         ("entrypoint", GoType::Struct(&RS_ENTRYPOINT)),
         ("dependson", STRINGS),
-        ("hooktype", GoType::Str),
+        ("hooktype", GoType::NamedStr("plugin.HookType")),
         ("questions", GoType::Seq("plugin.Questions", &RS_QUESTION_T)),
         (
             "defaultconfig",
@@ -141,13 +147,13 @@ pub(super) static R5_SPEC: GoStruct = GoStruct {
     fields: &[
         ("name", GoType::Str),
         ("description", GoType::Str),
-        ("plugintype", GoType::Str),
-        ("pluginmods", STRINGS),
+        ("plugintype", GoType::NamedStr("models.PluginType")),
+        ("pluginmods", GoType::Seq("[]models.PluginMod", &R5_MOD_T)),
         ("pluginversion", GoType::Str),
         ("apiversion", STRINGS),
         ("image", GoType::Str),
         ("dependson", STRINGS),
-        ("hooktype", GoType::Str),
+        ("hooktype", GoType::NamedStr("models.HookType")),
         ("secretpath", GoType::Str),
         (
             "questions",
@@ -198,16 +204,21 @@ pub(super) static GOTO_SPEC: GoStruct = GoStruct {
             "asset_parsers",
             GoType::Map(
                 "map[plugin.ParserType][]plugin.Evaluator",
+                &GOTO_PARSER_TYPE_T,
                 &GOTO_EVALUATORS_T,
             ),
         ),
         (
             "plugin_versions",
-            GoType::Map("map[string]plugin.VersionDetails", &GOTO_VERSION_T),
+            GoType::Map(
+                "map[string]plugin.VersionDetails",
+                &GoType::Str,
+                &GOTO_VERSION_T,
+            ),
         ),
         (
             "default_config",
-            GoType::Map("map[string]string", &GoType::Str),
+            GoType::Map("map[string]string", &GoType::Str, &GoType::Str),
         ),
     ],
 };

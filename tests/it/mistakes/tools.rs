@@ -1,5 +1,6 @@
 //! The test tools stay out of the user's way: `scripts/test-deps.sh` installs with
-//! `--no-install-recommends` and never upgrades (or removes) a package that is installed, and
+//! `--no-install-recommends`, never removes a package that is installed, upgrades one only
+//! when a new package requires it (named first; `--no-upgrade` refuses even that), and
 //! `scripts/walkthrough.py` works in a scratch directory of its own, removed afterwards. Both
 //! are run for real, with `apt-get` replaced by a recorder and the walkthrough watched by a
 //! Python audit hook that refuses any write outside its scratch directory.
@@ -45,12 +46,13 @@ fn fake_path(dir: &Path, log: &Path, plan: &str) -> PathBuf {
 
 /// Runs test-deps.sh with the fake PATH (minisign, tinyproxy, docker-registry and the like are
 /// then "missing"); returns the run and the apt-get calls.
-fn test_deps(plan: &str) -> (Run, Vec<String>) {
+fn test_deps(plan: &str, args: &[&str]) -> (Run, Vec<String>) {
     let scratch = tempfile::tempdir().unwrap();
     let log = scratch.path().join("apt.log");
     let bin = fake_path(scratch.path(), &log, plan);
     let out = std::process::Command::new(bin.join("bash"))
         .arg(repo().join("scripts/test-deps.sh"))
+        .args(args)
         .env_clear()
         .env("PATH", &bin)
         .env("HOME", scratch.path())
@@ -67,9 +69,37 @@ fn test_deps(plan: &str) -> (Run, Vec<String>) {
 
 #[test]
 fn test_deps_installs_without_recommends_and_never_upgrades() {
-    // apt would upgrade systemd to install what is missing: refused, nothing installed.
+    let upgrade = "Inst libsystemd0 [252.38-1] (252.39-1 Debian:12.15/oldstable [amd64])\nInst minisign (0.11-1 Debian:12.15/oldstable [amd64])";
+    let real_install = |calls: &[String]| {
+        calls
+            .iter()
+            .any(|c| c.contains(" install ") && !c.contains(" -s "))
+    };
+    // With --no-upgrade, an upgrade the new packages need is refused: nothing installed.
+    let (r, calls) = test_deps(upgrade, &["--no-upgrade"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr
+            .contains("would upgrade or remove installed packages: libsystemd0"),
+        "{}",
+        r.stderr
+    );
+    assert!(!real_install(&calls), "{calls:?}");
+    // By default it is named before apt-get runs (a fresh image needs such upgrades).
+    let (r, calls) = test_deps(upgrade, &[]);
+    assert!(
+        r.stdout
+            .contains("require newer versions of these installed ones")
+            && r.stdout.contains("libsystemd0"),
+        "{}{}",
+        r.stdout,
+        r.stderr
+    );
+    assert!(real_install(&calls), "{calls:?}");
+    // A removal is always refused.
     let (r, calls) = test_deps(
-        "Inst libsystemd0 [252.38-1] (252.39-1 Debian:12.15/oldstable [amd64])\nInst minisign (0.11-1 Debian:12.15/oldstable [amd64])",
+        "Remv libsystemd0 [252.38-1]\nInst minisign (0.11-1 Debian:12.15/oldstable [amd64])",
+        &[],
     );
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
     assert!(
@@ -78,14 +108,9 @@ fn test_deps_installs_without_recommends_and_never_upgrades() {
         "{}",
         r.stderr
     );
-    assert!(
-        calls
-            .iter()
-            .all(|c| !c.contains(" install ") || c.contains(" -s ")),
-        "{calls:?}"
-    );
+    assert!(!real_install(&calls), "{calls:?}");
     // Only new packages: installed, without their recommendations.
-    let (_, calls) = test_deps("Inst minisign (0.11-1 Debian:12.15/oldstable [amd64])");
+    let (_, calls) = test_deps("Inst minisign (0.11-1 Debian:12.15/oldstable [amd64])", &[]);
     let installs: Vec<&String> = calls
         .iter()
         .filter(|c| c.contains(" install ") && !c.contains(" -s "))
