@@ -85,7 +85,7 @@ fn the_primary_name_takes_the_verbs_and_shows_them_so() {
     // Messages quote commands as typed under this name.
     sb.write("empty/optimus.yaml", "plugins:\n  plugins: []\n");
     sb.run(&["verify", "-c", "empty/optimus.yaml"])
-        .expect(1, &["run `optimus-plugins install`"]);
+        .expect(1, &["run `optimus-plugins install -c empty/optimus.yaml`"]);
 }
 
 #[test]
@@ -133,7 +133,7 @@ fn as_optimus_it_keeps_optimus_plugin_verb() {
     sb.write("empty/optimus.yaml", "plugins:\n  plugins: []\n");
     let r = sb
         .as_optimus(&["plugin", "verify", "-c", "empty/optimus.yaml"])
-        .expect(1, &["run `optimus plugin install`"]);
+        .expect(1, &["run `optimus plugin install -c empty/optimus.yaml`"]);
     assert!(
         !r.stderr.contains("optimus-plugins install"),
         "{}",
@@ -184,13 +184,15 @@ fn as_the_optimus_extension_it_runs_unchanged() {
     std::fs::write(sb.p("proj/.plugins/optimus-plugin-neo.yaml"), "changed").unwrap();
     let r = same(&["verify", "-c", "proj/optimus.yaml", "--platform", PLAT]).fails(1);
     assert!(
-        r.stderr.contains("`optimus-plugins install` restores"),
+        r.stderr
+            .contains("`optimus-plugins install -c proj/optimus.yaml` restores"),
         "{}",
         r.stderr
     );
     let r = sb.as_extension(&["verify", "-c", "proj/optimus.yaml", "--platform", PLAT]);
     assert!(
-        r.stderr.contains("`optimus plugins install` restores"),
+        r.stderr
+            .contains("`optimus plugins install -c proj/optimus.yaml` restores"),
         "{}",
         r.stderr
     );

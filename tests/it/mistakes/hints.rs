@@ -22,7 +22,7 @@ fn outdated_and_mirror_hints_keep_the_config_that_was_passed() {
     w.mistake(
         &["mirror", "-c", "server.yaml", "--output", "m"],
         2,
-        &["run `optimus plugin lock -c server.yaml` first"],
+        &["run `optimus-plugins lock -c server.yaml` first"],
         &[],
     );
     w.run(&["install", "-c", "server.yaml", "--platform", PLAT])
@@ -30,22 +30,22 @@ fn outdated_and_mirror_hints_keep_the_config_that_was_passed() {
     w.reg.publish_yaml(&w.sb, "neo", "1.1.0").ok();
     let before = w.snapshot();
     w.run(&["outdated", "-c", "server.yaml"])
-        .expect(0, &["run `optimus plugin update neo -c server.yaml`"]);
+        .expect(0, &["run `optimus-plugins update neo -c server.yaml`"]);
     w.unchanged_since(&before, &["cache"]);
     w.run(&["mirror", "-c", "server.yaml", "--output", "m"])
         .expect(
             0,
-            &["`optimus plugin install --offline --mirror m -c server.yaml`"],
+            &["`optimus-plugins install --offline --mirror m -c server.yaml`"],
         );
     // The default config needs no -c.
     let r = w
         .run(&["outdated"])
-        .expect(0, &["run `optimus plugin update neo`"]);
+        .expect(0, &["run `optimus-plugins update neo`"]);
     assert!(!r.stdout.contains("-c"), "{}", r.stdout);
     // And verify's fixes, for a file gone missing.
     std::fs::remove_file(w.p("proj/.plugins-server/optimus-plugin-neo.yaml")).unwrap();
     w.run(&["verify", "-c", "server.yaml", "--platform", PLAT])
-        .expect(1, &["`optimus plugin install -c server.yaml` restores"]);
+        .expect(1, &["`optimus-plugins install -c server.yaml` restores"]);
     w.mistake(
         &["verify", "-c", "nolock.yaml"],
         2,
@@ -63,7 +63,7 @@ fn verify_before_any_install_says_what_to_run_for_this_config() {
         1,
         &[
             "server.lock: no lockfile to verify against",
-            "run `optimus plugin install -c server.yaml`",
+            "run `optimus-plugins install -c server.yaml`",
         ],
         &[],
     );

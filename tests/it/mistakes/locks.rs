@@ -94,7 +94,7 @@ fn an_old_shared_lock_is_read_then_the_config_gets_its_own() {
         &[
             "nothing to do",
             "read from optimus.lock",
-            "optimus plugin lock -c server.yaml",
+            "optimus-plugins lock -c server.yaml",
         ],
     );
     w.run(&["verify", "-c", "server.yaml", "--platform", PLAT])

@@ -98,7 +98,7 @@ fn a_registry_directory_that_is_not_there_is_not_called_unsigned_or_empty() {
             "registry reg: the directory",
             "registy does not exist",
             "`url:` of provider reg at optimus.yaml:3",
-            "optimus plugin publish --registry",
+            "optimus-plugins publish --registry",
         ],
         &[],
     );
@@ -201,7 +201,7 @@ fn a_lock_edited_by_hand_is_refused_at_its_line_with_the_way_back() {
             vec![
                 format!("optimus.lock:{}: plugin", line_of(&lock, &sha)),
                 "malformed sha256".into(),
-                "optimus plugin lock".into(),
+                "optimus-plugins lock".into(),
             ],
         ),
         // A field optimus never writes.
@@ -243,7 +243,7 @@ fn a_lock_edited_by_hand_is_refused_at_its_line_with_the_way_back() {
         &[
             "does not match the signed index of registry reg",
             "restore the lockfile from version control",
-            "optimus plugin update",
+            "optimus-plugins update",
         ],
         &["cache/memo", "cache/unpacked"],
     );
