@@ -6,10 +6,10 @@
 use super::output::out;
 use crate::config::{self, Environment, DEFAULT_CONFIG};
 use crate::error::Result;
-use crate::extract::yaml_plugin::Problem;
 use crate::model::fsutil::shown;
 use crate::ui;
 use crate::upstream::target::Target;
+use crate::upstream::yaml::Problem;
 use crate::upstream::{self, Severity};
 use std::path::{Path, PathBuf};
 

@@ -6,8 +6,6 @@
 //! bombs while reading. Only the chosen files are streamed — into staging files that this
 //! module names itself, inside the plugin directory — and hashed on the way.
 
-pub mod yaml_plugin;
-
 mod safety;
 mod select;
 mod tar;
@@ -157,14 +155,18 @@ impl Unpacker<'_> {
     fn finish(&self, staged: Vec<Staged>) -> Result<Vec<Staged>> {
         for s in &staged {
             if s.kind == Kind::Yaml {
-                let name =
-                    yaml_plugin::validate_staged(&s.staged, &s.file_name, &s.plugin, self.target)
-                        .map_err(|e| archive_err(self.what, e))?;
+                let name = crate::upstream::yaml::validate_staged(
+                    &s.staged,
+                    &s.file_name,
+                    &s.plugin,
+                    self.target,
+                )
+                .map_err(|e| archive_err(self.what, e))?;
                 let with_binary = staged
                     .iter()
                     .any(|b| b.kind == Kind::Binary && b.plugin == s.plugin);
                 if with_binary {
-                    yaml_plugin::check_pair(&s.plugin, &name, &s.file_name)
+                    crate::upstream::yaml::check_pair(&s.plugin, &name, &s.file_name)
                         .map_err(|e| archive_err(self.what, e))?;
                 }
             }

@@ -120,7 +120,7 @@ impl Installer<'_> {
         // The target may differ from the one it was checked for: a yaml plugin this target
         // would refuse takes the full path, which refuses it.
         if kind == Kind::Yaml
-            && crate::extract::yaml_plugin::validate_staged(
+            && crate::upstream::yaml::validate_staged(
                 &cached.path,
                 &file_name,
                 &job.plugin.name,

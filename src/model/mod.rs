@@ -12,6 +12,7 @@ pub mod keys;
 pub mod limits;
 pub mod link_mode;
 pub mod location;
+pub mod mirror_layout;
 pub mod names;
 pub mod platform;
 pub mod plugin_type;

@@ -5,13 +5,13 @@
 
 use super::Resolver;
 use crate::error::{Error, Result};
-use crate::extract::yaml_plugin::check_text;
 use crate::lockfile::{LockedImage, LockedPlugin};
 use crate::model::format::Format;
 use crate::model::image::ImageRef;
 use crate::model::location::Location;
 use crate::model::names::yaml_file_name;
 use crate::store::fetch::Expect;
+use crate::upstream::yaml::check_text;
 use futures::StreamExt;
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -19,6 +19,7 @@ pub use oci::Challenge;
 use crate::config::{Net, Provider};
 use crate::error::{Error, Result};
 use crate::model::location::Location;
+use crate::model::mirror_layout::{mirror_blob_path, mirror_path};
 use crate::model::redact::url_for_display;
 use crate::model::report::SharedReporter;
 use bytes::Bytes;
@@ -90,25 +91,6 @@ pub struct Transport {
     access: Mutex<HashMap<String, Arc<Access>>>,
     /// Told when a server has sent nothing for a while (`waiting for HOST (10 s)...`).
     reporter: Option<SharedReporter>,
-}
-
-/// Where a mirror keeps an artifact that lies outside its registry's root: `sha256/<hex>`.
-pub fn mirror_blob_path(sha256: &str) -> String {
-    format!("sha256/{sha256}")
-}
-
-/// Where a mirror of `base` keeps the artifact at `loc`: its path under the root when that is
-/// a plain relative path, else the content-addressed [`mirror_blob_path`]. `optimus-plugins
-/// mirror` writes there and installs look there, by this one rule.
-pub fn mirror_path(loc: &Location, base: &Location, sha256: &str) -> String {
-    match loc.strip_base(base) {
-        Some(rel)
-            if crate::model::fsutil::is_safe_relative_path(&rel) && !rel.contains(['?', '#']) =>
-        {
-            rel
-        }
-        _ => mirror_blob_path(sha256),
-    }
 }
 
 impl Transport {

@@ -5,7 +5,7 @@
 //! merged with the yaml plugin of the same name, duplicate names refused ([`startup`]).
 //! [`discover`] turns that pass into `list`'s view of every file.
 
-use crate::extract::yaml_plugin::{self, Problem, Verdict};
+use super::yaml::{self, Problem, Verdict};
 use crate::model::fsutil;
 use crate::model::platform::Platform;
 use crate::upstream::target::{Dir, Rules};
@@ -150,7 +150,7 @@ fn file_name(p: &Path) -> String {
 /// `os.ReadFile` fails its load).
 pub fn check_file(path: &Path, rules: &Rules) -> Verdict {
     match std::fs::read(path) {
-        Ok(bytes) => yaml_plugin::check_bytes(&bytes, &file_name(path), rules.target),
+        Ok(bytes) => yaml::check_bytes(&bytes, &file_name(path), rules.target),
         Err(e) => Verdict {
             refusal: Some(format!("open {}: {e}", path.display())),
             errors: vec![Problem {

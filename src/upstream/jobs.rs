@@ -1,7 +1,7 @@
 //! goto: a job's `task.version` (and each hook's `version`) must be a key of its plugin's
 //! `plugin_versions` (core/job/service/job_service.go `validatePlugin`), for `validate --jobs`.
 
-use crate::extract::yaml_plugin::Verdict;
+use crate::upstream::yaml::Verdict;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

@@ -7,7 +7,7 @@
 use super::discover::{check_file, passed_over, startup, PassedOver};
 use super::target::{Rules, Target};
 use crate::error::{Error, Result};
-use crate::extract::yaml_plugin::{Problem, Verdict};
+use crate::upstream::yaml::{Problem, Verdict};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

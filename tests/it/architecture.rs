@@ -25,27 +25,6 @@ const LAYERS: &[(&str, u32)] = &[
     ("commands", 11),
 ];
 
-/// Imports allowed against the layers, each until a named change lands: (importing module,
-/// the module path it may import). `extract::yaml_plugin` (the Go-compatible decoding of a yaml
-/// plugin) belongs to `upstream` and moves there with the decoding rewrite of issue 19; until
-/// then upstream's discovery and `validate` call it where it is. Remove the entry with the move.
-const PENDING: &[(&str, &str)] = &[("upstream", "extract::yaml_plugin")];
-
-/// Whether every `crate::<target>::` path in `text` is one that [`PENDING`] allows `module`.
-fn pending(module: &str, target: &str, text: &str) -> bool {
-    let allowed: Vec<&str> = PENDING
-        .iter()
-        .filter(|(m, p)| *m == module && p.split("::").next() == Some(target))
-        .map(|(_, p)| *p)
-        .collect();
-    !allowed.is_empty()
-        && text
-            .match_indices(&format!("crate::{target}::"))
-            .all(|(i, _)| allowed.iter().any(|p| text[i + 7..].starts_with(p)))
-        && !text.contains(&format!("crate::{target};"))
-        && !text.contains(&format!("crate::{target}::{{"))
-}
-
 fn layer(module: &str) -> u32 {
     LAYERS
         .iter()
@@ -137,9 +116,6 @@ fn imports_run_downward_only() {
     for (module, rel, text) in files() {
         for target in imports(code(&text)) {
             if target == module || target == "Error" || target == "Result" {
-                continue;
-            }
-            if pending(&module, &target, code(&text)) {
                 continue;
             }
             edges

@@ -4,10 +4,10 @@
 //! upstream-shaped configs (tests/data/upstream/configs) doing what upstream does.
 
 use crate::common::*;
-use optimus_plugins::extract::yaml_plugin::check_text;
 use optimus_plugins::model::platform::Platform;
 use optimus_plugins::upstream::discover;
 use optimus_plugins::upstream::target::{Target, TARGETS};
+use optimus_plugins::upstream::yaml::check_text;
 use std::path::{Path, PathBuf};
 
 fn upstream_dir() -> PathBuf {

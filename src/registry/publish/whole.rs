@@ -34,7 +34,7 @@ impl Publisher<'_> {
         match a.format {
             Format::Yaml => {
                 let text = fsutil::read_to_string(&a.path)?;
-                use crate::extract::yaml_plugin::{check_text, format_problems};
+                use crate::upstream::yaml::{check_text, format_problems};
                 let file = yaml_file_name(name);
                 // The target asked for; else the first Optimus that loads it.
                 let verdict = match self.target {

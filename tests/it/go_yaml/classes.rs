@@ -3,8 +3,8 @@
 //! which ours must equal.
 
 use crate::common::{Sandbox, Snapshot};
-use optimus_plugins::extract::yaml_plugin::{check_bytes, Verdict};
 use optimus_plugins::upstream::target::Target::{self, Goto, Raystack, Raystack05};
+use optimus_plugins::upstream::yaml::{check_bytes, Verdict};
 
 const R: &str = "name: neo\nplugintype: task\npluginversion: 0.1.0\nimage: r.io/neo:1\nentrypoint:\n  script: run\n";
 const R5: &str = "name: neo\nplugintype: task\npluginversion: 0.1.0\nimage: r.io/neo:1\n";

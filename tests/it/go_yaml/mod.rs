@@ -9,8 +9,8 @@ mod classes;
 mod corpus;
 
 use crate::common::missing;
-use optimus_plugins::extract::yaml_plugin::check_bytes;
 use optimus_plugins::upstream::target::{Target, TARGETS};
+use optimus_plugins::upstream::yaml::check_bytes;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;

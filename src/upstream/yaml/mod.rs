@@ -6,23 +6,21 @@
 //! (go-yaml's node tree of the first document), `resolve.rs` (scalar tags and values),
 //! `decode.rs` (into a model of the target's Go structs, `value.rs`), then the checks.
 
-use crate::model::names::yaml_file_name;
-use crate::upstream::target::{Decoder as Lib, GoType, Rules, Target, TARGETS};
-use decode::{Decoder, ErrKind};
-use schema::{nearest, Checker};
+use crate::upstream::target::{Decoder as Lib, GoType, Target};
+use advice::{advice, explain, required_hint};
+use decode::Decoder;
 use tree::Node;
 use value::{first_failed, zero, Val};
 
+mod advice;
 mod decode;
 mod events;
 mod nodes;
 mod parser;
 mod quirks;
 mod resolve;
-mod schema;
 mod tree;
 mod value;
-use std::collections::BTreeSet;
 use std::path::Path;
 
 /// A go-yaml `failf` (or a Go panic while decoding): the whole error text, and where it is.
@@ -244,157 +242,6 @@ fn version_images(val: &Val, ty: &GoType, versions: &[String]) -> Vec<(String, S
             (v.clone(), format!("{image}:{tag}"))
         })
         .collect()
-}
-
-/// Our reading of one decoding error.
-fn explain(e: &decode::DecodeError, rules: &Rules) -> String {
-    let key = e.key.as_deref().unwrap_or("");
-    match e.kind {
-        ErrKind::Repeated => format!("`{key}` is given twice"),
-        ErrKind::WrongType if key.is_empty() => {
-            "the document has the wrong shape: a yaml plugin is a mapping of keys to values".into()
-        }
-        ErrKind::WrongType => {
-            let want = e.want;
-            format!(
-                "`{key}` has the wrong shape for {}: expected {want}",
-                rules.name
-            )
-        }
-        ErrKind::Unknown => {
-            let elsewhere: Vec<&str> = TARGETS
-                .iter()
-                .map(|t| t.rules())
-                .filter(|r| r.name != rules.name && e.go_type == rules.schema.go_name)
-                .filter(|r| r.schema.fields.iter().any(|(k, _)| *k == key))
-                .map(|r| r.name)
-                .collect();
-            if !elsewhere.is_empty() {
-                format!(
-                    "`{key}` is a key of the {} spec, not of {} ({})",
-                    elsewhere.join(" and "),
-                    rules.name,
-                    rules.releases
-                )
-            } else {
-                let fields = field_names(rules, e.go_type);
-                match nearest(key, fields.iter().copied()) {
-                    Some(k) => format!("unknown key `{key}`: did you mean `{k}`?"),
-                    None => format!("unknown key `{key}`: expected one of {}", fields.join(", ")),
-                }
-            }
-        }
-    }
-}
-
-fn field_names(rules: &Rules, go_type: &str) -> Vec<&'static str> {
-    fn walk(
-        s: &'static crate::upstream::target::GoStruct,
-        name: &str,
-        depth: usize,
-    ) -> Option<Vec<&'static str>> {
-        use crate::upstream::target::GoType;
-        if s.go_name == name {
-            return Some(s.fields.iter().map(|(k, _)| *k).collect());
-        }
-        if depth > 4 {
-            return None;
-        }
-        for (_, t) in s.fields {
-            let mut t = t;
-            while let GoType::Seq(_, e) | GoType::Map(_, _, e) = t {
-                t = *e;
-            }
-            if let GoType::Struct(inner) = t {
-                if let Some(f) = walk(inner, name, depth + 1) {
-                    return Some(f);
-                }
-            }
-        }
-        None
-    }
-    walk(rules.schema, go_type, 0).unwrap_or_default()
-}
-
-fn required_hint(message: &str, present: bool, rules: &Rules) -> String {
-    let r = rules
-        .required
-        .iter()
-        .find(|r| r.message == message)
-        .expect("message from the table");
-    let path = r.path.join(".");
-    match &r.check {
-        crate::upstream::target::Check::OneOf(set) => format!(
-            "`{path}` must be exactly one of {} (lower case)",
-            set.join(", ")
-        ),
-        crate::upstream::target::Check::HasKey(k) => format!("`{path}` needs a `{k}` entry"),
-        crate::upstream::target::Check::NonZero => {
-            format!("`{path}` must be a number other than 0")
-        }
-        crate::upstream::target::Check::NonEmpty if present => format!("`{path}` is empty"),
-        crate::upstream::target::Check::NonEmpty => format!("`{path}` is missing"),
-    }
-}
-
-/// What the target loads but is probably not meant: the file's name, `name` against it,
-/// hook types, question details.
-fn advice(root: Option<&Node>, file_name: &str, rules: &Rules) -> Vec<Problem> {
-    let mut c = Checker {
-        out: Vec::new(),
-        suggested: BTreeSet::new(),
-    };
-    let Some(root) = root else { return c.out };
-    let name_entry = root.get("name");
-    let name = name_entry.and_then(|e| e.value.text()).unwrap_or("");
-    let pos = name_entry.map_or((1, 1), |e| (e.line, e.col));
-    if !rules.is_yaml_file(file_name) {
-        c.at(
-            pos,
-            format!(
-                "{} loads this plugin, but only finds it when the file is named {}{}",
-                rules.name,
-                rules.yaml_prefix,
-                &yaml_file_name(name)[rules.yaml_prefix.len()..]
-            ),
-        );
-    } else {
-        let from_file =
-            &file_name[rules.yaml_prefix.len()..file_name.len() - rules.yaml_suffix.len()];
-        if from_file != name {
-            c.at(
-                pos,
-                format!(
-                    "`name` is {name:?} but the file name says {from_file:?}: Optimus goes by `name`; rename the file to {} to avoid confusion",
-                    yaml_file_name(name)
-                ),
-            );
-        }
-    }
-    if rules.has_hook_type {
-        if let Some(e) = root.get("hooktype") {
-            if let Some(h) = e.value.text() {
-                if !h.is_empty() && !matches!(h, "pre" | "post" | "fail") {
-                    c.at(
-                        e.value.pos(),
-                        format!("`hooktype` is {h:?}: Optimus files hooks under pre, post or fail and silently drops any other value"),
-                    );
-                }
-            }
-        }
-    }
-    if rules.has_plugin_type {
-        let mut names = BTreeSet::new();
-        if let Some(e) = root.get("questions") {
-            c.questions(&e.value, "questions", &mut names);
-        }
-        c.unique_names(root.get("defaultconfig"), "defaultconfig");
-        c.unique_names(root.get("defaultassets"), "defaultassets");
-    }
-    let mut out = c.out;
-    out.sort_by_key(|p| (p.line, p.column));
-    out.dedup();
-    out
 }
 
 /// Formats problems as `file:line: message` lines.
