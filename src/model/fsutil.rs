@@ -84,7 +84,15 @@ pub fn probe_writable(dir: &Path) -> Result<()> {
 /// An error writing at `path`, with what to do when it is the file system that refuses (no
 /// permission, read-only or immutable, full).
 pub fn write_error(verb: &str, path: &Path, e: std::io::Error) -> Error {
+    write_error_fix(verb, path, e, None)
+}
+
+/// [`write_error`] with the way out the caller knows best for a directory this user cannot
+/// write (another cache, another plugin dir) in place of the general one. The one place a
+/// refused write is explained: which directory, who owns it, and what to do.
+pub fn write_error_fix(verb: &str, path: &Path, e: std::io::Error, fix: Option<&str>) -> Error {
     use std::io::ErrorKind as K;
+    use std::os::unix::fs::MetadataExt;
     let dir = if path.is_dir() {
         path
     } else {
@@ -92,17 +100,30 @@ pub fn write_error(verb: &str, path: &Path, e: std::io::Error) -> Error {
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."))
     };
-    let d = dir.display();
+    let d = shown(dir);
+    let fix = fix.map(str::to_string).unwrap_or_else(|| {
+        format!("make it writable (`chmod u+w {d}`), or use a directory you can write")
+    });
     let hint = match (e.kind(), e.raw_os_error()) {
-        (K::PermissionDenied | K::ReadOnlyFilesystem, _) | (_, Some(1)) => format!(
-            "{d} cannot be written: make it writable (`chmod u+w {d}`; if `lsattr -d {d}` shows an `i` it is immutable, `chattr -i {d}` clears it), or use a directory you can write"
+        // EPERM: an immutable (or append-only) directory refuses even root.
+        (_, Some(1)) => format!(
+            "{d} is immutable (`lsattr -d {d}` shows an `i`; `chattr -i {d}` clears it) or otherwise refuses writes: {fix}"
         ),
+        (K::ReadOnlyFilesystem, _) => format!(
+            "{d} is on a read-only file system (remount it read-write): {fix}"
+        ),
+        (K::PermissionDenied, _) => {
+            let owner = fs::metadata(dir)
+                .map(|m| format!(" (owned by uid {}, mode {:o})", m.uid(), m.mode() & 0o7777))
+                .unwrap_or_default();
+            format!("this user cannot write in {d}{owner}: {fix}")
+        }
         (K::StorageFull | K::QuotaExceeded, _) => format!(
             "the file system holding {d} is full: free space there (`df -h {d}` shows how much is left) and run it again"
         ),
         _ => return Error::path(verb, path, e),
     };
-    Error::runtime(format!("{verb} {}: {e}; {hint}", path.display()))
+    Error::runtime(format!("{verb} {}: {e}; {hint}", shown(path)))
 }
 
 /// Writes `data` to `path` atomically: a staging file beside it, fsync, rename.

@@ -108,7 +108,7 @@ impl<'a> RegistryClient<'a> {
         let p = self.provider;
         if p.public_keys.is_empty() && !p.allow_unsigned {
             return Err(Error::config(format!(
-                "registry {} ({}): no `public_keys` pinned; pin the registry's minisign key (the second line of the PREFIX.pub its publisher made with `optimus plugin keygen`), or set `allow_unsigned: true` to accept unsigned indexes",
+                "registry {} ({}): no `public_keys` pinned; pin the registry's minisign key (the second line of the PREFIX.pub its publisher made with `optimus-plugins keygen`), or set `allow_unsigned: true` to accept unsigned indexes",
                 p.name, p.declared_at
             )));
         }
@@ -197,7 +197,7 @@ impl<'a> RegistryClient<'a> {
             ));
         }
         Error::config(format!(
-            "registry {}: the directory {} does not exist (the `url:` of provider {} at {}): fix the url, or create the registry there with `optimus plugin publish --registry {} ...`; on a machine that cannot reach the registry, install from a copy made by `optimus plugin mirror`: `optimus plugin install --offline --mirror DIR`",
+            "registry {}: the directory {} does not exist (the `url:` of provider {} at {}): fix the url, or create the registry there with `optimus-plugins publish --registry {} ...`; on a machine that cannot reach the registry, install from a copy made by `optimus-plugins mirror`: `optimus-plugins install --offline --mirror DIR`",
             p.name,
             root.display(),
             p.name,

@@ -3,6 +3,7 @@
 //! (shared by commands that use cache entries, exclusive for `cache prune` and `cache clean`).
 
 use crate::error::{Error, Result};
+use crate::model::fsutil::write_error_fix;
 use crate::model::report::Reporter;
 use std::fs::{self, File};
 use std::path::Path;
@@ -83,34 +84,10 @@ fn open_lock_file(path: &Path, fix: &str) -> Result<File> {
         .truncate(false)
         .write(true)
         .open(path)
-        .map_err(|e| denied("opening", path, e, fix))
+        .map_err(|e| write_error_fix("opening", path, e, Some(fix)))
 }
 
-/// An I/O error on a path, with `fix` when it is about permissions (a directory another user
-/// owns, a read-only file system): the plain "Permission denied" says nothing to do.
-fn denied(verb: &str, path: &Path, e: std::io::Error, fix: &str) -> Error {
-    use std::os::unix::fs::MetadataExt;
-    let read_only = e.raw_os_error() == Some(30); // EROFS
-    if e.kind() != std::io::ErrorKind::PermissionDenied && !read_only {
-        return Error::path(verb, path, e);
-    }
-    let dir = if path.is_dir() {
-        path
-    } else {
-        path.parent().unwrap_or(path)
-    };
-    let owner = std::fs::metadata(dir)
-        .map(|m| format!(" (owned by uid {}, mode {:o})", m.uid(), m.mode() & 0o7777))
-        .unwrap_or_default();
-    use crate::model::fsutil::shown;
-    Error::runtime(format!(
-        "{verb} {}: {e}: this user cannot write in {}{owner}; {fix}",
-        shown(path),
-        shown(dir)
-    ))
-}
-
-const PLUGIN_DIR_FIX: &str = "run optimus as the user who installed there, make the directory writable (chmod u+w, chown), or install elsewhere (`dir:` in the config, or OPTIMUS_PLUGIN_DIR)";
+const PLUGIN_DIR_FIX: &str = "run optimus-plugins as the user who installed there, make the directory writable (chmod u+w, chown), or install elsewhere (`dir:` in the config, or OPTIMUS_PLUGIN_DIR)";
 const CACHE_FIX: &str =
     "make it writable, or point OPTIMUS_CACHE_DIR at a directory this user can write";
 
@@ -123,7 +100,8 @@ pub fn lock_cache(root: &Path, exclusive: bool, reporter: &dyn Reporter) -> Resu
         Ok(mut d) => d.next().is_none(),
         Err(e) => e.kind() == std::io::ErrorKind::NotFound,
     };
-    fs::create_dir_all(root).map_err(|e| denied("creating cache directory", root, e, CACHE_FIX))?;
+    fs::create_dir_all(root)
+        .map_err(|e| write_error_fix("creating cache directory", root, e, Some(CACHE_FIX)))?;
     if fresh {
         let _ = super::guard::Marker::Cache.write(root);
     }
@@ -146,7 +124,7 @@ pub fn lock_cache(root: &Path, exclusive: bool, reporter: &dyn Reporter) -> Resu
 
 pub fn lock_dir(dir: &Path, reporter: &dyn Reporter) -> Result<DirLock> {
     fs::create_dir_all(dir)
-        .map_err(|e| denied("creating plugin directory", dir, e, PLUGIN_DIR_FIX))?;
+        .map_err(|e| write_error_fix("creating plugin directory", dir, e, Some(PLUGIN_DIR_FIX)))?;
     let key = fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
     {
         let mut h = held().lock().unwrap_or_else(|e| e.into_inner());

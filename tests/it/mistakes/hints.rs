@@ -126,7 +126,7 @@ fn a_plugin_directory_this_user_cannot_write_gets_a_fix() {
         1,
         &[
             ".plugins/.lock",
-            "this user cannot write in",
+            "is immutable",
             ".plugins",
             "make the directory writable",
             "OPTIMUS_PLUGIN_DIR",
