@@ -1,6 +1,9 @@
-//! The library's error type. Every error carries enough context to name the file, plugin or
-//! URL it is about, and maps to the exit codes of the contract: 2 for usage/configuration
-//! errors, 1 for failures at run time.
+//! The library's error type. Each variant says what went wrong and where (the config file and
+//! line, the registry and URL, the expected and actual digest...), has one `Display`, and
+//! decides the exit code of the contract: 2 for usage and configuration errors (the user
+//! fixes a flag, a file or a declaration), 1 for failures at run time (network, checksum,
+//! signature, archive, disk). Call sites pick the variant that describes the problem, never
+//! an exit code.
 
 use std::path::{Path, PathBuf};
 
@@ -8,16 +11,92 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// A bad command line, config file, lock file or declaration (exit 2).
-    #[error("{0}")]
-    Config(String),
-    /// A failure at run time: network, checksum, signature, archive, disk (exit 1).
-    #[error("{0}")]
-    Runtime(String),
+    /// A flag or argument of the command line: as typed, and what is wrong with it (exit 2).
+    #[error("{arg}: {problem}")]
+    Usage { arg: String, problem: String },
+
+    /// A config file (`optimus.yaml`): the file, the line when known, the entry it is about
+    /// (`provider reg`, `plugin neo`, `plugins[2]`) and the problem with its fix (exit 2).
+    #[error("{}{}: {}{problem}", file.display(), line_suffix(*line), entry_prefix(entry))]
+    ConfigFile {
+        file: PathBuf,
+        line: Option<usize>,
+        entry: Option<String>,
+        problem: String,
+    },
+
+    /// An environment variable (`HTTPS_PROXY`, `OPTIMUS_JOBS`, a `${VAR}` a config names):
+    /// its name and the problem (exit 2).
+    #[error("{var}: {problem}")]
+    Env { var: String, problem: String },
+
+    /// A lock file (`optimus.lock`): the file, the line when known, the problem and the way
+    /// back (exit 2: the lock is a declaration the user commits).
+    #[error("{}{}: {problem}", file.display(), line_suffix(*line))]
+    Lock {
+        file: PathBuf,
+        line: Option<usize>,
+        problem: String,
+    },
+
+    /// A declared plugin that cannot be resolved as declared: no version meets the
+    /// requirement, no artifact for the platform, the lock no longer matches under `--locked`
+    /// (exit 2: the declaration or the flags must change).
+    #[error("{plugin}: {problem}")]
+    Unresolvable { plugin: String, problem: String },
+
+    /// A key file given on the command line (`--secret-key`, `--public-key`): not a key, the
+    /// wrong half of a pair, encrypted without a password (exit 2).
+    #[error("{}: {problem}", file.display())]
+    Key { file: PathBuf, problem: String },
+
+    /// A registry: its name (or root), the URL asked, and what happened. [`RegistryKind`]
+    /// decides the exit code: a registry that is not where the config says is a
+    /// configuration error, the rest happen at run time.
+    #[error("{problem}")]
+    Registry {
+        registry: String,
+        url: String,
+        kind: RegistryKind,
+        problem: String,
+    },
+
+    /// A document served by a registry or written by this tool (an index, `timestamp.toml`,
+    /// `config.toml`, the receipts, the journal) that is malformed, inconsistent or tampered
+    /// with: which document, and what is wrong (exit 1).
+    #[error("{what}: {problem}")]
+    Document { what: String, problem: String },
+
+    /// A minisign signature that does not verify with the pinned keys: the signed document,
+    /// and why (exit 1). [`Error::is_signature_mismatch`] tells a signature made by a pinned
+    /// key over other bytes (a publisher racing the read, or tampering) from a bad or missing
+    /// one.
+    #[error("{what}: {problem}")]
+    Signature {
+        what: String,
+        problem: String,
+        mismatch: bool,
+    },
+
+    /// Bytes whose sha256 is not the one the lock or the signed index gives (exit 1).
+    #[error("checksum mismatch for {what} from {url}\n  expected sha256: {expected}\n  actual sha256:   {actual}")]
+    Checksum {
+        what: String,
+        url: String,
+        expected: String,
+        actual: String,
+    },
+
+    /// An http request that failed for good (after its retries), naming the URL (without
+    /// credentials).
+    #[error("GET {url}: {message}")]
+    Http { url: String, message: String },
+
     /// A run-time failure worth another try from scratch: a body cut short, longer than its
     /// Content-Length, or stalled (exit 1 if it persists).
     #[error("{0}")]
     Transient(String),
+
     /// A file-system failure on a path: "reading /x/y: No such file or directory".
     #[error("{verb} {}: {source}", path.display())]
     Io {
@@ -26,24 +105,34 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// An http request that failed for good (after its retries), naming the URL (without
-    /// credentials).
-    #[error("GET {url}: {message}")]
-    Http { url: String, message: String },
+
+    /// A write the file system refused (permissions, immutable, read-only, full), with which
+    /// directory and what to do (`model::fsutil::write_error`).
+    #[error("{verb} {path}: {source}; {hint}")]
+    Write {
+        verb: String,
+        path: String,
+        hint: String,
+        #[source]
+        source: std::io::Error,
+    },
+
     /// An artifact refused while unpacking: unsafe entry, bomb, corrupt archive, no match.
     #[error("{artifact}: {message}")]
     Archive { artifact: String, message: String },
-    #[error("checksum mismatch for {what} from {url}\n  expected sha256: {expected}\n  actual sha256:   {actual}")]
-    Checksum {
-        what: String,
-        url: String,
-        expected: String,
-        actual: String,
-    },
-    /// A signature made by a pinned key that does not match the file: tampering, or a read that
-    /// raced a publisher between writing an index and its signature.
-    #[error("{0}")]
-    SignatureMismatch(String),
+
+    /// A directory or file this tool refuses to touch because it did not make it (a mirror
+    /// output, a cache, a bundle path) or because another config owns it: which one, why, and
+    /// what to do (exit 2: the user points the command elsewhere).
+    #[error("{}: {problem}", path.display())]
+    NotOurs { path: PathBuf, problem: String },
+
+    /// A run-time failure of this run's own work on the plugin directory or a registry it
+    /// writes (two sources for one file, a version already published, a concurrent update
+    /// that kept winning): what, and what to do (exit 1).
+    #[error("{what}: {problem}")]
+    Refused { what: String, problem: String },
+
     /// Wraps an error with the plugin it happened to.
     #[error("plugin {plugin}: {source}")]
     Plugin {
@@ -51,22 +140,135 @@ pub enum Error {
         #[source]
         source: Box<Error>,
     },
+
+    /// An error with where it comes from in front (`optimus.yaml:12`, `registry odpf`); the
+    /// exit code is the inner error's.
+    #[error("{place}: {source}")]
+    At {
+        place: String,
+        #[source]
+        source: Box<Error>,
+    },
+
+    /// An error with what it means for this command after it (`nothing was changed in
+    /// .plugins`, the next step); the exit code is the inner error's.
+    #[error("{source}\n{note}")]
+    Noted {
+        #[source]
+        source: Box<Error>,
+        note: String,
+    },
+
+    /// Several errors, each kept: one per line; the exit code is the most severe (a
+    /// configuration error first, since fixing the declaration comes first).
+    #[error("{}", join_lines(.0))]
+    Many(Vec<Error>),
+
+    /// A configuration error described only by its text (exit 2). Kept for the few messages
+    /// no structured variant fits; `tests/it/architecture.rs` holds their number down.
+    #[error("{0}")]
+    Config(String),
+
+    /// A run-time error described only by its text (exit 1); as [`Error::Config`].
+    #[error("{0}")]
+    Runtime(String),
+}
+
+/// What kind of registry failure: decides the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegistryKind {
+    /// Not where the config says (a directory that does not exist): exit 2.
+    Missing,
+    /// The config pins no key and does not allow unsigned indexes: exit 2.
+    Untrusted,
+    /// Cannot be reached, or answered with an error: exit 1.
+    Unreachable,
+    /// Has no index for the plugin: exit 1 (it may be published later, or be a typo: the
+    /// message says which names are near).
+    NotListed,
+    /// Served something older than this machine has seen, expired, or another registry's
+    /// documents: exit 1.
+    Stale,
+}
+
+fn line_suffix(line: Option<usize>) -> String {
+    line.map(|l| format!(":{l}")).unwrap_or_default()
+}
+
+fn entry_prefix(entry: &Option<String>) -> String {
+    entry.as_ref().map(|e| format!("{e}: ")).unwrap_or_default()
+}
+
+fn join_lines(errors: &[Error]) -> String {
+    errors
+        .iter()
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 impl Error {
+    /// A configuration error described only by its text (budgeted: prefer a structured
+    /// variant).
     pub fn config(msg: impl Into<String>) -> Self {
         Error::Config(msg.into())
     }
+    /// A run-time error described only by its text (budgeted: prefer a structured variant).
     pub fn runtime(msg: impl Into<String>) -> Self {
         Error::Runtime(msg.into())
     }
     pub fn transient(msg: impl Into<String>) -> Self {
         Error::Transient(msg.into())
     }
+    /// A problem with an entry of the config file `file` (no line yet: the config layer adds
+    /// it where it knows the entry's line, [`Error::with_config_line`]).
+    pub fn in_config(file: &Path, entry: Option<String>, problem: impl Into<String>) -> Self {
+        Error::ConfigFile {
+            file: file.to_path_buf(),
+            line: None,
+            entry,
+            problem: problem.into(),
+        }
+    }
+    /// A problem with the lock file `file`, at `line` when known.
+    pub fn in_lock(file: &Path, line: Option<usize>, problem: impl Into<String>) -> Self {
+        Error::Lock {
+            file: file.to_path_buf(),
+            line,
+            problem: problem.into(),
+        }
+    }
+    /// A malformed or inconsistent document (`what` names it: a URL, a path, `index of neo`).
+    pub fn document(what: impl Into<String>, problem: impl Into<String>) -> Self {
+        Error::Document {
+            what: what.into(),
+            problem: problem.into(),
+        }
+    }
+    /// A usage error about `arg` (a flag or argument, as typed).
+    pub fn usage(arg: impl Into<String>, problem: impl Into<String>) -> Self {
+        Error::Usage {
+            arg: arg.into(),
+            problem: problem.into(),
+        }
+    }
     pub fn is_transient(&self) -> bool {
         match self {
             Error::Transient(_) => true,
-            Error::Plugin { source, .. } => source.is_transient(),
+            Error::Plugin { source, .. }
+            | Error::At { source, .. }
+            | Error::Noted { source, .. } => source.is_transient(),
+            _ => false,
+        }
+    }
+    /// A signature made by a pinned key over other bytes than those read (a read racing a
+    /// publisher, or tampering): worth one more read.
+    pub fn is_signature_mismatch(&self) -> bool {
+        match self {
+            Error::Signature { mismatch, .. } => *mismatch,
+            Error::Plugin { source, .. }
+            | Error::At { source, .. }
+            | Error::Noted { source, .. } => source.is_signature_mismatch(),
             _ => false,
         }
     }
@@ -88,25 +290,85 @@ impl Error {
             },
         }
     }
-
-    /// Several errors as one: every message, and the most severe exit code (config beats
-    /// runtime, since fixing the declaration comes first).
-    pub fn combine(self, other: Error) -> Error {
-        let config = self.exit_code() == 2 || other.exit_code() == 2;
-        let text = format!("{self}\n{other}");
-        if config {
-            Error::config(text)
-        } else {
-            Error::runtime(text)
+    /// This error with `place` in front (`optimus.yaml:12: ...`).
+    pub fn at(self, place: impl Into<String>) -> Self {
+        Error::At {
+            place: place.into(),
+            source: Box::new(self),
+        }
+    }
+    /// This error with `note` on the line after it.
+    pub fn noted(self, note: impl Into<String>) -> Self {
+        Error::Noted {
+            source: Box::new(self),
+            note: note.into(),
+        }
+    }
+    /// An error about the config `file` given the line of the entry it is about; other errors
+    /// are left alone.
+    pub fn with_config_line(self, file: &Path, at: Option<usize>) -> Self {
+        match self {
+            Error::ConfigFile {
+                file: f,
+                line: None,
+                entry,
+                problem,
+            } if f == file => Error::ConfigFile {
+                file: f,
+                line: at,
+                entry,
+                problem,
+            },
+            other => other,
         }
     }
 
-    /// Exit code of the contract: 2 for usage or configuration errors, 1 otherwise.
+    /// Several errors as one, each kept ([`Error::Many`]).
+    pub fn combine(self, other: Error) -> Error {
+        match self {
+            Error::Many(mut v) => {
+                v.push(other);
+                Error::Many(v)
+            }
+            first => Error::Many(vec![first, other]),
+        }
+    }
+
+    /// Whether the user fixes this by changing a flag, a file or a declaration (exit 2).
+    pub fn is_config(&self) -> bool {
+        self.exit_code() == 2
+    }
+
+    /// Exit code of the contract: 2 for usage or configuration errors, 1 otherwise; decided
+    /// by the variant.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Config(_) => 2,
-            Error::Plugin { source, .. } => source.exit_code(),
-            _ => 1,
+            Error::Usage { .. }
+            | Error::ConfigFile { .. }
+            | Error::Env { .. }
+            | Error::Lock { .. }
+            | Error::Unresolvable { .. }
+            | Error::Key { .. }
+            | Error::NotOurs { .. }
+            | Error::Config(_) => 2,
+            Error::Registry { kind, .. } => match kind {
+                RegistryKind::Missing | RegistryKind::Untrusted => 2,
+                _ => 1,
+            },
+            Error::Plugin { source, .. }
+            | Error::At { source, .. }
+            | Error::Noted { source, .. } => source.exit_code(),
+            Error::Many(v) => v.iter().map(Error::exit_code).max().unwrap_or(1),
+            Error::Document { .. }
+            | Error::Signature { .. }
+            | Error::Checksum { .. }
+            | Error::Http { .. }
+            | Error::Transient(_)
+            | Error::Io { .. }
+            | Error::Write { .. }
+            | Error::Archive { .. }
+            | Error::Refused { .. }
+            | Error::Runtime(_) => 1,
         }
     }
 }
@@ -122,19 +384,58 @@ impl<T> PluginContext<T> for Result<T> {
     }
 }
 
-/// A TOML parse error as `what:line:col: message` (a run-time error; callers re-type it).
-pub fn toml_error(what: &str, text: &str, e: &toml::de::Error) -> Error {
+/// The line and column of a TOML parse error, and its message.
+pub fn toml_position(text: &str, e: &toml::de::Error) -> (Option<(usize, usize)>, String) {
     let msg = e.message().to_string();
-    match e.span() {
-        Some(span) => {
-            let before = &text[..span.start.min(text.len())];
-            let line = before.matches('\n').count() + 1;
-            let col = before
-                .rfind('\n')
-                .map(|i| before.len() - i)
-                .unwrap_or(before.len() + 1);
-            Error::runtime(format!("{what}:{line}:{col}: {msg}"))
-        }
-        None => Error::runtime(format!("{what}: {msg}")),
+    let pos = e.span().map(|span| {
+        let before = &text[..span.start.min(text.len())];
+        let line = before.matches('\n').count() + 1;
+        let col = before
+            .rfind('\n')
+            .map(|i| before.len() - i)
+            .unwrap_or(before.len() + 1);
+        (line, col)
+    });
+    (pos, msg)
+}
+
+/// A TOML parse error of the document `what` as `what:line:col: message` (a document error;
+/// the lock reader makes it a lock error).
+pub fn toml_error(what: &str, text: &str, e: &toml::de::Error) -> Error {
+    match toml_position(text, e) {
+        (Some((line, col)), msg) => Error::document(format!("{what}:{line}:{col}"), msg),
+        (None, msg) => Error::document(what, msg),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_follow_the_variant() {
+        let cfg = Error::in_config(Path::new("o.yaml"), Some("plugin neo".into()), "bad");
+        assert_eq!(cfg.to_string(), "o.yaml: plugin neo: bad");
+        assert_eq!(cfg.exit_code(), 2);
+        let cfg = cfg.with_config_line(Path::new("o.yaml"), Some(7));
+        assert_eq!(cfg.to_string(), "o.yaml:7: plugin neo: bad");
+        let run = Error::document("index of neo", "not UTF-8");
+        assert_eq!(run.exit_code(), 1);
+        let both = run.combine(cfg);
+        assert_eq!(both.exit_code(), 2);
+        assert_eq!(
+            both.to_string(),
+            "index of neo: not UTF-8\no.yaml:7: plugin neo: bad"
+        );
+        let noted = Error::document("x", "y").noted("nothing was changed");
+        assert_eq!(noted.to_string(), "x: y\nnothing was changed");
+        assert_eq!(noted.exit_code(), 1);
+        let missing = Error::Registry {
+            registry: "odpf".into(),
+            url: "/nowhere".into(),
+            kind: RegistryKind::Missing,
+            problem: "registry odpf: the directory /nowhere does not exist".into(),
+        };
+        assert_eq!(missing.at("optimus.yaml:3").exit_code(), 2);
     }
 }

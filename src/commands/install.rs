@@ -184,13 +184,13 @@ async fn sync_host(
     let (fetcher, _) = fetch_context(env, false, DEFAULT_MAX_UNPACKED);
     let out = sync_from_host(host, &dir, &fetcher, target)
         .await
-        .map_err(|e| match e.exit_code() {
-            1 => Error::runtime(format!(
-                "{e}\nnothing was changed in {}; check that {} is an Optimus server (it serves its yaml plugins at /plugins)",
+        .map_err(|e| match e.is_config() {
+            true => e,
+            false => e.noted(format!(
+                "nothing was changed in {}; check that {} is an Optimus server (it serves its yaml plugins at /plugins)",
                 shown(&dir),
                 redact::url_for_display(host)
             )),
-            _ => e,
         })?;
     ui::summary(&format!(
         "synced {} yaml plugin(s) from {} into {}{}",

@@ -237,15 +237,10 @@ impl Installer<'_> {
         let Some(all) = errors.into_iter().reduce(Error::combine) else {
             return Ok(staged);
         };
-        let msg = format!(
-            "{all}\nnothing was changed in {} ({failed} plugin(s) failed)",
+        Err(all.noted(format!(
+            "nothing was changed in {} ({failed} plugin(s) failed)",
             self.plugin_dir().display()
-        );
-        Err(if all.exit_code() == 2 {
-            Error::config(msg)
-        } else {
-            Error::runtime(msg)
-        })
+        )))
     }
 
     /// Refuses two sources installing one file, or a file another lock entry still owns; then

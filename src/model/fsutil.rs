@@ -123,7 +123,12 @@ pub fn write_error_fix(verb: &str, path: &Path, e: std::io::Error, fix: Option<&
         ),
         _ => return Error::path(verb, path, e),
     };
-    Error::runtime(format!("{verb} {}: {e}; {hint}", shown(path)))
+    Error::Write {
+        verb: verb.to_string(),
+        path: shown(path),
+        hint,
+        source: e,
+    }
 }
 
 /// Writes `data` to `path` atomically: a staging file beside it, fsync, rename.

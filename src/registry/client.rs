@@ -115,7 +115,7 @@ impl<'a> RegistryClient<'a> {
         let mut last_err = None;
         for base in p.mirrors.iter().chain(std::iter::once(&p.base)) {
             let mut res = self.fetch_index_from(base, name).await;
-            if let Err(Error::SignatureMismatch(_)) = &res {
+            if res.as_ref().is_err_and(Error::is_signature_mismatch) {
                 // A publisher writes the index, then its signature: a read in between sees a
                 // mismatch for a moment. Look once more before calling it tampered.
                 tokio::time::sleep(self.shared.transport.backoff(2)).await;

@@ -158,9 +158,12 @@ pub fn verify_signature(data: &[u8], sig_text: &str, keys: &[String], what: &str
         .unwrap_or_else(|| "?".into());
     let pinned: Vec<String> = keys.iter().filter_map(|k| key_id_of(k)).collect();
     if pinned.contains(&signed_by) {
-        return Err(Error::SignatureMismatch(format!(
-            "{what}: bad signature: the signature does not match the file's contents (tampered?)"
-        )));
+        return Err(Error::Signature {
+            what: what.to_string(),
+            problem: "bad signature: the signature does not match the file's contents (tampered?)"
+                .into(),
+            mismatch: true,
+        });
     }
     let why = {
         format!(
@@ -168,7 +171,11 @@ pub fn verify_signature(data: &[u8], sig_text: &str, keys: &[String], what: &str
             pinned.join(", ")
         )
     };
-    Err(Error::runtime(format!("{what}: bad signature: {why}")))
+    Err(Error::Signature {
+        what: what.to_string(),
+        problem: format!("bad signature: {why}"),
+        mismatch: false,
+    })
 }
 
 #[cfg(test)]
@@ -190,7 +197,7 @@ mod tests {
         // Rotation: any pinned key may have signed.
         verify_signature(data, &sig, &[b_pub.clone(), a_pub.clone()], "index of neo").unwrap();
         let e = verify_signature(b"name = \"evil\"\n", &sig, &[a_pub], "index of neo").unwrap_err();
-        assert!(matches!(e, Error::SignatureMismatch(_)), "{e}");
+        assert!(e.is_signature_mismatch(), "{e}");
         let e = verify_signature(data, &sig, &[b_pub], "index of neo")
             .unwrap_err()
             .to_string();

@@ -170,10 +170,7 @@ impl Resolver<'_> {
         {
             return e;
         }
-        match e.exit_code() {
-            2 => Error::config(format!("{at}: {msg}")),
-            _ => Error::runtime(format!("{at}: {msg}")),
-        }
+        e.at(at)
     }
 
     async fn resolve_one(&self, d: &Declaration, platforms: &[Platform]) -> Result<LockedPlugin> {
