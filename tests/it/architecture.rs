@@ -325,3 +325,134 @@ fn no_file_level_import_cycle() {
         }
     }
 }
+
+/// The free-form error constructors (a message and nothing else) and every error construction
+/// in the library's code (tests aside).
+fn error_constructions() -> (Vec<String>, usize) {
+    let free = [
+        "Error::config(",
+        "Error::runtime(",
+        "Error::Config(",
+        "Error::Runtime(",
+    ];
+    let structured = regex::Regex::new(
+        r"Error::(Usage|ConfigFile|Env|Lock|Unresolvable|Key|Registry|Document|Signature|Checksum|Http|Transient|Io|Write|Archive|NotOurs|Refused|Plugin|At|Noted|Many)\b|Error::(path|in_config|in_lock|document|usage|transient)\(|write_error(_fix)?\(|toml_error\(",
+    )
+    .unwrap();
+    let mut free_sites = Vec::new();
+    let mut total = 0;
+    for (_, rel, text) in files() {
+        if rel == Path::new("error.rs") {
+            continue;
+        }
+        for (n, line) in code(&text).lines().enumerate() {
+            if line.trim_start().starts_with("//") {
+                continue;
+            }
+            let f = free.iter().map(|p| line.matches(p).count()).sum::<usize>();
+            for _ in 0..f {
+                free_sites.push(format!("{}:{}", rel.display(), n + 1));
+            }
+            total += f + structured.find_iter(line).count();
+        }
+    }
+    (free_sites, total)
+}
+
+#[test]
+fn at_most_one_error_in_ten_is_free_form_text() {
+    // An error says what happened and where (file and line, registry and URL, expected and
+    // actual digest) in a variant of its own, and the variant decides the exit code: a message
+    // alone (`Error::config(String)`, `Error::runtime(String)`) is for what no variant fits.
+    let (free, total) = error_constructions();
+    assert!(
+        free.len() * 10 <= total,
+        "{} of {total} error constructions are free-form text (at most one in ten):\n  {}",
+        free.len(),
+        free.join("\n  ")
+    );
+}
+
+/// Every `fn` in `text` with its first line and length in lines (to its closing brace at the
+/// same indentation).
+fn functions(text: &str) -> Vec<(String, usize, usize)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        let t = l.trim_start();
+        let is_fn = [
+            "fn ",
+            "pub fn ",
+            "pub(crate) fn ",
+            "pub(super) fn ",
+            "async fn ",
+            "pub async fn ",
+            "pub(crate) async fn ",
+        ]
+        .iter()
+        .any(|p| t.starts_with(p));
+        if !is_fn {
+            continue;
+        }
+        let indent = l.len() - t.len();
+        let close = format!("{}}}", " ".repeat(indent));
+        if let Some(end) = lines[i..].iter().position(|x| *x == close) {
+            let name = t.split('(').next().unwrap_or(t).to_string();
+            out.push((name, i + 1, end + 1));
+        }
+    }
+    out
+}
+
+#[test]
+fn command_functions_stay_short() {
+    // `commands/` parses, calls the library and prints: what a command computes belongs to the
+    // library, so no function there needs more than 80 lines.
+    let mut long = Vec::new();
+    for (module, rel, text) in files() {
+        if module != "commands" {
+            continue;
+        }
+        for (name, at, len) in functions(code(&text)) {
+            if len > 80 {
+                long.push(format!("{}:{at} {name} ({len} lines)", rel.display()));
+            }
+        }
+    }
+    assert!(
+        long.is_empty(),
+        "functions over 80 lines in src/commands/:\n  {}",
+        long.join("\n  ")
+    );
+}
+
+#[test]
+fn no_global_mutable_state_but_the_secret_list_and_the_interrupt_registry() {
+    // Global mutable state hides who changes what. Two exist on purpose: the secret list
+    // (every error path, in any layer, scrubs against it before printing) and the interrupt
+    // registry (the signal thread removes this process's temp files through it).
+    let allowed = [
+        Path::new("model/redact.rs"),
+        Path::new("model/interrupt.rs"),
+    ];
+    let global = regex::Regex::new(
+        r"\bstatic\s+(mut\s+)?[A-Z_][A-Z0-9_]*\s*:\s*[^=]*\b(Mutex|RwLock|OnceLock|OnceCell|LazyLock|Lazy|Atomic[A-Za-z0-9]*|Cell|RefCell|UnsafeCell)\b|thread_local!",
+    )
+    .unwrap();
+    let mut found = Vec::new();
+    for (_, rel, text) in files() {
+        if allowed.contains(&rel.as_path()) {
+            continue;
+        }
+        for (n, line) in code(&text).lines().enumerate() {
+            if global.is_match(line) {
+                found.push(format!("{}:{}: {}", rel.display(), n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "global mutable state:\n  {}",
+        found.join("\n  ")
+    );
+}
