@@ -19,12 +19,15 @@ pub(super) fn normalize_plugin(
     file: &Path,
     providers: &BTreeMap<String, Provider>,
 ) -> Result<Declaration> {
+    // An entry without a name is told by its place in the list.
+    let item = || Some(format!("plugins[{index}]"));
     let loc = match (&raw.path, &raw.url) {
         (Some(_), Some(_)) => {
-            return Err(Error::config(format!(
-                "{}: plugins[{index}]: give either `path` or `url`, not both",
-                file.display()
-            )))
+            return Err(Error::in_config(
+                file,
+                item(),
+                "give either `path` or `url`, not both",
+            ))
         }
         (Some(p), None) | (None, Some(p)) => Some(p.clone()),
         (None, None) => None,
@@ -33,40 +36,46 @@ pub(super) fn normalize_plugin(
         .name
         .clone()
         .unwrap_or_else(|| format!("plugins[{index}]"));
+    // The entry of a problem with a plugin: `plugin NAME`.
+    let plugin = |name: &str| Some(format!("plugin {name}"));
     let provider = match &raw.provider {
         Some(p) => Some(providers.get(p).ok_or_else(|| {
-            Error::config(format!(
-                "{}: plugin {label}: unknown provider `{p}` (declared: {}){}",
-                file.display(),
-                if providers.is_empty() {
-                    "none: add it under `providers:`".into()
-                } else {
-                    providers.keys().cloned().collect::<Vec<_>>().join(", ")
-                },
-                crate::model::names::did_you_mean(p, providers.keys().map(String::as_str))
-            ))
+            let declared = match providers.is_empty() {
+                true => "none: add it under `providers:`".to_string(),
+                false => providers.keys().cloned().collect::<Vec<_>>().join(", "),
+            };
+            let near = crate::model::names::did_you_mean(p, providers.keys().map(String::as_str));
+            Error::in_config(
+                file,
+                plugin(&label),
+                format!("unknown provider `{p}` (declared: {declared}){near}"),
+            )
         })?),
         None => None,
     };
+    let bad_name = |e: Error| Error::in_config(file, None, e.to_string());
 
     match (provider, loc) {
         (Some(p), None) if p.kind.holds_registry() => {
-            let name = raw.name.clone().ok_or_else(|| {
-                Error::config(format!("{}: plugins[{index}]: missing `name`", file.display()))
-            })?;
-            check_plugin_name(&name).map_err(|e| Error::config(format!("{}: {e}", file.display())))?;
+            let name = raw
+                .name
+                .clone()
+                .ok_or_else(|| Error::in_config(file, item(), "missing `name`"))?;
+            check_plugin_name(&name).map_err(bad_name)?;
             let text = raw.version.clone().unwrap_or_else(|| "*".to_string());
             let requirement = semver::VersionReq::parse(&text).map_err(|e| {
-                Error::config(format!(
-                    "{}: plugin {name}: bad version requirement {text:?}: {e}; write a semver requirement such as \"^1.2\", \"~1.2.3\", \"=1.2.3\" or \"*\"",
-                    file.display()
-                ))
+                Error::in_config(
+                    file,
+                    plugin(&name),
+                    format!("bad version requirement {text:?}: {e}; write a semver requirement such as \"^1.2\", \"~1.2.3\", \"=1.2.3\" or \"*\""),
+                )
             })?;
             if raw.sha256.is_some() {
-                return Err(Error::config(format!(
-                    "{}: plugin {name}: `sha256` pins apply to direct artifacts; a registry's checksums come from its signed index",
-                    file.display()
-                )));
+                return Err(Error::in_config(
+                    file,
+                    plugin(&name),
+                    "`sha256` pins apply to direct artifacts; a registry's checksums come from its signed index",
+                ));
             }
             Ok(Declaration {
                 name,
@@ -77,20 +86,27 @@ pub(super) fn normalize_plugin(
                 },
             })
         }
-        (Some(p), None) => Err(Error::config(format!(
-            "{}: plugin {label}: provider {} is of a direct type: give the artifact's `path`",
-            file.display(),
-            p.name
-        ))),
-        (None, None) => Err(Error::config(format!(
-            "{}: plugin {label}: give a `provider` (a registry) or a `url`",
-            file.display()
-        ))),
-        (Some(p), Some(_)) if p.kind == ProviderKind::Registry => Err(Error::config(format!(
-            "{}: plugin {label}: provider {} is a registry: give a `version` requirement, not a path",
-            file.display(),
-            p.name
-        ))),
+        (Some(p), None) => Err(Error::in_config(
+            file,
+            plugin(&label),
+            format!(
+                "provider {} is of a direct type: give the artifact's `path`",
+                p.name
+            ),
+        )),
+        (None, None) => Err(Error::in_config(
+            file,
+            plugin(&label),
+            "give a `provider` (a registry) or a `url`",
+        )),
+        (Some(p), Some(_)) if p.kind == ProviderKind::Registry => Err(Error::in_config(
+            file,
+            plugin(&label),
+            format!(
+                "provider {} is a registry: give a `version` requirement, not a path",
+                p.name
+            ),
+        )),
         (provider, Some(declared)) => {
             let template = expand_env(&declared, &format!("plugin {label}: path"), file)?;
             // A URL's file name is the last segment of its path, never of its query.
@@ -99,7 +115,11 @@ pub(super) fn normalize_plugin(
             } else {
                 &template
             };
-            let file_part = path_part.rsplit('/').next().unwrap_or(path_part).to_string();
+            let file_part = path_part
+                .rsplit('/')
+                .next()
+                .unwrap_or(path_part)
+                .to_string();
             let version = raw.version.clone();
             let file_for_name = file_part
                 .replace("{version}", version.as_deref().unwrap_or("0.0.0"))
@@ -112,19 +132,23 @@ pub(super) fn normalize_plugin(
                     Some(named) => (named.name, false),
                     None if format.is_archive() => (bundle_name(&file_for_name), true),
                     None => {
-                        return Err(Error::config(format!(
-                            "{}: artifact {}: cannot tell the plugin name from the file name; name it \
+                        return Err(Error::in_config(
+                            file,
+                            Some(format!("artifact {}", redact::url_for_display(&declared))),
+                            "cannot tell the plugin name from the file name; name it \
                              optimus-<name>_<os>_<arch> or optimus-plugin-<name>.yaml, or declare it with `name:`",
-                            file.display(),
-                            redact::url_for_display(&declared)
-                        )))
+                        ))
                     }
                 },
             };
-            check_plugin_name(&name).map_err(|e| Error::config(format!("{}: {e}", file.display())))?;
+            check_plugin_name(&name).map_err(bad_name)?;
             if let Some(v) = &version {
                 if v.contains('/') || v.contains("..") {
-                    return Err(Error::config(format!("{}: plugin {name}: bad version {v:?}", file.display())));
+                    return Err(Error::in_config(
+                        file,
+                        plugin(&name),
+                        format!("bad version {v:?}"),
+                    ));
                 }
             }
             let pins = match &raw.sha256 {
@@ -134,7 +158,9 @@ pub(super) fn normalize_plugin(
                     let mut out = BTreeMap::new();
                     for (k, v) in m {
                         if k != crate::model::platform::ANY {
-                            Platform::parse(k).map_err(|e| Error::config(format!("{}: plugin {name}: sha256: {e}", file.display())))?;
+                            Platform::parse(k).map_err(|e| {
+                                Error::in_config(file, plugin(&name), format!("sha256: {e}"))
+                            })?;
                         }
                         out.insert(k.clone(), check_hex(v, &name, file)?);
                     }
@@ -162,10 +188,11 @@ fn check_hex(s: &str, name: &str, file: &Path) -> Result<String> {
     if s.len() == 64 && s.bytes().all(|c| c.is_ascii_hexdigit()) {
         Ok(s)
     } else {
-        Err(Error::config(format!(
-            "{}: plugin {name}: sha256 pin {s:?} is not 64 hex digits",
-            file.display()
-        )))
+        Err(Error::in_config(
+            file,
+            Some(format!("plugin {name}")),
+            format!("sha256 pin {s:?} is not 64 hex digits"),
+        ))
     }
 }
 
