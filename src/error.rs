@@ -25,6 +25,16 @@ pub enum Error {
         problem: String,
     },
 
+    /// A config file that does not parse (yaml syntax, a field of the wrong shape): the file,
+    /// the line and column the parser reports, and the problem with its fix (exit 2).
+    #[error("{}:{line}:{column}: {problem}", file.display())]
+    ConfigSyntax {
+        file: PathBuf,
+        line: usize,
+        column: usize,
+        problem: String,
+    },
+
     /// An environment variable (`HTTPS_PROXY`, `OPTIMUS_JOBS`, a `${VAR}` a config names):
     /// its name and the problem (exit 2).
     #[error("{var}: {problem}")]
@@ -345,6 +355,7 @@ impl Error {
         match self {
             Error::Usage { .. }
             | Error::ConfigFile { .. }
+            | Error::ConfigSyntax { .. }
             | Error::Env { .. }
             | Error::Lock { .. }
             | Error::Unresolvable { .. }

@@ -36,7 +36,7 @@ pub(super) fn normalize_access(
     file: &Path,
     dir: &Path,
 ) -> Result<(ProviderTls, Option<Vec<String>>)> {
-    let fail = |msg: String| Error::config(format!("{}: provider {name}: {msg}", file.display()));
+    let fail = |msg: String| Error::in_config(file, Some(format!("provider {name}")), msg);
     let path = |v: &Option<String>, field: &str| -> Result<Option<PathBuf>> {
         match v.as_deref() {
             None => Ok(None),

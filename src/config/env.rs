@@ -81,11 +81,13 @@ impl ProxyEnv {
             };
             let scheme = scheme.to_ascii_lowercase();
             if scheme != "http" && scheme != "https" {
-                return Err(crate::error::Error::config(format!(
-                    "{name}={}: proxy scheme `{}` is not supported (give an http:// or https:// proxy URL, or unset {name}); refusing to connect around the proxy",
-                    redact::url_for_display(value),
-                    redact::printable(&scheme)
-                )));
+                return Err(crate::error::Error::Env {
+                    var: format!("{name}={}", redact::url_for_display(value)),
+                    problem: format!(
+                        "proxy scheme `{}` is not supported (give an http:// or https:// proxy URL, or unset {name}); refusing to connect around the proxy",
+                        redact::printable(&scheme)
+                    ),
+                });
             }
         }
         Ok(())

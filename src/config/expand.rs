@@ -16,28 +16,36 @@ pub fn yaml_error(file: &Path, text: &str, e: &serde_norway::Error) -> Error {
     };
     let msg = suggest_for_unknown_field(&msg);
     let Some(l) = e.location() else {
-        return Error::config(format!("{}: {msg}", file.display()));
+        return Error::in_config(file, None, msg);
     };
-    let f = file.display();
     if let Some(key) = msg
         .split("duplicate field `")
         .nth(1)
         .and_then(|r| r.split('`').next())
     {
         if let Some((first, again)) = super::lines::duplicate_key(text, l.line(), key) {
-            return Error::config(format!(
-                "{f}:{again}: `{key}` is written twice in one mapping (first on line {first}); keep one"
-            ));
+            return Error::ConfigFile {
+                file: file.to_path_buf(),
+                line: Some(again),
+                entry: None,
+                problem: format!(
+                    "`{key}` is written twice in one mapping (first on line {first}); keep one"
+                ),
+            };
         }
     }
-    if super::lines::tab_in_indent(text, l.line()) {
-        return Error::config(format!(
-            "{f}:{}:{}: a tab in the indentation ({msg}): yaml indents with spaces only; replace the tab with spaces",
-            l.line(),
-            l.column()
-        ));
+    let problem = match super::lines::tab_in_indent(text, l.line()) {
+        true => format!(
+            "a tab in the indentation ({msg}): yaml indents with spaces only; replace the tab with spaces"
+        ),
+        false => msg,
+    };
+    Error::ConfigSyntax {
+        file: file.to_path_buf(),
+        line: l.line(),
+        column: l.column(),
+        problem,
     }
-    Error::config(format!("{f}:{}:{}: {msg}", l.line(), l.column()))
 }
 
 /// Adds "did you mean `x`?" to serde's "unknown field `y`, expected one of ..." messages.
@@ -65,23 +73,22 @@ pub fn expand_env(value: &str, what: &str, file: &Path) -> Result<String> {
         out.push_str(&rest[..start]);
         let after = &rest[start + 2..];
         let end = after.find('}').ok_or_else(|| {
-            Error::config(format!(
-                "{}: {what}: unterminated `${{` in value",
-                file.display()
-            ))
+            Error::in_config(file, Some(what.into()), "unterminated `${` in value")
         })?;
         let var = &after[..end];
         if var.is_empty() || !var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err(Error::config(format!(
-                "{}: {what}: invalid variable name `${{{var}}}`",
-                file.display()
-            )));
+            return Err(Error::in_config(
+                file,
+                Some(what.into()),
+                format!("invalid variable name `${{{var}}}`"),
+            ));
         }
         let val = std::env::var(var).map_err(|_| {
-            Error::config(format!(
-                "{}: {what}: environment variable {var} is not set",
-                file.display()
-            ))
+            Error::in_config(
+                file,
+                Some(what.into()),
+                format!("environment variable {var} is not set"),
+            )
         })?;
         redact::register(&val);
         out.push_str(&val);

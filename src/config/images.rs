@@ -42,17 +42,21 @@ pub(super) fn normalize(raw: &[RawImageRegistry], file: &Path) -> Result<Vec<Ima
         let what = format!("image_registries[{i}]");
         let host = r.host.trim().trim_end_matches('/').to_string();
         if host.is_empty() || host.contains('/') {
-            return Err(Error::config(format!(
-                "{}: {what}: `host` must be a registry's host[:port] as image references name it, got {:?}",
-                file.display(),
-                r.host
-            )));
+            return Err(Error::in_config(
+                file,
+                Some(what),
+                format!(
+                    "`host` must be a registry's host[:port] as image references name it, got {:?}",
+                    r.host
+                ),
+            ));
         }
         if out.iter().any(|o| o.host == host) {
-            return Err(Error::config(format!(
-                "{}: {what}: registry {host} is listed twice",
-                file.display()
-            )));
+            return Err(Error::in_config(
+                file,
+                Some(what),
+                format!("registry {host} is listed twice"),
+            ));
         }
         let expand = |v: &Option<String>, key: &str| {
             v.as_deref()
@@ -65,10 +69,11 @@ pub(super) fn normalize(raw: &[RawImageRegistry], file: &Path) -> Result<Vec<Ima
             redact::register(p);
         }
         if password.is_some() && username.is_none() {
-            return Err(Error::config(format!(
-                "{}: {what}: `password` without `username`",
-                file.display()
-            )));
+            return Err(Error::in_config(
+                file,
+                Some(what),
+                "`password` without `username`",
+            ));
         }
         out.push(ImageRegistry {
             host,

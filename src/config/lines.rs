@@ -8,7 +8,7 @@
 use super::{Declaration, Manifest};
 use crate::error::{Error, Result};
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The lines of a config's providers and plugins (1-based; `None` when it cannot be told, as
 /// for a flow-style list or an artifact from `OPTIMUS_PLUGIN_ARTIFACTS`).
@@ -59,14 +59,12 @@ impl Lines {
         let first = first
             .map(|l| format!(" (first on line {l})"))
             .unwrap_or_default();
-        with_line(
-            Error::config(format!(
-                "{}: {what} `{name}` is declared twice{first}: keep one",
-                file.display()
-            )),
+        Error::in_config(
             file,
-            line,
+            None,
+            format!("{what} `{name}` is declared twice{first}: keep one"),
         )
+        .with_config_line(file, line)
     }
 }
 
@@ -83,6 +81,16 @@ impl Manifest {
 
     fn file_at(&self, line: Option<usize>) -> String {
         file_at(&self.path, line)
+    }
+
+    /// An error about plugin `name` of this config, at the line where it is declared:
+    /// `FILE:LINE: plugin NAME: problem`.
+    pub fn plugin_error(&self, name: &str, problem: impl Into<String>) -> Error {
+        // The file as the user would type it, as in `plugin_at`.
+        let file = PathBuf::from(crate::model::fsutil::shown(&self.path));
+        let line = self.at.plugins.get(name).copied().flatten();
+        Error::in_config(&file, Some(format!("plugin {name}")), problem)
+            .with_config_line(&file, line)
     }
 
     /// The command a hint tells the user to run, with `-c FILE` when this config is not the
@@ -178,29 +186,10 @@ pub fn item_line(text: &str, list: List, index: usize) -> Option<usize> {
     item_lines(text, list).get(index).copied()
 }
 
-/// `FILE: message` → `FILE:LINE: message`, for `map_err` on a result about the config
-/// written at `line`.
+/// For `map_err` on a result about the entry of the config `file` written at `line`: its
+/// config error gets that line ([`Error::with_config_line`]).
 pub fn at_line(file: &Path, line: Option<usize>) -> impl Fn(Error) -> Error + '_ {
-    move |e| with_line(e, file, line)
-}
-
-/// `FILE: message` → `FILE:LINE: message` (an error about the config written at `line`).
-pub fn with_line(e: Error, file: &Path, line: Option<usize>) -> Error {
-    let Some(line) = line else {
-        return e;
-    };
-    let prefix = format!("{}: ", file.display());
-    match &e {
-        Error::Config(msg) if msg.starts_with(&prefix) => Error::config(format!(
-            "{}:{line}: {}",
-            file.display(),
-            &msg[prefix.len()..]
-        )),
-        Error::Config(msg) if !msg.starts_with(&format!("{}:", file.display())) => {
-            Error::config(format!("{}:{line}: {msg}", file.display()))
-        }
-        _ => e,
-    }
+    move |e| e.with_config_line(file, line)
 }
 
 /// For serde's `duplicate field `K``, reported at the start of its mapping (`line`, 1-based):
@@ -278,11 +267,36 @@ mod tests {
     #[test]
     fn errors_get_the_line() {
         let f = Path::new("/p/optimus.yaml");
-        let e = with_line(Error::config("/p/optimus.yaml: plugin x: bad"), f, Some(7));
-        assert_eq!(e.to_string(), "/p/optimus.yaml:7: plugin x: bad");
-        let e = with_line(Error::config("/p/optimus.yaml:3:1: bad"), f, Some(7));
-        assert_eq!(e.to_string(), "/p/optimus.yaml:3:1: bad");
-        let e = with_line(Error::config("invalid plugin name"), f, Some(2));
-        assert_eq!(e.to_string(), "/p/optimus.yaml:2: invalid plugin name");
+        let bad = || Error::in_config(f, Some("plugin x".into()), "bad");
+        assert_eq!(
+            at_line(f, Some(7))(bad()).to_string(),
+            "/p/optimus.yaml:7: plugin x: bad"
+        );
+        assert_eq!(
+            at_line(f, None)(bad()).to_string(),
+            "/p/optimus.yaml: plugin x: bad"
+        );
+        // An error that has its place already, or is about another file, is left alone.
+        let parsed = Error::ConfigSyntax {
+            file: f.into(),
+            line: 3,
+            column: 1,
+            problem: "bad".into(),
+        };
+        assert_eq!(
+            at_line(f, Some(7))(parsed).to_string(),
+            "/p/optimus.yaml:3:1: bad"
+        );
+        let other = Error::in_config(Path::new("/q/optimus.yaml"), None, "bad");
+        assert_eq!(
+            at_line(f, Some(7))(other).to_string(),
+            "/q/optimus.yaml: bad"
+        );
+        let twice = Lines::default().twice(f, "plugin", "x", Some(2), Some(5));
+        assert_eq!(
+            twice.to_string(),
+            "/p/optimus.yaml:5: plugin `x` is declared twice (first on line 2): keep one"
+        );
+        assert_eq!(twice.exit_code(), 2);
     }
 }

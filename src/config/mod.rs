@@ -172,19 +172,20 @@ pub struct Manifest {
 impl Manifest {
     pub fn provider(&self, name: &str) -> Result<&Provider> {
         self.providers.get(name).ok_or_else(|| {
-            Error::config(format!(
-                "{}: unknown provider `{name}` (declared: {})",
-                self.path.display(),
-                if self.providers.is_empty() {
-                    "none".to_string()
-                } else {
-                    self.providers
-                        .keys()
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                }
-            ))
+            let declared = match self.providers.is_empty() {
+                true => "none".to_string(),
+                false => self
+                    .providers
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            };
+            Error::in_config(
+                &self.path,
+                None,
+                format!("unknown provider `{name}` (declared: {declared})"),
+            )
         })
     }
 
@@ -212,10 +213,7 @@ impl Manifest {
             ..
         } = &d.source
         else {
-            return Err(Error::runtime(format!(
-                "{} is not a direct artifact",
-                d.name
-            )));
+            return Err(self.plugin_error(&d.name, "is not a direct artifact"));
         };
         let mut s = template
             .replace("{name}", &d.name)
@@ -227,19 +225,13 @@ impl Manifest {
             Some(p) => self.provider(p)?.base.join(s.trim_start_matches('/')),
             None => Location::parse(&s, &self.dir),
         };
-        loc.map_err(|e| {
-            Error::config(format!(
-                "{}: plugin {}: {e}",
-                self.plugin_at(&d.name),
-                d.name
-            ))
-        })
+        loc.map_err(|e| self.plugin_error(&d.name, e.to_string()))
     }
 }
 
-/// An error about `what` in the config `file`.
+/// An error about the entry `what` of the config `file` (`provider reg: url`).
 fn in_file(file: &Path, what: &str, e: Error) -> Error {
-    Error::config(format!("{}: {what}: {e}", file.display()))
+    Error::in_config(file, Some(what.to_string()), e.to_string())
 }
 
 /// Loads and normalises the plugin section of `path`.
@@ -249,10 +241,11 @@ pub fn load(path: &Path, env: &Environment) -> Result<Manifest> {
 
 pub fn parse(text: &str, path: &Path, env: &Environment) -> Result<Manifest> {
     let section = raw_top(text, path)?.plugins.ok_or_else(|| {
-        Error::config(format!(
-            "{}: no `plugins:` (or `plugin:`) section: nothing to install",
-            path.display()
-        ))
+        Error::in_config(
+            path,
+            None,
+            "no `plugins:` (or `plugin:`) section: nothing to install",
+        )
     })?;
     normalize(&section, text, path, env)
 }
@@ -347,11 +340,10 @@ fn normalize(section: &RawSection, text: &str, path: &Path, env: &Environment) -
     let env_u64 = |k: &str, v: &Option<String>| -> Result<Option<u64>> {
         match v {
             None => Ok(None),
-            Some(v) => v
-                .trim()
-                .parse::<u64>()
-                .map(Some)
-                .map_err(|_| Error::config(format!("{k}={v:?}: expected a whole number"))),
+            Some(v) => v.trim().parse::<u64>().map(Some).map_err(|_| Error::Env {
+                var: format!("{k}={v:?}"),
+                problem: "expected a whole number".into(),
+            }),
         }
     };
     let limits = Limits {
@@ -374,7 +366,8 @@ fn normalize(section: &RawSection, text: &str, path: &Path, env: &Environment) -
 
     let link_mode = match (&env.link_mode, &section.link_mode) {
         (Some(v), _) if !v.trim().is_empty() => LinkMode::parse(v, "OPTIMUS_LINK_MODE")?,
-        (_, Some(v)) => LinkMode::parse(v, &format!("{}: plugins.link_mode", file.display()))?,
+        (_, Some(v)) => LinkMode::parse(v, "plugins.link_mode")
+            .map_err(|e| Error::in_config(file, None, e.to_string()))?,
         _ => LinkMode::default(),
     };
 

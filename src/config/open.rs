@@ -9,11 +9,13 @@ use std::path::{Path, PathBuf};
 /// The config's text; a usage error (exit 2) that says what to pass when `path` is no file.
 pub fn read_config(path: &Path) -> Result<String> {
     if path.is_dir() {
-        return Err(Error::config(format!(
-            "-c {}: that is a directory; -c takes the config file itself: {}",
-            path.display(),
-            inside(path)
-        )));
+        return Err(Error::usage(
+            format!("-c {}", path.display()),
+            format!(
+                "that is a directory; -c takes the config file itself: {}",
+                inside(path)
+            ),
+        ));
     }
     std::fs::read_to_string(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => Error::config(format!(

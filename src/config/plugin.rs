@@ -21,10 +21,11 @@ pub(super) fn normalize_plugin(
 ) -> Result<Declaration> {
     let loc = match (&raw.path, &raw.url) {
         (Some(_), Some(_)) => {
-            return Err(Error::config(format!(
-                "{}: plugins[{index}]: give either `path` or `url`, not both",
-                file.display()
-            )))
+            return Err(Error::in_config(
+                file,
+                item(index),
+                "give either `path` or `url`, not both",
+            ))
         }
         (Some(p), None) | (None, Some(p)) => Some(p.clone()),
         (None, None) => None,
@@ -35,126 +36,181 @@ pub(super) fn normalize_plugin(
         .unwrap_or_else(|| format!("plugins[{index}]"));
     let provider = match &raw.provider {
         Some(p) => Some(providers.get(p).ok_or_else(|| {
-            Error::config(format!(
-                "{}: plugin {label}: unknown provider `{p}` (declared: {}){}",
-                file.display(),
-                if providers.is_empty() {
-                    "none: add it under `providers:`".into()
-                } else {
-                    providers.keys().cloned().collect::<Vec<_>>().join(", ")
-                },
-                crate::model::names::did_you_mean(p, providers.keys().map(String::as_str))
-            ))
+            let declared = match providers.is_empty() {
+                true => "none: add it under `providers:`".to_string(),
+                false => providers.keys().cloned().collect::<Vec<_>>().join(", "),
+            };
+            let near = crate::model::names::did_you_mean(p, providers.keys().map(String::as_str));
+            Error::in_config(
+                file,
+                plugin(&label),
+                format!("unknown provider `{p}` (declared: {declared}){near}"),
+            )
         })?),
         None => None,
     };
-
     match (provider, loc) {
-        (Some(p), None) if p.kind.holds_registry() => {
-            let name = raw.name.clone().ok_or_else(|| {
-                Error::config(format!("{}: plugins[{index}]: missing `name`", file.display()))
-            })?;
-            check_plugin_name(&name).map_err(|e| Error::config(format!("{}: {e}", file.display())))?;
-            let text = raw.version.clone().unwrap_or_else(|| "*".to_string());
-            let requirement = semver::VersionReq::parse(&text).map_err(|e| {
-                Error::config(format!(
-                    "{}: plugin {name}: bad version requirement {text:?}: {e}; write a semver requirement such as \"^1.2\", \"~1.2.3\", \"=1.2.3\" or \"*\"",
-                    file.display()
+        (Some(p), None) if p.kind.holds_registry() => registry_plugin(raw, index, file, p),
+        (Some(p), None) => Err(Error::in_config(
+            file,
+            plugin(&label),
+            format!(
+                "provider {} is of a direct type: give the artifact's `path`",
+                p.name
+            ),
+        )),
+        (None, None) => Err(Error::in_config(
+            file,
+            plugin(&label),
+            "give a `provider` (a registry) or a `url`",
+        )),
+        (Some(p), Some(_)) if p.kind == ProviderKind::Registry => Err(Error::in_config(
+            file,
+            plugin(&label),
+            format!(
+                "provider {} is a registry: give a `version` requirement, not a path",
+                p.name
+            ),
+        )),
+        (provider, Some(declared)) => direct_plugin(raw, &label, file, provider, declared),
+    }
+}
+
+/// The entry of an item of `plugins:` without a name: its place in the list.
+fn item(index: usize) -> Option<String> {
+    Some(format!("plugins[{index}]"))
+}
+
+/// The entry of a problem with a plugin: `plugin NAME`.
+fn plugin(name: &str) -> Option<String> {
+    Some(format!("plugin {name}"))
+}
+
+/// A name that is no valid plugin name (the message names it).
+fn check_name(name: &str, file: &Path) -> Result<()> {
+    check_plugin_name(name).map_err(|e| Error::in_config(file, None, e.to_string()))
+}
+
+/// A plugin resolved against the signed index of registry provider `p`.
+fn registry_plugin(
+    raw: &RawPlugin,
+    index: usize,
+    file: &Path,
+    p: &Provider,
+) -> Result<Declaration> {
+    let name = raw
+        .name
+        .clone()
+        .ok_or_else(|| Error::in_config(file, item(index), "missing `name`"))?;
+    check_name(&name, file)?;
+    let text = raw.version.clone().unwrap_or_else(|| "*".to_string());
+    let requirement = semver::VersionReq::parse(&text).map_err(|e| {
+        Error::in_config(
+            file,
+            plugin(&name),
+            format!("bad version requirement {text:?}: {e}; write a semver requirement such as \"^1.2\", \"~1.2.3\", \"=1.2.3\" or \"*\""),
+        )
+    })?;
+    if raw.sha256.is_some() {
+        return Err(Error::in_config(
+            file,
+            plugin(&name),
+            "`sha256` pins apply to direct artifacts; a registry's checksums come from its signed index",
+        ));
+    }
+    Ok(Declaration {
+        name,
+        source: Source::Registry {
+            provider: p.name.clone(),
+            requirement,
+            requirement_text: text,
+        },
+    })
+}
+
+/// A direct artifact at `declared` (a URL or path, maybe templated, under `provider`'s base).
+fn direct_plugin(
+    raw: &RawPlugin,
+    label: &str,
+    file: &Path,
+    provider: Option<&Provider>,
+    declared: String,
+) -> Result<Declaration> {
+    let template = expand_env(&declared, &format!("plugin {label}: path"), file)?;
+    // A URL's file name is the last segment of its path, never of its query.
+    let path_part = if is_url(&template) {
+        template.split(['?', '#']).next().unwrap_or(&template)
+    } else {
+        &template
+    };
+    let file_part = path_part
+        .rsplit('/')
+        .next()
+        .unwrap_or(path_part)
+        .to_string();
+    let version = raw.version.clone();
+    let file_for_name = file_part
+        .replace("{version}", version.as_deref().unwrap_or("0.0.0"))
+        .replace("{os}", "linux")
+        .replace("{arch}", "amd64");
+    let format = Format::from_file_name(&file_part);
+    let (name, bundle) = match &raw.name {
+        Some(n) => (n.clone(), false),
+        None => match parse_artifact_file_name(&file_for_name) {
+            Some(named) => (named.name, false),
+            None if format.is_archive() => (bundle_name(&file_for_name), true),
+            None => {
+                return Err(Error::in_config(
+                    file,
+                    Some(format!("artifact {}", redact::url_for_display(&declared))),
+                    "cannot tell the plugin name from the file name; name it \
+                     optimus-<name>_<os>_<arch> or optimus-plugin-<name>.yaml, or declare it with `name:`",
                 ))
-            })?;
-            if raw.sha256.is_some() {
-                return Err(Error::config(format!(
-                    "{}: plugin {name}: `sha256` pins apply to direct artifacts; a registry's checksums come from its signed index",
-                    file.display()
-                )));
             }
-            Ok(Declaration {
-                name,
-                source: Source::Registry {
-                    provider: p.name.clone(),
-                    requirement,
-                    requirement_text: text,
-                },
-            })
-        }
-        (Some(p), None) => Err(Error::config(format!(
-            "{}: plugin {label}: provider {} is of a direct type: give the artifact's `path`",
-            file.display(),
-            p.name
-        ))),
-        (None, None) => Err(Error::config(format!(
-            "{}: plugin {label}: give a `provider` (a registry) or a `url`",
-            file.display()
-        ))),
-        (Some(p), Some(_)) if p.kind == ProviderKind::Registry => Err(Error::config(format!(
-            "{}: plugin {label}: provider {} is a registry: give a `version` requirement, not a path",
-            file.display(),
-            p.name
-        ))),
-        (provider, Some(declared)) => {
-            let template = expand_env(&declared, &format!("plugin {label}: path"), file)?;
-            // A URL's file name is the last segment of its path, never of its query.
-            let path_part = if is_url(&template) {
-                template.split(['?', '#']).next().unwrap_or(&template)
-            } else {
-                &template
-            };
-            let file_part = path_part.rsplit('/').next().unwrap_or(path_part).to_string();
-            let version = raw.version.clone();
-            let file_for_name = file_part
-                .replace("{version}", version.as_deref().unwrap_or("0.0.0"))
-                .replace("{os}", "linux")
-                .replace("{arch}", "amd64");
-            let format = Format::from_file_name(&file_part);
-            let (name, bundle) = match &raw.name {
-                Some(n) => (n.clone(), false),
-                None => match parse_artifact_file_name(&file_for_name) {
-                    Some(named) => (named.name, false),
-                    None if format.is_archive() => (bundle_name(&file_for_name), true),
-                    None => {
-                        return Err(Error::config(format!(
-                            "{}: artifact {}: cannot tell the plugin name from the file name; name it \
-                             optimus-<name>_<os>_<arch> or optimus-plugin-<name>.yaml, or declare it with `name:`",
-                            file.display(),
-                            redact::url_for_display(&declared)
-                        )))
-                    }
-                },
-            };
-            check_plugin_name(&name).map_err(|e| Error::config(format!("{}: {e}", file.display())))?;
-            if let Some(v) = &version {
-                if v.contains('/') || v.contains("..") {
-                    return Err(Error::config(format!("{}: plugin {name}: bad version {v:?}", file.display())));
-                }
-            }
-            let pins = match &raw.sha256 {
-                None => Pins::None,
-                Some(RawPins::One(s)) => Pins::Any(check_hex(s, &name, file)?),
-                Some(RawPins::PerPlatform(m)) => {
-                    let mut out = BTreeMap::new();
-                    for (k, v) in m {
-                        if k != crate::model::platform::ANY {
-                            Platform::parse(k).map_err(|e| Error::config(format!("{}: plugin {name}: sha256: {e}", file.display())))?;
-                        }
-                        out.insert(k.clone(), check_hex(v, &name, file)?);
-                    }
-                    Pins::PerPlatform(out)
-                }
-            };
-            Ok(Declaration {
-                name,
-                source: Source::Direct {
-                    provider: provider.map(|p| p.name.clone()),
-                    // What the lock records as `source`: no user-info, no signed query.
-                    declared: redact::location_text(&declared),
-                    template,
-                    version,
-                    pins,
-                    bundle,
-                },
-            })
+        },
+    };
+    check_name(&name, file)?;
+    if let Some(v) = &version {
+        if v.contains('/') || v.contains("..") {
+            return Err(Error::in_config(
+                file,
+                plugin(&name),
+                format!("bad version {v:?}"),
+            ));
         }
     }
+    Ok(Declaration {
+        source: Source::Direct {
+            provider: provider.map(|p| p.name.clone()),
+            // What the lock records as `source`: no user-info, no signed query.
+            declared: redact::location_text(&declared),
+            template,
+            version,
+            pins: pins(raw, &name, file)?,
+            bundle,
+        },
+        name,
+    })
+}
+
+/// The `sha256` pins of a direct artifact: one for any platform, or one per platform.
+fn pins(raw: &RawPlugin, name: &str, file: &Path) -> Result<Pins> {
+    Ok(match &raw.sha256 {
+        None => Pins::None,
+        Some(RawPins::One(s)) => Pins::Any(check_hex(s, name, file)?),
+        Some(RawPins::PerPlatform(m)) => {
+            let mut out = BTreeMap::new();
+            for (k, v) in m {
+                if k != crate::model::platform::ANY {
+                    Platform::parse(k).map_err(|e| {
+                        Error::in_config(file, plugin(name), format!("sha256: {e}"))
+                    })?;
+                }
+                out.insert(k.clone(), check_hex(v, name, file)?);
+            }
+            Pins::PerPlatform(out)
+        }
+    })
 }
 
 fn check_hex(s: &str, name: &str, file: &Path) -> Result<String> {
@@ -162,10 +218,11 @@ fn check_hex(s: &str, name: &str, file: &Path) -> Result<String> {
     if s.len() == 64 && s.bytes().all(|c| c.is_ascii_hexdigit()) {
         Ok(s)
     } else {
-        Err(Error::config(format!(
-            "{}: plugin {name}: sha256 pin {s:?} is not 64 hex digits",
-            file.display()
-        )))
+        Err(Error::in_config(
+            file,
+            plugin(name),
+            format!("sha256 pin {s:?} is not 64 hex digits"),
+        ))
     }
 }
 

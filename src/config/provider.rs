@@ -5,7 +5,7 @@ use super::access::normalize_access;
 use super::expand::expand_env;
 use super::raw::RawProvider;
 use super::{in_file, Provider, ProviderKind};
-use crate::error::{Error, Result};
+use crate::error::{Error, RegistryKind, Result};
 use crate::model::keys;
 use crate::model::location::Location;
 use crate::model::redact;
@@ -18,6 +18,8 @@ pub(super) fn normalize_provider(
     file: &Path,
     dir: &Path,
 ) -> Result<Provider> {
+    // An entry without a name is told by its place in the list.
+    let item = || Some(format!("providers[{index}]"));
     // Type-keyed form: exactly one of http/gcs/s3/azure/local/registry holds the body.
     let keyed: Vec<(&str, &RawProvider)> = [
         ("http", &raw.http),
@@ -34,31 +36,28 @@ pub(super) fn normalize_provider(
         [] => (raw.kind.clone(), raw),
         [(k, body)] => (Some(k.to_string()), *body),
         _ => {
-            return Err(Error::config(format!(
-                "{}: providers[{index}]: give one provider per list entry",
-                file.display()
-            )))
+            return Err(Error::in_config(
+                file,
+                item(),
+                "give one provider per list entry",
+            ))
         }
     };
     let name = body
         .name
         .clone()
         .filter(|n| !n.trim().is_empty())
-        .ok_or_else(|| {
-            Error::config(format!(
-                "{}: providers[{index}]: missing `name`",
-                file.display()
-            ))
-        })?;
+        .ok_or_else(|| Error::in_config(file, item(), "missing `name`"))?;
     crate::model::names::check_provider_name(&name)
-        .map_err(|e| Error::config(format!("{}: providers[{index}]: {e}", file.display())))?;
+        .map_err(|e| Error::in_config(file, item(), e.to_string()))?;
     let what = |field: &str| format!("provider {name}: {field}");
+    // A problem with the provider as a whole: `provider NAME`.
+    let fail = |problem: String| Error::in_config(file, Some(format!("provider {name}")), problem);
     let kind_text = kind_text.unwrap_or_else(|| "registry".to_string());
     let kind = ProviderKind::parse(&kind_text).ok_or_else(|| {
         let kinds = ["registry", "http", "s3", "gcs", "azure", "local"];
-        Error::config(format!(
-            "{}: provider {name}: unknown type `{kind_text}` (expected registry, http, s3, gcs, azure or local){}",
-            file.display(),
+        fail(format!(
+            "unknown type `{kind_text}` (expected registry, http, s3, gcs, azure or local){}",
             crate::model::names::did_you_mean(&kind_text, kinds)
         ))
     })?;
@@ -80,10 +79,7 @@ pub(super) fn normalize_provider(
             Some(b),
         ) => {
             if u.is_some() {
-                return Err(Error::config(format!(
-                    "{}: provider {name}: give either `url` or `bucket`, not both",
-                    file.display()
-                )));
+                return Err(fail("give either `url` or `bucket`, not both".into()));
             }
             let scheme = match kind {
                 ProviderKind::S3 | ProviderKind::Registry => "s3",
@@ -98,18 +94,8 @@ pub(super) fn normalize_provider(
             };
             Location::parse(&url, dir).map_err(|e| in_file(file, &what("bucket"), e))?
         }
-        (_, _, Some(_)) => {
-            return Err(Error::config(format!(
-                "{}: provider {name}: `bucket` needs type s3, gcs or azure",
-                file.display()
-            )))
-        }
-        (_, None, None) => {
-            return Err(Error::config(format!(
-                "{}: provider {name}: missing `url` (or `bucket`)",
-                file.display()
-            )))
-        }
+        (_, _, Some(_)) => return Err(fail("`bucket` needs type s3, gcs or azure".into())),
+        (_, None, None) => return Err(fail("missing `url` (or `bucket`)".into())),
     };
     let mut headers = Vec::new();
     for (k, v) in &body.headers {
@@ -146,9 +132,8 @@ pub(super) fn normalize_provider(
         let k = expand_env(k, &what("public_keys"), file)?;
         // Accept the bare base64 key or a whole minisign .pub file's text.
         let key = keys::public_key(&k).ok_or_else(|| {
-            Error::config(format!(
-                "{}: provider {name}: public key {:?} is not a minisign public key",
-                file.display(),
+            fail(format!(
+                "public key {:?} is not a minisign public key",
                 keys::payload_line(&k).unwrap_or("")
             ))
         })?;
@@ -189,10 +174,15 @@ pub(super) fn normalize_provider(
 /// what it serves is verified as anything a mirror serves).
 pub(super) fn use_mirror_dir(providers: &mut BTreeMap<String, Provider>, dir: &Path) -> Result<()> {
     if !dir.is_dir() {
-        return Err(Error::config(format!(
-            "mirror directory {} does not exist (OPTIMUS_MIRROR_DIR or --mirror; `optimus-plugins mirror --output DIR` writes one)",
-            dir.display()
-        )));
+        return Err(Error::Registry {
+            registry: "mirror".into(),
+            url: dir.display().to_string(),
+            kind: RegistryKind::Missing,
+            problem: format!(
+                "mirror directory {} does not exist (OPTIMUS_MIRROR_DIR or --mirror; `optimus-plugins mirror --output DIR` writes one)",
+                dir.display()
+            ),
+        });
     }
     for p in providers.values_mut() {
         let sub = crate::model::names::provider_dir(dir, &p.name)?;

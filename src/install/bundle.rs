@@ -27,10 +27,10 @@ pub fn check_bundle_path(out: &Path) -> Result<()> {
     if ours {
         return Ok(());
     }
-    Err(Error::config(format!(
-        "--yaml-bundle {}: it exists and is not a plugin bundle optimus wrote (a zip of optimus-plugin-*.yaml files), so it is not overwritten; nothing was changed: pass a new path, or move that file away",
-        out.display()
-    )))
+    Err(Error::NotOurs {
+        path: out.to_path_buf(),
+        problem: "it exists and is not a plugin bundle optimus wrote (a zip of optimus-plugin-*.yaml files), so --yaml-bundle does not overwrite it; nothing was changed: pass a new path, or move that file away".into(),
+    })
 }
 
 /// Writes the zip of installed yaml plugins that an Optimus server serves at `/plugins`.
@@ -56,13 +56,13 @@ pub fn write_yaml_bundle(dir: &Path, out: &Path) -> Result<usize> {
             let path = dir.join(&r.file);
             let data = fs::read(&path).map_err(|e| Error::path("reading", &path, e))?;
             zip.start_file(r.file.as_str(), opts)
-                .map_err(|e| Error::runtime(format!("writing {}: {e}", out.display())))?;
+                .map_err(|e| Error::path("writing", out, std::io::Error::other(e)))?;
             std::io::Write::write_all(&mut zip, &data)
                 .map_err(|e| Error::path("writing", out, e))?;
         }
         let f = zip
             .finish()
-            .map_err(|e| Error::runtime(format!("writing {}: {e}", out.display())))?;
+            .map_err(|e| Error::path("writing", out, std::io::Error::other(e)))?;
         f.sync_all().map_err(|e| Error::path("syncing", out, e))?;
         fs::rename(&tmp, out).map_err(|e| Error::path("writing", out, e))
     })();

@@ -69,8 +69,8 @@ fn references(
     let mut forgotten = Vec::new();
     let mut projects = 0;
     let unreadable = |e: Error, what: &str| {
-        Error::runtime(format!(
-            "{e}\ncannot tell what the project of {what} uses, so nothing was removed; fix or delete that file, then run it again"
+        e.noted(format!(
+            "cannot tell what the project of {what} uses, so nothing was removed; fix or delete that file, then run it again"
         ))
     };
     for (record, p) in cache.projects() {

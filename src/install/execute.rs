@@ -79,13 +79,17 @@ impl Installer<'_> {
                 self.fetcher.fetch(&sources, expect).await?
             }
         };
+        let what = unpack.what.clone();
         tokio::task::spawn_blocking(move || {
             unpack
                 .unpacker()
                 .unpack(&artifact.path, unpack.format, &unpack.want)
         })
         .await
-        .map_err(|e| Error::runtime(format!("unpacking panicked: {e}")))?
+        .map_err(|e| Error::Archive {
+            artifact: what,
+            message: format!("unpacking panicked: {e}"),
+        })?
     }
 
     fn unpack_job(&self, job: &Job<'_>) -> UnpackJob {
@@ -162,7 +166,11 @@ impl Installer<'_> {
             .transpose()?;
         if job.plugin.source.is_some() {
             let d = self.manifest.declaration(&job.plugin.name).ok_or_else(|| {
-                Error::config(format!("{} is locked but not declared", job.plugin.name))
+                Error::in_lock(
+                    &self.manifest.lock_source().path,
+                    None,
+                    format!("{} is locked but not declared", job.plugin.name),
+                )
             })?;
             let platform = (job.artifact.platform != ANY)
                 .then(|| Platform::parse(&job.artifact.platform))
@@ -223,13 +231,15 @@ impl Installer<'_> {
             .iter()
             .find(|v| Some(v.version.to_string().as_str()) == l.version.as_deref())
             .ok_or_else(|| {
-                Error::runtime(format!(
-                    "{}: {} {} is locked but registry {} has no such version",
-                    lock_path.display(),
-                    l.name,
-                    l.version_text(),
-                    provider.name
-                ))
+                Error::document(
+                    lock_path.display().to_string(),
+                    format!(
+                        "{} {} is locked but registry {} has no such version",
+                        l.name,
+                        l.version_text(),
+                        provider.name
+                    ),
+                )
             })?;
         // A lock written before a binary and its yaml were locked together holds the yaml
         // alone: say that the binary is published too.
@@ -263,9 +273,8 @@ impl Installer<'_> {
             {
                 Ok(())
             }
-            Some(a) => Err(Error::runtime(format!(
-                "{}: the entry for {} {} ({}) does not match the signed index of registry {}:\n  lock:  {} {} sha256 {} bin {:?}\n  index: {} {} sha256 {} bin {:?}\nrestore the lockfile from version control, or run `{}`",
-                lock_path.display(),
+            Some(a) => Err(Error::document(lock_path.display().to_string(), format!(
+                "the entry for {} {} ({}) does not match the signed index of registry {}:\n  lock:  {} {} sha256 {} bin {:?}\n  index: {} {} sha256 {} bin {:?}\nrestore the lockfile from version control, or run `{}`",
                 l.name,
                 l.version_text(),
                 job.artifact.platform,
@@ -280,9 +289,8 @@ impl Installer<'_> {
                 a.bin.as_deref().unwrap_or("-"),
                 self.manifest.command(&format!("update {}", l.name))
             ))),
-            None => Err(Error::runtime(format!(
-                "{}: registry {} has no {} artifact for {} {}",
-                lock_path.display(),
+            None => Err(Error::document(lock_path.display().to_string(), format!(
+                "registry {} has no {} artifact for {} {}",
                 provider.name,
                 job.artifact.platform,
                 l.name,

@@ -69,11 +69,14 @@ impl Mirror<'_> {
         guard_replace(out, Marker::Mirror, self.protected, "--output")?;
         let lock_path = self.manifest.lock_path();
         let lock = Lockfile::read_for(self.manifest)?.ok_or_else(|| {
-            Error::config(format!(
-                "no {} to mirror: run `{}` first (with --platform for each platform the mirror must serve)",
-                lock_path.display(),
-                self.manifest.command("lock")
-            ))
+            Error::in_lock(
+                &lock_path,
+                None,
+                format!(
+                    "no lock to mirror: run `{}` first (with --platform for each platform the mirror must serve)",
+                    self.manifest.command("lock")
+                ),
+            )
         })?;
         let mut report = MirrorReport::default();
         let mut by_provider: BTreeMap<&str, Vec<&LockedPlugin>> = BTreeMap::new();
@@ -91,7 +94,7 @@ impl Mirror<'_> {
         let parent = fsutil::absolute(out)
             .parent()
             .map(Path::to_path_buf)
-            .ok_or_else(|| Error::config(format!("--output {}: no parent", out.display())))?;
+            .ok_or_else(|| Error::usage(format!("--output {}", out.display()), "no parent"))?;
         fs::create_dir_all(&parent).map_err(|e| Error::path("creating", &parent, e))?;
         // Registered as this process's: an interrupt removes it.
         let staging = StagingDir(
@@ -203,10 +206,13 @@ impl Mirror<'_> {
                     .iter()
                     .find(|v| v.version.to_string() == version)
                     .ok_or_else(|| {
-                        Error::runtime(format!(
-                            "mirror of {}: the index of {} has no version {version}, which the lock names",
-                            provider.name, l.name
-                        ))
+                        Error::document(
+                            format!("mirror of {}", provider.name),
+                            format!(
+                                "the index of {} has no version {version}, which the lock names",
+                                l.name
+                            ),
+                        )
                     })?;
                 let origin = self.manifest.provider(name)?;
                 for a in l.artifacts.iter().filter(|a| self.wanted(a)) {
@@ -215,10 +221,13 @@ impl Mirror<'_> {
                         .iter()
                         .any(|i| i.platform == a.platform && i.sha256 == a.sha256)
                     {
-                        return Err(Error::runtime(format!(
-                            "mirror of {}: {} {version} ({}): the signed index does not list the lock's sha256 {} (the lock and the registry disagree)",
-                            provider.name, l.name, a.platform, a.sha256
-                        )));
+                        return Err(Error::document(
+                            format!("mirror of {}", provider.name),
+                            format!(
+                                "{} {version} ({}): the signed index does not list the lock's sha256 {} (the lock and the registry disagree)",
+                                l.name, a.platform, a.sha256
+                            ),
+                        ));
                     }
                     let file = inside(&root, &self.place_of(a, origin)?, Written::Artifact)?;
                     let (actual, _) = Sha256::of_file(&file)?;
@@ -252,11 +261,13 @@ enum Written {
 /// artifact may not take the place of the registry's own documents.
 fn inside(root: &Path, rel: &str, what: Written) -> Result<PathBuf> {
     let refuse = |why: &str| {
-        Err(Error::runtime(format!(
-            "mirror {}: refusing to write {:?}: {why}",
-            root.display(),
-            crate::model::redact::printable(rel)
-        )))
+        Err(Error::Refused {
+            what: format!("mirror {}", root.display()),
+            problem: format!(
+                "refusing to write {:?}: {why}",
+                crate::model::redact::printable(rel)
+            ),
+        })
     };
     if !fsutil::is_safe_relative_path(rel) || rel.split('/').any(|c| c == "." || c.is_empty()) {
         return refuse("it is not a plain relative path under the mirror");

@@ -263,10 +263,13 @@ impl Installer<'_> {
             let src = job.plugin.name.as_str();
             if let Some(other) = by_file.insert(s.file_name.as_str(), src) {
                 if other != src {
-                    return Err(Error::config(format!(
-                        "{} would be installed by both {other} and {src}; declare each plugin once",
-                        s.file_name
-                    )));
+                    return Err(self.manifest.plugin_error(
+                        src,
+                        format!(
+                            "{} would be installed by both {other} and {src}; declare each plugin once",
+                            s.file_name
+                        ),
+                    ));
                 }
             }
         }
@@ -279,10 +282,13 @@ impl Installer<'_> {
                     && !reinstalled.contains(r.source.as_str())
                     && lock.get(&r.source).is_some()
                 {
-                    return Err(Error::config(format!(
-                        "{} is already installed by {} and would be replaced by {src}; declare each plugin once",
-                        s.file_name, r.source
-                    )));
+                    return Err(self.manifest.plugin_error(
+                        src,
+                        format!(
+                            "{} is already installed by {} and would be replaced by {src}; declare each plugin once",
+                            s.file_name, r.source
+                        ),
+                    ));
                 }
             }
         }

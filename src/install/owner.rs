@@ -64,13 +64,12 @@ pub fn claim(manifest: &Manifest, take: bool) -> Result<()> {
                     Ok(())
                 };
             }
-            Err(Error::config(format!(
-                "{} is the plugin directory of {}, not of {}: two configs sharing one plugin directory would remove each other's plugins; give this config its own `dir`, or delete {} to hand the directory over",
-                fsutil::shown(dir),
+            Err(Error::NotOurs { path: fsutil::shown(dir).into(), problem: format!(
+                "it is the plugin directory of {}, not of {}: two configs sharing one plugin directory would remove each other's plugins; give this config its own `dir`, or delete {} to hand the directory over",
                 fsutil::shown(&owner),
                 fsutil::shown(&manifest.path),
                 fsutil::shown(&file)
-            )))
+            )})
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && take => record(manifest, &file),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),

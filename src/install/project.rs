@@ -181,11 +181,16 @@ impl Project<'_> {
         // the ones that match the files.
         journal::recover(&dir, Some(&self.manifest.lock_path()))?;
         let cache = self.fetcher.cache.clone();
+        let receipts_path = Receipts::path(&dir);
         let receipts = tokio::task::spawn_blocking(move || Receipts::read_remembered(&dir, &cache));
         let r = self.resolve(req).await;
-        let receipts = receipts
-            .await
-            .map_err(|e| Error::runtime(format!("reading the receipts panicked: {e}")))?;
+        let receipts = receipts.await.map_err(|e| {
+            Error::path(
+                "reading",
+                &receipts_path,
+                std::io::Error::other(format!("panicked: {e}")),
+            )
+        })?;
         let (r, receipts) = (r?, receipts?);
         if req.deny_yanked {
             let platform = &req.platforms[0];

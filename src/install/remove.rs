@@ -78,11 +78,14 @@ pub fn remove(manifest: &Manifest, names: &[String], reporter: &dyn Reporter) ->
 /// The error for a name neither installed nor locked: say whether a file of that name was put
 /// there by hand (and is therefore left alone).
 fn not_ours(n: &str, yaml: PathBuf, binary: PathBuf, hint: &str) -> Error {
-    Error::config(match [yaml, binary].into_iter().find(|p| p.is_file()) {
-        Some(p) => format!(
-            "{n} is neither installed nor locked by optimus-plugins: {} was put there by hand, so it is left alone (delete it yourself if you want it gone)",
-            fsutil::shown(&p)
-        ),
-        None => format!("{n} is neither installed nor locked{hint}"),
-    })
+    match [yaml, binary].into_iter().find(|p| p.is_file()) {
+        Some(p) => Error::NotOurs {
+            path: fsutil::shown(&p).into(),
+            problem: format!(
+                "{n} is neither installed nor locked by optimus-plugins: it was put there by hand, so it is left alone (delete it yourself if you want it gone)"
+            ),
+        },
+        // The name as typed (a typo, most likely): the text says it whole.
+        None => Error::config(format!("{n} is neither installed nor locked{hint}")),
+    }
 }

@@ -36,15 +36,19 @@ pub fn check_all_staged(entries: &[String], staged: &[Staged], what: &str) -> Re
         })
         .collect();
     if !left.is_empty() {
-        return Err(Error::runtime(format!(
-            "{what}: holds yaml plugins that cannot be installed:\n{}\nthe server should serve them as optimus-plugin-<name>.yaml with a lower-case name",
-            left.join("\n")
-        )));
+        return Err(Error::Archive {
+            artifact: what.to_string(),
+            message: format!(
+                "holds yaml plugins that cannot be installed:\n{}\nthe server should serve them as optimus-plugin-<name>.yaml with a lower-case name",
+                left.join("\n")
+            ),
+        });
     }
     if staged.is_empty() {
-        return Err(Error::runtime(format!(
-            "{what}: holds no yaml plugin to install (an empty bundle would only remove the plugins synced before)"
-        )));
+        return Err(Error::Archive {
+            artifact: what.to_string(),
+            message: "holds no yaml plugin to install (an empty bundle would only remove the plugins synced before)".into(),
+        });
     }
     Ok(())
 }
@@ -117,11 +121,14 @@ pub fn check_startup(
                 .map(|n| format!("  {}: {}", shown(&d.path), shown(Path::new(n))))
         })
         .collect();
-    Err(Error::runtime(format!(
-        "after this sync, Optimus ({target}) would refuse to start: {}\n{}",
-        added.join("; "),
-        notes.join("\n")
-    )))
+    Err(Error::Refused {
+        what: dir.display().to_string(),
+        problem: format!(
+            "after this sync, Optimus ({target}) would refuse to start: {}\n{}",
+            added.join("; "),
+            notes.join("\n")
+        ),
+    })
 }
 
 fn copy(from: &Path, to: &Path) -> Result<()> {

@@ -39,15 +39,19 @@ pub fn bundle_location(host: &str) -> Result<Location> {
     let with_scheme = if lower.starts_with("http://") || lower.starts_with("https://") {
         host.to_string()
     } else if is_url(host) {
-        return Err(Error::config(format!(
-            "host {}: an Optimus server is reached over http:// or https://",
-            redact::url_for_display(host)
-        )));
+        return Err(Error::usage(
+            format!("host {}", redact::url_for_display(host)),
+            "an Optimus server is reached over http:// or https://",
+        ));
     } else {
         format!("http://{host}")
     };
-    let mut u = url::Url::parse(&with_scheme)
-        .map_err(|e| Error::config(format!("host {}: {e}", redact::url_for_display(host))))?;
+    let mut u = url::Url::parse(&with_scheme).map_err(|e| {
+        Error::usage(
+            format!("host {}", redact::url_for_display(host)),
+            e.to_string(),
+        )
+    })?;
     u.set_path("/plugins");
     Location::parse(u.as_str(), Path::new("/"))
 }
@@ -87,7 +91,10 @@ pub async fn sync_from_host(
             .unpack(&path, Format::Zip, &Want::Bundle)
         })
         .await
-        .map_err(|e| Error::runtime(e.to_string()))??
+        .map_err(|e| Error::Archive {
+            artifact: what.clone(),
+            message: format!("unpacking panicked: {e}"),
+        })??
     };
     sync_check::check_all_staged(&entries, &staged, &what)?;
     let shown_host = redact::url_for_display(host.trim().trim_end_matches('/'));
@@ -95,10 +102,13 @@ pub async fn sync_from_host(
     for s in &staged {
         if let Some(r) = receipts.find(&s.file_name) {
             if r.source != "host" {
-                return Err(Error::config(format!(
-                    "{} is installed from {} by `install`; it cannot also come from {shown_host}",
-                    s.file_name, r.source
-                )));
+                return Err(Error::NotOurs {
+                    path: dir.join(&s.file_name),
+                    problem: format!(
+                        "installed from {} by `install`; it cannot also come from {shown_host}",
+                        r.source
+                    ),
+                });
             }
         }
     }
