@@ -4,10 +4,10 @@
 
 use super::index::PluginIndex;
 use super::memo;
-use super::signing::verify_signature;
+use super::signing::{check_signature, Unverified};
 use super::timestamp::Freshness;
 use crate::config::Provider;
-use crate::error::{Error, Result};
+use crate::error::{Error, RegistryKind, Result};
 use crate::model::location::Location;
 use crate::model::names::{check_plugin_name, did_you_mean};
 use crate::model::report::SharedReporter;
@@ -92,6 +92,29 @@ impl<'a> RegistryClient<'a> {
         )
     }
 
+    /// A failure of this registry at `url`: `kind` says what happened (and decides the exit
+    /// code), `problem` says it in full.
+    pub(super) fn failure(&self, url: &Location, kind: RegistryKind, problem: String) -> Error {
+        Error::Registry {
+            registry: self.provider.name.clone(),
+            url: url.to_string(),
+            kind,
+            problem,
+        }
+    }
+
+    /// What to do about a signature by a key this config does not pin, when `base` is the
+    /// registry itself (a mirror that serves another key's files is only passed over).
+    pub(super) fn unpinned_note(&self, base: &Location) -> Option<String> {
+        let p = self.provider;
+        (base == &p.base).then(|| {
+            format!(
+                "if registry {} really changed its key, check the new key id with its publisher, then add the key to `public_keys` ({}); until then nothing from it is installed",
+                p.name, p.declared_at
+            )
+        })
+    }
+
     /// Fetches, verifies and parses `index/<name>.toml`. Mirrors are tried first; anything
     /// they serve must verify against the pinned keys or the origin is used.
     pub async fn fetch_index(&self, name: &str) -> Result<Arc<PluginIndex>> {
@@ -107,7 +130,7 @@ impl<'a> RegistryClient<'a> {
     async fn fetch_index_uncached(&self, name: &str) -> Result<PluginIndex> {
         let p = self.provider;
         if p.public_keys.is_empty() && !p.allow_unsigned {
-            return Err(Error::config(format!(
+            return Err(self.failure(&p.base, RegistryKind::Untrusted, format!(
                 "registry {} ({}): no `public_keys` pinned; pin the registry's minisign key (the second line of the PREFIX.pub its publisher made with `optimus-plugins keygen`), or set `allow_unsigned: true` to accept unsigned indexes",
                 p.name, p.declared_at
             )));
@@ -136,28 +159,27 @@ impl<'a> RegistryClient<'a> {
         Err(self.explained(last_err.expect("at least the origin was tried")))
     }
 
-    /// What to do about a registry that could not be read: one that cannot be reached, or
-    /// whose signature was made by a key this config does not pin.
+    /// A registry that could not be read because it cannot be reached (no answer at all, not
+    /// an http status): what to check, and how to work without it.
     fn explained(&self, e: Error) -> Error {
         let p = self.provider;
-        let text = e.to_string();
-        if matches!(e, Error::Http { .. })
-            && ["connection failed", "timed out", "request failed"]
+        let unreachable = |message: &str| {
+            ["connection failed", "timed out", "request failed"]
                 .iter()
-                .any(|m| text.contains(m))
-        {
-            return Error::runtime(format!(
-                "{text}\nregistry {} cannot be reached: check its `url:` ({}) and the network; `--offline` installs what the lock and this machine's cache hold, `--mirror DIR` what a mirror holds",
-                p.name, p.declared_at
-            ));
+                .any(|m| message.contains(m))
+        };
+        match e {
+            Error::Http { ref url, ref message } if unreachable(message) => Error::Registry {
+                registry: p.name.clone(),
+                url: url.clone(),
+                kind: RegistryKind::Unreachable,
+                problem: format!(
+                    "{e}\nregistry {} cannot be reached: check its `url:` ({}) and the network; `--offline` installs what the lock and this machine's cache hold, `--mirror DIR` what a mirror holds",
+                    p.name, p.declared_at
+                ),
+            },
+            e => e,
         }
-        if text.contains("which is not pinned") {
-            return Error::runtime(format!(
-                "{text}\nif registry {} really changed its key, check the new key id with its publisher, then add the key to `public_keys` ({}); until then nothing from it is installed",
-                p.name, p.declared_at
-            ));
-        }
-        e
     }
 
     async fn fetch_index_from(&self, base: &Location, name: &str) -> Result<PluginIndex> {
@@ -190,20 +212,22 @@ impl<'a> RegistryClient<'a> {
     fn no_directory(&self, base: &Location, root: &std::path::Path) -> Error {
         let p = self.provider;
         if base != &p.base {
-            return Error::runtime(format!(
+            let problem = format!(
                 "mirror {} of registry {}: no such directory",
                 root.display(),
                 p.name
-            ));
+            );
+            return self.failure(base, RegistryKind::Missing, problem);
         }
-        Error::config(format!(
+        let problem = format!(
             "registry {}: the directory {} does not exist (the `url:` of provider {} at {}): fix the url, or create the registry there with `optimus-plugins publish --registry {} ...`; on a machine that cannot reach the registry, install from a copy made by `optimus-plugins mirror`: `optimus-plugins install --offline --mirror DIR`",
             p.name,
             root.display(),
             p.name,
             p.declared_at,
             root.display()
-        ))
+        );
+        self.failure(base, RegistryKind::Missing, problem)
     }
 
     /// Fetches `index/<name>.toml` and its signature from `base`, verifies and parses it.
@@ -220,12 +244,13 @@ impl<'a> RegistryClient<'a> {
             }
         });
         let body = body?.ok_or_else(|| {
-            Error::runtime(format!(
+            let problem = format!(
                 "not in registry {} (no {}){}",
                 self.provider.name,
                 index_url,
                 did_you_mean(name, self.known_plugins(base).iter().map(String::as_str))
-            ))
+            );
+            self.failure(&index_url, RegistryKind::NotListed, problem)
         })?;
         let sig = if !signed {
             self.shared.reporter.warn(&format!(
@@ -234,11 +259,14 @@ impl<'a> RegistryClient<'a> {
             ));
             None
         } else {
-            let sig = sig?
-                .ok_or_else(|| Error::runtime(format!("{what}: missing signature {}", sig_url)))?;
+            let sig = sig?.ok_or_else(|| Error::Signature {
+                what: what.clone(),
+                problem: format!("missing signature {sig_url}"),
+                mismatch: false,
+            })?;
             Some(sig)
         };
-        let check = self.check(name, &index_url);
+        let check = self.check(name, base, &index_url);
         // Verifying and parsing is CPU work: off the runtime's threads, so the indexes of a
         // big lock are checked on every core. (`Bytes` clones share the buffer.)
         let doc = body.clone();
@@ -275,8 +303,8 @@ impl<'a> RegistryClient<'a> {
         }
     }
 
-    /// What verifying the index of `name` fetched from `url` needs, owned.
-    fn check(&self, name: &str, url: &Location) -> Check {
+    /// What verifying the index of `name` fetched from `url` (under `base`) needs, owned.
+    fn check(&self, name: &str, base: &Location, url: &Location) -> Check {
         Check {
             name: name.to_string(),
             what: self.what(name),
@@ -284,6 +312,7 @@ impl<'a> RegistryClient<'a> {
             memo: url
                 .is_remote()
                 .then(|| (self.shared.cache.clone(), url.identity())),
+            unpinned_note: self.unpinned_note(base),
         }
     }
 
@@ -302,7 +331,7 @@ impl<'a> RegistryClient<'a> {
         let sig_url = base.join(&format!("index/{name}.toml.minisig")).ok()?;
         let (_, body) = read_cache_entry(&self.shared.cache.index_entry(&index_url.identity()))?;
         let sig = read_cache_entry(&self.shared.cache.index_entry(&sig_url.identity()));
-        self.check(name, &index_url)
+        self.check(name, base, &index_url)
             .run(&body, sig.as_ref().map(|(_, s)| s.as_slice()))
             .ok()
             .map(Arc::new)
@@ -328,9 +357,11 @@ impl<'a> RegistryClient<'a> {
         if self.shared.transport.offline {
             return match cached {
                 Some((_, b)) => Ok(Some(b.into())),
-                None => Err(Error::runtime(format!(
-                    "--offline: {url} is not in the cache"
-                ))),
+                None => Err(self.failure(
+                    url,
+                    RegistryKind::Unreachable,
+                    format!("--offline: {url} is not in the cache"),
+                )),
             };
         }
         let etag = cached.as_ref().map(|(e, _)| e.as_str());
@@ -342,7 +373,11 @@ impl<'a> RegistryClient<'a> {
         {
             Fetched::NotModified => match cached {
                 Some((_, b)) => Ok(Some(b.into())),
-                None => Err(Error::runtime(format!("{url}: 304 without a cached copy"))),
+                None => Err(self.failure(
+                    url,
+                    RegistryKind::Unreachable,
+                    format!("{url}: 304 without a cached copy"),
+                )),
             },
             Fetched::NotFound => Ok(None),
             Fetched::Body { bytes, etag } => {
@@ -361,12 +396,24 @@ impl<'a> RegistryClient<'a> {
 }
 
 /// Verifying one index document: the plugin name, how to name it in errors, the pinned keys,
-/// and (remote registries) the cache and URL its parsed form is remembered under.
+/// (remote registries) the cache and URL its parsed form is remembered under, and (read from
+/// the registry itself) what to do about a signature by a key that is not pinned.
 struct Check {
     name: String,
     what: String,
     keys: Vec<String>,
     memo: Option<(Cache, String)>,
+    unpinned_note: Option<String>,
+}
+
+/// The error for a signature that did not verify; one by a key that is not pinned gets
+/// `unpinned_note` after it.
+pub(super) fn unverified(u: Unverified, what: &str, unpinned_note: Option<String>) -> Error {
+    let not_pinned = matches!(u, Unverified::NotPinned { .. });
+    match (u.error(what), unpinned_note) {
+        (e, Some(note)) if not_pinned => e.noted(note),
+        (e, _) => e,
+    }
 }
 
 impl Check {
@@ -375,12 +422,15 @@ impl Check {
     /// is taken from its memo instead ([`memo`]).
     fn run(&self, body: &[u8], sig: Option<&[u8]>) -> Result<PluginIndex> {
         let (name, what) = (self.name.as_str(), self.what.as_str());
+        let utf8 = |body| std::str::from_utf8(body).map_err(|_| Error::document(what, "not UTF-8"));
         if self.keys.is_empty() {
-            let text = std::str::from_utf8(body)
-                .map_err(|_| Error::runtime(format!("{what}: not UTF-8")))?;
-            return PluginIndex::parse(text, name, what);
+            return PluginIndex::parse(utf8(body)?, name, what);
         }
-        let sig = sig.ok_or_else(|| Error::runtime(format!("{what}: missing signature")))?;
+        let sig = sig.ok_or_else(|| Error::Signature {
+            what: what.to_string(),
+            problem: "missing signature".into(),
+            mismatch: false,
+        })?;
         let remembered = self
             .memo
             .as_ref()
@@ -391,12 +441,14 @@ impl Check {
         {
             return Ok(idx);
         }
-        let sig = std::str::from_utf8(sig)
-            .map_err(|_| Error::runtime(format!("{what}: signature is not text")))?;
-        verify_signature(body, sig, &self.keys, what)?;
-        let text =
-            std::str::from_utf8(body).map_err(|_| Error::runtime(format!("{what}: not UTF-8")))?;
-        let idx = PluginIndex::parse(text, name, what)?;
+        let sig = std::str::from_utf8(sig).map_err(|_| Error::Signature {
+            what: what.to_string(),
+            problem: "signature is not text".into(),
+            mismatch: false,
+        })?;
+        check_signature(body, sig, &self.keys)
+            .map_err(|u| unverified(u, what, self.unpinned_note.clone()))?;
+        let idx = PluginIndex::parse(utf8(body)?, name, what)?;
         if let Some((cache, m)) = &remembered {
             m.store(cache, &idx);
         }

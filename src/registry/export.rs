@@ -4,7 +4,7 @@
 
 use super::client::RegistryClient;
 use super::timestamp::TIMESTAMP_FILE;
-use crate::error::{Error, Result};
+use crate::error::{RegistryKind, Result};
 use crate::model::names::check_plugin_name;
 
 impl RegistryClient<'_> {
@@ -36,10 +36,11 @@ impl RegistryClient<'_> {
             for path in paths {
                 let url = base.join(&path)?;
                 let bytes = self.get_cached(&url).await?.ok_or_else(|| {
-                    Error::runtime(format!(
+                    let problem = format!(
                         "registry {}: {url} disappeared while it was being mirrored",
                         self.provider.name
-                    ))
+                    );
+                    self.failure(&url, RegistryKind::Unreachable, problem)
                 })?;
                 out.push((path, bytes));
             }

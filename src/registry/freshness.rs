@@ -18,10 +18,10 @@
 //! A registry without a timestamp works with a warning, unless this machine has accepted a
 //! timestamp from it before (then the missing timestamp is a downgrade, refused).
 
-use super::client::RegistryClient;
-use super::signing::verify_signature;
+use super::client::{unverified, RegistryClient};
+use super::signing::check_signature;
 use super::timestamp::{RegistryId, Timestamp, TIMESTAMP_FILE};
-use crate::error::{Error, Result};
+use crate::error::{Error, RegistryKind, Result};
 use crate::model::digest::Sha256;
 use crate::model::location::Location;
 use serde::{Deserialize, Serialize};
@@ -126,7 +126,7 @@ impl RegistryClient<'_> {
         let url = base.join(TIMESTAMP_FILE)?;
         let Some(body) = self.get_cached(&url).await? else {
             if let Some(state) = &state {
-                return Err(Error::runtime(format!(
+                return Err(self.failure(&url, RegistryKind::Stale, format!(
                     "{reg} serves no {TIMESTAMP_FILE}, but this machine has accepted version {} of it: refusing (a copy of the registry from before it had a timestamp, or one with the timestamp removed, can hide new versions and yanks). \
                      If the registry really dropped its timestamp, its publisher should run `optimus-plugins refresh`; to forget what this machine has seen, delete {}",
                     state.version,
@@ -142,22 +142,29 @@ impl RegistryClient<'_> {
         };
         let what = format!("{TIMESTAMP_FILE} of {reg}");
         let sig_url = base.join(&format!("{TIMESTAMP_FILE}.minisig"))?;
+        let bad_signature = |problem: String| Error::Signature {
+            what: what.clone(),
+            problem,
+            mismatch: false,
+        };
         let sig = self
             .get_cached(&sig_url)
             .await?
-            .ok_or_else(|| Error::runtime(format!("{what}: missing signature {sig_url}")))?;
-        let sig = std::str::from_utf8(&sig)
-            .map_err(|_| Error::runtime(format!("{what}: signature is not text")))?;
-        verify_signature(&body, sig, &self.provider.public_keys, &what)?;
-        let text =
-            std::str::from_utf8(&body).map_err(|_| Error::runtime(format!("{what}: not UTF-8")))?;
+            .ok_or_else(|| bad_signature(format!("missing signature {sig_url}")))?;
+        let sig =
+            std::str::from_utf8(&sig).map_err(|_| bad_signature("signature is not text".into()))?;
+        check_signature(&body, sig, &self.provider.public_keys)
+            .map_err(|u| unverified(u, &what, self.unpinned_note(base)))?;
+        let text = std::str::from_utf8(&body).map_err(|_| Error::document(&what, "not UTF-8"))?;
         let ts = Timestamp::parse(text, &what)?;
         let from_origin = base == &self.provider.base;
         // `next.version` is the floor: the highest version accepted from this registry.
-        let next = self.check_registry(&ts, state.as_ref(), from_origin, &what)?;
+        let next = self
+            .check_registry(&ts, state.as_ref(), from_origin, &what)
+            .map_err(|problem| self.failure(&url, RegistryKind::Stale, problem))?;
         let high = next.version;
         if ts.version < high {
-            return Err(Error::runtime(format!(
+            return Err(self.failure(&url, RegistryKind::Stale, format!(
                 "{what}: version {} is older than version {high}, which this machine has already accepted: refusing a rollback (the source serves an old copy of the registry, by accident or to hide new versions and yanks). \
                  Try again later or use another mirror; if the registry was restored from an old backup on purpose, its publisher must restore the newest {TIMESTAMP_FILE}, or delete {} to forget what this machine has seen",
                 ts.version,
@@ -166,7 +173,7 @@ impl RegistryClient<'_> {
         }
         if ts.expired(std::time::SystemTime::now()) {
             if !self.shared.freshness.allow_expired {
-                return Err(Error::runtime(format!(
+                return Err(self.failure(&url, RegistryKind::Stale, format!(
                     "{what}: expired at {} (version {}): refusing a snapshot nobody has re-signed since (a frozen copy can hide new versions and yanks). \
                      The registry's publisher must run `optimus-plugins refresh` (daily, from cron); to use this snapshot anyway, pass --allow-expired",
                     ts.expires, ts.version
@@ -191,14 +198,15 @@ impl RegistryClient<'_> {
 
     /// The registry the timestamp names against the one this machine knows the provider's URL
     /// as. Returns the state to keep (its `version` is the floor to check against: reset
-    /// when the origin replaces a registry a mirror named).
+    /// when the origin replaces a registry a mirror named), or why the timestamp is another
+    /// registry's.
     fn check_registry(
         &self,
         ts: &Timestamp,
         state: Option<&State>,
         from_origin: bool,
         what: &str,
-    ) -> Result<State> {
+    ) -> std::result::Result<State, String> {
         let Some(state) = state else {
             return Ok(State {
                 version: ts.version,
@@ -233,14 +241,14 @@ impl RegistryClient<'_> {
                     from_origin: true,
                 })
             }
-            (Some(known), Some(got)) => Err(Error::runtime(format!(
+            (Some(known), Some(got)) => Err(format!(
                 "{what}: it is the timestamp of registry {got}, but this machine knows registry {} as registry {known}: refusing a snapshot of another registry signed with the same key (a mirror or server serving the wrong registry's files). {forget}",
                 self.provider.name
-            ))),
-            (Some(known), None) => Err(Error::runtime(format!(
+            )),
+            (Some(known), None) => Err(format!(
                 "{what}: it names no registry, but this machine knows registry {} as registry {known} from a signed timestamp: refusing a snapshot that may be another registry's, or one from before the registry was named. {forget}",
                 self.provider.name
-            ))),
+            )),
         }
     }
 
@@ -255,12 +263,14 @@ impl RegistryClient<'_> {
         let rel = format!("index/{name}.toml");
         let what = format!("{} of {}", rel, self.registry(base));
         let actual = Sha256::of_bytes(body).into_string();
+        let url = base.join(&rel)?;
+        let outside = |problem| self.failure(&url, RegistryKind::Stale, problem);
         match ts.digest_of(&rel) {
-            None => Err(Error::runtime(format!(
+            None => Err(outside(format!(
                 "{what}: not listed in {TIMESTAMP_FILE} (version {}): refusing an index outside the registry's signed snapshot",
                 ts.version
             ))),
-            Some(listed) if listed != actual => Err(Error::runtime(format!(
+            Some(listed) if listed != actual => Err(outside(format!(
                 "{what}: sha256 {actual} is not the {listed} listed in {TIMESTAMP_FILE} (version {}): refusing an index outside the registry's signed snapshot (a stale or mixed copy, or tampering)",
                 ts.version
             ))),

@@ -46,9 +46,10 @@ pub fn new_registry_id(root: &str, public_key: &str) -> String {
 /// Checks `--public-url`: shown on the registry page and written into `config.toml`.
 pub fn check_public_url(url: &str) -> Result<()> {
     if url.is_empty() || url.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return Err(Error::config(format!(
-            "--public-url {url:?}: give the registry's address, without spaces or control characters"
-        )));
+        return Err(Error::usage(
+            format!("--public-url {url:?}"),
+            "give the registry's address, without spaces or control characters",
+        ));
     }
     Ok(())
 }
@@ -115,10 +116,13 @@ impl PluginIndex {
     pub fn validate(self, expected_name: &str, what: &str) -> Result<PluginIndex> {
         let idx = self;
         if idx.name != expected_name {
-            return Err(Error::runtime(format!(
-                "{what}: describes plugin `{}`, not `{expected_name}` (a swapped or tampered index)",
-                idx.name
-            )));
+            return Err(Error::document(
+                what,
+                format!(
+                    "describes plugin `{}`, not `{expected_name}` (a swapped or tampered index)",
+                    idx.name
+                ),
+            ));
         }
         // Versions are identities: two that semver precedence calls equal (they differ in
         // build metadata only) would let `=1.0.0` mean either one's bytes.
@@ -132,23 +136,22 @@ impl PluginIndex {
             );
             if let Some(first) = seen.insert(key, &v.version) {
                 if *first == v.version {
-                    return Err(Error::runtime(format!(
-                        "{what}: version {} appears twice",
-                        v.version
-                    )));
+                    return Err(Error::document(
+                        what,
+                        format!("version {} appears twice", v.version),
+                    ));
                 }
-                return Err(Error::runtime(format!(
-                    "{what}: versions {first} and {} are equal under semver precedence (build metadata is ignored), so a requirement such as ={first} cannot tell which bytes it means; the registry must remove one",
+                return Err(Error::document(what, format!(
+                    "versions {first} and {} are equal under semver precedence (build metadata is ignored), so a requirement such as ={first} cannot tell which bytes it means; the registry must remove one",
                     v.version
                 )));
             }
+            let bad = |m: String| Error::document(what, format!("version {}: {m}", v.version));
             if let Some(r) = &v.yank_reason {
-                check_yank_reason(r)
-                    .map_err(|m| Error::runtime(format!("{what}: version {}: {m}", v.version)))?;
+                check_yank_reason(r).map_err(bad)?;
             }
             let mut plats = std::collections::BTreeSet::new();
             for a in &v.artifacts {
-                let bad = |m: String| Error::runtime(format!("{what}: version {}: {m}", v.version));
                 if a.platform != ANY {
                     Platform::parse(&a.platform).map_err(|e| bad(e.to_string()))?;
                 }

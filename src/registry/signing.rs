@@ -14,34 +14,41 @@ pub struct SigningKey {
 impl SigningKey {
     /// Loads a secret key file (ours or `minisign -G`'s); an encrypted one needs a password.
     pub fn load(path: &Path, password: Option<String>) -> Result<SigningKey> {
-        let text =
-            crate::model::fsutil::read_to_string(path).map_err(|e| Error::config(e.to_string()))?;
-        check_secret_key_file(path, &text)?;
-        let bad = |e: minisign::PError| {
-            Error::config(format!(
-                "{}: not a usable minisign secret key: {e}",
-                path.display()
-            ))
+        let refused = |problem: String| Error::Key {
+            file: path.to_path_buf(),
+            problem,
         };
+        let text = std::fs::read_to_string(path).map_err(|e| refused(e.to_string()))?;
+        check_secret_key_file(path, &text)?;
+        let bad = |e: minisign::PError| refused(format!("not a usable minisign secret key: {e}"));
         let sk = match unencrypted_key(&text) {
             Some(raw) => {
                 let sk = minisign::SecretKey::from_bytes(&raw).map_err(bad)?;
                 // Our keys carry the blake2b checksum; `minisign -G -W` leaves it zeroed.
                 let chk = &raw[raw.len() - 32..];
-                if chk.iter().any(|&b| b != 0) && minisign::SecretKeyBox::from_string(&text).map_err(bad)?.into_unencrypted_secret_key().is_err() {
-                    return Err(Error::config(format!("{}: the secret key is corrupted (checksum mismatch)", path.display())));
+                let checked = || -> Result<bool> {
+                    let boxed = minisign::SecretKeyBox::from_string(&text).map_err(bad)?;
+                    Ok(boxed.into_unencrypted_secret_key().is_ok())
+                };
+                if chk.iter().any(|&b| b != 0) && !checked()? {
+                    return Err(refused(
+                        "the secret key is corrupted (checksum mismatch)".into(),
+                    ));
                 }
                 sk
             }
-            None => match password {
-                Some(pw) => minisign::SecretKeyBox::from_string(&text).map_err(bad)?.into_secret_key(Some(pw)).map_err(bad)?,
-                None => {
-                    return Err(Error::config(format!(
-                        "{}: the secret key is encrypted: pass --password-env VAR with the password in $VAR",
-                        path.display()
-                    )))
-                }
-            },
+            None => {
+                let pw = password.ok_or_else(|| {
+                    refused(
+                        "the secret key is encrypted: pass --password-env VAR with the password in $VAR"
+                            .into(),
+                    )
+                })?;
+                minisign::SecretKeyBox::from_string(&text)
+                    .map_err(bad)?
+                    .into_secret_key(Some(pw))
+                    .map_err(bad)?
+            }
         };
         let pk = minisign::PublicKey::from_secret_key(&sk).map_err(bad)?;
         Ok(SigningKey { sk, pk })
@@ -85,15 +92,17 @@ fn check_secret_key_file(path: &Path, text: &str) -> Result<()> {
                 true => format!("pass --secret-key {}", key.display()),
                 false => "pass the PREFIX.key that `optimus-plugins keygen --output PREFIX` wrote beside it".to_string(),
             };
-            Err(Error::config(format!(
-                "{}: this is a minisign public key (the one clients pin), not a secret key: {hint}",
-                path.display()
-            )))
+            Err(Error::Key {
+                file: path.to_path_buf(),
+                problem: format!(
+                    "this is a minisign public key (the one clients pin), not a secret key: {hint}"
+                ),
+            })
         }
-        _ => Err(Error::config(format!(
-            "{}: not a minisign secret key; pass the PREFIX.key that `optimus-plugins keygen --output PREFIX` (or `minisign -G`) wrote",
-            path.display()
-        ))),
+        _ => Err(Error::Key {
+            file: path.to_path_buf(),
+            problem: "not a minisign secret key; pass the PREFIX.key that `optimus-plugins keygen --output PREFIX` (or `minisign -G`) wrote".into(),
+        }),
     }
 }
 
@@ -117,10 +126,13 @@ pub fn keygen(
     if !force {
         for p in [&key_path, &pub_path] {
             if p.exists() {
-                return Err(Error::config(format!(
-                    "{} already exists; pass --force to overwrite it",
-                    p.display()
-                )));
+                return Err(Error::Usage {
+                    arg: format!("--output {}", prefix.display()),
+                    problem: format!(
+                        "{} already exists; pass --force to overwrite it",
+                        p.display()
+                    ),
+                });
             }
         }
     }
@@ -139,10 +151,50 @@ pub fn keygen(
     Ok((key_path, pub_path, kp.pk.to_base64()))
 }
 
-/// Verifies `data` against a minisign signature with any of the pinned keys.
-pub fn verify_signature(data: &[u8], sig_text: &str, keys: &[String], what: &str) -> Result<()> {
+/// Why a signature does not verify with the pinned keys.
+#[derive(Debug)]
+pub enum Unverified {
+    /// Not a minisign signature.
+    Malformed(String),
+    /// Made by a pinned key over other bytes (a publisher racing the read, or tampering).
+    Mismatch,
+    /// Made by a key that is not pinned: its id, and the pinned keys' ids.
+    NotPinned {
+        signed_by: String,
+        pinned: Vec<String>,
+    },
+}
+
+impl Unverified {
+    /// The error about the signed document `what`.
+    pub fn error(self, what: &str) -> Error {
+        let (problem, mismatch) = match self {
+            Unverified::Malformed(e) => (format!("malformed signature: {e}"), false),
+            Unverified::Mismatch => (
+                "bad signature: the signature does not match the file's contents (tampered?)"
+                    .to_string(),
+                true,
+            ),
+            Unverified::NotPinned { signed_by, pinned } => (
+                format!(
+                    "bad signature: signed by key {signed_by}, which is not pinned (pinned: {})",
+                    pinned.join(", ")
+                ),
+                false,
+            ),
+        };
+        Error::Signature {
+            what: what.to_string(),
+            problem,
+            mismatch,
+        }
+    }
+}
+
+/// Checks `data` against a minisign signature with any of the pinned keys.
+pub fn check_signature(data: &[u8], sig_text: &str, keys: &[String]) -> Result<(), Unverified> {
     let sig = minisign_verify::Signature::decode(sig_text)
-        .map_err(|e| Error::runtime(format!("{what}: malformed signature: {e}")))?;
+        .map_err(|e| Unverified::Malformed(e.to_string()))?;
     for k in keys {
         let Ok(pk) = minisign_verify::PublicKey::from_base64(k) else {
             continue;
@@ -158,24 +210,15 @@ pub fn verify_signature(data: &[u8], sig_text: &str, keys: &[String], what: &str
         .unwrap_or_else(|| "?".into());
     let pinned: Vec<String> = keys.iter().filter_map(|k| key_id_of(k)).collect();
     if pinned.contains(&signed_by) {
-        return Err(Error::Signature {
-            what: what.to_string(),
-            problem: "bad signature: the signature does not match the file's contents (tampered?)"
-                .into(),
-            mismatch: true,
-        });
+        return Err(Unverified::Mismatch);
     }
-    let why = {
-        format!(
-            "signed by key {signed_by}, which is not pinned (pinned: {})",
-            pinned.join(", ")
-        )
-    };
-    Err(Error::Signature {
-        what: what.to_string(),
-        problem: format!("bad signature: {why}"),
-        mismatch: false,
-    })
+    Err(Unverified::NotPinned { signed_by, pinned })
+}
+
+/// Verifies `data` against a minisign signature with any of the pinned keys; `what` names the
+/// signed document in the error.
+pub fn verify_signature(data: &[u8], sig_text: &str, keys: &[String], what: &str) -> Result<()> {
+    check_signature(data, sig_text, keys).map_err(|u| u.error(what))
 }
 
 #[cfg(test)]
@@ -209,5 +252,61 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("malformed signature"), "{e}");
+    }
+
+    #[test]
+    fn why_a_signature_fails_is_told_by_its_type() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, a_pub) = key(dir.path(), "a");
+        let (_, b_pub) = key(dir.path(), "b");
+        let sig = a.sign(b"x", "x").unwrap();
+        assert!(matches!(
+            check_signature(b"y", &sig, std::slice::from_ref(&a_pub)),
+            Err(Unverified::Mismatch)
+        ));
+        assert!(matches!(
+            check_signature(b"x", &sig, std::slice::from_ref(&b_pub)),
+            Err(Unverified::NotPinned { .. })
+        ));
+        assert!(matches!(
+            check_signature(b"x", "garbage", &[a_pub]),
+            Err(Unverified::Malformed(_))
+        ));
+        // Every signature failure is a run-time error; only the mismatch is worth a re-read.
+        let e = Unverified::NotPinned {
+            signed_by: "K".into(),
+            pinned: vec![],
+        }
+        .error("index of neo");
+        assert!(matches!(
+            e,
+            Error::Signature {
+                mismatch: false,
+                ..
+            }
+        ));
+        assert_eq!(e.exit_code(), 1);
+    }
+
+    #[test]
+    fn a_key_file_that_cannot_sign_is_a_key_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let (key_file, pub_file, _) = keygen(&dir.path().join("k"), None, false).unwrap();
+        for (file, want) in [
+            (&pub_file, "this is a minisign public key"),
+            (&dir.path().join("nope.key"), "nope.key"),
+        ] {
+            let e = SigningKey::load(file, None).err().unwrap();
+            assert!(matches!(&e, Error::Key { file: f, .. } if f == file), "{e}");
+            assert!(e.to_string().contains(want), "{e}");
+            assert_eq!(e.exit_code(), 2);
+        }
+        let e = keygen(&dir.path().join("k"), None, false).err().unwrap();
+        assert!(
+            e.to_string()
+                .contains(&format!("{} already exists", key_file.display())),
+            "{e}"
+        );
+        assert_eq!(e.exit_code(), 2);
     }
 }

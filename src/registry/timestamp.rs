@@ -60,30 +60,29 @@ impl Timestamp {
     /// Parses and checks a timestamp document; `what` names it in errors.
     pub fn parse(text: &str, what: &str) -> Result<Timestamp> {
         let ts: Timestamp = toml::from_str(text).map_err(|e| toml_error(what, text, &e))?;
-        ts.expires_at()
-            .map_err(|e| Error::runtime(format!("{what}: {e}")))?;
+        let bad = |problem: String| Error::document(what, problem);
+        ts.expires_at().map_err(|e| {
+            bad(format!(
+                "expires = {:?} is not an RFC 3339 UTC time ({e})",
+                ts.expires
+            ))
+        })?;
         for (path, sha) in &ts.meta {
             if !is_safe_relative_path(path) {
-                return Err(Error::runtime(format!(
-                    "{what}: lists {path:?}, which leaves the registry root"
+                return Err(bad(format!(
+                    "lists {path:?}, which leaves the registry root"
                 )));
             }
             if !is_sha256_hex(sha) {
-                return Err(Error::runtime(format!(
-                    "{what}: malformed sha256 {sha:?} for {path}"
-                )));
+                return Err(bad(format!("malformed sha256 {sha:?} for {path}")));
             }
         }
         Ok(ts)
     }
 
-    pub fn expires_at(&self) -> Result<SystemTime> {
-        humantime::parse_rfc3339(&self.expires).map_err(|e| {
-            Error::runtime(format!(
-                "expires = {:?} is not an RFC 3339 UTC time ({e})",
-                self.expires
-            ))
-        })
+    /// When the snapshot expires (`expires`, RFC 3339).
+    pub fn expires_at(&self) -> std::result::Result<SystemTime, humantime::TimestampError> {
+        humantime::parse_rfc3339(&self.expires)
     }
 
     /// Whether the snapshot has expired at `now`.
@@ -107,13 +106,15 @@ impl Timestamp {
 
 /// `--expires-in`: `36h`, `14d`, `90m`, `1s`, `2w`… (humantime durations), more than zero.
 pub fn parse_expires_in(s: &str) -> Result<Duration> {
+    let arg = format!("--expires-in {s:?}");
     let d = humantime::parse_duration(s.trim()).map_err(|e| {
-        Error::config(format!(
-            "--expires-in {s:?}: {e} (expected a duration such as 36h or 14d)"
-        ))
+        Error::usage(
+            &arg,
+            format!("{e} (expected a duration such as 36h or 14d)"),
+        )
     })?;
     if d.is_zero() {
-        return Err(Error::config("--expires-in must be more than zero"));
+        return Err(Error::usage(arg, "must be more than zero"));
     }
     Ok(d)
 }
@@ -173,8 +174,13 @@ mod tests {
             "malformed sha256",
         );
         bad("version = -1\n", "timestamp of reg:1:");
+        let e = Timestamp::parse(&doc("tomorrow", "index/a.toml", SHA), "t").unwrap_err();
+        assert!(matches!(e, Error::Document { .. }), "{e}");
+        assert_eq!(e.exit_code(), 1);
         for d in ["", "0s", "soon", "-1d"] {
-            assert!(parse_expires_in(d).is_err(), "{d:?} accepted");
+            let e = parse_expires_in(d).unwrap_err();
+            assert!(e.to_string().starts_with("--expires-in"), "{e}");
+            assert_eq!(e.exit_code(), 2, "{d:?}");
         }
     }
 }

@@ -91,12 +91,7 @@ impl Resolver<'_> {
                             Some(v) => format!("version {v}, "),
                             None => String::new(),
                         };
-                        let msg = format!("{at}plugin_versions.{version}: {e}");
-                        if e.exit_code() == 2 {
-                            Error::config(msg)
-                        } else {
-                            Error::runtime(msg)
-                        }
+                        e.at(format!("{at}plugin_versions.{version}"))
                     })?;
                     digests.insert(reference.clone(), d.clone());
                     d

@@ -29,14 +29,16 @@ impl Publisher<'_> {
             let (problem, ours) = match sig {
                 Some(sig) => (
                     verify_signature(&bytes, &sig, &keys, &what).err().map(|e| {
-                        Error::runtime(format!("{e}\nthe existing index is not signed by this key; if you rotated keys, pass --resign to re-sign it"))
+                        e.noted("the existing index is not signed by this key; if you rotated keys, pass --resign to re-sign it")
                     }),
                     same_key_id(&sig, &keys[0]),
                 ),
                 None => (
-                    Some(Error::runtime(format!(
-                        "{what}: has no signature; pass --resign to sign it as it is"
-                    ))),
+                    Some(Error::Signature {
+                        what: what.clone(),
+                        problem: "has no signature; pass --resign to sign it as it is".into(),
+                        mismatch: false,
+                    }),
                     true,
                 ),
             };
@@ -51,8 +53,8 @@ impl Publisher<'_> {
                 });
             }
         }
-        let text = String::from_utf8(bytes.to_vec())
-            .map_err(|_| Error::runtime(format!("{what}: not UTF-8")))?;
+        let text =
+            String::from_utf8(bytes.to_vec()).map_err(|_| Error::document(&what, "not UTF-8"))?;
         Ok(IndexRead::Found(
             PluginIndex::parse(&text, name, &what)?,
             version,
@@ -169,10 +171,10 @@ impl Publisher<'_> {
             self.write_page(&ts).await?;
             return Ok(());
         }
-        Err(Error::runtime(format!(
-            "{}: too many concurrent updates; try again",
-            index_loc.display()
-        )))
+        Err(Error::Refused {
+            what: index_loc.display(),
+            problem: "too many concurrent updates; try again".into(),
+        })
     }
 
     /// Writes the signature for `ours` as long as `ours` is still the current index. A later
@@ -207,10 +209,10 @@ impl Publisher<'_> {
                 PutOutcome::Conflict => continue,
             }
         }
-        Err(Error::runtime(format!(
-            "{}: could not write the signature; try again",
-            sig_loc.display()
-        )))
+        Err(Error::Refused {
+            what: sig_loc.display(),
+            problem: "could not write the signature; try again".into(),
+        })
     }
 }
 
@@ -235,7 +237,8 @@ enum IndexRead {
 }
 
 pub(super) fn already_published(name: &str, version: &semver::Version) -> Error {
-    Error::runtime(format!(
-        "{name} {version} is already published: versions are immutable (publish a new version, or yank this one)"
-    ))
+    Error::Refused {
+        what: format!("{name} {version} is already published"),
+        problem: "versions are immutable (publish a new version, or yank this one)".into(),
+    }
 }

@@ -11,7 +11,7 @@ mod whole;
 
 use index_write::already_published;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, RegistryKind, Result};
 use crate::model::digest::Sha256;
 use crate::model::format::Format;
 use crate::model::fsutil;
@@ -49,7 +49,7 @@ pub fn parse_artifact_arg(arg: &str, plugin: &str) -> Result<ArtifactArg> {
     let file_name = path
         .file_name()
         .map(|f| f.to_string_lossy().into_owned())
-        .ok_or_else(|| Error::config(format!("{arg}: not a file path")))?;
+        .ok_or_else(|| Error::usage(arg, "not a file path"))?;
     let format = Format::from_file_name(&file_name);
     let release = crate::model::names::goreleaser_platform(&file_name);
     let platform = match platform {
@@ -58,16 +58,16 @@ pub fn parse_artifact_arg(arg: &str, plugin: &str) -> Result<ArtifactArg> {
         None if release.is_some() => release.map(|p| p.to_string()).unwrap_or_default(),
         None => {
             let named = parse_artifact_file_name(&file_name).ok_or_else(|| {
-                Error::config(format!(
-                    "{arg}: cannot tell the platform from the file name; name it optimus-{plugin}_<os>_<arch>[.tar.gz|.zip] \
+                Error::usage(arg, format!(
+                    "cannot tell the platform from the file name; name it optimus-{plugin}_<os>_<arch>[.tar.gz|.zip] \
                      or optimus-plugin-{plugin}.yaml, or pass PLATFORM=PATH"
                 ))
             })?;
             if named.name != plugin {
-                return Err(Error::config(format!(
-                    "{arg}: the file name says plugin `{}`, not `{plugin}`",
-                    named.name
-                )));
+                return Err(Error::usage(
+                    arg,
+                    format!("the file name says plugin `{}`, not `{plugin}`", named.name),
+                ));
             }
             named
                 .platform
@@ -76,12 +76,12 @@ pub fn parse_artifact_arg(arg: &str, plugin: &str) -> Result<ArtifactArg> {
         }
     };
     if (format == Format::Yaml) != (platform == ANY) {
-        return Err(Error::config(format!(
-            "{arg}: yaml artifacts (and only they) have platform `any`; this one is {format} for {platform}"
+        return Err(Error::usage(arg, format!(
+            "yaml artifacts (and only they) have platform `any`; this one is {format} for {platform}"
         )));
     }
     if !path.is_file() {
-        return Err(Error::config(format!("{}: no such file", path.display())));
+        return Err(Error::usage(path.display().to_string(), "no such file"));
     }
     Ok(ArtifactArg {
         platform,
@@ -149,10 +149,7 @@ impl Publisher<'_> {
                 if dest.exists() {
                     let (existing, _) = Sha256::of_file(dest)?;
                     if !existing.matches(&sha256) {
-                        return Err(Error::runtime(format!(
-                            "{} already exists with other content: published artifacts are immutable",
-                            dest.display()
-                        )));
+                        return Err(immutable(&dest.display().to_string()));
                     }
                 } else {
                     let parent = dest.parent().expect("artifact path has a parent");
@@ -175,10 +172,7 @@ impl Publisher<'_> {
             _ => {
                 if let Some((existing, _)) = self.transport.get_versioned(&loc).await? {
                     if !Sha256::of_bytes(&existing).matches(&sha256) {
-                        return Err(Error::runtime(format!(
-                            "{} already exists with other content: published artifacts are immutable",
-                            loc.display()
-                        )));
+                        return Err(immutable(&loc.display()));
                     }
                 } else {
                     self.transport.put_file(&loc, &a.path).await?;
@@ -233,33 +227,32 @@ impl Publisher<'_> {
     ) -> Result<()> {
         check_plugin_name(name)?;
         if !version.build.is_empty() {
-            return Err(Error::config(format!(
-                "{name} {version}: build metadata (+{}) is not allowed in a published version: semver precedence ignores it, so `={}` could resolve to other bytes than these; publish {} or a new version",
+            return Err(Error::usage(format!("{name} {version}"), format!(
+                "build metadata (+{}) is not allowed in a published version: semver precedence ignores it, so `={}` could resolve to other bytes than these; publish {} or a new version",
                 version.build,
                 strip_build(version),
                 strip_build(version)
             )));
         }
         if artifacts.is_empty() {
-            return Err(Error::config("publish needs at least one artifact"));
+            return Err(Error::usage("publish", "needs at least one artifact"));
         }
         let mut inferred = plugin_type;
         let mut seen = std::collections::BTreeSet::new();
         let mut checked = Vec::new();
         for a in artifacts {
+            let refused = |problem: String| Error::usage(a.path.display().to_string(), problem);
             if !seen.insert(a.platform.clone()) {
-                return Err(Error::config(format!(
+                return Err(refused(format!(
                     "two artifacts for platform {}",
                     a.platform
                 )));
             }
             let c = self.check_artifact(name, a)?;
             if let Some(t) = c.plugin_type {
-                if plugin_type.is_some_and(|p| p != t) {
-                    return Err(Error::config(format!(
-                        "{}: plugintype is {t}, but --type says {}",
-                        a.path.display(),
-                        plugin_type.unwrap()
+                if let Some(given) = plugin_type.filter(|p| *p != t) {
+                    return Err(refused(format!(
+                        "plugintype is {t}, but --type says {given}"
                     )));
                 }
                 inferred.get_or_insert(t);
@@ -290,12 +283,11 @@ impl Publisher<'_> {
         self.update_index(name, |existing| {
             let mut idx = match existing {
                 Some(idx) => {
-                    if inferred.is_some_and(|t| t != idx.plugin_type) && plugin_type.is_some() {
-                        return Err(Error::config(format!(
-                            "{name} is a {} plugin in this registry; --type says {}",
-                            idx.plugin_type,
-                            inferred.unwrap()
-                        )));
+                    if let Some(given) = plugin_type.filter(|t| *t != idx.plugin_type) {
+                        return Err(Error::usage(
+                            format!("--type {given}"),
+                            format!("{name} is a {} plugin in this registry", idx.plugin_type),
+                        ));
                     }
                     idx
                 }
@@ -306,9 +298,7 @@ impl Publisher<'_> {
                         .or(from_yaml.clone())
                         .unwrap_or_default(),
                     plugin_type: inferred.ok_or_else(|| {
-                        Error::config(format!(
-                            "{name} is new to this registry: pass --type task|hook"
-                        ))
+                        Error::usage(name, "new to this registry: pass --type task|hook")
                     })?,
                     versions: Vec::new(),
                 },
@@ -352,22 +342,31 @@ impl Publisher<'_> {
         check_plugin_name(name)?;
         if let Some(r) = reason {
             if !yanked {
-                return Err(Error::config("--reason goes with a yank, not with --undo"));
+                return Err(Error::usage(
+                    "--reason",
+                    "goes with a yank, not with --undo",
+                ));
             }
             crate::registry::index::check_yank_reason(r)
-                .map_err(|m| Error::config(format!("--reason: {m}")))?;
+                .map_err(|m| Error::usage("--reason", m))?;
         }
         self.check_timestamp_advances().await?;
+        let index_url = self.root.join(&format!("index/{name}.toml"))?;
+        let not_listed = |problem: String| Error::Registry {
+            registry: self.root.to_string(),
+            url: index_url.to_string(),
+            kind: RegistryKind::NotListed,
+            problem,
+        };
         self.update_index(name, |existing| {
-            let mut idx = existing.ok_or_else(|| {
-                Error::runtime(format!("{name} is not in registry {}", self.root))
-            })?;
+            let mut idx = existing
+                .ok_or_else(|| not_listed(format!("{name} is not in registry {}", self.root)))?;
             let v = idx
                 .versions
                 .iter_mut()
                 .find(|v| &v.version == version)
                 .ok_or_else(|| {
-                    Error::runtime(format!(
+                    not_listed(format!(
                         "{name} {version} is not published in {}",
                         self.root
                     ))
@@ -393,6 +392,14 @@ fn conflict_backoff(attempt: u32) -> std::time::Duration {
         .unwrap_or(0);
     let noise = (nanos ^ (std::process::id() as u64).wrapping_mul(0x9E37_79B9)) % (base + 1);
     std::time::Duration::from_millis(base + noise)
+}
+
+/// An artifact that exists in the registry with other bytes than the ones published.
+fn immutable(path: &str) -> Error {
+    Error::Refused {
+        what: format!("{path} already exists with other content"),
+        problem: "published artifacts are immutable".into(),
+    }
 }
 
 /// An advisory lock on a directory (flock on its descriptor), held until dropped.

@@ -72,10 +72,13 @@ impl Publisher<'_> {
             .get_versioned(&self.loc(&format!("index/{name}.toml.minisig"))?)
             .await?
             .map(|(b, _)| String::from_utf8_lossy(&b).into_owned())
-            .ok_or_else(|| Error::runtime(format!("{what}: has no signature")))?;
+            .ok_or_else(|| Error::Signature {
+                what: what.clone(),
+                problem: "has no signature".into(),
+                mismatch: false,
+            })?;
         verify_signature(&bytes, &sig, &[self.key.public_key_base64()], &what)?;
-        let text = std::str::from_utf8(&bytes)
-            .map_err(|_| Error::runtime(format!("{what}: not UTF-8")))?;
+        let text = std::str::from_utf8(&bytes).map_err(|_| Error::document(&what, "not UTF-8"))?;
         PluginIndex::parse(text, name, &what).map(Some)
     }
 

@@ -6,7 +6,7 @@
 //! every publisher's index; its signature follows as an index's does.
 
 use super::Publisher;
-use crate::error::{Error, Result};
+use crate::error::{Error, RegistryKind, Result};
 use crate::model::digest::Sha256;
 use crate::model::fsutil;
 use crate::registry::timestamp::{expiry_after, RegistryId, Timestamp, TIMESTAMP_FILE};
@@ -29,13 +29,15 @@ impl Publisher<'_> {
         let current = self
             .read_timestamp(&loc)
             .await
-            .map_err(|e| Error::runtime(format!("{e}; nothing was changed")))?;
+            .map_err(|e| e.noted("nothing was changed"))?;
         match current {
-            Some((v, _)) if v >= MAX_VERSION => Err(Error::runtime(format!(
-                "{}: {TIMESTAMP_FILE} is at version {v}, the highest a TOML integer holds, so no change can be signed; nothing was changed. \
-                 Clients refuse a lower version than one they accepted: move the plugins to a new registry (a new root), or have every client delete its state for this one",
-                loc.display(),
-            ))),
+            Some((v, _)) if v >= MAX_VERSION => Err(Error::Refused {
+                what: loc.display(),
+                problem: format!(
+                    "{TIMESTAMP_FILE} is at version {v}, the highest a TOML integer holds, so no change can be signed; nothing was changed. \
+                     Clients refuse a lower version than one they accepted: move the plugins to a new registry (a new root), or have every client delete its state for this one"
+                ),
+            }),
             _ => Ok(()),
         }
     }
@@ -45,10 +47,10 @@ impl Publisher<'_> {
         self.check_timestamp_advances().await?;
         let config = self.loc("config.toml")?;
         if self.transport.get_versioned(&config).await?.is_none() {
-            return Err(Error::runtime(format!(
-                "{} is not a registry (no config.toml): publish a plugin to it first",
-                self.root
-            )));
+            return Err(Error::NotOurs {
+                path: self.root.to_string().into(),
+                problem: "not a registry (no config.toml): publish a plugin to it first".into(),
+            });
         }
         if let Endpoint::File(index_dir) = self.loc("index")? {
             std::fs::create_dir_all(&index_dir)
@@ -115,10 +117,10 @@ impl Publisher<'_> {
                 .await?;
             return Ok(ts);
         }
-        Err(Error::runtime(format!(
-            "{}: too many concurrent updates; try again",
-            ts_loc.display()
-        )))
+        Err(Error::Refused {
+            what: ts_loc.display(),
+            problem: "too many concurrent updates; try again".into(),
+        })
     }
 
     /// The version of the current timestamp (not verified: it only sets a floor for the next
@@ -131,12 +133,9 @@ impl Publisher<'_> {
             return Ok(None);
         };
         let what = loc.display();
-        let text = std::str::from_utf8(&bytes)
-            .map_err(|_| Error::runtime(format!("{what}: not UTF-8")))?;
+        let text = std::str::from_utf8(&bytes).map_err(|_| Error::document(&what, "not UTF-8"))?;
         let ts = Timestamp::parse(text, &what).map_err(|e| {
-            Error::runtime(format!(
-                "{e}\nthe registry's timestamp cannot be read, so the next version is unknown; restore it (clients refuse a version lower than one they have seen)"
-            ))
+            e.noted("the registry's timestamp cannot be read, so the next version is unknown; restore it (clients refuse a version lower than one they have seen)")
         })?;
         Ok(Some((ts.version, tag)))
     }
@@ -164,11 +163,9 @@ impl Publisher<'_> {
             .unwrap_or(0)
             .checked_add(1)
             .filter(|v| *v <= MAX_VERSION)
-            .ok_or_else(|| {
-                Error::runtime(format!(
-                    "{}: the timestamp version cannot grow any further",
-                    self.root
-                ))
+            .ok_or_else(|| Error::Refused {
+                what: self.root.to_string(),
+                problem: "the timestamp version cannot grow any further".into(),
             })?;
         Ok(Timestamp {
             version,
@@ -197,8 +194,12 @@ impl Publisher<'_> {
             Endpoint::Object { store, path, .. } => {
                 let mut list = store.list(Some(path));
                 while let Some(meta) = list.next().await {
-                    let meta = meta
-                        .map_err(|e| Error::runtime(format!("listing {}: {e}", dir.display())))?;
+                    let meta = meta.map_err(|e| Error::Registry {
+                        registry: self.root.to_string(),
+                        url: dir.display(),
+                        kind: RegistryKind::Unreachable,
+                        problem: format!("listing {}: {e}", dir.display()),
+                    })?;
                     let mut parts = meta.location.prefix_match(path).into_iter().flatten();
                     if let (Some(name), None) = (parts.next(), parts.next()) {
                         names.push(name.as_ref().to_string());
@@ -206,10 +207,10 @@ impl Publisher<'_> {
                 }
             }
             Endpoint::Http { .. } => {
-                return Err(Error::config(format!(
-                    "{}: cannot publish to an http registry",
-                    dir.display()
-                )))
+                return Err(Error::usage(
+                    format!("--registry {}", self.root),
+                    "cannot publish to an http registry",
+                ))
             }
         }
         names.retain(|n| n.ends_with(".toml") && !n.starts_with('.'));

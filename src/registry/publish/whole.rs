@@ -46,17 +46,23 @@ impl Publisher<'_> {
                         .unwrap_or_else(|| check_text(&text, &file, Target::default())),
                 };
                 if let Some(r) = &verdict.refusal {
-                    return Err(Error::config(format!(
-                        "{what}: Optimus would refuse to load it:\n{}\n  optimus says: {}",
-                        format_problems(&what, &verdict.errors),
-                        r.replace('\n', "\n  ")
-                    )));
+                    return Err(Error::usage(
+                        &what,
+                        format!(
+                            "Optimus would refuse to load it:\n{}\n  optimus says: {}",
+                            format_problems(&what, &verdict.errors),
+                            r.replace('\n', "\n  ")
+                        ),
+                    ));
                 }
                 if verdict.name.as_deref() != Some(name) {
-                    return Err(Error::config(format!(
-                        "{what}: its `name` is {:?}, not {name:?}: Optimus would know it by that name",
-                        verdict.name.as_deref().unwrap_or("")
-                    )));
+                    return Err(Error::usage(
+                        &what,
+                        format!(
+                            "its `name` is {:?}, not {name:?}: Optimus would know it by that name",
+                            verdict.name.as_deref().unwrap_or("")
+                        ),
+                    ));
                 }
                 Ok(Checked {
                     // v1 specs say `plugintype`; goto's v2 has none (give --type).
@@ -91,7 +97,11 @@ impl Publisher<'_> {
                     ..Checked::default()
                 });
                 let _ = std::fs::remove_dir_all(&tmp);
-                checked.map_err(|e| Error::config(e.to_string()))
+                // What the archive holds is the publisher's to fix: the file given is wrong.
+                checked.map_err(|e| match e {
+                    Error::Archive { artifact, message } => Error::usage(artifact, message),
+                    e => e,
+                })
             }
             Format::Binary => Ok(Checked::default()),
         }
@@ -124,8 +134,8 @@ impl Publisher<'_> {
             .target
             .filter(|t| t.rules().binary_needs_yaml.is_none())
         {
-            return Err(Error::config(format!(
-                "{name} {version}: {t} Optimus runs no binary plugins, so no client could use {}: publish the yaml plugin ({}) alone, or pass another --target",
+            return Err(Error::usage(format!("{name} {version}"), format!(
+                "{t} Optimus runs no binary plugins, so no client could use {}: publish the yaml plugin ({}) alone, or pass another --target",
                 files(&binaries),
                 yaml_file_name(name)
             )));
@@ -142,8 +152,8 @@ impl Publisher<'_> {
         let yaml = yaml_file_name(name);
         let target = self.target.unwrap_or_default();
         let message = target.rules().binary_needs_yaml.unwrap_or_default();
-        Err(Error::config(format!(
-            "{name} {version}: {} would be published without a yaml plugin of the same name, and {target} Optimus refuses to start with such a binary (`{message}{name}`); add {yaml} to this publish (`... {name} {version} {} {yaml}`), or put {yaml} in each archive beside the binary (--binary-only publishes it anyway, for Optimus before v0.5)",
+        Err(Error::usage(format!("{name} {version}"), format!(
+            "{} would be published without a yaml plugin of the same name, and {target} Optimus refuses to start with such a binary (`{message}{name}`); add {yaml} to this publish (`... {name} {version} {} {yaml}`), or put {yaml} in each archive beside the binary (--binary-only publishes it anyway, for Optimus before v0.5)",
             files(&alone),
             binaries
                 .iter()
