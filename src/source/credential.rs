@@ -42,6 +42,14 @@ fn kill_group(child: &mut Child) {
     let _ = child.wait();
 }
 
+/// A provider's credential program that failed: whose, and how (exit 1; the text is scrubbed,
+/// the program may have printed its token).
+pub(super) fn failed(provider: &str, how: &str) -> Error {
+    Error::runtime(redact::scrub(&format!(
+        "provider {provider}: credential_process {how}"
+    )))
+}
+
 /// Runs the program and returns the `Authorization` header value it yields.
 pub(super) fn authorization(
     provider: &str,
@@ -50,11 +58,7 @@ pub(super) fn authorization(
     deadline: Duration,
 ) -> Result<String> {
     let program = argv.first().map(String::as_str).unwrap_or_default();
-    let fail = |msg: String| {
-        Error::runtime(redact::scrub(&format!(
-            "provider {provider}: credential_process `{program}` {msg}"
-        )))
-    };
+    let fail = |msg: String| failed(provider, &format!("`{program}` {msg}"));
     let mut cmd = Command::new(program);
     cmd.args(&argv[1..])
         .env("OPTIMUS_PROVIDER_NAME", provider)

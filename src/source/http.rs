@@ -1,10 +1,8 @@
 //! http(s): the client (built on first use), GETs with bounded retries, bodies checked against
 //! their Content-Length, and which headers a provider's credentials add to which URL.
 
-use super::{tls, Access, Body, Transport, MAX_ATTEMPTS};
-use crate::config::Provider;
+use super::{deadline, tls, Access, Body, Fetched, Transport, MAX_ATTEMPTS};
 use crate::error::{Error, Result};
-use crate::model::location::Location;
 use crate::model::redact::{self, url_for_display};
 use crate::model::report::SharedReporter;
 use futures::stream::StreamExt;
@@ -56,6 +54,65 @@ impl Transport {
                 None => host.to_string(),
             },
         }
+    }
+
+    /// [`Transport::get_small`] over http(s).
+    pub(super) async fn get_small_http(
+        &self,
+        url: &url::Url,
+        access: Option<&Access>,
+        max: u64,
+        etag: Option<&str>,
+    ) -> Result<Fetched> {
+        let resp = self.http_send(url, access, etag).await?;
+        // The body's clock starts with its head (each attempt's head has its own bound; a
+        // Retry-After wait is not the body's time).
+        let started = tokio::time::Instant::now();
+        match resp.status() {
+            reqwest::StatusCode::NOT_MODIFIED => return Ok(Fetched::NotModified),
+            reqwest::StatusCode::NOT_FOUND => return Ok(Fetched::NotFound),
+            _ => {}
+        }
+        let etag = resp
+            .headers()
+            .get(reqwest::header::ETAG)
+            .and_then(|v| v.to_str().ok())
+            .map(String::from);
+        let display = url_for_display(url.as_str());
+        let body = body(resp, display.clone(), self.waits(url))?;
+        let mut body = deadline::bounded(body, &self.net, started, None, display.clone());
+        let mut out = Vec::new();
+        while let Some(chunk) = body.stream.next().await {
+            let chunk = chunk?;
+            if (out.len() + chunk.len()) as u64 > max {
+                return Err(super::too_large(&display, max));
+            }
+            out.extend_from_slice(&chunk);
+        }
+        Ok(Fetched::Body {
+            bytes: out.into(),
+            etag,
+        })
+    }
+
+    /// [`Transport::open`] over http(s): a missing file is an error naming it.
+    pub(super) async fn open_http(
+        &self,
+        url: &url::Url,
+        access: Option<&Access>,
+        size: Option<u64>,
+    ) -> Result<Body> {
+        let resp = self.http_send(url, access, None).await?;
+        let started = tokio::time::Instant::now();
+        let display = url_for_display(url.as_str());
+        if resp.status() == reqwest::StatusCode::NOT_FOUND {
+            return Err(Error::Http {
+                url: display,
+                message: "HTTP 404 Not Found".into(),
+            });
+        }
+        let body = body(resp, display.clone(), self.waits(url))?;
+        Ok(deadline::bounded(body, &self.net, started, size, display))
     }
 
     pub(super) fn http(&self) -> Result<&reqwest::Client> {
@@ -304,10 +361,13 @@ pub(super) fn body(resp: reqwest::Response, display: String, waits: Waits) -> Re
         })
     };
     if let Some(enc) = header(reqwest::header::CONTENT_ENCODING).filter(|e| e != "identity") {
-        return Err(Error::runtime(format!(
-            "GET {display}: the server sent `Content-Encoding: {}`, which was not asked for (the request said `Accept-Encoding: identity`); refusing bytes that are not the file as stored",
-            redact::printable(&enc)
-        )));
+        return Err(Error::Http {
+            url: display,
+            message: format!(
+                "the server sent `Content-Encoding: {}`, which was not asked for (the request said `Accept-Encoding: identity`); refusing bytes that are not the file as stored",
+                redact::printable(&enc)
+            ),
+        });
     }
     let content_type = header(reqwest::header::CONTENT_TYPE);
     let len = resp.content_length();
@@ -354,15 +414,13 @@ pub(super) fn body(resp: reqwest::Response, display: String, waits: Waits) -> Re
     })
 }
 
-/// The provider's base or mirror URL with the origin of `url`, if `url` is one of its own.
-pub(super) fn own_origin<'a>(p: &'a Provider, url: &url::Url) -> Option<&'a url::Url> {
-    std::iter::once(&p.base)
-        .chain(&p.mirrors)
-        .filter_map(|b| match b {
-            Location::Url(u) => Some(u),
-            Location::Path(_) => None,
-        })
-        .find(|b| super::redirect::same_origin(b, url))
+/// The provider's base or mirror URL (among `origins`) with the origin of `url`, if `url` is
+/// one of its own.
+pub(super) fn own_origin<'a>(
+    mut origins: impl Iterator<Item = &'a url::Url>,
+    url: &url::Url,
+) -> Option<&'a url::Url> {
+    origins.find(|b| super::redirect::same_origin(b, url))
 }
 
 /// The headers a provider's credentials add to a request for `url`.
@@ -371,38 +429,21 @@ pub(super) fn own_origin<'a>(p: &'a Provider, url: &url::Url) -> Option<&'a url:
 /// list absolute artifact URLs on other hosts, and those must not receive the credentials.
 /// User-info in the provider's URL (`https://user:pass@host/`) becomes a Basic
 /// `Authorization` header, so URLs written to the lock without it still authenticate.
-pub(super) fn provider_headers(p: &Provider, url: &url::Url) -> Vec<(String, String)> {
-    let Some(base) = own_origin(p, url) else {
+pub(super) fn provider_headers(
+    origins: &[url::Url],
+    headers: &[(String, String)],
+    url: &url::Url,
+) -> Vec<(String, String)> {
+    let Some(base) = own_origin(origins.iter(), url) else {
         return Vec::new();
     };
-    let mut headers = p.headers.clone();
+    let mut headers = headers.to_vec();
     let has_auth = headers
         .iter()
         .any(|(k, _)| k.eq_ignore_ascii_case("authorization"));
     if !has_auth && url.username().is_empty() && !base.username().is_empty() {
-        let decode = |s: &str| {
-            let b = s.as_bytes();
-            let mut out = Vec::with_capacity(b.len());
-            let mut i = 0;
-            while i < b.len() {
-                let hex = b
-                    .get(i + 1..i + 3)
-                    .and_then(|h| std::str::from_utf8(h).ok());
-                match (b[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
-                    (b'%', Some(v)) => {
-                        out.push(v);
-                        i += 3;
-                    }
-                    (c, _) => {
-                        out.push(c);
-                        i += 1;
-                    }
-                }
-            }
-            String::from_utf8_lossy(&out).into_owned()
-        };
-        let user = decode(base.username());
-        let pass = decode(base.password().unwrap_or(""));
+        let user = redact::percent_decode(base.username());
+        let pass = redact::percent_decode(base.password().unwrap_or(""));
         use base64::Engine;
         let enc = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
         redact::register(&pass);

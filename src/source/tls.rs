@@ -3,8 +3,9 @@
 //! provider's origins only. The proxies of the environment (`Net::proxy`) are set here
 //! explicitly, so reqwest never reads the environment itself.
 
-use crate::config::{Net, ProviderTls, ProxyEnv};
+use crate::config::{Net, ProxyEnv};
 use crate::error::{Error, Result};
+use crate::model::credentials::ProviderTls;
 use crate::model::redact::url_for_display;
 use std::path::Path;
 
@@ -48,12 +49,9 @@ fn proxies(b: reqwest::ClientBuilder, p: &ProxyEnv) -> Result<reqwest::ClientBui
         } else {
             reqwest::Proxy::http(value.as_str())
         }
-        .map_err(|e| {
-            Error::config(format!(
-                "{name}={}: not a usable proxy URL ({})",
-                url_for_display(value),
-                root_cause(&e)
-            ))
+        .map_err(|e| Error::Env {
+            var: format!("{name}={}", url_for_display(value)),
+            problem: format!("not a usable proxy URL ({})", root_cause(&e)),
         })?;
         b = b.proxy(proxy.no_proxy(no_proxy.clone()));
     }
@@ -90,10 +88,12 @@ pub(super) fn provider_client(
             .ok()
             .filter(|c| !c.is_empty())
             .ok_or_else(|| {
-                Error::config(format!(
-                    "provider {provider}: ca_file {}: no PEM certificate could be read from it",
-                    ca.display()
-                ))
+                file_error(
+                    provider,
+                    "ca_file",
+                    ca,
+                    "no PEM certificate could be read from it",
+                )
             })?;
         b = b.tls_certs_merge(certs);
     }
@@ -102,51 +102,62 @@ pub(super) fn provider_client(
         pem.push(b'\n');
         pem.extend(read_pem(provider, "client_key", key, "PRIVATE KEY")?);
         let identity = reqwest::Identity::from_pem(&pem).map_err(|e| {
-            Error::config(format!(
-                "provider {provider}: client_cert {} with client_key {}: {}",
-                cert.display(),
-                key.display(),
-                root_cause(&e)
-            ))
+            let with = format!("with client_key {}: {}", key.display(), root_cause(&e));
+            file_error(provider, "client_cert", cert, &with)
         })?;
         b = b.identity(identity);
     }
     b.build().map_err(|e| {
-        let what = match &tls.client_identity {
-            Some((c, k)) => format!(
-                " (client_cert {} and client_key {}: is the key the certificate's?)",
-                c.display(),
-                k.display()
+        let cause = root_cause(&e);
+        match (&tls.client_identity, &tls.ca_file) {
+            (Some((cert, key)), _) => file_error(
+                provider,
+                "client_cert",
+                cert,
+                &format!("cannot set up the https client with it and client_key {} (is the key the certificate's?): {cause}", key.display()),
             ),
-            None => String::new(),
-        };
-        Error::config(format!(
-            "provider {provider}: cannot set up its https client: {}{what}",
-            root_cause(&e)
-        ))
+            (None, Some(ca)) => file_error(
+                provider,
+                "ca_file",
+                ca,
+                &format!("cannot set up the https client with it: {cause}"),
+            ),
+            (None, None) => Error::runtime(format!(
+                "provider {provider}: cannot set up its https client: {cause}"
+            )),
+        }
     })
 }
 
 /// Reads a PEM file of the provider's, refusing one without a `-----BEGIN ...{kind}-----`
 /// block (a DER file, a key given as the certificate, an empty file).
 fn read_pem(provider: &str, field: &str, path: &Path, kind: &str) -> Result<Vec<u8>> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        Error::config(format!(
-            "provider {provider}: {field} {}: {e}",
-            path.display()
-        ))
-    })?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| file_error(provider, field, path, &format!("cannot be read: {e}")))?;
     let text = String::from_utf8_lossy(&bytes);
     let has_block = text
         .lines()
         .any(|l| l.starts_with("-----BEGIN ") && l.trim_end().ends_with(&format!("{kind}-----")));
     if !has_block {
-        return Err(Error::config(format!(
-            "provider {provider}: {field} {} is not a PEM file with a `-----BEGIN ...{kind}-----` block",
-            path.display()
-        )));
+        return Err(file_error(
+            provider,
+            field,
+            path,
+            &format!("not a PEM file with a `-----BEGIN ...{kind}-----` block"),
+        ));
     }
     Ok(bytes)
+}
+
+/// A certificate or key file a provider names (`field`: `ca_file`, `client_cert`,
+/// `client_key`) that cannot serve: which provider, which setting, which file, and why (exit
+/// 2: the config or the file must change).
+fn file_error(provider: &str, field: &str, path: &Path, problem: &str) -> Error {
+    Error::Key {
+        file: path.to_path_buf(),
+        problem: problem.to_string(),
+    }
+    .at(format!("provider {provider}: {field}"))
 }
 
 /// The innermost cause of an error (reqwest's outer text repeats what we already say).
