@@ -247,8 +247,7 @@ fn outdated_then_update_picks_up_a_new_version() {
     assert_eq!(neo["latest"], "2.0.0");
     assert_eq!(neo["update_available"], true);
     assert_eq!(entry(&v, "bq2bq")["outdated"], false);
-    let r = run(&sb, &["outdated"]).ok();
-    assert!(r.stdout.contains("neo "), "{}", r.stdout);
+    let r = run(&sb, &["outdated"]).expect(0, &["neo "]);
     assert!(
         !r.stdout.contains("bq2bq "),
         "only outdated rows: {}",
@@ -260,8 +259,7 @@ fn outdated_then_update_picks_up_a_new_version() {
         r.stdout
     );
 
-    let r = run(&sb, &["update", "neo"]).ok();
-    assert!(r.stdout.contains("neo 1.0.0 -> 1.1.0"), "{}", r.stdout);
+    let r = run(&sb, &["update", "neo"]).expect(0, &["neo 1.0.0 -> 1.1.0"]);
     assert_eq!(r.stdout.lines().count(), 1, "{}", r.stdout);
     assert_eq!(
         sb.read("proj/.plugins/optimus-plugin-neo.yaml"),
@@ -272,10 +270,8 @@ fn outdated_then_update_picks_up_a_new_version() {
     assert_eq!(entry(&v, "neo")["update_available"], false);
     assert_eq!(entry(&v, "neo")["outdated"], true);
     // Updating again finds nothing; an undeclared name is a usage error.
-    let r = run(&sb, &["update"]).ok();
-    assert!(r.stdout.contains("no newer versions"), "{}", r.stdout);
-    let r = run(&sb, &["update", "nope"]).fails(2);
-    assert!(r.stderr.contains("nope is not declared"), "{}", r.stderr);
+    run(&sb, &["update"]).expect(0, &["no newer versions"]);
+    run(&sb, &["update", "nope"]).expect(2, &["nope is not declared"]);
 }
 
 #[test]
@@ -287,9 +283,7 @@ fn remove_uninstalls_and_unlocks_without_touching_unmanaged_files() {
         "proj/.plugins/optimus-plugin-mine.yaml",
         yaml_plugin("mine", "1"),
     );
-    let r = run(&sb, &["remove", "neo"]).ok();
-    assert!(r.stdout.contains("removed neo"), "{}", r.stdout);
-    assert!(r.stderr.contains("still declared"), "{}", r.stderr);
+    run(&sb, &["remove", "neo"]).expect(0, &["removed neo", "still declared"]);
     assert!(!sb.p("proj/.plugins/optimus-plugin-neo.yaml").exists());
     assert!(!sb.read("proj/optimus.lock").contains("name = \"neo\""));
     assert!(sb.read("proj/optimus.lock").contains("name = \"bq2bq\""));
@@ -299,12 +293,7 @@ fn remove_uninstalls_and_unlocks_without_touching_unmanaged_files() {
         yaml_plugin("mine", "1")
     );
     // An unmanaged plugin cannot be removed by name: it is not ours.
-    let r = run(&sb, &["remove", "mine"]).fails(2);
-    assert!(
-        r.stderr.contains("mine is neither installed nor locked"),
-        "{}",
-        r.stderr
-    );
+    run(&sb, &["remove", "mine"]).expect(2, &["mine is neither installed nor locked"]);
     assert!(mine.exists());
     // A bad name is refused before anything happens.
     run(&sb, &["remove", "../x"]).fails(2);
@@ -314,8 +303,7 @@ fn remove_uninstalls_and_unlocks_without_touching_unmanaged_files() {
 fn verify_names_modified_missing_and_extra() {
     let sb = Sandbox::new();
     let reg = project(&sb);
-    let r = run(&sb, &["verify"]).fails(1);
-    assert!(r.stderr.contains("no lockfile"), "{}", r.stderr);
+    run(&sb, &["verify"]).expect(1, &["no lockfile"]);
     run(&sb, &["install", "--platform", PLAT]).ok();
     let r = run(&sb, &["verify", "--platform", PLAT]).ok();
     assert!(
@@ -349,12 +337,8 @@ fn verify_names_modified_missing_and_extra() {
         registry_config("../registry", &reg.public_key, &[("neo", "^1")]),
     );
     run(&sb, &["lock", "--platform", PLAT]).ok();
-    let r = run(&sb, &["verify", "--platform", PLAT]).fails(1);
-    assert!(
-        r.stdout.contains(
-            "extra     .plugins/optimus-bq2bq_linux_amd64 (bq2bq is installed but not in the lock)"
-        ),
-        "{}",
-        r.stdout
+    run(&sb, &["verify", "--platform", PLAT]).expect(
+        1,
+        &["extra     .plugins/optimus-bq2bq_linux_amd64 (bq2bq is installed but not in the lock)"],
     );
 }
