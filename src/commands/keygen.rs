@@ -34,8 +34,11 @@ pub fn sign(a: &SignArgs, ui: &Ui) -> Result<()> {
     // Every file must be there before the key (maybe encrypted: slow) is opened.
     if let Some(f) = a.files.iter().find(|f| !f.is_file()) {
         return Err(Error::usage(
-            format!("sign: {}", f.display()),
-            "not a file; name the files to sign (e.g. dist/SHA256SUMS)",
+            "sign",
+            format!(
+                "{} is not a file; name the files to sign (e.g. dist/SHA256SUMS)",
+                f.display()
+            ),
         ));
     }
     let key = SigningKey::load(&a.secret_key, password)?;

@@ -196,25 +196,10 @@ impl Transport {
                 Err(_) => Err(None),
             };
             let (retry, msg, wait) = match sent {
-                Ok(resp) => {
-                    let s = resp.status();
-                    if s.is_success() || s.is_redirection() || s == reqwest::StatusCode::NOT_FOUND {
-                        return Ok(resp);
-                    }
-                    let retry_after = resp
-                        .headers()
-                        .get(reqwest::header::RETRY_AFTER)
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| v.trim().parse::<u64>().ok())
-                        .map(|s| Duration::from_secs(s.min(30)));
-                    let retry = s.is_server_error() || s == reqwest::StatusCode::TOO_MANY_REQUESTS;
-                    let hint = match s.as_u16() {
-                        401 | 403 => " (check the provider's credentials or headers)".to_string(),
-                        400 => client_cert_hint(resp, own).await,
-                        _ => String::new(),
-                    };
-                    (retry, format!("HTTP {s}{hint}"), retry_after)
-                }
+                Ok(resp) => match self.refused(resp, own).await {
+                    Ok(resp) => return Ok(resp),
+                    Err(failure) => failure,
+                },
                 Err(None) => (
                     true,
                     format!(
@@ -223,23 +208,7 @@ impl Transport {
                     ),
                     None,
                 ),
-                Err(Some(e)) => {
-                    let msg = describe_reqwest(&e);
-                    let hint = tls_hint(&msg, own);
-                    let via = if e.is_connect() && hint.is_empty() {
-                        tls::proxy_note(&self.net.proxy, url)
-                    } else if e.is_timeout() {
-                        format!(
-                            " (nothing came back within {} s: check that {} is up, or raise OPTIMUS_READ_TIMEOUT)",
-                            self.net.read_timeout.as_secs(),
-                            self.waits(url).host
-                        )
-                    } else {
-                        String::new()
-                    };
-                    // A certificate the client does not trust stays so: no retry.
-                    (hint.is_empty(), format!("{msg}{hint}{via}"), None)
-                }
+                Err(Some(e)) => self.not_answered(&e, url, own),
             };
             if !retry || attempt >= MAX_ATTEMPTS {
                 let tries = if attempt > 1 {
@@ -254,6 +223,56 @@ impl Transport {
             }
             tokio::time::sleep(wait.unwrap_or_else(|| self.backoff(attempt))).await;
         }
+    }
+
+    /// A response worth returning (success, a redirect, 404), or what is wrong with it:
+    /// (worth a retry, the message, the wait the server asked for).
+    async fn refused(
+        &self,
+        resp: reqwest::Response,
+        own: Option<&Access>,
+    ) -> std::result::Result<reqwest::Response, (bool, String, Option<Duration>)> {
+        let s = resp.status();
+        if s.is_success() || s.is_redirection() || s == reqwest::StatusCode::NOT_FOUND {
+            return Ok(resp);
+        }
+        let retry_after = resp
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(|s| Duration::from_secs(s.min(30)));
+        let retry = s.is_server_error() || s == reqwest::StatusCode::TOO_MANY_REQUESTS;
+        let hint = match s.as_u16() {
+            401 | 403 => " (check the provider's credentials or headers)".to_string(),
+            400 => client_cert_hint(resp, own).await,
+            _ => String::new(),
+        };
+        Err((retry, format!("HTTP {s}{hint}"), retry_after))
+    }
+
+    /// A request that got no answer, explained: (worth a retry, the message, no wait).
+    fn not_answered(
+        &self,
+        e: &reqwest::Error,
+        url: &url::Url,
+        own: Option<&Access>,
+    ) -> (bool, String, Option<Duration>) {
+        let msg = describe_reqwest(e);
+        let hint = tls_hint(&msg, own);
+        let via = if e.is_connect() && hint.is_empty() {
+            tls::proxy_note(&self.net.proxy, url)
+        } else if e.is_timeout() {
+            format!(
+                " (nothing came back within {} s: check that {} is up, or raise OPTIMUS_READ_TIMEOUT)",
+                self.net.read_timeout.as_secs(),
+                self.waits(url).host
+            )
+        } else {
+            String::new()
+        };
+        // A certificate the client does not trust stays so: no retry.
+        (hint.is_empty(), format!("{msg}{hint}{via}"), None)
     }
 }
 
