@@ -275,7 +275,7 @@ impl Transport {
                 let p2 = p.clone();
                 tokio::task::spawn_blocking(move || crate::model::fsutil::write_atomic(&p2, &data))
                     .await
-                    .map_err(|e| Error::runtime(format!("writing {}: {e}", p.display())))??;
+                    .map_err(|e| Error::path("writing", p, std::io::Error::other(e)))??;
                 Ok(PutOutcome::Written(None))
             }
             Endpoint::Http { .. } => Err(Error::usage(
