@@ -162,15 +162,13 @@ fn list_json_matches_the_files_and_marks_shadowing() {
     assert!(bin["note"].as_str().unwrap().contains("merged"));
 
     // The text form: one summary line on stdout at the end.
-    let r = run(&sb, &["list", "--platform", PLAT]).ok();
+    let r = run(&sb, &["list", "--platform", PLAT]).expect(0, &["hidden by", "would not start"]);
     let last = r.stdout.lines().last().unwrap();
     assert!(
         last.starts_with("3 plugin(s) in .plugins, all ok; Optimus would load"),
         "{}",
         r.stdout
     );
-    assert!(r.stdout.contains("hidden by"), "{}", r.stdout);
-    assert!(r.stderr.contains("would not start"), "{}", r.stderr);
 }
 
 #[test]
@@ -247,15 +245,10 @@ fn outdated_then_update_picks_up_a_new_version() {
     assert_eq!(neo["latest"], "2.0.0");
     assert_eq!(neo["update_available"], true);
     assert_eq!(entry(&v, "bq2bq")["outdated"], false);
-    let r = run(&sb, &["outdated"]).expect(0, &["neo "]);
+    let r = run(&sb, &["outdated"]).expect(0, &["neo ", "run `optimus-plugins update neo`"]);
     assert!(
         !r.stdout.contains("bq2bq "),
         "only outdated rows: {}",
-        r.stdout
-    );
-    assert!(
-        r.stdout.contains("run `optimus-plugins update neo`"),
-        "{}",
         r.stdout
     );
 
@@ -314,7 +307,7 @@ fn verify_names_modified_missing_and_extra() {
 
     sb.write("proj/.plugins/optimus-plugin-neo.yaml", "tampered\n");
     std::fs::remove_file(sb.p("proj/.plugins/optimus-bq2bq_linux_amd64")).unwrap();
-    let r = run(&sb, &["verify", "--platform", PLAT]).fails(1);
+    let r = run(&sb, &["verify", "--platform", PLAT]).expect(1, &["optimus-plugins install"]);
     assert!(
         r.stdout
             .contains("modified  .plugins/optimus-plugin-neo.yaml"),
@@ -327,7 +320,6 @@ fn verify_names_modified_missing_and_extra() {
         "{}",
         r.stdout
     );
-    assert!(r.stderr.contains("optimus-plugins install"), "{}", r.stderr);
     run(&sb, &["install", "--platform", PLAT]).ok();
     run(&sb, &["verify", "--platform", PLAT]).ok();
 

@@ -62,9 +62,8 @@ fn sync(sb: &Sandbox, server: &HttpServer) -> Run {
 fn syncs_the_bundle_written_by_install_yaml_bundle() {
     let sb = Sandbox::new();
     let server = server_bundle(&sb);
-    let r = sync(&sb, &server).ok();
+    let r = sync(&sb, &server).expect(0, &["synced 2 yaml plugin(s)"]);
     assert_eq!(r.stdout.lines().count(), 1, "{}", r.stdout);
-    assert!(r.stdout.contains("synced 2 yaml plugin(s)"), "{}", r.stdout);
     assert_eq!(server.hits("/plugins"), 1);
     assert_eq!(
         sb.read("client/.plugins/optimus-plugin-neo.yaml"),
