@@ -1,12 +1,13 @@
-//! What a provider adds to requests for its own origins: its https client (`ca_file`, client
-//! certificate) and the `Authorization` header its `credential_process` yields. One per
-//! provider per [`Transport`]: the client is built and the program run at most once per
-//! command, when a request first needs them; a failure is kept and given to every request
-//! that asks again.
+//! What a provider adds to requests for its own origins (and which URLs those are): its
+//! headers, its https client (`ca_file`, client certificate) and the `Authorization` header
+//! its `credential_process` yields. One per provider per [`Transport`]: the client is built
+//! and the program run at most once per command, when a request first needs them; a failure
+//! is kept and given to every request that asks again.
 
 use super::{credential, tls, Transport};
 use crate::error::Result;
 use crate::model::credentials::{Credentials, Origin};
+use crate::model::redact;
 use std::sync::{Arc, OnceLock};
 
 pub struct Access {
@@ -51,13 +52,13 @@ impl Access {
     /// URLs its credentials, CA and client certificate are used for, decided for every
     /// request and every redirect hop ([`super::redirect`]).
     pub(super) fn owns(&self, url: &url::Url) -> bool {
-        super::http::own_origin(self.origins.iter(), url).is_some()
+        own_origin(self.origins.iter(), url).is_some()
     }
 
     /// The headers the provider's credentials add to a request for `url` (none for a URL it
     /// does not own).
     pub(super) fn headers(&self, url: &url::Url) -> Vec<(String, String)> {
-        super::http::provider_headers(&self.origins, &self.credentials.headers, url)
+        provider_headers(&self.origins, &self.credentials.headers, url)
     }
 
     /// The provider's own client, if it has TLS settings.
@@ -120,4 +121,43 @@ impl Transport {
                 .clone(),
         )
     }
+}
+
+/// The provider's base or mirror URL (among `origins`) with the origin of `url`, if `url` is
+/// one of its own.
+pub(super) fn own_origin<'a>(
+    mut origins: impl Iterator<Item = &'a url::Url>,
+    url: &url::Url,
+) -> Option<&'a url::Url> {
+    origins.find(|b| super::redirect::same_origin(b, url))
+}
+
+/// The headers a provider's credentials add to a request for `url`.
+///
+/// They go only to the provider's own origin (its `url` or one of its `mirrors`): an index may
+/// list absolute artifact URLs on other hosts, and those must not receive the credentials.
+/// User-info in the provider's URL (`https://user:pass@host/`) becomes a Basic
+/// `Authorization` header, so URLs written to the lock without it still authenticate.
+pub(super) fn provider_headers(
+    origins: &[url::Url],
+    headers: &[(String, String)],
+    url: &url::Url,
+) -> Vec<(String, String)> {
+    let Some(base) = own_origin(origins.iter(), url) else {
+        return Vec::new();
+    };
+    let mut headers = headers.to_vec();
+    let has_auth = headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("authorization"));
+    if !has_auth && url.username().is_empty() && !base.username().is_empty() {
+        let user = redact::percent_decode(base.username());
+        let pass = redact::percent_decode(base.password().unwrap_or(""));
+        use base64::Engine;
+        let enc = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
+        redact::register(&pass);
+        redact::register(&enc);
+        headers.push(("Authorization".into(), format!("Basic {enc}")));
+    }
+    headers
 }

@@ -1,5 +1,5 @@
 //! http(s): the client (built on first use), GETs with bounded retries, bodies checked against
-//! their Content-Length, and which headers a provider's credentials add to which URL.
+//! their Content-Length (a provider's headers, client and token come from [`Access`]).
 
 use super::{deadline, tls, Access, Body, Fetched, Transport, MAX_ATTEMPTS};
 use crate::error::{Error, Result};
@@ -245,7 +245,7 @@ impl Transport {
         let retry = s.is_server_error() || s == reqwest::StatusCode::TOO_MANY_REQUESTS;
         let hint = match s.as_u16() {
             401 | 403 => " (check the provider's credentials or headers)".to_string(),
-            400 => client_cert_hint(resp, own).await,
+            400 => tls::client_cert_hint(resp, own).await,
             _ => String::new(),
         };
         Err((retry, format!("HTTP {s}{hint}"), retry_after))
@@ -259,7 +259,7 @@ impl Transport {
         own: Option<&Access>,
     ) -> (bool, String, Option<Duration>) {
         let msg = describe_reqwest(e);
-        let hint = tls_hint(&msg, own);
+        let hint = tls::hint(&msg, own);
         let via = if e.is_connect() && hint.is_empty() {
             tls::proxy_note(&self.net.proxy, url)
         } else if e.is_timeout() {
@@ -273,66 +273,6 @@ impl Transport {
         };
         // A certificate the client does not trust stays so: no retry.
         (hint.is_empty(), format!("{msg}{hint}{via}"), None)
-    }
-}
-
-/// A TLS failure explained: an unknown CA points at `ca_file` (or `SSL_CERT_FILE`), a
-/// refused client certificate at `client_cert`.
-fn tls_hint(msg: &str, access: Option<&Access>) -> String {
-    let provider = access
-        .map(|a| format!("provider {}", a.provider()))
-        .unwrap_or_else(|| "the provider".into());
-    if msg.contains("invalid peer certificate: UnknownIssuer") {
-        let have = if access.is_some_and(Access::has_ca_file) {
-            "; the `ca_file` given does not hold the CA that signed it"
-        } else {
-            ""
-        };
-        return format!(
-            " (the server's certificate is not signed by a CA this machine trusts{have}: set `ca_file` on {provider} to the PEM file of the CA, or SSL_CERT_FILE for every connection)"
-        );
-    }
-    let refused = [
-        "CertificateRequired",
-        "BadCertificate",
-        "UnknownCA",
-        "CertificateUnknown",
-    ];
-    if msg.contains("received fatal alert") && refused.iter().any(|a| msg.contains(a)) {
-        let have = if access.is_some_and(Access::has_client_cert) {
-            "refused the client certificate given"
-        } else {
-            "asks for a client certificate"
-        };
-        return format!(" (the server {have}: set `client_cert` and `client_key` on {provider})");
-    }
-    if msg.contains("invalid peer certificate") {
-        return format!(" (the server's certificate was refused; check the name it is issued for, its dates, and `ca_file` on {provider})");
-    }
-    String::new()
-}
-
-/// nginx answers 400 "No required SSL certificate was sent" when `ssl_verify_client on`
-/// finds no client certificate.
-async fn client_cert_hint(mut resp: reqwest::Response, access: Option<&Access>) -> String {
-    let mut body = Vec::new();
-    while let Ok(Some(chunk)) = resp.chunk().await {
-        body.extend_from_slice(&chunk);
-        if body.len() > 4096 {
-            break;
-        }
-    }
-    let text = String::from_utf8_lossy(&body);
-    if !text.contains("SSL certificate") {
-        return String::new();
-    }
-    let provider = access
-        .map(|a| format!("provider {}", a.provider()))
-        .unwrap_or_else(|| "the provider".into());
-    if access.is_some_and(Access::has_client_cert) {
-        format!(" (the server refused the client certificate of {provider})")
-    } else {
-        format!(" (the server asks for a client certificate: set `client_cert` and `client_key` on {provider})")
     }
 }
 
@@ -431,43 +371,4 @@ pub(super) fn body(resp: reqwest::Response, display: String, waits: Waits) -> Re
         len,
         content_type,
     })
-}
-
-/// The provider's base or mirror URL (among `origins`) with the origin of `url`, if `url` is
-/// one of its own.
-pub(super) fn own_origin<'a>(
-    mut origins: impl Iterator<Item = &'a url::Url>,
-    url: &url::Url,
-) -> Option<&'a url::Url> {
-    origins.find(|b| super::redirect::same_origin(b, url))
-}
-
-/// The headers a provider's credentials add to a request for `url`.
-///
-/// They go only to the provider's own origin (its `url` or one of its `mirrors`): an index may
-/// list absolute artifact URLs on other hosts, and those must not receive the credentials.
-/// User-info in the provider's URL (`https://user:pass@host/`) becomes a Basic
-/// `Authorization` header, so URLs written to the lock without it still authenticate.
-pub(super) fn provider_headers(
-    origins: &[url::Url],
-    headers: &[(String, String)],
-    url: &url::Url,
-) -> Vec<(String, String)> {
-    let Some(base) = own_origin(origins.iter(), url) else {
-        return Vec::new();
-    };
-    let mut headers = headers.to_vec();
-    let has_auth = headers
-        .iter()
-        .any(|(k, _)| k.eq_ignore_ascii_case("authorization"));
-    if !has_auth && url.username().is_empty() && !base.username().is_empty() {
-        let user = redact::percent_decode(base.username());
-        let pass = redact::percent_decode(base.password().unwrap_or(""));
-        use base64::Engine;
-        let enc = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
-        redact::register(&pass);
-        redact::register(&enc);
-        headers.push(("Authorization".into(), format!("Basic {enc}")));
-    }
-    headers
 }

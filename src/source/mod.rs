@@ -122,7 +122,7 @@ impl Transport {
         };
         match parsed.scheme() {
             "http" | "https" => {
-                let own = provider.filter(|p| http::own_origin(p.urls(), parsed).is_some());
+                let own = provider.filter(|p| access::own_origin(p.urls(), parsed).is_some());
                 Ok(Endpoint::Http {
                     access: own.and_then(|p| self.access(p)),
                     url: parsed.clone(),

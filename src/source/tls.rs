@@ -1,8 +1,10 @@
 //! The http clients and what they trust: one client shared by every origin without settings
 //! of its own, and one per provider with a `ca_file` or a client certificate, used for that
 //! provider's origins only. The proxies of the environment (`Net::proxy`) are set here
-//! explicitly, so reqwest never reads the environment itself.
+//! explicitly, so reqwest never reads the environment itself. A TLS failure is explained here
+//! too ([`hint`], [`client_cert_hint`]).
 
+use super::Access;
 use crate::config::{Net, ProxyEnv};
 use crate::error::{Error, Result};
 use crate::model::credentials::ProviderTls;
@@ -158,6 +160,69 @@ fn file_error(provider: &str, field: &str, path: &Path, problem: &str) -> Error 
         problem: problem.to_string(),
     }
     .at(format!("provider {provider}: {field}"))
+}
+
+/// A TLS failure explained: an unknown CA points at `ca_file` (or `SSL_CERT_FILE`), a
+/// refused client certificate at `client_cert`.
+pub(super) fn hint(msg: &str, access: Option<&Access>) -> String {
+    let provider = access
+        .map(|a| format!("provider {}", a.provider()))
+        .unwrap_or_else(|| "the provider".into());
+    if msg.contains("invalid peer certificate: UnknownIssuer") {
+        let have = if access.is_some_and(Access::has_ca_file) {
+            "; the `ca_file` given does not hold the CA that signed it"
+        } else {
+            ""
+        };
+        return format!(
+            " (the server's certificate is not signed by a CA this machine trusts{have}: set `ca_file` on {provider} to the PEM file of the CA, or SSL_CERT_FILE for every connection)"
+        );
+    }
+    let refused = [
+        "CertificateRequired",
+        "BadCertificate",
+        "UnknownCA",
+        "CertificateUnknown",
+    ];
+    if msg.contains("received fatal alert") && refused.iter().any(|a| msg.contains(a)) {
+        let have = if access.is_some_and(Access::has_client_cert) {
+            "refused the client certificate given"
+        } else {
+            "asks for a client certificate"
+        };
+        return format!(" (the server {have}: set `client_cert` and `client_key` on {provider})");
+    }
+    if msg.contains("invalid peer certificate") {
+        return format!(" (the server's certificate was refused; check the name it is issued for, its dates, and `ca_file` on {provider})");
+    }
+    String::new()
+}
+
+/// nginx answers 400 "No required SSL certificate was sent" when `ssl_verify_client on`
+/// finds no client certificate.
+pub(super) async fn client_cert_hint(
+    mut resp: reqwest::Response,
+    access: Option<&Access>,
+) -> String {
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = resp.chunk().await {
+        body.extend_from_slice(&chunk);
+        if body.len() > 4096 {
+            break;
+        }
+    }
+    let text = String::from_utf8_lossy(&body);
+    if !text.contains("SSL certificate") {
+        return String::new();
+    }
+    let provider = access
+        .map(|a| format!("provider {}", a.provider()))
+        .unwrap_or_else(|| "the provider".into());
+    if access.is_some_and(Access::has_client_cert) {
+        format!(" (the server refused the client certificate of {provider})")
+    } else {
+        format!(" (the server asks for a client certificate: set `client_cert` and `client_key` on {provider})")
+    }
 }
 
 /// The innermost cause of an error (reqwest's outer text repeats what we already say).
