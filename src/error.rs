@@ -55,7 +55,8 @@ pub enum Error {
     #[error("{plugin}: {problem}")]
     Unresolvable { plugin: String, problem: String },
 
-    /// A key file given on the command line (`--secret-key`, `--public-key`): not a key, the
+    /// A key or certificate file given on the command line (`--secret-key`, `--public-key`)
+    /// or by a provider (`ca_file`, `client_cert`, `client_key`): unreadable, not a key, the
     /// wrong half of a pair, encrypted without a password (exit 2).
     #[error("{}: {problem}", file.display())]
     Key { file: PathBuf, problem: String },
@@ -169,6 +170,11 @@ pub enum Error {
         note: String,
     },
 
+    /// An error met once and given again to every caller that asks (a provider's https
+    /// client or credential program, made once per run): the first one's text and exit code.
+    #[error("{0}")]
+    Shared(std::sync::Arc<Error>),
+
     /// Several errors, each kept: one per line; the exit code is the most severe (a
     /// configuration error first, since fixing the declaration comes first).
     #[error("{}", join_lines(.0))]
@@ -265,6 +271,7 @@ impl Error {
     pub fn is_transient(&self) -> bool {
         match self {
             Error::Transient(_) => true,
+            Error::Shared(e) => e.is_transient(),
             Error::Plugin { source, .. }
             | Error::At { source, .. }
             | Error::Noted { source, .. } => source.is_transient(),
@@ -276,6 +283,7 @@ impl Error {
     pub fn is_signature_mismatch(&self) -> bool {
         match self {
             Error::Signature { mismatch, .. } => *mismatch,
+            Error::Shared(e) => e.is_signature_mismatch(),
             Error::Plugin { source, .. }
             | Error::At { source, .. }
             | Error::Noted { source, .. } => source.is_signature_mismatch(),
@@ -370,6 +378,7 @@ impl Error {
             | Error::At { source, .. }
             | Error::Noted { source, .. } => source.exit_code(),
             Error::Many(v) => v.iter().map(Error::exit_code).max().unwrap_or(1),
+            Error::Shared(e) => e.exit_code(),
             Error::Document { .. }
             | Error::Signature { .. }
             | Error::Checksum { .. }

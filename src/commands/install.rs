@@ -1,8 +1,10 @@
-//! `install`, `sync`, `lock` and `update`: resolve, lock, install, and say what changed.
+//! `install` and `sync`: resolve, lock, install, and say what changed; `sync --host` takes
+//! the yaml plugins an Optimus server serves.
 
-use super::output::{diff_versions, summary};
-use super::{fetch_context, platform_arg, Ctx};
-use crate::cli::ConfigArg;
+use super::args;
+use super::ctx::{fetch_context, Ctx, Opening};
+use super::output::summary;
+use crate::cli::{ConfigArg, InstallArgs, InstallFlags, SyncArgs};
 use crate::config::{self, Environment, Manifest};
 use crate::error::{Error, Result};
 use crate::install::bundle::{check_bundle_path, write_yaml_bundle};
@@ -12,16 +14,14 @@ use crate::install::{forget_created_dir, Outcome};
 use crate::model::fsutil::{self, shown};
 use crate::model::limits::DEFAULT_MAX_UNPACKED;
 use crate::model::link_mode::LinkMode;
-use crate::model::names::did_you_mean;
 use crate::model::platform::Platform;
 use crate::model::redact;
-use crate::ui;
+use crate::ui::Ui;
 use crate::upstream::{self, target::Target};
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 
 /// The project of `ctx`; `--link-mode` (when given) overrides the environment and the config.
-fn project<'a>(ctx: &'a Ctx, link_mode: Option<&str>) -> Result<Project<'a>> {
+pub(super) fn project<'a>(ctx: &'a Ctx, link_mode: Option<&str>) -> Result<Project<'a>> {
     Ok(Project {
         manifest: &ctx.manifest,
         fetcher: &ctx.fetcher,
@@ -33,30 +33,40 @@ fn project<'a>(ctx: &'a Ctx, link_mode: Option<&str>) -> Result<Project<'a>> {
     })
 }
 
-/// The flags `install` and `sync` share.
-pub struct InstallOpts {
-    pub locked: bool,
-    /// As `locked`, and no registry index is read.
-    pub frozen: bool,
-    pub link_mode: Option<String>,
-    pub offline: bool,
-    pub jobs: usize,
-    pub allow_expired: bool,
-    /// `--deny-yanked`: fail when a locked version is yanked.
-    pub deny_yanked: bool,
-    /// `--target`, in place of the config's `plugins.target`.
-    pub target: Option<Target>,
+/// The flags `install` and `sync` share, checked; and the environment with `--mirror` (when
+/// given) in place of `OPTIMUS_MIRROR_DIR`.
+fn checked(f: &InstallFlags, env: &Environment) -> Result<(Option<Target>, Environment)> {
+    if f.locked && f.frozen {
+        return Err(Error::usage(
+            "--locked and --frozen together",
+            "--frozen already is --locked, and reads no registry index besides; pass --frozen to install the lock exactly as it is without reading any index, or --locked to install it checked against the registries' signed indexes",
+        ));
+    }
+    let mut env = env.clone();
+    if let Some(d) = &f.mirror.mirror {
+        env.mirror_dir = Some(fsutil::absolute(d));
+    }
+    Ok((args::target(&f.target)?, env))
+}
+
+fn opening(f: &InstallFlags, target: Option<Target>) -> Opening {
+    Opening {
+        offline: f.offline,
+        allow_expired: f.allow_expired,
+        target,
+    }
 }
 
 /// Under the project and plugin-dir locks: resolve what the lock lacks, install for
 /// `platform` (yaml plugins only for `sync`), then write the lock.
 async fn install_locked(
     ctx: &Ctx,
-    o: &InstallOpts,
+    f: &InstallFlags,
     platform: &Platform,
     yaml_only: bool,
+    ui: &Ui,
 ) -> Result<Outcome> {
-    let p = project(ctx, o.link_mode.as_deref())?;
+    let p = project(ctx, f.link.link_mode.as_deref())?;
     let dir = &ctx.manifest.plugin_dir;
     let created = !dir.exists();
     if created {
@@ -68,10 +78,10 @@ async fn install_locked(
     let req = Request {
         platforms: std::slice::from_ref(platform),
         refresh: &BTreeSet::new(),
-        locked: o.locked,
-        frozen: o.frozen,
-        jobs: o.jobs,
-        deny_yanked: o.deny_yanked,
+        locked: f.locked,
+        frozen: f.frozen,
+        jobs: f.jobs,
+        deny_yanked: f.deny_yanked,
     };
     let out = p.install(&req, yaml_only).await;
     if out.is_err() && created {
@@ -79,17 +89,17 @@ async fn install_locked(
     }
     let out = out?.1;
     if !out.installed.is_empty() || !out.removed.is_empty() {
-        warn_startup(&ctx.manifest, platform);
+        warn_startup(&ctx.manifest, platform, ui);
     }
     Ok(out)
 }
 
 /// The target's startup over the plugin dir as it now is (the discovery pass `list` and
 /// `validate` use): each error that would stop that Optimus, as a warning.
-fn warn_startup(m: &Manifest, platform: &Platform) {
+fn warn_startup(m: &Manifest, platform: &Platform, ui: &Ui) {
     let dirs = [m.plugin_dir.clone()];
     for e in upstream::startup(m.target.rules(), &dirs, Some(platform)).errors {
-        ui::warn(&format!(
+        ui.warn(&format!(
             "Optimus ({}) would not start with {} as it is: {e} (`optimus-plugins list` shows every file it would load)",
             m.target,
             shown(&m.plugin_dir)
@@ -97,58 +107,65 @@ fn warn_startup(m: &Manifest, platform: &Platform) {
     }
 }
 
-pub async fn install(
-    config: &ConfigArg,
-    o: &InstallOpts,
-    platform: Option<&str>,
-    yaml_bundle: Option<PathBuf>,
-    env: &Environment,
-) -> Result<()> {
-    let platform = platform_arg(platform)?;
-    let ctx = Ctx::for_target(config, o.offline, o.allow_expired, o.target, env)?;
-    if let Some(zip) = &yaml_bundle {
+pub async fn install(a: &InstallArgs, env: &Environment, ui: &Ui) -> Result<()> {
+    let (target, env) = checked(&a.flags, env)?;
+    let platform = args::platform_or_host(a.platform.as_deref())?;
+    let ctx = Ctx::open(&a.config, opening(&a.flags, target), &env, ui)?;
+    if let Some(zip) = &a.yaml_bundle {
         check_bundle_path(zip)?;
     }
-    let out = install_locked(&ctx, o, &platform, false).await?;
+    let out = install_locked(&ctx, &a.flags, &platform, false, ui).await?;
     let mut extra = String::new();
-    if let Some(zip) = yaml_bundle {
-        let n = write_yaml_bundle(&ctx.manifest.plugin_dir, &zip)?;
+    if let Some(zip) = &a.yaml_bundle {
+        let n = write_yaml_bundle(&ctx.manifest.plugin_dir, zip)?;
         extra = format!("; wrote {n} yaml plugin(s) to {}", zip.display());
     }
-    ui::summary(&format!("{}{extra}", summary(&out, &ctx.manifest)));
+    ui.summary(&format!("{}{extra}", summary(&out, &ctx.manifest)));
     Ok(())
 }
 
-pub async fn sync(
-    config: &ConfigArg,
-    o: &InstallOpts,
-    host: Option<&str>,
-    env: &Environment,
-) -> Result<()> {
-    let (offline, target) = (o.offline, o.target);
-    if host.is_some() && o.frozen {
-        return Err(Error::config(
+pub async fn sync(a: &SyncArgs, env: &Environment, ui: &Ui) -> Result<()> {
+    let (target, env) = checked(&a.flags, env)?;
+    if a.host.is_some() && a.flags.frozen {
+        return Err(Error::usage(
+            "--frozen with --host",
             "--frozen installs a lock; `sync --host` takes what an Optimus server serves and has none: drop one of them",
         ));
     }
-    if let Some(host) = host {
-        return sync_host(config, host, offline, target, env).await;
-    }
-    // A client config (`host: localhost:9100`, no plugin section): sync from that server, as
-    // `optimus plugin sync -c optimus.yaml` does.
-    if config.config.exists() && !config::has_plugin_section(&config.config) {
-        if let Some(host) = config::client_host(&config.config)? {
-            return sync_host(config, &host, offline, target, env).await;
+    let c = &a.config.config;
+    let host = match &a.host {
+        Some(h) => Some(h.clone()),
+        // A client config (`host: localhost:9100`, no plugin section): sync from that server,
+        // as `optimus plugin sync -c optimus.yaml` does.
+        None if c.exists() && !config::has_plugin_section(c) => {
+            Some(config::client_host(c)?.ok_or_else(|| {
+                Error::in_config(
+                    c,
+                    None,
+                    "neither a `plugins:` section nor a `host:` (the Optimus server to sync from); add one, or pass --host",
+                )
+            })?)
         }
-        return Err(Error::config(format!(
-            "{}: neither a `plugins:` section nor a `host:` (the Optimus server to sync from); add one, or pass --host",
-            config.config.display()
-        )));
+        None => None,
+    };
+    if let Some(host) = host {
+        return sync_host(&a.config, &host, a.flags.offline, target, &env, ui).await;
     }
-    let ctx = Ctx::for_target(config, offline, o.allow_expired, target, env)?;
-    let out = install_locked(&ctx, o, &Platform::host(), true).await?;
-    ui::summary(&summary(&out, &ctx.manifest));
+    let ctx = Ctx::open(&a.config, opening(&a.flags, target), &env, ui)?;
+    let out = install_locked(&ctx, &a.flags, &Platform::host(), true, ui).await?;
+    ui.summary(&summary(&out, &ctx.manifest));
     Ok(())
+}
+
+/// The plugin dir and target `sync --host` writes for: the config's plugin section's when
+/// there is one, else `.plugins` here (where `optimus plugin sync` writes).
+fn sync_dir(c: &ConfigArg, env: &Environment) -> Result<(std::path::PathBuf, Target)> {
+    if c.config.exists() && config::has_plugin_section(&c.config) {
+        let m = config::load(&c.config, env)?;
+        return Ok((m.plugin_dir, m.target));
+    }
+    let dir = env.plugin_dir.clone().unwrap_or_else(|| ".plugins".into());
+    Ok((dir, Target::default()))
 }
 
 async fn sync_host(
@@ -157,31 +174,23 @@ async fn sync_host(
     offline: bool,
     target: Option<Target>,
     env: &Environment,
+    ui: &Ui,
 ) -> Result<()> {
     if offline {
-        return Err(Error::config(
+        return Err(Error::usage(
+            "--offline",
             "syncing from a host needs the network; drop --offline",
         ));
     }
-    // The plugin dir and target come from the config's plugin section when there is one,
-    // else `.plugins` here (where `optimus plugin sync` writes).
-    let (dir, config_target) = if c.config.exists() && config::has_plugin_section(&c.config) {
-        let m = config::load(&c.config, env)?;
-        (m.plugin_dir, m.target)
-    } else {
-        (
-            env.plugin_dir.clone().unwrap_or_else(|| ".plugins".into()),
-            Target::default(),
-        )
-    };
+    let (dir, config_target) = sync_dir(c, env)?;
     let target = target.unwrap_or(config_target);
     if !target.rules().has_sync {
-        ui::warn(&format!(
+        ui.warn(&format!(
             "{target} Optimus has no `plugin sync` and serves no /plugins; syncing anyway, checking each plugin as {target} loads it"
         ));
     }
     let dir = fsutil::absolute(&dir);
-    let (fetcher, _) = fetch_context(env, false, DEFAULT_MAX_UNPACKED);
+    let (fetcher, _) = fetch_context(env, false, DEFAULT_MAX_UNPACKED, ui);
     let out = sync_from_host(host, &dir, &fetcher, target)
         .await
         .map_err(|e| match e.is_config() {
@@ -192,138 +201,15 @@ async fn sync_host(
                 redact::url_for_display(host)
             )),
         })?;
-    ui::summary(&format!(
-        "synced {} yaml plugin(s) from {} into {}{}",
+    let removed = match out.removed {
+        0 => String::new(),
+        n => format!("; removed {n}"),
+    };
+    ui.summary(&format!(
+        "synced {} yaml plugin(s) from {} into {}{removed}",
         out.names.len(),
         out.host,
         shown(&dir),
-        if out.removed == 0 {
-            String::new()
-        } else {
-            format!("; removed {}", out.removed)
-        }
     ));
-    Ok(())
-}
-
-pub async fn lock(
-    config: &ConfigArg,
-    platform: &[String],
-    jobs: usize,
-    allow_expired: bool,
-    env: &Environment,
-) -> Result<()> {
-    let mut platforms = platform
-        .iter()
-        .map(|p| super::platform_flag(p))
-        .collect::<Result<Vec<_>>>()?;
-    let ctx = Ctx::new(config, false, allow_expired, env)?;
-    let asked = !platforms.is_empty();
-    if platforms.is_empty() {
-        platforms.push(Platform::host());
-    }
-    let p = project(&ctx, None)?;
-    let _guard = p.lock_project()?;
-    let req = Request {
-        platforms: &platforms,
-        refresh: &BTreeSet::new(),
-        locked: false,
-        frozen: false,
-        jobs,
-        deny_yanked: false,
-    };
-    let lock = p.lock(&req).await?.lock;
-    let mut all = lock.platforms();
-    all.extend(platforms.iter().cloned());
-    all.sort();
-    all.dedup();
-    // `--platform` names the platforms to add: say what becomes of this machine's.
-    let host = Platform::host();
-    if asked && !platforms.contains(&host) {
-        if lock.platforms().contains(&host) {
-            ui::note(&format!(
-                "this machine's platform {host} stays locked too (it was locked before)"
-            ));
-        } else if lock.plugins.iter().any(|l| !l.covers(&host)) {
-            ui::note(&format!(
-                "this machine's platform {host} is not locked: add --platform {host} to lock it too (an install here would add it)"
-            ));
-        }
-    }
-    let plats = all
-        .iter()
-        .map(|p| p.to_string())
-        .collect::<Vec<_>>()
-        .join(", ");
-    ui::summary(&format!(
-        "locked {} plugin(s) for {} in {}",
-        lock.plugins.len(),
-        if plats.is_empty() {
-            "any platform".to_string()
-        } else {
-            plats
-        },
-        shown(&ctx.manifest.lock_path())
-    ));
-    Ok(())
-}
-
-/// The flags of `update`.
-pub struct UpdateOpts {
-    pub names: Vec<String>,
-    pub no_install: bool,
-    pub jobs: usize,
-    pub allow_expired: bool,
-    pub link_mode: Option<String>,
-}
-
-pub async fn update(config: &ConfigArg, o: UpdateOpts, env: &Environment) -> Result<()> {
-    let UpdateOpts {
-        names,
-        no_install,
-        jobs,
-        allow_expired,
-        ..
-    } = o;
-    let ctx = Ctx::new(config, false, allow_expired, env)?;
-    for n in &names {
-        if ctx.manifest.declaration(n).is_none() {
-            let declared = ctx.manifest.plugins.iter().map(|d| d.name.as_str());
-            return Err(Error::config(format!(
-                "{n} is not declared in {}{}",
-                ctx.manifest.path.display(),
-                did_you_mean(n, declared)
-            )));
-        }
-    }
-    let refresh: BTreeSet<String> = if names.is_empty() {
-        ctx.manifest
-            .plugins
-            .iter()
-            .map(|d| d.name.clone())
-            .collect()
-    } else {
-        names.into_iter().collect()
-    };
-    let platform = Platform::host();
-    let p = project(&ctx, o.link_mode.as_deref())?;
-    let _guard = p.exclusive()?;
-    let req = Request {
-        platforms: std::slice::from_ref(&platform),
-        refresh: &refresh,
-        locked: false,
-        frozen: false,
-        jobs,
-        deny_yanked: false,
-    };
-    if no_install {
-        let r = p.lock(&req).await?;
-        let changes = diff_versions(r.previous.as_ref(), &r.lock);
-        ui::summary(&format!("updated the lock: {changes}"));
-        return Ok(());
-    }
-    let (r, out) = p.install(&req, false).await?;
-    let changes = diff_versions(r.previous.as_ref(), &r.lock);
-    ui::summary(&format!("{changes}; {}", summary(&out, &ctx.manifest)));
     Ok(())
 }

@@ -1,38 +1,48 @@
 //! `keygen`, `sign` and `completions`.
 
-use super::read_password_env;
+use super::args;
+use crate::cli::{KeygenArgs, SignArgs};
 use crate::error::{Error, Result};
 use crate::model::keys::key_id_of;
 use crate::registry::signing::{self, SigningKey};
-use crate::ui;
-use std::path::{Path, PathBuf};
+use crate::ui::Ui;
+use std::path::PathBuf;
 
-pub fn keygen(output: &Path, password_env: Option<&str>, force: bool) -> Result<()> {
-    let password = password_env.map(read_password_env).transpose()?;
-    let (key, pubf, pk) = signing::keygen(output, password, force)?;
-    ui::note(&format!(
+pub fn keygen(a: &KeygenArgs, ui: &Ui) -> Result<()> {
+    let password = a
+        .password_env
+        .as_deref()
+        .map(args::password_env)
+        .transpose()?;
+    let (key, pubf, pk) = signing::keygen(&a.output, password, a.force)?;
+    ui.note(&format!(
         "pin this key in optimus.yaml under the registry provider:\n  public_keys: [\"{pk}\"]"
     ));
-    ui::summary(&format!("wrote {} and {}", key.display(), pubf.display()));
+    ui.summary(&format!("wrote {} and {}", key.display(), pubf.display()));
     Ok(())
 }
 
 /// Writes `FILE.minisig` beside each file: a minisign signature of its exact bytes, made with
 /// the same key type and code as the registry's index signatures (a release's `SHA256SUMS`
 /// is verified with `minisign -Vm SHA256SUMS -p KEY.pub`).
-pub fn sign(secret_key: &Path, password_env: Option<&str>, files: &[PathBuf]) -> Result<()> {
-    let password = password_env.map(read_password_env).transpose()?;
+pub fn sign(a: &SignArgs, ui: &Ui) -> Result<()> {
+    let password = a
+        .password_env
+        .as_deref()
+        .map(args::password_env)
+        .transpose()?;
     // Every file must be there before the key (maybe encrypted: slow) is opened.
-    for f in files {
-        if !f.is_file() {
-            return Err(Error::config(format!(
-                "sign: {} is not a file; name the files to sign (e.g. dist/SHA256SUMS)",
+    if let Some(f) = a.files.iter().find(|f| !f.is_file()) {
+        return Err(Error::usage(
+            "sign",
+            format!(
+                "{} is not a file; name the files to sign (e.g. dist/SHA256SUMS)",
                 f.display()
-            )));
-        }
+            ),
+        ));
     }
-    let key = SigningKey::load(secret_key, password)?;
-    for f in files {
+    let key = SigningKey::load(&a.secret_key, password)?;
+    for f in &a.files {
         let data = std::fs::read(f).map_err(|e| Error::path("reading", f, e))?;
         let name = f
             .file_name()
@@ -41,10 +51,10 @@ pub fn sign(secret_key: &Path, password_env: Option<&str>, files: &[PathBuf]) ->
         let sig = key.sign(&data, &name)?;
         let out = PathBuf::from(format!("{}.minisig", f.display()));
         crate::model::fsutil::write_atomic(&out, sig.as_bytes())?;
-        ui::note(&format!("wrote {}", out.display()));
+        ui.note(&format!("wrote {}", out.display()));
     }
     let id = key_id_of(&key.public_key_base64()).unwrap_or_default();
-    ui::summary(&format!("signed {} file(s) with key {id}", files.len()));
+    ui.summary(&format!("signed {} file(s) with key {id}", a.files.len()));
     Ok(())
 }
 

@@ -1,42 +1,31 @@
 //! `list`: the plugin dir's plugins with their status, and what Optimus would load. The
 //! library computes the listing (`status::list`); this file prints it.
 
-use super::output::{out, print_table};
-use super::platform_arg;
-use crate::cli::ConfigArg;
+use super::args;
+use super::ctx::warn_unfinished;
+use crate::cli::ListArgs;
 use crate::config::{self, Environment, Manifest};
 use crate::error::Result;
 use crate::model::fsutil::shown;
 use crate::model::platform::Platform;
 use crate::status::{self, Host, Listing};
-use crate::ui;
+use crate::ui::Ui;
 use crate::upstream::optimus_cli::{Ask, Found};
-use crate::upstream::target::Target;
-use std::path::Path;
 
-/// `list`'s flags beside the config.
-pub struct ListArgs<'a> {
-    pub json: bool,
-    pub platform: Option<&'a str>,
-    pub target: Option<Target>,
-    /// `--optimus PATH`.
-    pub optimus: Option<&'a Path>,
-}
-
-pub fn run(c: &ConfigArg, a: &ListArgs, env: &Environment) -> Result<()> {
-    let (mut manifest, declared) = config::load_project(&c.config, env)?;
-    if let Some(t) = a.target {
+pub fn run(a: &ListArgs, env: &Environment, ui: &Ui) -> Result<()> {
+    let (mut manifest, declared) = config::load_project(&a.config.config, env)?;
+    if let Some(t) = args::target(&a.target)? {
         manifest.target = t;
     }
-    super::warn_unfinished(&manifest);
-    let platform = platform_arg(a.platform)?;
+    warn_unfinished(&manifest, ui);
+    let platform = args::platform_or_host(a.platform.as_deref())?;
     let cwd = std::env::current_dir().unwrap_or_default();
     let me = std::env::current_exe().ok();
     let host = Host {
         cwd: &cwd,
         home: env.home.as_deref(),
         optimus: Ask {
-            flag: a.optimus,
+            flag: a.optimus.as_deref(),
             env: env.optimus_bin.as_deref(),
             path_var: env.path.as_deref(),
             me: me.as_deref(),
@@ -44,26 +33,32 @@ pub fn run(c: &ConfigArg, a: &ListArgs, env: &Environment) -> Result<()> {
     };
     let listing = status::list(&manifest, declared, &platform, &host)?;
     for w in &listing.optimus_cli.warnings {
-        ui::warn(w);
+        ui.warn(w);
     }
     if a.optimus.is_some() && !listing.searches_exe_dir {
-        ui::warn(&format!(
+        ui.warn(&format!(
             "--optimus is not used: Optimus ({}) does not search the optimus executable's directory",
             manifest.target
         ));
     }
     if a.json {
-        print_json(&manifest, declared, &platform, &listing);
+        print_json(&manifest, declared, &platform, &listing, ui);
         return Ok(());
     }
-    print_installed(&manifest, declared, &listing);
-    print_discovery(&manifest, &listing);
-    ui::summary(&summary(&manifest, declared, &listing));
+    print_installed(&manifest, declared, &listing, ui);
+    print_discovery(&manifest, &listing, ui);
+    ui.summary(&summary(&manifest, declared, &listing));
     Ok(())
 }
 
 /// The schema is documented in docs/cli.md; bump schema_version on breaking changes.
-fn print_json(manifest: &Manifest, declared: bool, platform: &Platform, listing: &Listing) {
+fn print_json(
+    manifest: &Manifest,
+    declared: bool,
+    platform: &Platform,
+    listing: &Listing,
+    ui: &Ui,
+) {
     let optimus_cli = match listing.searches_exe_dir {
         true => serde_json::to_value(&listing.optimus_cli).expect("json"),
         false => serde_json::Value::Null,
@@ -82,20 +77,20 @@ fn print_json(manifest: &Manifest, declared: bool, platform: &Platform, listing:
         "discovered": listing.discovery.discovered,
         "startup_errors": listing.discovery.startup_errors,
     });
-    out(&serde_json::to_string_pretty(&v).expect("json"));
+    ui.out(&serde_json::to_string_pretty(&v).expect("json"));
 }
 
 /// The plugins in the plugin dir, with what needs doing.
-fn print_installed(manifest: &Manifest, declared: bool, listing: &Listing) {
+fn print_installed(manifest: &Manifest, declared: bool, listing: &Listing, ui: &Ui) {
     if !declared {
-        ui::note(&format!(
+        ui.note(&format!(
             "{} has no `plugins:` section, so it declares no plugins (add one to install your own; `optimus-plugins sync` fetches an Optimus server's yaml plugins)",
             shown(&manifest.path)
         ));
     }
     if listing.plugins.is_empty() {
         if declared {
-            ui::note(&format!(
+            ui.note(&format!(
                 "no plugins installed in {}: declare some in {} and run `{}`",
                 shown(&manifest.plugin_dir),
                 shown(&manifest.path),
@@ -103,7 +98,7 @@ fn print_installed(manifest: &Manifest, declared: bool, listing: &Listing) {
             ));
         }
     } else {
-        out(&format!(
+        ui.out(&format!(
             "Installed here, in {}:",
             shown(&manifest.plugin_dir)
         ));
@@ -126,11 +121,11 @@ fn print_installed(manifest: &Manifest, declared: bool, listing: &Listing) {
         let head = [
             "NAME", "VERSION", "TYPE", "KIND", "PLATFORM", "PROVIDER", "STATUS",
         ];
-        print_table(&head, &rows);
+        ui.table(&head, &rows);
         for m in listing.plugins.iter().filter(|m| m.status != "ok") {
             if let Some(d) = &m.detail {
-                if m.status != "unmanaged" || ui::verbose() {
-                    ui::note(&format!("{} ({}): {d}", m.name, m.status));
+                if m.status != "unmanaged" || ui.verbose() {
+                    ui.note(&format!("{} ({}): {d}", m.name, m.status));
                 }
             }
         }
@@ -138,11 +133,11 @@ fn print_installed(manifest: &Manifest, declared: bool, listing: &Listing) {
 }
 
 /// What the target would load: which Optimus CLI, every discovered file, startup errors.
-fn print_discovery(manifest: &Manifest, listing: &Listing) {
+fn print_discovery(manifest: &Manifest, listing: &Listing, ui: &Ui) {
     let target = manifest.target;
     let dirs = &listing.discovery.dirs;
     if !listing.plugin_dir_searched {
-        ui::warn(&format!(
+        ui.warn(&format!(
             "Optimus ({target}) does not look in {}: the plugins installed there are not loaded (it searches {})",
             shown(&manifest.plugin_dir),
             dirs.iter().map(|d| shown(d)).collect::<Vec<_>>().join(", ")
@@ -150,13 +145,13 @@ fn print_discovery(manifest: &Manifest, listing: &Listing) {
     }
     let discovered = &listing.discovery.discovered;
     if listing.searches_exe_dir || !discovered.is_empty() {
-        out("");
+        ui.out("");
     }
     if listing.searches_exe_dir {
-        out(&optimus_cli_line(&listing.optimus_cli));
+        ui.out(&optimus_cli_line(&listing.optimus_cli));
     }
     if !discovered.is_empty() {
-        out(&format!(
+        ui.out(&format!(
             "Optimus ({target}) would load (its directories in order, first found wins):"
         ));
         let rows: Vec<Vec<String>> = discovered
@@ -175,10 +170,10 @@ fn print_discovery(manifest: &Manifest, listing: &Listing) {
                 ]
             })
             .collect();
-        print_table(&["  NAME", "KIND", "USED", "FILE", "NOTE"], &rows);
+        ui.table(&["  NAME", "KIND", "USED", "FILE", "NOTE"], &rows);
     }
     for e in &listing.discovery.startup_errors {
-        ui::warn(&format!(
+        ui.warn(&format!(
             "Optimus ({target}) would not start: unable to create server: {e}"
         ));
     }

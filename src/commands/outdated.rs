@@ -1,135 +1,130 @@
-//! `outdated`: locked version vs newest matching and newest overall.
+//! `outdated`: locked version vs newest matching and newest overall, and locked image tags
+//! that moved. The library makes the report (`status::outdated_report`); this file prints it.
 
-use super::output::{out, print_table};
-use super::Ctx;
-use crate::cli::ConfigArg;
-use crate::config::Environment;
-use crate::error::{Error, Result};
+use super::ctx::{warn_unfinished, Ctx, Opening};
+use crate::cli::OutdatedArgs;
+use crate::config::{Environment, Manifest};
+use crate::error::Result;
 use crate::model::fsutil::shown;
-use crate::status;
-use crate::ui;
+use crate::status::{self, OutdatedReport};
+use crate::ui::Ui;
 
-pub async fn run(c: &ConfigArg, json: bool, allow_expired: bool, env: &Environment) -> Result<()> {
-    let ctx = Ctx::new(c, false, allow_expired, env)?;
-    super::warn_unfinished(&ctx.manifest);
-    let rows: Vec<serde_json::Value> = status::outdated(&ctx.manifest, &ctx.registries)
-        .await?
-        .into_iter()
-        .map(|r| serde_json::to_value(r).expect("json"))
-        .collect();
-    let images = status::check_images(&ctx.manifest, &ctx.fetcher.transport).await?;
-    let unchecked: Vec<String> = images.iter().filter_map(|i| i.error.clone()).collect();
-    let unchecked = unchecked.into_iter().reduce(|a, b| format!("{a}\n{b}"));
-    if json {
-        out(&serde_json::to_string_pretty(
-            &serde_json::json!({ "schema_version": 1, "plugins": rows, "images": images }),
-        )
-        .expect("json"));
-        return unchecked.map_or(Ok(()), |e| Err(Error::runtime(e)));
+pub async fn run(a: &OutdatedArgs, env: &Environment, ui: &Ui) -> Result<()> {
+    let opening = Opening {
+        allow_expired: a.allow_expired,
+        ..Opening::default()
+    };
+    let ctx = Ctx::open(&a.config, opening, env, ui)?;
+    warn_unfinished(&ctx.manifest, ui);
+    let mut report =
+        status::outdated_report(&ctx.manifest, &ctx.registries, &ctx.fetcher.transport).await?;
+    if a.json {
+        let v = serde_json::json!({
+            "schema_version": 1,
+            "plugins": report.plugins,
+            "images": report.images.images,
+        });
+        ui.out(&serde_json::to_string_pretty(&v).expect("json"));
+        return report.images.failed().map_or(Ok(()), Err);
     }
-    let moved: Vec<Vec<String>> = images
-        .iter()
-        .filter(|i| i.moved || ui::verbose())
-        .map(|i| {
-            let now = i.current.clone().unwrap_or_else(|| "?".into());
-            vec![
-                i.plugin.clone(),
-                i.version.clone(),
-                i.reference.clone(),
-                i.locked.clone(),
-                now,
-            ]
-        })
-        .collect();
-    if !moved.is_empty() {
-        print_table(&["PLUGIN", "VERSION", "IMAGE", "LOCKED", "NOW"], &moved);
-    }
-    let moved = images.iter().filter(|i| i.moved).count();
-    let s = |r: &serde_json::Value, k: &str| r[k].as_str().unwrap_or("-").to_string();
-    let table: Vec<Vec<String>> = rows
-        .iter()
-        .filter(|r| r["outdated"] == true || r["yanked"] == true || ui::verbose())
-        .map(|r| {
-            let mut locked = s(r, "locked");
-            if r["yanked"] == true {
-                locked.push_str(" (yanked)");
-            }
-            vec![
-                s(r, "name"),
-                s(r, "requirement"),
-                locked,
-                s(r, "wanted"),
-                s(r, "latest"),
-            ]
-        })
-        .collect();
-    if !table.is_empty() {
-        print_table(
-            &["NAME", "REQUIREMENT", "LOCKED", "WANTED", "LATEST"],
-            &table,
-        );
-    }
-    let yanked: Vec<&serde_json::Value> = rows.iter().filter(|r| r["yanked"] == true).collect();
-    for r in &yanked {
-        ui::warn(&format!(
+    print_tables(&report, ui);
+    for r in report.yanked() {
+        ui.warn(&format!(
             "{} {} (locked) is yanked in registry {}: {}",
-            s(r, "name"),
-            s(r, "locked"),
-            s(r, "provider"),
-            r["yank_reason"].as_str().unwrap_or("no reason given")
+            r.name,
+            r.locked.as_deref().unwrap_or("-"),
+            r.provider,
+            r.yank_reason.as_deref().unwrap_or("no reason given")
         ));
     }
-    let updatable: Vec<String> = rows
-        .iter()
-        .filter(|r| r["update_available"] == true)
-        .map(|r| s(r, "name"))
-        .collect();
-    let beyond = rows
-        .iter()
-        .filter(|r| r["outdated"] == true && r["wanted"] == r["latest"])
-        .count();
-    let newer_major = rows.iter().filter(|r| r["outdated"] == true).count() - beyond;
-    let unlocked = rows.iter().filter(|r| r["locked"].is_null()).count();
-    let total = rows.len();
+    let moved = report.images.moved();
     if moved > 0 {
-        ui::warn(&format!(
+        ui.warn(&format!(
             "{moved} locked image tag(s) moved since `lock`: `{}` locks the new digest",
             ctx.manifest.command("update NAME")
         ));
     }
-    if let Some(e) = unchecked {
-        return Err(Error::runtime(e));
+    if let Some(e) = report.images.failed() {
+        return Err(e);
     }
-    ui::summary(
-        &if updatable.is_empty() && newer_major == 0 && yanked.is_empty() && moved == 0 {
-            format!("all {total} registry plugin(s) are on their latest version")
-        } else {
-            let mut parts = Vec::new();
-            if !yanked.is_empty() {
-                parts.push(format!("{} locked version(s) yanked", yanked.len()));
-            }
-            if !updatable.is_empty() {
-                parts.push(format!(
-                    "{} can be updated within their requirement: run `{}`",
-                    updatable.len(),
-                    ctx.manifest
-                        .command(&format!("update {}", updatable.join(" ")))
-                ));
-            }
-            if newer_major > 0 {
-                parts.push(format!(
-                    "{newer_major} have newer versions outside their requirement: raise `version` in {}",
-                    shown(&ctx.manifest.path)
-                ));
-            }
-            if unlocked > 0 {
-                parts.push(format!("{unlocked} not locked yet"));
-            }
-            if moved > 0 {
-                parts.push(format!("{moved} locked image tag(s) moved"));
-            }
-            format!("{total} registry plugin(s): {}", parts.join("; "))
-        },
-    );
+    ui.summary(&summary(&report, &ctx.manifest));
     Ok(())
+}
+
+/// The moved image tags, then the plugins with something to say (all of them with `-v`).
+fn print_tables(report: &OutdatedReport, ui: &Ui) {
+    let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+    let moved: Vec<Vec<String>> = report
+        .images
+        .images
+        .iter()
+        .filter(|i| i.moved || ui.verbose())
+        .map(|i| {
+            let now = i.current.clone().unwrap_or_else(|| "?".into());
+            let (plugin, version) = (i.plugin.clone(), i.version.clone());
+            vec![plugin, version, i.reference.clone(), i.locked.clone(), now]
+        })
+        .collect();
+    if !moved.is_empty() {
+        ui.table(&["PLUGIN", "VERSION", "IMAGE", "LOCKED", "NOW"], &moved);
+    }
+    let table: Vec<Vec<String>> = report
+        .plugins
+        .iter()
+        .filter(|r| r.outdated || r.yanked || ui.verbose())
+        .map(|r| {
+            let mut locked = dash(&r.locked);
+            if r.yanked {
+                locked.push_str(" (yanked)");
+            }
+            let requirement = r.requirement.clone();
+            vec![
+                r.name.clone(),
+                requirement,
+                locked,
+                dash(&r.wanted),
+                dash(&r.latest),
+            ]
+        })
+        .collect();
+    if !table.is_empty() {
+        let head = ["NAME", "REQUIREMENT", "LOCKED", "WANTED", "LATEST"];
+        ui.table(&head, &table);
+    }
+}
+
+fn summary(report: &OutdatedReport, m: &Manifest) -> String {
+    let total = report.plugins.len();
+    if report.current() {
+        return format!("all {total} registry plugin(s) are on their latest version");
+    }
+    let mut parts = Vec::new();
+    let yanked = report.yanked().len();
+    if yanked > 0 {
+        parts.push(format!("{yanked} locked version(s) yanked"));
+    }
+    let updatable = report.updatable();
+    if !updatable.is_empty() {
+        parts.push(format!(
+            "{} can be updated within their requirement: run `{}`",
+            updatable.len(),
+            m.command(&format!("update {}", updatable.join(" ")))
+        ));
+    }
+    let beyond = report.beyond_requirement();
+    if beyond > 0 {
+        parts.push(format!(
+            "{beyond} have newer versions outside their requirement: raise `version` in {}",
+            shown(&m.path)
+        ));
+    }
+    match report.unlocked() {
+        0 => {}
+        n => parts.push(format!("{n} not locked yet")),
+    }
+    match report.images.moved() {
+        0 => {}
+        n => parts.push(format!("{n} locked image tag(s) moved")),
+    }
+    format!("{total} registry plugin(s): {}", parts.join("; "))
 }

@@ -1,11 +1,10 @@
-//! What commands print: tables, the summary of an install, version changes. Every line goes
-//! through the secret scrubber.
+//! The lines commands print after a change: the summary of an install, version changes (the
+//! run's `Ui` prints them, through the secret scrubber).
 
 use crate::config::Manifest;
 use crate::install::Outcome;
 use crate::lockfile::Lockfile;
 use crate::model::fsutil::shown;
-use crate::model::redact;
 
 pub fn summary(out: &Outcome, m: &Manifest) -> String {
     let dir = shown(&m.plugin_dir);
@@ -68,45 +67,6 @@ pub fn diff_versions(old: Option<&Lockfile>, new: &Lockfile) -> String {
         "no newer versions".to_string()
     } else {
         format!("updated {}", changes.join(", "))
-    }
-}
-
-/// Writes one line of command output to stdout. A closed pipe (`optimus-plugins list | head`)
-/// ends the program quietly instead of panicking.
-pub fn out(line: &str) {
-    use std::io::Write;
-    let mut o = std::io::stdout().lock();
-    let line = redact::terminal_safe(&redact::scrub(&crate::ui::as_invoked(line)));
-    if let Err(e) = writeln!(o, "{line}").and_then(|_| o.flush()) {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(0);
-        }
-    }
-}
-
-/// Prints a table with columns as wide as their widest cell.
-pub fn print_table(header: &[&str], rows: &[Vec<String>]) {
-    let mut width: Vec<usize> = header.iter().map(|h| h.len()).collect();
-    for r in rows {
-        for (i, c) in r.iter().enumerate() {
-            width[i] = width[i].max(c.chars().count());
-        }
-    }
-    let line = |cells: Vec<String>| {
-        let n = cells.len();
-        let mut out_line = String::new();
-        for (i, c) in cells.into_iter().enumerate() {
-            if i + 1 == n {
-                out_line.push_str(&c);
-            } else {
-                out_line.push_str(&format!("{c:<w$}  ", w = width[i]));
-            }
-        }
-        out(out_line.trim_end());
-    };
-    line(header.iter().map(|h| h.to_string()).collect());
-    for r in rows {
-        line(r.clone());
     }
 }
 

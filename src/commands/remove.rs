@@ -1,23 +1,22 @@
 //! `remove`: uninstall plugins and drop them from the lock.
 
-use super::reporter;
-use crate::cli::ConfigArg;
+use crate::cli::RemoveArgs;
 use crate::config::{self, Environment};
 use crate::error::Result;
 use crate::install::remove::remove;
 use crate::model::fsutil::shown;
-use crate::ui;
+use crate::ui::Ui;
 
-pub fn run(c: &ConfigArg, names: &[String], env: &Environment) -> Result<()> {
-    let manifest = config::load(&c.config, env)?;
-    let removed = remove(&manifest, names, reporter().as_ref())?;
+pub fn run(a: &RemoveArgs, env: &Environment, ui: &Ui) -> Result<()> {
+    let manifest = config::load(&a.config.config, env)?;
+    let removed = remove(&manifest, &a.names, ui)?;
     for n in &removed.still_declared {
-        ui::warn(&format!(
+        ui.warn(&format!(
             "{n} is still declared in {}: delete its entry there, or the next install brings it back",
             manifest.path.display()
         ));
     }
-    ui::summary(&format!(
+    ui.summary(&format!(
         "removed {} from {} and {}",
         removed.names.join(", "),
         shown(&manifest.plugin_dir),

@@ -9,20 +9,7 @@ use crate::error::{Error, Result};
 use crate::model::location::Location;
 use std::path::{Path, PathBuf};
 
-/// A provider's TLS settings (absolute paths).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ProviderTls {
-    /// PEM CA certificates trusted for this provider's origins, on top of the system's roots.
-    pub ca_file: Option<PathBuf>,
-    /// PEM client certificate (chain) and private key, presented when the server asks.
-    pub client_identity: Option<(PathBuf, PathBuf)>,
-}
-
-impl ProviderTls {
-    pub fn is_default(&self) -> bool {
-        self.ca_file.is_none() && self.client_identity.is_none()
-    }
-}
+pub use crate::model::credentials::ProviderTls;
 
 /// The provider's `ca_file`, `client_cert`/`client_key` and `credential_process`, checked:
 /// the certificate and key come as a pair, only an https provider takes them, and a

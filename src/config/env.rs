@@ -34,6 +34,15 @@ pub struct Environment {
     /// `OPTIMUS_PUBLISH_SETTLE_SECS`: how long a publisher waits on an object-store index
     /// whose signature does not verify yet (default 15 s).
     pub publish_settle: Duration,
+    pub terminal: TerminalEnv,
+}
+
+/// How the terminal is drawn: `OPTIMUS_NO_PROGRESS` (set: no progress bars) and `NO_COLOR`
+/// (set and not empty: no colours).
+#[derive(Clone, Debug, Default)]
+pub struct TerminalEnv {
+    pub no_progress: bool,
+    pub no_color: bool,
 }
 
 /// Network settings: `OPTIMUS_CONNECT_TIMEOUT`, `OPTIMUS_READ_TIMEOUT` (seconds),
@@ -237,6 +246,10 @@ impl Environment {
             publish_settle: Duration::from_secs(
                 number("OPTIMUS_PUBLISH_SETTLE_SECS").unwrap_or(15),
             ),
+            terminal: TerminalEnv {
+                no_progress: std::env::var_os("OPTIMUS_NO_PROGRESS").is_some(),
+                no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+            },
         }
     }
 
@@ -256,6 +269,7 @@ impl Environment {
             link_mode: None,
             mirror_dir: None,
             publish_settle: Duration::from_secs(15),
+            terminal: TerminalEnv::default(),
         }
     }
 }

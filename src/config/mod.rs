@@ -18,13 +18,14 @@ mod provider;
 mod raw;
 
 pub use access::ProviderTls;
-pub use env::{Environment, Net, ObjectEnv, ProxyEnv};
+pub use env::{Environment, Net, ObjectEnv, ProxyEnv, TerminalEnv};
 pub use expand::{expand_env, suggest_for_unknown_field, yaml_error};
 pub use images::ImageRegistry;
 use lines::{at_line, List};
 pub use lock_path::{lock_file_name, LockSource, OWNER_FILE, SHARED_LOCK};
 
 use crate::error::{Error, Result};
+use crate::model::credentials::{Credentials, Origin};
 use crate::model::fsutil;
 use crate::model::limits::{Limits, DEFAULT_MAX_ENTRIES, DEFAULT_MAX_RATIO, DEFAULT_MAX_UNPACKED};
 use crate::model::link_mode::LinkMode;
@@ -84,21 +85,26 @@ pub struct Provider {
     /// Base location: a directory (absolute), or an `http(s)://`, `s3://`, `gs://` or
     /// `az://` URL.
     pub base: Location,
-    pub endpoint: Option<String>,
-    pub region: Option<String>,
-    /// Base64 service-account json for gcs (the RFC's form).
-    pub service_account: Option<String>,
-    pub headers: Vec<(String, String)>,
     pub public_keys: Vec<String>,
     pub allow_unsigned: bool,
     pub mirrors: Vec<Location>,
-    /// `ca_file`, `client_cert`, `client_key`: absolute paths, read when the provider's
-    /// https client is first needed.
-    pub tls: ProviderTls,
-    /// `credential_process`: the program and its arguments (`{name}` and `{url}` replaced).
-    pub credential_process: Option<Vec<String>>,
+    /// What its requests carry: headers, TLS settings, a credential program, an object
+    /// store's endpoint, region and service account.
+    pub credentials: Credentials,
     /// Where it is declared, `FILE:LINE` (for messages).
     pub declared_at: String,
+}
+
+impl Provider {
+    /// The provider as the transport sees it (`source` takes nothing else of it).
+    pub fn origin(&self) -> Origin<'_> {
+        Origin {
+            name: &self.name,
+            base: &self.base,
+            mirrors: &self.mirrors,
+            credentials: &self.credentials,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]

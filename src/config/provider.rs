@@ -6,6 +6,7 @@ use super::expand::expand_env;
 use super::raw::RawProvider;
 use super::{in_file, Provider, ProviderKind};
 use crate::error::{Error, RegistryKind, Result};
+use crate::model::credentials::{Credentials, ObjectStore};
 use crate::model::keys;
 use crate::model::location::Location;
 use crate::model::redact;
@@ -156,15 +157,19 @@ pub(super) fn normalize_provider(
         name: name.clone(),
         kind,
         base,
-        endpoint: opt(&body.endpoint, "endpoint")?,
-        region: opt(&body.region, "region")?,
-        service_account,
-        headers,
         public_keys,
         allow_unsigned: body.allow_unsigned,
         mirrors,
-        tls,
-        credential_process,
+        credentials: Credentials {
+            headers,
+            tls,
+            credential_process,
+            object: ObjectStore {
+                endpoint: opt(&body.endpoint, "endpoint")?,
+                region: opt(&body.region, "region")?,
+                service_account,
+            },
+        },
         declared_at: crate::model::fsutil::shown(file),
     })
 }

@@ -59,7 +59,7 @@ impl Installer<'_> {
                 let (full, provider) = self.fetch_location(job)?;
                 let sources = self.fetcher.transport.artifact_sources(
                     &full,
-                    provider,
+                    provider.map(|p| p.origin()),
                     &job.artifact.sha256,
                 )?;
                 let expect = Expect {

@@ -159,10 +159,11 @@ impl Mirror<'_> {
     /// it into the staging root. Returns its size.
     async fn copy(&self, c: &Copy<'_>, staging: &Path) -> Result<u64> {
         let loc = Location::from_portable(&c.artifact.url, &self.manifest.dir)?;
-        let sources =
-            self.fetcher
-                .transport
-                .artifact_sources(&loc, Some(c.provider), &c.artifact.sha256)?;
+        let sources = self.fetcher.transport.artifact_sources(
+            &loc,
+            Some(c.provider.origin()),
+            &c.artifact.sha256,
+        )?;
         let expect = Expect {
             sha256: Some(&c.artifact.sha256),
             size: c.artifact.size,

@@ -11,7 +11,7 @@ use crate::extract::{archive_err, Unpacker, Want};
 use crate::model::format::Format;
 use crate::model::fsutil;
 use crate::model::limits::Limits;
-use crate::model::location::{is_url, Location};
+use crate::model::location::{is_url, is_web_url, Location};
 use crate::model::names::yaml_plugin_name;
 use crate::model::platform::{Platform, ANY};
 use crate::model::redact;
@@ -35,8 +35,7 @@ pub struct Synced {
 /// without a scheme gets `http://`.
 pub fn bundle_location(host: &str) -> Result<Location> {
     let host = host.trim();
-    let lower = host.to_ascii_lowercase();
-    let with_scheme = if lower.starts_with("http://") || lower.starts_with("https://") {
+    let with_scheme = if is_web_url(host) {
         host.to_string()
     } else if is_url(host) {
         return Err(Error::usage(

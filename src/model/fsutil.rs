@@ -5,20 +5,20 @@ use crate::model::interrupt;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
-/// A name unique to this process and call: `<prefix><pid>-<counter>-<nanos>`.
+/// A name unique to this process and call: `<prefix><pid>-<random>`. The random part comes
+/// from std's `RandomState` (random keys per thread, a new pair per call) mixed with the
+/// time, so no counter is shared between threads; a clash is still refused where the name is
+/// created (`create_new`).
 pub fn unique_name(prefix: &str) -> String {
-    static N: AtomicU64 = AtomicU64::new(0);
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
+        .map(|d| d.as_nanos())
         .unwrap_or(0);
-    format!(
-        "{prefix}{}-{}-{nanos}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    )
+    h.write_u128(nanos);
+    format!("{prefix}{}-{:016x}", std::process::id(), h.finish())
 }
 
 /// The prefix of every staging file this program writes beside a destination.
@@ -27,7 +27,7 @@ pub const STAGING_PREFIX: &str = ".optimus-tmp-";
 /// The prefixes of this program's temp names (staging files; the cache's `tmp/` entries).
 const TEMP_PREFIXES: [&str; 4] = [STAGING_PREFIX, "dl-", "doc-", "file-"];
 
-/// A new temp path `<dir>/<prefix><pid>-<n>-<nanos>`, registered so that an interrupt removes
+/// A new temp path `<dir>/<prefix><pid>-<random>`, registered so that an interrupt removes
 /// it ([`interrupt::reserve`]); create it, then keep the reservation's path.
 pub fn reserve_temp(dir: &Path, prefix: &str) -> std::io::Result<interrupt::Reserved> {
     interrupt::reserve(dir.join(unique_name(prefix)))

@@ -3,6 +3,7 @@
 //! locations, the secret scrubber and the reporter interface.
 
 pub mod artifact;
+pub mod credentials;
 pub mod digest;
 pub mod format;
 pub mod fsutil;

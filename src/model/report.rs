@@ -23,15 +23,11 @@ pub trait Reporter: Send + Sync {
 
 pub type SharedReporter = Arc<dyn Reporter>;
 
-/// Says nothing (tests, and library callers that want silence).
+/// Says nothing (library callers that want silence: `Arc::new(Silent)`).
 pub struct Silent;
 
 impl Reporter for Silent {
     fn warn(&self, _: &str) {}
     fn note(&self, _: &str) {}
     fn debug(&self, _: &str) {}
-}
-
-pub fn silent() -> SharedReporter {
-    Arc::new(Silent)
 }

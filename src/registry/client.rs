@@ -340,7 +340,10 @@ impl<'a> RegistryClient<'a> {
     /// Fetches a small document, revalidating a cached copy with its ETag. Returns `None` when
     /// the document does not exist.
     pub(super) async fn get_cached(&self, url: &Location) -> Result<Option<bytes::Bytes>> {
-        let loc = self.shared.transport.locate(url, Some(self.provider))?;
+        let loc = self
+            .shared
+            .transport
+            .locate(url, Some(self.provider.origin()))?;
         if let Endpoint::File(_) = loc {
             return match self
                 .shared

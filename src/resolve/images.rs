@@ -1,6 +1,6 @@
 //! goto v2 yaml plugins name container images (`plugin_versions.*.image:tag`), and a tag can
 //! move. `lock` records the digest each one names, read from the registry through the OCI
-//! distribution API ([`crate::source::Transport::image_digest`]); `verify` and `outdated`
+//! distribution API ([`crate::source::Oci::digest`]); `verify` and `outdated`
 //! compare them again.
 
 use super::Resolver;
@@ -110,9 +110,8 @@ impl Resolver<'_> {
     /// The digest an image reference names now.
     pub async fn image_digest(&self, reference: &str) -> Result<String> {
         let image = ImageRef::parse(reference)?;
-        self.fetcher
-            .transport
-            .image_digest(&image, self.manifest.image_registry(&image.registry))
+        crate::source::Oci::new(&self.fetcher.transport)
+            .digest(&image, self.manifest.image_registry(&image.registry))
             .await
     }
 
@@ -135,7 +134,10 @@ impl Resolver<'_> {
                     (Some(_), Some(d)) => self.manifest.direct_location(d, None)?,
                     _ => Location::from_portable(&a.url, &self.manifest.dir)?,
                 };
-                let sources = self.fetcher.transport.sources(&loc, provider)?;
+                let sources = self
+                    .fetcher
+                    .transport
+                    .sources(&loc, provider.map(|p| p.origin()))?;
                 let expect = Expect {
                     sha256: Some(&a.sha256),
                     size: a.size,

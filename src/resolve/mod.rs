@@ -253,7 +253,10 @@ impl Resolver<'_> {
                             .unwrap_or_else(|| ANY.to_string()),
                     };
                     let pin = pins.for_platform(&platform);
-                    let sources = self.fetcher.transport.sources(&full, prov)?;
+                    let sources = self
+                        .fetcher
+                        .transport
+                        .sources(&full, prov.map(|p| p.origin()))?;
                     let expect = Expect {
                         sha256: pin,
                         size: None,

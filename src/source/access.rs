@@ -1,117 +1,118 @@
-//! What a provider adds to requests for its own origins: its
-//! https client (`ca_file`, client certificate) and the `Authorization` header its
-//! `credential_process` yields. One per provider per [`Transport`]: the client is built and
-//! the program run at most once per command, when a request first needs them.
+//! What a provider adds to requests for its own origins (and which URLs those are): its
+//! headers, its https client (`ca_file`, client certificate) and the `Authorization` header
+//! its `credential_process` yields. One per provider per [`Transport`]: the client is built
+//! and the program run at most once per command, when a request first needs them; a failure
+//! is kept and given to every request that asks again.
 
 use super::{credential, tls, Transport};
-use crate::config::Provider;
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::model::credentials::{Credentials, Origin};
+use crate::model::redact;
 use std::sync::{Arc, OnceLock};
 
 pub struct Access {
-    provider: Provider,
+    /// The provider's name (for messages).
+    name: String,
+    /// Its base and mirrors that are URLs: the only origins its credentials go to.
+    origins: Vec<url::Url>,
+    /// Its base, as the credential process is told it (`OPTIMUS_PROVIDER_URL`).
+    base: String,
+    credentials: Credentials,
     /// How long its credential process may take (`OPTIMUS_CREDENTIAL_TIMEOUT`).
     credential_timeout: std::time::Duration,
     /// The provider's own client; `None` when it has no TLS settings (the shared one serves).
-    client: OnceLock<std::result::Result<Option<reqwest::Client>, Failure>>,
-    authorization: tokio::sync::OnceCell<std::result::Result<Option<String>, Failure>>,
+    client: OnceLock<Kept<Option<reqwest::Client>>>,
+    authorization: tokio::sync::OnceCell<Kept<Option<String>>>,
 }
 
-/// An error kept to be given again to every request that asks (exit code, message).
-#[derive(Clone)]
-struct Failure(i32, String);
+/// A result made once and handed to every request that asks: the value, or the error the
+/// first attempt met (shared).
+type Kept<T> = std::result::Result<T, Arc<crate::error::Error>>;
 
-impl Failure {
-    fn of(e: Error) -> Failure {
-        Failure(e.exit_code(), e.to_string())
-    }
-    fn error(&self) -> Error {
-        match self.0 {
-            2 => Error::config(self.1.clone()),
-            _ => Error::runtime(self.1.clone()),
-        }
-    }
+/// The kept result for one more request: the value, or the same error, shared
+/// ([`crate::error::Error::Shared`]).
+fn again<T: Clone>(k: &Kept<T>) -> Result<T> {
+    k.clone().map_err(crate::error::Error::Shared)
 }
 
 impl Access {
     pub fn provider(&self) -> &str {
-        &self.provider.name
+        &self.name
     }
 
     pub fn has_client_cert(&self) -> bool {
-        self.provider.tls.client_identity.is_some()
+        self.credentials.tls.client_identity.is_some()
     }
 
     pub fn has_ca_file(&self) -> bool {
-        self.provider.tls.ca_file.is_some()
+        self.credentials.tls.ca_file.is_some()
     }
 
     /// Whether `url` is one of the provider's own origins (its `url` or a mirror): the only
     /// URLs its credentials, CA and client certificate are used for, decided for every
     /// request and every redirect hop ([`super::redirect`]).
     pub(super) fn owns(&self, url: &url::Url) -> bool {
-        super::http::own_origin(&self.provider, url).is_some()
+        own_origin(self.origins.iter(), url).is_some()
     }
 
     /// The headers the provider's credentials add to a request for `url` (none for a URL it
     /// does not own).
     pub(super) fn headers(&self, url: &url::Url) -> Vec<(String, String)> {
-        super::http::provider_headers(&self.provider, url)
+        provider_headers(&self.origins, &self.credentials.headers, url)
     }
 
     /// The provider's own client, if it has TLS settings.
     pub(super) fn client(&self, t: &Transport) -> Result<Option<reqwest::Client>> {
-        self.client
-            .get_or_init(|| {
-                if self.provider.tls.is_default() {
-                    return Ok(None);
-                }
-                tls::provider_client(&t.net, &self.provider.name, &self.provider.tls)
-                    .map(Some)
-                    .map_err(Failure::of)
-            })
-            .clone()
-            .map_err(|f| f.error())
+        again(self.client.get_or_init(|| {
+            let tls_settings = &self.credentials.tls;
+            if tls_settings.is_default() {
+                return Ok(None);
+            }
+            tls::provider_client(&t.net, &self.name, tls_settings)
+                .map(Some)
+                .map_err(Arc::new)
+        }))
     }
 
     /// The `Authorization` value from the credential process (run once, off the runtime's
     /// threads), if the provider has one.
     pub(super) async fn authorization(&self) -> Result<Option<String>> {
-        self.authorization
+        let kept = self
+            .authorization
             .get_or_init(|| async {
-                let Some(argv) = self.provider.credential_process.clone() else {
+                let Some(argv) = self.credentials.credential_process.clone() else {
                     return Ok(None);
                 };
-                let name = self.provider.name.clone();
-                let url = self.provider.base.to_string();
+                let (name, url) = (self.name.clone(), self.base.clone());
                 let deadline = self.credential_timeout;
-                tokio::task::spawn_blocking(move || {
+                let run = tokio::task::spawn_blocking(move || {
                     credential::authorization(&name, &url, &argv, deadline)
-                })
-                .await
-                .map_err(|e| {
-                    Failure(
-                        1,
-                        format!("provider {}: credential_process: {e}", self.provider.name),
-                    )
-                })
-                .and_then(|r| r.map(Some).map_err(Failure::of))
+                });
+                match run.await {
+                    Ok(r) => r.map(Some).map_err(Arc::new),
+                    Err(e) => Err(Arc::new(credential::failed(
+                        &self.name,
+                        &format!("did not run: {e}"),
+                    ))),
+                }
             })
-            .await
-            .clone()
-            .map_err(|f| f.error())
+            .await;
+        again(kept)
     }
 }
 
 impl Transport {
     /// The provider's [`Access`] (one per provider: its client and token are made once).
-    pub(super) fn access(&self, p: &Provider) -> Option<Arc<Access>> {
+    pub(super) fn access(&self, p: Origin<'_>) -> Option<Arc<Access>> {
         let mut map = self.access.lock().unwrap_or_else(|e| e.into_inner());
         Some(
-            map.entry(p.name.clone())
+            map.entry(p.name.to_string())
                 .or_insert_with(|| {
                     Arc::new(Access {
-                        provider: p.clone(),
+                        name: p.name.to_string(),
+                        origins: p.urls().cloned().collect(),
+                        base: p.base.to_string(),
+                        credentials: p.credentials.clone(),
                         credential_timeout: self.net.credential_timeout,
                         client: OnceLock::new(),
                         authorization: tokio::sync::OnceCell::new(),
@@ -120,4 +121,43 @@ impl Transport {
                 .clone(),
         )
     }
+}
+
+/// The provider's base or mirror URL (among `origins`) with the origin of `url`, if `url` is
+/// one of its own.
+pub(super) fn own_origin<'a>(
+    mut origins: impl Iterator<Item = &'a url::Url>,
+    url: &url::Url,
+) -> Option<&'a url::Url> {
+    origins.find(|b| super::redirect::same_origin(b, url))
+}
+
+/// The headers a provider's credentials add to a request for `url`.
+///
+/// They go only to the provider's own origin (its `url` or one of its `mirrors`): an index may
+/// list absolute artifact URLs on other hosts, and those must not receive the credentials.
+/// User-info in the provider's URL (`https://user:pass@host/`) becomes a Basic
+/// `Authorization` header, so URLs written to the lock without it still authenticate.
+pub(super) fn provider_headers(
+    origins: &[url::Url],
+    headers: &[(String, String)],
+    url: &url::Url,
+) -> Vec<(String, String)> {
+    let Some(base) = own_origin(origins.iter(), url) else {
+        return Vec::new();
+    };
+    let mut headers = headers.to_vec();
+    let has_auth = headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("authorization"));
+    if !has_auth && url.username().is_empty() && !base.username().is_empty() {
+        let user = redact::percent_decode(base.username());
+        let pass = redact::percent_decode(base.password().unwrap_or(""));
+        use base64::Engine;
+        let enc = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
+        redact::register(&pass);
+        redact::register(&enc);
+        headers.push(("Authorization".into(), format!("Basic {enc}")));
+    }
+    headers
 }

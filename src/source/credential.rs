@@ -15,7 +15,7 @@
 use crate::error::{Error, Result};
 use crate::model::redact;
 use std::io::Read;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -42,6 +42,14 @@ fn kill_group(child: &mut Child) {
     let _ = child.wait();
 }
 
+/// A provider's credential program that failed: whose, and how (exit 1; the text is scrubbed,
+/// the program may have printed its token).
+pub(super) fn failed(provider: &str, how: &str) -> Error {
+    Error::runtime(redact::scrub(&format!(
+        "provider {provider}: credential_process {how}"
+    )))
+}
+
 /// Runs the program and returns the `Authorization` header value it yields.
 pub(super) fn authorization(
     provider: &str,
@@ -50,11 +58,7 @@ pub(super) fn authorization(
     deadline: Duration,
 ) -> Result<String> {
     let program = argv.first().map(String::as_str).unwrap_or_default();
-    let fail = |msg: String| {
-        Error::runtime(redact::scrub(&format!(
-            "provider {provider}: credential_process `{program}` {msg}"
-        )))
-    };
+    let fail = |msg: String| failed(provider, &format!("`{program}` {msg}"));
     let mut cmd = Command::new(program);
     cmd.args(&argv[1..])
         .env("OPTIMUS_PROVIDER_NAME", provider)
@@ -71,7 +75,34 @@ pub(super) fn authorization(
     let mut child = cmd
         .spawn()
         .map_err(|e| fail(format!("could not be started: {e}")))?;
-    // Each pipe is read on a thread that hands its bytes back once the pipe is closed.
+    let pipes = read_pipes(&mut child);
+    let status = wait(&mut child, deadline).map_err(fail)?;
+    let (stdout, stderr) = collect(&mut child, pipes);
+    // Whatever it printed may hold the token: registered before any message is built.
+    let token = stdout.trim();
+    redact::register(token);
+    if let Some((_, cred)) = token.split_once(' ') {
+        redact::register(cred.trim());
+    }
+    let said = said(&stderr);
+    if !status.success() {
+        let code = status
+            .code()
+            .map(|c| format!("exited with status {c}"))
+            .unwrap_or_else(|| "was killed by a signal".into());
+        return Err(fail(format!("{code}{said}")));
+    }
+    if token.is_empty() {
+        return Err(fail(format!("printed no token on stdout{said}")));
+    }
+    let value = header_value(token).map_err(|why| fail(why.into()))?;
+    redact::register(&value);
+    Ok(value)
+}
+
+/// Reads stdout and stderr each on a thread that hands its bytes back (0: stdout, 1: stderr)
+/// once the pipe is closed.
+fn read_pipes(child: &mut Child) -> mpsc::Receiver<(usize, Vec<u8>)> {
     let (tx, rx) = mpsc::channel::<(usize, Vec<u8>)>();
     let pipe = |which: usize, r: Option<Box<dyn Read + Send>>| {
         let tx = tx.clone();
@@ -83,91 +114,83 @@ pub(super) fn authorization(
             let _ = tx.send((which, buf));
         });
     };
-    pipe(
-        0,
-        child
-            .stdout
-            .take()
-            .map(|r| Box::new(r) as Box<dyn Read + Send>),
-    );
-    pipe(
-        1,
-        child
-            .stderr
-            .take()
-            .map(|r| Box::new(r) as Box<dyn Read + Send>),
-    );
-    drop(tx);
+    let stdout = child
+        .stdout
+        .take()
+        .map(|r| Box::new(r) as Box<dyn Read + Send>);
+    pipe(0, stdout);
+    let stderr = child
+        .stderr
+        .take()
+        .map(|r| Box::new(r) as Box<dyn Read + Send>);
+    pipe(1, stderr);
+    rx
+}
+
+/// Waits for the program to exit within `deadline`; past it, its process group is killed.
+fn wait(child: &mut Child, deadline: Duration) -> std::result::Result<ExitStatus, String> {
     let started = Instant::now();
-    let status = loop {
+    loop {
         match child.try_wait() {
-            Ok(Some(s)) => break s,
+            Ok(Some(s)) => return Ok(s),
             Ok(None) if started.elapsed() < deadline => {
                 std::thread::sleep(Duration::from_millis(10))
             }
             Ok(None) => {
-                kill_group(&mut child);
-                return Err(fail(format!(
+                kill_group(child);
+                return Err(format!(
                     "did not finish within {} s (OPTIMUS_CREDENTIAL_TIMEOUT); it was stopped with its process group",
                     deadline.as_secs()
-                )));
+                ));
             }
             Err(e) => {
-                kill_group(&mut child);
-                return Err(fail(format!("could not be waited for: {e}")));
+                kill_group(child);
+                return Err(format!("could not be waited for: {e}"));
             }
         }
-    };
-    // The program exited; its output ends when every process holding the pipes closes them.
-    // A child it left behind in its group that keeps them open is killed: it cannot be
-    // waited for (the token is printed already, or never will be).
+    }
+}
+
+/// What the program printed (stdout, stderr). Its output ends when every process holding the
+/// pipes closes them: a child it left behind in its group that keeps them open is killed (it
+/// cannot be waited for: the token is printed already, or never will be).
+fn collect(child: &mut Child, rx: mpsc::Receiver<(usize, Vec<u8>)>) -> (String, String) {
     let mut output: [Option<Vec<u8>>; 2] = [None, None];
     let mut killed = false;
     while output.iter().any(Option::is_none) {
         match rx.recv_timeout(LINGER) {
             Ok((which, buf)) => output[which] = Some(buf),
             Err(_) if !killed => {
-                kill_group(&mut child);
+                kill_group(child);
                 killed = true;
             }
             // Held open by a process outside its group: give up on the rest.
             Err(_) => break,
         }
     }
-    let [out, err] = output;
-    let stdout = String::from_utf8_lossy(&out.unwrap_or_default()).into_owned();
-    let stderr = String::from_utf8_lossy(&err.unwrap_or_default()).into_owned();
-    // Whatever it printed may hold the token: registered before any message is built.
-    let token = stdout.trim();
-    redact::register(token);
-    if let Some((_, cred)) = token.split_once(' ') {
-        redact::register(cred.trim());
-    }
+    let [out, err] = output.map(|b| String::from_utf8_lossy(&b.unwrap_or_default()).into_owned());
+    (out, err)
+}
+
+/// `, saying:` and the last 20 lines of what the program wrote on stderr (scrubbed), if any.
+fn said(stderr: &str) -> String {
     let stderr = stderr.trim();
-    let said = if stderr.is_empty() {
-        String::new()
-    } else {
-        let lines: Vec<&str> = stderr.lines().collect();
-        let shown: Vec<String> = lines[lines.len().saturating_sub(20)..]
-            .iter()
-            .map(|l| format!("  {}", redact::printable(&redact::scrub(l))))
-            .collect();
-        format!(", saying:\n{}", shown.join("\n"))
-    };
-    if !status.success() {
-        let code = status
-            .code()
-            .map(|c| format!("exited with status {c}"))
-            .unwrap_or_else(|| "was killed by a signal".into());
-        return Err(fail(format!("{code}{said}")));
+    if stderr.is_empty() {
+        return String::new();
     }
-    if token.is_empty() {
-        return Err(fail(format!("printed no token on stdout{said}")));
-    }
+    let lines: Vec<&str> = stderr.lines().collect();
+    let shown: Vec<String> = lines[lines.len().saturating_sub(20)..]
+        .iter()
+        .map(|l| format!("  {}", redact::printable(&redact::scrub(l))))
+        .collect();
+    format!(", saying:\n{}", shown.join("\n"))
+}
+
+/// The `Authorization` value for what the program printed: a bare token as `Bearer TOKEN`,
+/// `SCHEME CREDENTIALS` as printed; or why it cannot be one.
+fn header_value(token: &str) -> std::result::Result<String, &'static str> {
     if token.contains(['\n', '\r']) {
-        return Err(fail(
-            "printed more than one line on stdout (expected the token alone)".into(),
-        ));
+        return Err("printed more than one line on stdout (expected the token alone)");
     }
     let value = match token.split_once(' ') {
         Some((scheme, cred))
@@ -178,18 +201,11 @@ pub(super) fn authorization(
         {
             format!("{scheme} {}", cred.trim())
         }
-        Some(_) => {
-            return Err(fail(
-                "printed a token with spaces that is not `SCHEME CREDENTIALS`".into(),
-            ))
-        }
+        Some(_) => return Err("printed a token with spaces that is not `SCHEME CREDENTIALS`"),
         None => format!("Bearer {token}"),
     };
     if reqwest::header::HeaderValue::from_str(&value).is_err() {
-        return Err(fail(
-            "printed a token that cannot go in an http header (control characters?)".into(),
-        ));
+        return Err("printed a token that cannot go in an http header (control characters?)");
     }
-    redact::register(&value);
     Ok(value)
 }

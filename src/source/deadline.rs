@@ -64,8 +64,11 @@ pub(super) fn bounded(
 
 /// The error of a body that missed its deadline.
 pub(super) fn too_slow(display: &str, received: u64, budget: Duration) -> Error {
-    Error::runtime(format!(
-        "GET {display} did not finish within {} s ({received} bytes received; a download must average at least OPTIMUS_DOWNLOAD_MIN_RATE bytes per second after the connect and read timeouts)",
-        budget.as_secs()
-    ))
+    Error::Http {
+        url: display.to_string(),
+        message: format!(
+            "did not finish within {} s ({received} bytes received; a download must average at least OPTIMUS_DOWNLOAD_MIN_RATE bytes per second after the connect and read timeouts)",
+            budget.as_secs()
+        ),
+    }
 }

@@ -1,10 +1,8 @@
 //! http(s): the client (built on first use), GETs with bounded retries, bodies checked against
-//! their Content-Length, and which headers a provider's credentials add to which URL.
+//! their Content-Length (a provider's headers, client and token come from [`Access`]).
 
-use super::{tls, Access, Body, Transport, MAX_ATTEMPTS};
-use crate::config::Provider;
+use super::{deadline, tls, Access, Body, Fetched, Transport, MAX_ATTEMPTS};
 use crate::error::{Error, Result};
-use crate::model::location::Location;
 use crate::model::redact::{self, url_for_display};
 use crate::model::report::SharedReporter;
 use futures::stream::StreamExt;
@@ -56,6 +54,65 @@ impl Transport {
                 None => host.to_string(),
             },
         }
+    }
+
+    /// [`Transport::get_small`] over http(s).
+    pub(super) async fn get_small_http(
+        &self,
+        url: &url::Url,
+        access: Option<&Access>,
+        max: u64,
+        etag: Option<&str>,
+    ) -> Result<Fetched> {
+        let resp = self.http_send(url, access, etag).await?;
+        // The body's clock starts with its head (each attempt's head has its own bound; a
+        // Retry-After wait is not the body's time).
+        let started = tokio::time::Instant::now();
+        match resp.status() {
+            reqwest::StatusCode::NOT_MODIFIED => return Ok(Fetched::NotModified),
+            reqwest::StatusCode::NOT_FOUND => return Ok(Fetched::NotFound),
+            _ => {}
+        }
+        let etag = resp
+            .headers()
+            .get(reqwest::header::ETAG)
+            .and_then(|v| v.to_str().ok())
+            .map(String::from);
+        let display = url_for_display(url.as_str());
+        let body = body(resp, display.clone(), self.waits(url))?;
+        let mut body = deadline::bounded(body, &self.net, started, None, display.clone());
+        let mut out = Vec::new();
+        while let Some(chunk) = body.stream.next().await {
+            let chunk = chunk?;
+            if (out.len() + chunk.len()) as u64 > max {
+                return Err(super::too_large(&display, max));
+            }
+            out.extend_from_slice(&chunk);
+        }
+        Ok(Fetched::Body {
+            bytes: out.into(),
+            etag,
+        })
+    }
+
+    /// [`Transport::open`] over http(s): a missing file is an error naming it.
+    pub(super) async fn open_http(
+        &self,
+        url: &url::Url,
+        access: Option<&Access>,
+        size: Option<u64>,
+    ) -> Result<Body> {
+        let resp = self.http_send(url, access, None).await?;
+        let started = tokio::time::Instant::now();
+        let display = url_for_display(url.as_str());
+        if resp.status() == reqwest::StatusCode::NOT_FOUND {
+            return Err(Error::Http {
+                url: display,
+                message: "HTTP 404 Not Found".into(),
+            });
+        }
+        let body = body(resp, display.clone(), self.waits(url))?;
+        Ok(deadline::bounded(body, &self.net, started, size, display))
     }
 
     pub(super) fn http(&self) -> Result<&reqwest::Client> {
@@ -139,25 +196,10 @@ impl Transport {
                 Err(_) => Err(None),
             };
             let (retry, msg, wait) = match sent {
-                Ok(resp) => {
-                    let s = resp.status();
-                    if s.is_success() || s.is_redirection() || s == reqwest::StatusCode::NOT_FOUND {
-                        return Ok(resp);
-                    }
-                    let retry_after = resp
-                        .headers()
-                        .get(reqwest::header::RETRY_AFTER)
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| v.trim().parse::<u64>().ok())
-                        .map(|s| Duration::from_secs(s.min(30)));
-                    let retry = s.is_server_error() || s == reqwest::StatusCode::TOO_MANY_REQUESTS;
-                    let hint = match s.as_u16() {
-                        401 | 403 => " (check the provider's credentials or headers)".to_string(),
-                        400 => client_cert_hint(resp, own).await,
-                        _ => String::new(),
-                    };
-                    (retry, format!("HTTP {s}{hint}"), retry_after)
-                }
+                Ok(resp) => match self.refused(resp, own).await {
+                    Ok(resp) => return Ok(resp),
+                    Err(failure) => failure,
+                },
                 Err(None) => (
                     true,
                     format!(
@@ -166,23 +208,7 @@ impl Transport {
                     ),
                     None,
                 ),
-                Err(Some(e)) => {
-                    let msg = describe_reqwest(&e);
-                    let hint = tls_hint(&msg, own);
-                    let via = if e.is_connect() && hint.is_empty() {
-                        tls::proxy_note(&self.net.proxy, url)
-                    } else if e.is_timeout() {
-                        format!(
-                            " (nothing came back within {} s: check that {} is up, or raise OPTIMUS_READ_TIMEOUT)",
-                            self.net.read_timeout.as_secs(),
-                            self.waits(url).host
-                        )
-                    } else {
-                        String::new()
-                    };
-                    // A certificate the client does not trust stays so: no retry.
-                    (hint.is_empty(), format!("{msg}{hint}{via}"), None)
-                }
+                Err(Some(e)) => self.not_answered(&e, url, own),
             };
             if !retry || attempt >= MAX_ATTEMPTS {
                 let tries = if attempt > 1 {
@@ -198,65 +224,55 @@ impl Transport {
             tokio::time::sleep(wait.unwrap_or_else(|| self.backoff(attempt))).await;
         }
     }
-}
 
-/// A TLS failure explained: an unknown CA points at `ca_file` (or `SSL_CERT_FILE`), a
-/// refused client certificate at `client_cert`.
-fn tls_hint(msg: &str, access: Option<&Access>) -> String {
-    let provider = access
-        .map(|a| format!("provider {}", a.provider()))
-        .unwrap_or_else(|| "the provider".into());
-    if msg.contains("invalid peer certificate: UnknownIssuer") {
-        let have = if access.is_some_and(Access::has_ca_file) {
-            "; the `ca_file` given does not hold the CA that signed it"
-        } else {
-            ""
-        };
-        return format!(
-            " (the server's certificate is not signed by a CA this machine trusts{have}: set `ca_file` on {provider} to the PEM file of the CA, or SSL_CERT_FILE for every connection)"
-        );
-    }
-    let refused = [
-        "CertificateRequired",
-        "BadCertificate",
-        "UnknownCA",
-        "CertificateUnknown",
-    ];
-    if msg.contains("received fatal alert") && refused.iter().any(|a| msg.contains(a)) {
-        let have = if access.is_some_and(Access::has_client_cert) {
-            "refused the client certificate given"
-        } else {
-            "asks for a client certificate"
-        };
-        return format!(" (the server {have}: set `client_cert` and `client_key` on {provider})");
-    }
-    if msg.contains("invalid peer certificate") {
-        return format!(" (the server's certificate was refused; check the name it is issued for, its dates, and `ca_file` on {provider})");
-    }
-    String::new()
-}
-
-/// nginx answers 400 "No required SSL certificate was sent" when `ssl_verify_client on`
-/// finds no client certificate.
-async fn client_cert_hint(mut resp: reqwest::Response, access: Option<&Access>) -> String {
-    let mut body = Vec::new();
-    while let Ok(Some(chunk)) = resp.chunk().await {
-        body.extend_from_slice(&chunk);
-        if body.len() > 4096 {
-            break;
+    /// A response worth returning (success, a redirect, 404), or what is wrong with it:
+    /// (worth a retry, the message, the wait the server asked for).
+    async fn refused(
+        &self,
+        resp: reqwest::Response,
+        own: Option<&Access>,
+    ) -> std::result::Result<reqwest::Response, (bool, String, Option<Duration>)> {
+        let s = resp.status();
+        if s.is_success() || s.is_redirection() || s == reqwest::StatusCode::NOT_FOUND {
+            return Ok(resp);
         }
+        let retry_after = resp
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(|s| Duration::from_secs(s.min(30)));
+        let retry = s.is_server_error() || s == reqwest::StatusCode::TOO_MANY_REQUESTS;
+        let hint = match s.as_u16() {
+            401 | 403 => " (check the provider's credentials or headers)".to_string(),
+            400 => tls::client_cert_hint(resp, own).await,
+            _ => String::new(),
+        };
+        Err((retry, format!("HTTP {s}{hint}"), retry_after))
     }
-    let text = String::from_utf8_lossy(&body);
-    if !text.contains("SSL certificate") {
-        return String::new();
-    }
-    let provider = access
-        .map(|a| format!("provider {}", a.provider()))
-        .unwrap_or_else(|| "the provider".into());
-    if access.is_some_and(Access::has_client_cert) {
-        format!(" (the server refused the client certificate of {provider})")
-    } else {
-        format!(" (the server asks for a client certificate: set `client_cert` and `client_key` on {provider})")
+
+    /// A request that got no answer, explained: (worth a retry, the message, no wait).
+    fn not_answered(
+        &self,
+        e: &reqwest::Error,
+        url: &url::Url,
+        own: Option<&Access>,
+    ) -> (bool, String, Option<Duration>) {
+        let msg = describe_reqwest(e);
+        let hint = tls::hint(&msg, own);
+        let via = if e.is_connect() && hint.is_empty() {
+            tls::proxy_note(&self.net.proxy, url)
+        } else if e.is_timeout() {
+            format!(
+                " (nothing came back within {} s: check that {} is up, or raise OPTIMUS_READ_TIMEOUT)",
+                self.net.read_timeout.as_secs(),
+                self.waits(url).host
+            )
+        } else {
+            String::new()
+        };
+        // A certificate the client does not trust stays so: no retry.
+        (hint.is_empty(), format!("{msg}{hint}{via}"), None)
     }
 }
 
@@ -304,10 +320,13 @@ pub(super) fn body(resp: reqwest::Response, display: String, waits: Waits) -> Re
         })
     };
     if let Some(enc) = header(reqwest::header::CONTENT_ENCODING).filter(|e| e != "identity") {
-        return Err(Error::runtime(format!(
-            "GET {display}: the server sent `Content-Encoding: {}`, which was not asked for (the request said `Accept-Encoding: identity`); refusing bytes that are not the file as stored",
-            redact::printable(&enc)
-        )));
+        return Err(Error::Http {
+            url: display,
+            message: format!(
+                "the server sent `Content-Encoding: {}`, which was not asked for (the request said `Accept-Encoding: identity`); refusing bytes that are not the file as stored",
+                redact::printable(&enc)
+            ),
+        });
     }
     let content_type = header(reqwest::header::CONTENT_TYPE);
     let len = resp.content_length();
@@ -352,62 +371,4 @@ pub(super) fn body(resp: reqwest::Response, display: String, waits: Waits) -> Re
         len,
         content_type,
     })
-}
-
-/// The provider's base or mirror URL with the origin of `url`, if `url` is one of its own.
-pub(super) fn own_origin<'a>(p: &'a Provider, url: &url::Url) -> Option<&'a url::Url> {
-    std::iter::once(&p.base)
-        .chain(&p.mirrors)
-        .filter_map(|b| match b {
-            Location::Url(u) => Some(u),
-            Location::Path(_) => None,
-        })
-        .find(|b| super::redirect::same_origin(b, url))
-}
-
-/// The headers a provider's credentials add to a request for `url`.
-///
-/// They go only to the provider's own origin (its `url` or one of its `mirrors`): an index may
-/// list absolute artifact URLs on other hosts, and those must not receive the credentials.
-/// User-info in the provider's URL (`https://user:pass@host/`) becomes a Basic
-/// `Authorization` header, so URLs written to the lock without it still authenticate.
-pub(super) fn provider_headers(p: &Provider, url: &url::Url) -> Vec<(String, String)> {
-    let Some(base) = own_origin(p, url) else {
-        return Vec::new();
-    };
-    let mut headers = p.headers.clone();
-    let has_auth = headers
-        .iter()
-        .any(|(k, _)| k.eq_ignore_ascii_case("authorization"));
-    if !has_auth && url.username().is_empty() && !base.username().is_empty() {
-        let decode = |s: &str| {
-            let b = s.as_bytes();
-            let mut out = Vec::with_capacity(b.len());
-            let mut i = 0;
-            while i < b.len() {
-                let hex = b
-                    .get(i + 1..i + 3)
-                    .and_then(|h| std::str::from_utf8(h).ok());
-                match (b[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
-                    (b'%', Some(v)) => {
-                        out.push(v);
-                        i += 3;
-                    }
-                    (c, _) => {
-                        out.push(c);
-                        i += 1;
-                    }
-                }
-            }
-            String::from_utf8_lossy(&out).into_owned()
-        };
-        let user = decode(base.username());
-        let pass = decode(base.password().unwrap_or(""));
-        use base64::Engine;
-        let enc = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
-        redact::register(&pass);
-        redact::register(&enc);
-        headers.push(("Authorization".into(), format!("Basic {enc}")));
-    }
-    headers
 }

@@ -14,10 +14,11 @@ mod redirect;
 mod tls;
 
 pub use access::Access;
-pub use oci::Challenge;
+pub use oci::{Challenge, Oci};
 
-use crate::config::{Net, Provider};
+use crate::config::Net;
 use crate::error::{Error, Result};
+use crate::model::credentials::Origin;
 use crate::model::location::Location;
 use crate::model::mirror_layout::{mirror_blob_path, mirror_path};
 use crate::model::redact::url_for_display;
@@ -114,14 +115,14 @@ impl Transport {
     }
 
     /// Opens a location, with the provider's credentials when it is the provider's own origin.
-    pub fn locate(&self, loc: &Location, provider: Option<&Provider>) -> Result<Endpoint> {
+    pub fn locate(&self, loc: &Location, provider: Option<Origin<'_>>) -> Result<Endpoint> {
         let parsed = match loc {
             Location::Path(p) => return Ok(Endpoint::File(p.clone())),
             Location::Url(u) => u,
         };
         match parsed.scheme() {
             "http" | "https" => {
-                let own = provider.filter(|p| http::own_origin(p, parsed).is_some());
+                let own = provider.filter(|p| access::own_origin(p.urls(), parsed).is_some());
                 Ok(Endpoint::Http {
                     access: own.and_then(|p| self.access(p)),
                     url: parsed.clone(),
@@ -132,14 +133,15 @@ impl Transport {
                 let key = format!(
                     "{}://{bucket}|{}",
                     parsed.scheme(),
-                    provider.map(|p| p.name.as_str()).unwrap_or("")
+                    provider.map(|p| p.name).unwrap_or("")
                 );
                 let store = {
                     let mut stores = self.stores.lock().unwrap_or_else(|e| e.into_inner());
                     match stores.get(&key) {
                         Some(s) => s.clone(),
                         None => {
-                            let s = object::build_store(parsed, provider, self)?;
+                            let object = provider.map(|p| &p.credentials.object);
+                            let s = object::build_store(parsed, object, self)?;
                             stores.insert(key, s.clone());
                             s
                         }
@@ -162,11 +164,11 @@ impl Transport {
 
     /// Endpoints to try for a location: the provider's mirrors (same layout) first, then the
     /// origin.
-    pub fn sources(&self, loc: &Location, provider: Option<&Provider>) -> Result<Vec<Endpoint>> {
+    pub fn sources(&self, loc: &Location, provider: Option<Origin<'_>>) -> Result<Vec<Endpoint>> {
         let mut out = Vec::new();
         if let Some(p) = provider {
-            if let Some(rest) = loc.strip_base(&p.base) {
-                for m in &p.mirrors {
+            if let Some(rest) = loc.strip_base(p.base) {
+                for m in p.mirrors {
                     out.push(self.locate(&m.join(&rest)?, Some(p))?);
                 }
             }
@@ -182,14 +184,14 @@ impl Transport {
     pub fn artifact_sources(
         &self,
         loc: &Location,
-        provider: Option<&Provider>,
+        provider: Option<Origin<'_>>,
         sha256: &str,
     ) -> Result<Vec<Endpoint>> {
         let mut out = Vec::new();
         if let Some(p) = provider {
             let blob = mirror_blob_path(sha256);
-            if mirror_path(loc, &p.base, sha256) == blob {
-                for m in &p.mirrors {
+            if mirror_path(loc, p.base, sha256) == blob {
+                for m in p.mirrors {
                     out.push(self.locate(&m.join(&blob)?, Some(p))?);
                 }
             }
@@ -200,10 +202,13 @@ impl Transport {
 
     fn check_online(&self, loc: &Endpoint) -> Result<()> {
         if self.offline && loc.is_remote() {
-            return Err(Error::runtime(format!(
-                "--offline: {} is not in the cache and the network may not be used",
-                loc.display()
-            )));
+            return Err(Error::Refused {
+                what: "--offline".into(),
+                problem: format!(
+                    "{} is not in the cache and the network may not be used",
+                    loc.display()
+                ),
+            });
         }
         Ok(())
     }
@@ -214,10 +219,7 @@ impl Transport {
         self.check_online(loc)?;
         match loc {
             Endpoint::File(p) => match tokio::fs::read(p).await {
-                Ok(b) if b.len() as u64 > max => Err(Error::runtime(format!(
-                    "{} is larger than {max} bytes",
-                    p.display()
-                ))),
+                Ok(b) if b.len() as u64 > max => Err(too_large(&p.display().to_string(), max)),
                 Ok(b) => Ok(Fetched::Body {
                     bytes: b.into(),
                     etag: None,
@@ -226,67 +228,11 @@ impl Transport {
                 Err(e) => Err(Error::path("reading", p, e)),
             },
             Endpoint::Http { url, access } => {
-                let resp = self.http_send(url, access.as_deref(), etag).await?;
-                // The body's clock starts with its head (each attempt's head has its own
-                // bound; a Retry-After wait is not the body's time).
-                let started = tokio::time::Instant::now();
-                let status = resp.status();
-                if status == reqwest::StatusCode::NOT_MODIFIED {
-                    return Ok(Fetched::NotModified);
-                }
-                if status == reqwest::StatusCode::NOT_FOUND {
-                    return Ok(Fetched::NotFound);
-                }
-                let etag = resp
-                    .headers()
-                    .get(reqwest::header::ETAG)
-                    .and_then(|v| v.to_str().ok())
-                    .map(String::from);
-                let display = loc.display();
-                let body = http::body(resp, display.clone(), self.waits(url))?;
-                let mut body = deadline::bounded(body, &self.net, started, None, display.clone());
-                let mut out = Vec::new();
-                while let Some(chunk) = body.stream.next().await {
-                    let chunk = chunk?;
-                    if (out.len() + chunk.len()) as u64 > max {
-                        return Err(Error::runtime(format!(
-                            "{display} is larger than {max} bytes"
-                        )));
-                    }
-                    out.extend_from_slice(&chunk);
-                }
-                Ok(Fetched::Body {
-                    bytes: out.into(),
-                    etag,
-                })
+                self.get_small_http(url, access.as_deref(), max, etag).await
             }
             Endpoint::Object { store, path, .. } => {
-                let opts = object_store::GetOptions {
-                    if_none_match: etag.map(String::from),
-                    ..Default::default()
-                };
-                let res = store.get_opts(path, opts).await;
-                let started = tokio::time::Instant::now();
-                match res {
-                    Ok(r) => {
-                        if r.meta.size > max {
-                            return Err(Error::runtime(format!(
-                                "{} is larger than {max} bytes",
-                                loc.display()
-                            )));
-                        }
-                        let etag = r.meta.e_tag.clone();
-                        let budget = deadline::allowed(&self.net, r.meta.size);
-                        let bytes = tokio::time::timeout_at(started + budget, r.bytes())
-                            .await
-                            .map_err(|_| deadline::too_slow(&loc.display(), 0, budget))?
-                            .map_err(|e| object::error(loc, e))?;
-                        Ok(Fetched::Body { bytes, etag })
-                    }
-                    Err(object_store::Error::NotFound { .. }) => Ok(Fetched::NotFound),
-                    Err(object_store::Error::NotModified { .. }) => Ok(Fetched::NotModified),
-                    Err(e) => Err(object::error(loc, e)),
-                }
+                self.get_small_object(loc, store.as_ref(), path, max, etag)
+                    .await
             }
         }
     }
@@ -311,46 +257,9 @@ impl Transport {
                     content_type: None,
                 })
             }
-            Endpoint::Http { url, access } => {
-                let resp = self.http_send(url, access.as_deref(), None).await?;
-                let started = tokio::time::Instant::now();
-                if resp.status() == reqwest::StatusCode::NOT_FOUND {
-                    return Err(Error::runtime(format!("{}: 404 Not Found", loc.display())));
-                }
-                let body = http::body(resp, loc.display(), self.waits(url))?;
-                Ok(deadline::bounded(
-                    body,
-                    &self.net,
-                    started,
-                    size,
-                    loc.display(),
-                ))
-            }
+            Endpoint::Http { url, access } => self.open_http(url, access.as_deref(), size).await,
             Endpoint::Object { store, path, .. } => {
-                let r = store.get(path).await.map_err(|e| object::error(loc, e))?;
-                let started = tokio::time::Instant::now();
-                let len = Some(r.meta.size);
-                let display = loc.display();
-                let stream = r.into_stream().map(move |c| {
-                    c.map_err(|e| {
-                        Error::runtime(format!(
-                            "{display}: {}",
-                            crate::model::redact::scrub(&e.to_string())
-                        ))
-                    })
-                });
-                let body = Body {
-                    stream: stream.boxed(),
-                    len,
-                    content_type: None,
-                };
-                Ok(deadline::bounded(
-                    body,
-                    &self.net,
-                    started,
-                    size,
-                    loc.display(),
-                ))
+                self.open_object(loc, store.as_ref(), path, size).await
             }
         }
     }
@@ -366,13 +275,13 @@ impl Transport {
                 let p2 = p.clone();
                 tokio::task::spawn_blocking(move || crate::model::fsutil::write_atomic(&p2, &data))
                     .await
-                    .map_err(|e| Error::runtime(e.to_string()))??;
+                    .map_err(|e| Error::path("writing", p, std::io::Error::other(e)))??;
                 Ok(PutOutcome::Written(None))
             }
-            Endpoint::Http { .. } => Err(Error::config(format!(
-                "{}: cannot publish to an http registry; publish to the directory or bucket the web server serves",
-                loc.display()
-            ))),
+            Endpoint::Http { .. } => Err(Error::usage(
+                loc.display(),
+                "cannot publish to an http registry; publish to the directory or bucket the web server serves",
+            )),
             Endpoint::Object { store, path, .. } => {
                 let mode = match mode {
                     PutMode::Create => object_store::PutMode::Create,
@@ -387,7 +296,7 @@ impl Transport {
                     Err(object_store::Error::Precondition { .. }) | Err(object_store::Error::AlreadyExists { .. }) => {
                         Ok(PutOutcome::Conflict)
                     }
-                    Err(e) => Err(object::error(loc, e)),
+                    Err(e) => Err(object::write_error(loc, e)),
                 }
             }
         }
@@ -414,7 +323,7 @@ impl Transport {
                     .put_opts(path, data.into(), opts)
                     .await
                     .map(|_| ())
-                    .map_err(|e| object::error(loc, e))
+                    .map_err(|e| object::write_error(loc, e))
             }
             _ => self
                 .put(
@@ -442,11 +351,11 @@ impl Transport {
                         e_tag: r.meta.e_tag.clone(),
                         version: r.meta.version.clone(),
                     };
-                    let bytes = r.bytes().await.map_err(|e| object::error(loc, e))?;
+                    let bytes = r.bytes().await.map_err(|e| object::read_error(loc, e))?;
                     Ok(Some((bytes, Some(v))))
                 }
                 Err(object_store::Error::NotFound { .. }) => Ok(None),
-                Err(e) => Err(object::error(loc, e)),
+                Err(e) => Err(object::read_error(loc, e)),
             },
             _ => match self.get_small(loc, 64 << 20, None).await? {
                 Fetched::Body { bytes, .. } => Ok(Some((bytes, None))),
@@ -465,6 +374,11 @@ pub enum PutOutcome {
     Written(Option<object_store::UpdateVersion>),
     /// The precondition failed: someone else wrote first.
     Conflict,
+}
+
+/// A document larger than a caller accepts (an index, a signature, a manifest).
+fn too_large(what: &str, max: u64) -> Error {
+    Error::document(what, format!("larger than {max} bytes"))
 }
 
 /// Reads a tokio file as a stream of chunks.

@@ -1,19 +1,30 @@
 //! Object stores (S3, GCS, Azure) through `object_store`: building a store from the URL, the
 //! standard environment and the provider's settings, with bounded retries.
 
-use super::{Endpoint, Transport, MAX_ATTEMPTS};
-use crate::config::Provider;
+use super::{deadline, Body, Endpoint, Fetched, Transport, MAX_ATTEMPTS};
 use crate::error::{Error, Result};
+use crate::model::credentials::ObjectStore as Settings;
 use crate::model::redact::{self, url_for_display};
-use object_store::ObjectStore;
+use futures::stream::StreamExt;
+use object_store::{ObjectStore, ObjectStoreExt};
 use std::sync::Arc;
 use std::time::Duration;
 
-pub(super) fn error(loc: &Endpoint, e: object_store::Error) -> Error {
-    Error::runtime(crate::model::redact::scrub(&format!(
-        "{}: {e}",
-        loc.display()
-    )))
+/// A read from an object store that failed (after its retries).
+pub(super) fn read_error(loc: &Endpoint, e: impl std::fmt::Display) -> Error {
+    Error::Http {
+        url: loc.display(),
+        message: redact::scrub(&e.to_string()),
+    }
+}
+
+/// A write to an object store that failed (after its retries), the registry it holds left as
+/// it was.
+pub(super) fn write_error(loc: &Endpoint, e: impl std::fmt::Display) -> Error {
+    Error::Refused {
+        what: loc.display(),
+        problem: redact::scrub(&e.to_string()),
+    }
 }
 
 /// Bounded retries inside object_store (its default retries for up to 3 minutes).
@@ -38,7 +49,7 @@ fn retry(t: &Transport) -> object_store::RetryConfig {
 /// further flags.
 pub(super) fn build_store(
     url: &url::Url,
-    provider: Option<&Provider>,
+    settings: Option<&Settings>,
     t: &Transport,
 ) -> Result<Arc<dyn ObjectStore>> {
     use object_store::ClientConfigKey;
@@ -48,8 +59,8 @@ pub(super) fn build_store(
     let fail = |e: object_store::Error| {
         Error::config(redact::scrub(&format!("cannot open {display}: {e}")))
     };
-    let endpoint = provider.and_then(|p| p.endpoint.clone());
-    let region = provider.and_then(|p| p.region.clone());
+    let endpoint = settings.and_then(|s| s.endpoint.clone());
+    let region = settings.and_then(|s| s.region.clone());
     let is_http = |e: &Option<String>| e.as_deref().is_some_and(|e| e.starts_with("http://"));
     let store: Arc<dyn ObjectStore> = match url.scheme() {
         "s3" | "s3a" => {
@@ -76,7 +87,7 @@ pub(super) fn build_store(
             let mut b = object_store::gcp::GoogleCloudStorageBuilder::from_env()
                 .with_url(url.as_str())
                 .with_retry(retry(t));
-            if let Some(sa) = provider.and_then(|p| p.service_account.clone()) {
+            if let Some(sa) = settings.and_then(|s| s.service_account.clone()) {
                 redact::register(&sa);
                 let sa = sa.trim().to_string();
                 use base64::Engine;
@@ -129,10 +140,7 @@ impl Transport {
             store, path: obj, ..
         } = loc
         else {
-            return Err(Error::config(format!(
-                "{}: not an object store",
-                loc.display()
-            )));
+            return Err(Error::usage(loc.display(), "not an object store"));
         };
         use object_store::ObjectStoreExt;
         use tokio::io::AsyncReadExt;
@@ -142,7 +150,7 @@ impl Transport {
         let upload = store
             .put_multipart(obj)
             .await
-            .map_err(|e| Error::runtime(format!("{}: {e}", loc.display())))?;
+            .map_err(|e| write_error(loc, e))?;
         let mut w = object_store::WriteMultipart::new_with_chunk_size(upload, 8 << 20);
         let mut buf = vec![0u8; 1 << 20];
         loop {
@@ -155,12 +163,74 @@ impl Transport {
             }
             w.wait_for_capacity(4)
                 .await
-                .map_err(|e| Error::runtime(format!("{}: {e}", loc.display())))?;
+                .map_err(|e| write_error(loc, e))?;
             w.write(&buf[..n]);
         }
-        w.finish()
-            .await
-            .map_err(|e| Error::runtime(format!("{}: {e}", loc.display())))?;
+        w.finish().await.map_err(|e| write_error(loc, e))?;
         Ok(())
+    }
+}
+
+impl Transport {
+    /// [`Transport::get_small`] from an object store.
+    pub(super) async fn get_small_object(
+        &self,
+        loc: &Endpoint,
+        store: &dyn ObjectStore,
+        path: &object_store::path::Path,
+        max: u64,
+        etag: Option<&str>,
+    ) -> Result<Fetched> {
+        let opts = object_store::GetOptions {
+            if_none_match: etag.map(String::from),
+            ..Default::default()
+        };
+        let res = store.get_opts(path, opts).await;
+        let started = tokio::time::Instant::now();
+        let r = match res {
+            Ok(r) => r,
+            Err(object_store::Error::NotFound { .. }) => return Ok(Fetched::NotFound),
+            Err(object_store::Error::NotModified { .. }) => return Ok(Fetched::NotModified),
+            Err(e) => return Err(read_error(loc, e)),
+        };
+        if r.meta.size > max {
+            return Err(super::too_large(&loc.display(), max));
+        }
+        let etag = r.meta.e_tag.clone();
+        let budget = deadline::allowed(&self.net, r.meta.size);
+        let bytes = tokio::time::timeout_at(started + budget, r.bytes())
+            .await
+            .map_err(|_| deadline::too_slow(&loc.display(), 0, budget))?
+            .map_err(|e| read_error(loc, e))?;
+        Ok(Fetched::Body { bytes, etag })
+    }
+
+    /// [`Transport::open`] from an object store.
+    pub(super) async fn open_object(
+        &self,
+        loc: &Endpoint,
+        store: &dyn ObjectStore,
+        path: &object_store::path::Path,
+        size: Option<u64>,
+    ) -> Result<Body> {
+        let r = store.get(path).await.map_err(|e| read_error(loc, e))?;
+        let started = tokio::time::Instant::now();
+        let len = Some(r.meta.size);
+        let failed = loc.clone();
+        let stream = r
+            .into_stream()
+            .map(move |c| c.map_err(|e| read_error(&failed, e)));
+        let body = Body {
+            stream: stream.boxed(),
+            len,
+            content_type: None,
+        };
+        Ok(deadline::bounded(
+            body,
+            &self.net,
+            started,
+            size,
+            loc.display(),
+        ))
     }
 }

@@ -1,10 +1,13 @@
 //! The http clients and what they trust: one client shared by every origin without settings
 //! of its own, and one per provider with a `ca_file` or a client certificate, used for that
 //! provider's origins only. The proxies of the environment (`Net::proxy`) are set here
-//! explicitly, so reqwest never reads the environment itself.
+//! explicitly, so reqwest never reads the environment itself. A TLS failure is explained here
+//! too ([`hint`], [`client_cert_hint`]).
 
-use crate::config::{Net, ProviderTls, ProxyEnv};
+use super::Access;
+use crate::config::{Net, ProxyEnv};
 use crate::error::{Error, Result};
+use crate::model::credentials::ProviderTls;
 use crate::model::redact::url_for_display;
 use std::path::Path;
 
@@ -48,12 +51,9 @@ fn proxies(b: reqwest::ClientBuilder, p: &ProxyEnv) -> Result<reqwest::ClientBui
         } else {
             reqwest::Proxy::http(value.as_str())
         }
-        .map_err(|e| {
-            Error::config(format!(
-                "{name}={}: not a usable proxy URL ({})",
-                url_for_display(value),
-                root_cause(&e)
-            ))
+        .map_err(|e| Error::Env {
+            var: format!("{name}={}", url_for_display(value)),
+            problem: format!("not a usable proxy URL ({})", root_cause(&e)),
         })?;
         b = b.proxy(proxy.no_proxy(no_proxy.clone()));
     }
@@ -90,10 +90,12 @@ pub(super) fn provider_client(
             .ok()
             .filter(|c| !c.is_empty())
             .ok_or_else(|| {
-                Error::config(format!(
-                    "provider {provider}: ca_file {}: no PEM certificate could be read from it",
-                    ca.display()
-                ))
+                file_error(
+                    provider,
+                    "ca_file",
+                    ca,
+                    "no PEM certificate could be read from it",
+                )
             })?;
         b = b.tls_certs_merge(certs);
     }
@@ -102,51 +104,125 @@ pub(super) fn provider_client(
         pem.push(b'\n');
         pem.extend(read_pem(provider, "client_key", key, "PRIVATE KEY")?);
         let identity = reqwest::Identity::from_pem(&pem).map_err(|e| {
-            Error::config(format!(
-                "provider {provider}: client_cert {} with client_key {}: {}",
-                cert.display(),
-                key.display(),
-                root_cause(&e)
-            ))
+            let with = format!("with client_key {}: {}", key.display(), root_cause(&e));
+            file_error(provider, "client_cert", cert, &with)
         })?;
         b = b.identity(identity);
     }
     b.build().map_err(|e| {
-        let what = match &tls.client_identity {
-            Some((c, k)) => format!(
-                " (client_cert {} and client_key {}: is the key the certificate's?)",
-                c.display(),
-                k.display()
+        let cause = root_cause(&e);
+        match (&tls.client_identity, &tls.ca_file) {
+            (Some((cert, key)), _) => file_error(
+                provider,
+                "client_cert",
+                cert,
+                &format!("cannot set up the https client with it and client_key {} (is the key the certificate's?): {cause}", key.display()),
             ),
-            None => String::new(),
-        };
-        Error::config(format!(
-            "provider {provider}: cannot set up its https client: {}{what}",
-            root_cause(&e)
-        ))
+            (None, Some(ca)) => file_error(
+                provider,
+                "ca_file",
+                ca,
+                &format!("cannot set up the https client with it: {cause}"),
+            ),
+            (None, None) => Error::runtime(format!(
+                "provider {provider}: cannot set up its https client: {cause}"
+            )),
+        }
     })
 }
 
 /// Reads a PEM file of the provider's, refusing one without a `-----BEGIN ...{kind}-----`
 /// block (a DER file, a key given as the certificate, an empty file).
 fn read_pem(provider: &str, field: &str, path: &Path, kind: &str) -> Result<Vec<u8>> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        Error::config(format!(
-            "provider {provider}: {field} {}: {e}",
-            path.display()
-        ))
-    })?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| file_error(provider, field, path, &format!("cannot be read: {e}")))?;
     let text = String::from_utf8_lossy(&bytes);
     let has_block = text
         .lines()
         .any(|l| l.starts_with("-----BEGIN ") && l.trim_end().ends_with(&format!("{kind}-----")));
     if !has_block {
-        return Err(Error::config(format!(
-            "provider {provider}: {field} {} is not a PEM file with a `-----BEGIN ...{kind}-----` block",
-            path.display()
-        )));
+        return Err(file_error(
+            provider,
+            field,
+            path,
+            &format!("not a PEM file with a `-----BEGIN ...{kind}-----` block"),
+        ));
     }
     Ok(bytes)
+}
+
+/// A certificate or key file a provider names (`field`: `ca_file`, `client_cert`,
+/// `client_key`) that cannot serve: which provider, which setting, which file, and why (exit
+/// 2: the config or the file must change).
+fn file_error(provider: &str, field: &str, path: &Path, problem: &str) -> Error {
+    Error::Key {
+        file: path.to_path_buf(),
+        problem: problem.to_string(),
+    }
+    .at(format!("provider {provider}: {field}"))
+}
+
+/// A TLS failure explained: an unknown CA points at `ca_file` (or `SSL_CERT_FILE`), a
+/// refused client certificate at `client_cert`.
+pub(super) fn hint(msg: &str, access: Option<&Access>) -> String {
+    let provider = access
+        .map(|a| format!("provider {}", a.provider()))
+        .unwrap_or_else(|| "the provider".into());
+    if msg.contains("invalid peer certificate: UnknownIssuer") {
+        let have = if access.is_some_and(Access::has_ca_file) {
+            "; the `ca_file` given does not hold the CA that signed it"
+        } else {
+            ""
+        };
+        return format!(
+            " (the server's certificate is not signed by a CA this machine trusts{have}: set `ca_file` on {provider} to the PEM file of the CA, or SSL_CERT_FILE for every connection)"
+        );
+    }
+    let refused = [
+        "CertificateRequired",
+        "BadCertificate",
+        "UnknownCA",
+        "CertificateUnknown",
+    ];
+    if msg.contains("received fatal alert") && refused.iter().any(|a| msg.contains(a)) {
+        let have = if access.is_some_and(Access::has_client_cert) {
+            "refused the client certificate given"
+        } else {
+            "asks for a client certificate"
+        };
+        return format!(" (the server {have}: set `client_cert` and `client_key` on {provider})");
+    }
+    if msg.contains("invalid peer certificate") {
+        return format!(" (the server's certificate was refused; check the name it is issued for, its dates, and `ca_file` on {provider})");
+    }
+    String::new()
+}
+
+/// nginx answers 400 "No required SSL certificate was sent" when `ssl_verify_client on`
+/// finds no client certificate.
+pub(super) async fn client_cert_hint(
+    mut resp: reqwest::Response,
+    access: Option<&Access>,
+) -> String {
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = resp.chunk().await {
+        body.extend_from_slice(&chunk);
+        if body.len() > 4096 {
+            break;
+        }
+    }
+    let text = String::from_utf8_lossy(&body);
+    if !text.contains("SSL certificate") {
+        return String::new();
+    }
+    let provider = access
+        .map(|a| format!("provider {}", a.provider()))
+        .unwrap_or_else(|| "the provider".into());
+    if access.is_some_and(Access::has_client_cert) {
+        format!(" (the server refused the client certificate of {provider})")
+    } else {
+        format!(" (the server asks for a client certificate: set `client_cert` and `client_key` on {provider})")
+    }
 }
 
 /// The innermost cause of an error (reqwest's outer text repeats what we already say).

@@ -3,15 +3,17 @@
 //! `crate::upstream`), [`verify`] and [`outdated`]; locked versions their registry has
 //! yanked ([`yanks`]).
 
+mod checkup;
 mod images;
 mod list;
 mod outdated;
 mod verify;
 pub mod yanks;
 
-pub use images::{check_images, ImageCheck};
+pub use checkup::{checkup, Checkup, CheckupOptions};
+pub use images::{check_images, ImageCheck, ImageChecks};
 pub use list::{list, plugin_files, Host, Listing};
-pub use outdated::{outdated, Outdated};
+pub use outdated::{outdated, outdated_report, Outdated, OutdatedReport};
 pub use verify::{verify, Verification};
 
 use crate::lockfile::Lockfile;

@@ -1,12 +1,15 @@
 //! `outdated`: for each registry plugin, the locked version, the newest matching its
-//! requirement ("wanted") and the newest overall ("latest").
+//! requirement ("wanted") and the newest overall ("latest"); with the locked image tags looked
+//! up again, the whole report ([`OutdatedReport`]) the command prints.
 
+use super::images::{check_images, ImageChecks};
 use crate::config::{Manifest, Source};
 use crate::error::Result;
 use crate::lockfile::Lockfile;
 use crate::model::platform::Platform;
 use crate::registry::Registries;
 use crate::resolve::select;
+use crate::source::Transport;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -25,6 +28,63 @@ pub struct Outdated {
     pub yanked: bool,
     /// Why, when `yanked` and the publisher said (`yank --reason`).
     pub yank_reason: Option<String>,
+}
+
+/// What `outdated` found: the registry plugins and the locked image tags.
+#[derive(Debug)]
+pub struct OutdatedReport {
+    pub plugins: Vec<Outdated>,
+    pub images: ImageChecks,
+}
+
+impl OutdatedReport {
+    /// Locked versions their registry has yanked.
+    pub fn yanked(&self) -> Vec<&Outdated> {
+        self.plugins.iter().filter(|r| r.yanked).collect()
+    }
+
+    /// Plugins `update` moves to a newer version within their requirement.
+    pub fn updatable(&self) -> Vec<&str> {
+        self.plugins
+            .iter()
+            .filter(|r| r.update_available)
+            .map(|r| r.name.as_str())
+            .collect()
+    }
+
+    /// Plugins with newer versions only outside their requirement.
+    pub fn beyond_requirement(&self) -> usize {
+        self.plugins
+            .iter()
+            .filter(|r| r.outdated && r.wanted != r.latest)
+            .count()
+    }
+
+    /// Plugins not locked yet.
+    pub fn unlocked(&self) -> usize {
+        self.plugins.iter().filter(|r| r.locked.is_none()).count()
+    }
+
+    /// Nothing to do: every plugin on its latest version, none yanked, no tag moved.
+    pub fn current(&self) -> bool {
+        self.updatable().is_empty()
+            && self.beyond_requirement() == 0
+            && self.yanked().is_empty()
+            && self.images.moved() == 0
+    }
+}
+
+/// The registry plugins of `manifest` against their indexes, and the locked image tags
+/// against their registries.
+pub async fn outdated_report(
+    manifest: &Manifest,
+    registries: &Registries,
+    transport: &Transport,
+) -> Result<OutdatedReport> {
+    Ok(OutdatedReport {
+        plugins: outdated(manifest, registries).await?,
+        images: check_images(manifest, transport).await?,
+    })
 }
 
 pub async fn outdated(manifest: &Manifest, registries: &Registries) -> Result<Vec<Outdated>> {

@@ -35,17 +35,14 @@ pub fn verify(manifest: &Manifest, platform: &Platform) -> Result<Verification> 
         ));
     }
     let lock = Lockfile::read_for(manifest)?.ok_or_else(|| {
-        Error::runtime(match out.problems.first() {
-            Some(unfinished) => format!(
-                "{}: no lockfile yet, and {unfinished}",
-                shown(&manifest.lock_path())
-            ),
+        let problem = match out.problems.first() {
+            Some(unfinished) => format!("no lockfile yet, and {unfinished}"),
             None => format!(
-                "{}: no lockfile to verify against; run `{}` (or `lock`) first",
-                shown(&manifest.lock_path()),
+                "no lockfile to verify against; run `{}` (or `lock`) first",
                 manifest.command("install")
             ),
-        })
+        };
+        Error::document(shown(&manifest.lock_path()), problem)
     })?;
     let receipts = Receipts::read(dir)?;
     let plat = platform.to_string();

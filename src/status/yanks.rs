@@ -108,9 +108,10 @@ pub async fn deny_yanked(
 ) -> Result<()> {
     let check = check_lock(manifest, lock, registries, wanted).await?;
     if let Some((_, e)) = check.unchecked.into_iter().next() {
-        return Err(Error::runtime(format!(
-            "--deny-yanked: cannot tell whether a locked version is yanked: {e}"
-        )));
+        return Err(Error::Refused {
+            what: "--deny-yanked".into(),
+            problem: format!("cannot tell whether a locked version is yanked: {e}"),
+        });
     }
     if check.yanked.is_empty() {
         return Ok(());
@@ -121,13 +122,16 @@ pub async fn deny_yanked(
         .map(|y| format!("  {}", y.describe()))
         .collect();
     let names: Vec<&str> = check.yanked.iter().map(|y| y.name.as_str()).collect();
-    Err(Error::runtime(format!(
-        "--deny-yanked: {} locks {} yanked version(s):\n{}\nnothing was installed; run `{}` to move to versions that are not yanked",
-        crate::model::fsutil::shown(&manifest.lock_source().path),
-        check.yanked.len(),
-        lines.join("\n"),
-        manifest.command(&format!("update {}", names.join(" ")))
-    )))
+    Err(Error::Refused {
+        what: "--deny-yanked".into(),
+        problem: format!(
+            "{} locks {} yanked version(s):\n{}\nnothing was installed; run `{}` to move to versions that are not yanked",
+            crate::model::fsutil::shown(&manifest.lock_source().path),
+            check.yanked.len(),
+            lines.join("\n"),
+            manifest.command(&format!("update {}", names.join(" ")))
+        ),
+    })
 }
 
 /// `verify`: the registry plugins locked for `platform` in the project's lock, checked for

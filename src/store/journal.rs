@@ -2,11 +2,12 @@
 //! the new receipts and the new `optimus.lock` are first written as an intent file
 //! (`<dir>/.optimus-journal.toml`, atomically: that write is the commit point), then carried
 //! out, then the intent file is removed. A run killed after the commit point is completed by
-//! the next command that writes there ([`recover`]: install, sync, update, remove, lock;
-//! `verify`, `list` and `outdated` only say so);
-//! one killed before it changed nothing (its staging files are cleaned up). Every step is
-//! idempotent, so completing a half-done journal twice is harmless. Roll-forward rather than
-//! roll-back: the old files are gone once a rename replaced them, the new ones are all there.
+//! the next command that writes there ([`recover`]: install, sync, update, remove, lock); the
+//! read-only ones (`verify`, `list`, `outdated`) never complete it, they only say it is there
+//! ([`pending`]). A run killed before the commit point changed nothing (its staging files are
+//! cleaned up). Every step is idempotent, so completing a half-done journal twice is harmless.
+//! Roll-forward rather than roll-back: the old files are gone once a rename replaced them, the
+//! new ones are all there.
 
 use crate::error::{Error, Result};
 use crate::model::fsutil::{self, STAGING_PREFIX};

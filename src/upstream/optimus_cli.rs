@@ -56,10 +56,10 @@ pub fn find(ask: &Ask) -> Result<Found> {
     if let Some(given) = ask.flag {
         let p = explicit(given, "--optimus")?;
         if is_me(&p) {
-            return Err(Error::config(format!(
-                "--optimus {} is this tool, not the Optimus CLI: give the path of the Go `optimus` executable, or leave --optimus out to use the first other `optimus` on PATH",
-                given.display()
-            )));
+            return Err(Error::usage(
+                format!("--optimus {}", given.display()),
+                "is this tool, not the Optimus CLI: give the path of the Go `optimus` executable, or leave --optimus out to use the first other `optimus` on PATH",
+            ));
         }
         return Ok(chosen(found, "--optimus", p));
     }
@@ -102,16 +102,17 @@ fn explicit(given: &Path, what: &str) -> Result<PathBuf> {
         Ok(m) if m.is_dir() => "a directory",
         Ok(_) => return Ok(abs),
     };
-    let sep = if what == "--optimus" { " " } else { "=" };
-    Err(Error::config(format!(
-        "{what}{sep}{}: {why}: give the path of the Optimus CLI, the Go `optimus` executable{}",
-        given.display(),
-        if what == "OPTIMUS_BIN" {
-            " (or unset OPTIMUS_BIN)"
-        } else {
-            ""
-        }
-    )))
+    let fix = "give the path of the Optimus CLI, the Go `optimus` executable";
+    Err(match what {
+        "OPTIMUS_BIN" => Error::Env {
+            var: format!("OPTIMUS_BIN={}", given.display()),
+            problem: format!("{why}: {fix} (or unset OPTIMUS_BIN)"),
+        },
+        _ => Error::usage(
+            format!("{what} {}", given.display()),
+            format!("{why}: {fix}"),
+        ),
+    })
 }
 
 fn chosen(mut found: Found, source: &'static str, path: PathBuf) -> Found {

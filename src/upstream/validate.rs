@@ -48,18 +48,22 @@ impl Report {
         let target = self.target;
         let rules = target.rules();
         if self.checked == 0 {
-            return Err(Error::config(format!(
-                "{}: no yaml plugins ({}*{}) found",
-                self.path.display(),
-                rules.yaml_prefix,
-                rules.yaml_suffix
-            )));
+            return Err(Error::usage(
+                self.path.display().to_string(),
+                format!(
+                    "no yaml plugins ({}*{}) found",
+                    rules.yaml_prefix, rules.yaml_suffix
+                ),
+            ));
         }
         if self.refused > 0 {
-            return Err(Error::runtime(format!(
-                "Optimus ({target}) would refuse {} of {} yaml plugin(s)",
-                self.refused, self.checked
-            )));
+            return Err(Error::document(
+                self.path.display().to_string(),
+                format!(
+                    "Optimus ({target}) would refuse {} of {} yaml plugin(s)",
+                    self.refused, self.checked
+                ),
+            ));
         }
         Ok(format!(
             "{} yaml plugin(s) load in Optimus ({target}){}",
@@ -105,9 +109,10 @@ fn whole_file(message: String) -> Vec<Problem> {
 pub fn validate(path: &Path, target: Target, jobs: Option<&Path>) -> Result<Report> {
     let rules = target.rules();
     if jobs.is_some() && !rules.has_versions {
-        return Err(Error::config(format!(
-            "--jobs: {target} plugins have no plugin_versions; use --target goto"
-        )));
+        return Err(Error::usage(
+            "--jobs",
+            format!("{target} plugins have no plugin_versions; use --target goto"),
+        ));
     }
     let mut report = Report {
         target,
@@ -122,10 +127,10 @@ pub fn validate(path: &Path, target: Target, jobs: Option<&Path>) -> Result<Repo
     } else if path.is_file() {
         check_one_file(&mut report, path, rules)
     } else {
-        return Err(Error::config(format!(
-            "{}: no such file or directory",
-            path.display()
-        )));
+        return Err(Error::usage(
+            path.display().to_string(),
+            "no such file or directory",
+        ));
     };
     for m in jobs.map_or_else(Vec::new, |j| super::jobs::check(j, &loaded)) {
         report.error(&m.spec, whole_file(m.message), Some(m.said));

@@ -6,27 +6,6 @@ use crate::common::*;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-/// A registry with binary plugins `alpha`, `beta`, `gamma` and the yaml plugin `neo`, served
-/// over http.
-fn setup(sb: &Sandbox) -> (Registry, HttpServer) {
-    let reg = Registry::new(sb, "registry");
-    for name in ["alpha", "beta", "gamma"] {
-        reg.publish_task(sb, name, "1.0.0", &[PLAT]).ok();
-    }
-    reg.publish_yaml(sb, "neo", "1.0.0").ok();
-    let server = HttpServer::start(&reg.root);
-    (reg, server)
-}
-
-fn project(sb: &Sandbox, dir: &str, server: &HttpServer, reg: &Registry, names: &[&str]) -> String {
-    let plugins: Vec<(&str, &str)> = names.iter().map(|n| (*n, "1")).collect();
-    sb.write(
-        &format!("{dir}/optimus.yaml"),
-        registry_config(&server.url(""), &reg.public_key, &plugins),
-    );
-    format!("{dir}/optimus.yaml")
-}
-
 fn index_requests(server: &HttpServer) -> Vec<String> {
     server
         .log()
@@ -34,14 +13,6 @@ fn index_requests(server: &HttpServer) -> Vec<String> {
         .map(|r| r.path.clone())
         .filter(|p| !p.contains("/artifacts/"))
         .collect()
-}
-
-fn artifact_requests(server: &HttpServer) -> usize {
-    server
-        .log()
-        .iter()
-        .filter(|r| r.path.contains("/artifacts/"))
-        .count()
 }
 
 /// The sha256 names of the files under `<cache>/<area>/sha256/`.
@@ -86,23 +57,21 @@ fn set_mtime(p: &Path, t: SystemTime) {
 #[test]
 fn frozen_install_reads_no_index_and_still_downloads_artifacts() {
     let sb = Sandbox::new();
-    let (reg, server) = setup(&sb);
-    let cfg = project(&sb, "one", &server, &reg, &["alpha", "neo"]);
+    let (reg, server) = served_registry(&sb);
+    let cfg = served_project(&sb, "one", &server, &reg, &["alpha", "neo"]);
     sb.install(&cfg).ok();
     // A clone of the project on a machine with an empty cache (a CI runner).
-    let two = project(&sb, "two", &server, &reg, &["alpha", "neo"]);
+    let two = served_project(&sb, "two", &server, &reg, &["alpha", "neo"]);
     std::fs::copy(sb.p("one/optimus.lock"), sb.p("two/optimus.lock")).unwrap();
     let fresh = sb.p("cache-runner").display().to_string();
     server.clear_log();
-    let r = sb
-        .on_linux_with(
-            "install",
-            &two,
-            &["--frozen"],
-            &[("OPTIMUS_CACHE_DIR", &fresh)],
-        )
-        .ok();
-    assert!(r.stdout.contains("installed 2"), "{}", r.stdout);
+    sb.on_linux_with(
+        "install",
+        &two,
+        &["--frozen"],
+        &[("OPTIMUS_CACHE_DIR", &fresh)],
+    )
+    .expect(0, &["installed 2"]);
     assert_eq!(
         index_requests(&server),
         Vec::<String>::new(),
@@ -112,7 +81,7 @@ fn frozen_install_reads_no_index_and_still_downloads_artifacts() {
     sb.on_linux("verify", &two).ok();
     // The same with --locked checks the lock against the signed index: the index is read
     // (what --frozen gives up).
-    let three = project(&sb, "three", &server, &reg, &["alpha", "neo"]);
+    let three = served_project(&sb, "three", &server, &reg, &["alpha", "neo"]);
     std::fs::copy(sb.p("one/optimus.lock"), sb.p("three/optimus.lock")).unwrap();
     let fresh = sb.p("cache-runner-2").display().to_string();
     server.clear_log();
@@ -129,46 +98,31 @@ fn frozen_install_reads_no_index_and_still_downloads_artifacts() {
 #[test]
 fn frozen_fails_naming_the_plugin_the_lock_lacks_and_changes_nothing() {
     let sb = Sandbox::new();
-    let (reg, server) = setup(&sb);
-    let cfg = project(&sb, "p", &server, &reg, &["alpha"]);
+    let (reg, server) = served_registry(&sb);
+    let cfg = served_project(&sb, "p", &server, &reg, &["alpha"]);
     sb.install(&cfg).ok();
     let lock_before = sb.read("p/optimus.lock");
     // A declaration the lock does not hold.
-    project(&sb, "p", &server, &reg, &["alpha", "beta"]);
+    served_project(&sb, "p", &server, &reg, &["alpha", "beta"]);
     server.clear_log();
-    let r = sb
-        .on_linux_with("install", &cfg, &["--frozen"], &[])
-        .fails(2);
-    assert!(
-        r.stderr.contains("--frozen") && r.stderr.contains("beta"),
-        "{}",
-        r.stderr
-    );
-    assert!(r.stderr.contains("not in the lock"), "{}", r.stderr);
+    sb.on_linux_with("install", &cfg, &["--frozen"], &[])
+        .expect(2, &["--frozen", "beta", "not in the lock"]);
     // A platform the lock does not hold.
-    project(&sb, "p", &server, &reg, &["alpha"]);
-    let r = sb
-        .run(&[
-            "plugin",
-            "install",
-            "-c",
-            &cfg,
-            "--frozen",
-            "--platform",
-            "darwin_arm64",
-        ])
-        .fails(2);
-    assert!(
-        r.stderr.contains("alpha") && r.stderr.contains("no artifact for darwin_arm64"),
-        "{}",
-        r.stderr
-    );
+    served_project(&sb, "p", &server, &reg, &["alpha"]);
+    sb.run(&[
+        "plugin",
+        "install",
+        "-c",
+        &cfg,
+        "--frozen",
+        "--platform",
+        "darwin_arm64",
+    ])
+    .expect(2, &["alpha", "no artifact for darwin_arm64"]);
     // No lock at all.
-    let other = project(&sb, "q", &server, &reg, &["gamma"]);
-    let r = sb
-        .on_linux_with("install", &other, &["--frozen"], &[])
-        .fails(2);
-    assert!(r.stderr.contains("gamma"), "{}", r.stderr);
+    let other = served_project(&sb, "q", &server, &reg, &["gamma"]);
+    sb.on_linux_with("install", &other, &["--frozen"], &[])
+        .expect(2, &["gamma"]);
     assert!(!sb.p("q/optimus.lock").exists() && !sb.p("q/.plugins/.receipts.toml").exists());
     assert_eq!(server.log().len(), 0, "{:?}", server.log());
     assert_eq!(sb.read("p/optimus.lock"), lock_before);
@@ -178,29 +132,25 @@ fn frozen_fails_naming_the_plugin_the_lock_lacks_and_changes_nothing() {
 #[test]
 fn frozen_sync_installs_yaml_from_the_lock_and_update_refuses_frozen() {
     let sb = Sandbox::new();
-    let (reg, server) = setup(&sb);
-    let cfg = project(&sb, "p", &server, &reg, &["neo"]);
+    let (reg, server) = served_registry(&sb);
+    let cfg = served_project(&sb, "p", &server, &reg, &["neo"]);
     sb.run(&["plugin", "lock", "-c", &cfg]).ok();
     server.clear_log();
     sb.run(&["plugin", "sync", "-c", &cfg, "--frozen"]).ok();
     assert!(sb.p("p/.plugins/optimus-plugin-neo.yaml").exists());
     assert_eq!(index_requests(&server), Vec::<String>::new());
-    let r = sb
-        .run(&["plugin", "update", "-c", &cfg, "--frozen"])
-        .fails(2);
-    assert!(r.stderr.contains("--frozen"), "{}", r.stderr);
-    let r = sb
-        .run(&[
-            "plugin",
-            "sync",
-            "-c",
-            &cfg,
-            "--frozen",
-            "--host",
-            &server.url(""),
-        ])
-        .fails(2);
-    assert!(r.stderr.contains("--frozen"), "{}", r.stderr);
+    sb.run(&["plugin", "update", "-c", &cfg, "--frozen"])
+        .expect(2, &["--frozen"]);
+    sb.run(&[
+        "plugin",
+        "sync",
+        "-c",
+        &cfg,
+        "--frozen",
+        "--host",
+        &server.url(""),
+    ])
+    .expect(2, &["--frozen"]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -210,11 +160,11 @@ fn frozen_sync_installs_yaml_from_the_lock_and_update_refuses_frozen() {
 #[test]
 fn link_mode_comes_from_the_flag_then_the_environment_then_the_config() {
     let sb = Sandbox::new();
-    let (reg, server) = setup(&sb);
-    let cfg = project(&sb, "one", &server, &reg, &["alpha"]);
+    let (reg, server) = served_registry(&sb);
+    let cfg = served_project(&sb, "one", &server, &reg, &["alpha"]);
     sb.install(&cfg).ok();
     let warm = |dir: &str, args: &[&str], env: &[(&str, &str)], config_mode: Option<&str>| {
-        let cfg = project(&sb, dir, &server, &reg, &["alpha"]);
+        let cfg = served_project(&sb, dir, &server, &reg, &["alpha"]);
         if let Some(m) = config_mode {
             let text =
                 sb.read(&cfg)
@@ -226,8 +176,8 @@ fn link_mode_comes_from_the_flag_then_the_environment_then_the_config() {
             sb.p(&format!("{dir}/optimus.lock")),
         )
         .unwrap();
-        let r = sb.on_linux_with("install", &cfg, args, env).ok();
-        assert!(r.stdout.contains("installed 1"), "{}", r.stdout);
+        sb.on_linux_with("install", &cfg, args, env)
+            .expect(0, &["installed 1"]);
         assert_eq!(
             std::fs::read_to_string(binary(&sb, dir, "alpha")).unwrap(),
             script("alpha", "1.0.0", PLAT)
@@ -257,34 +207,18 @@ fn link_mode_comes_from_the_flag_then_the_environment_then_the_config() {
 #[test]
 fn a_bad_link_mode_is_a_configuration_error_naming_where_it_came_from() {
     let sb = Sandbox::new();
-    let (reg, server) = setup(&sb);
-    let cfg = project(&sb, "p", &server, &reg, &["alpha"]);
-    let r = sb
-        .on_linux_with("install", &cfg, &["--link-mode", "symlink"], &[])
-        .fails(2);
-    assert!(
-        r.stderr.contains("--link-mode") && r.stderr.contains("symlink"),
-        "{}",
-        r.stderr
-    );
-    let r = sb
-        .on_linux_with("install", &cfg, &[], &[("OPTIMUS_LINK_MODE", "cp")])
-        .fails(2);
-    assert!(
-        r.stderr.contains("OPTIMUS_LINK_MODE") && r.stderr.contains("hardlink, copy or reflink"),
-        "{}",
-        r.stderr
-    );
+    let (reg, server) = served_registry(&sb);
+    let cfg = served_project(&sb, "p", &server, &reg, &["alpha"]);
+    sb.on_linux_with("install", &cfg, &["--link-mode", "symlink"], &[])
+        .expect(2, &["--link-mode", "symlink"]);
+    sb.on_linux_with("install", &cfg, &[], &[("OPTIMUS_LINK_MODE", "cp")])
+        .expect(2, &["OPTIMUS_LINK_MODE", "hardlink, copy or reflink"]);
     let text = sb
         .read(&cfg)
         .replacen("plugins:\n", "plugins:\n  link_mode: hard-link\n", 1);
     sb.write(&cfg, text);
-    let r = sb.on_linux_with("install", &cfg, &[], &[]).fails(2);
-    assert!(
-        r.stderr.contains("plugins.link_mode") && r.stderr.contains("hard-link"),
-        "{}",
-        r.stderr
-    );
+    sb.on_linux_with("install", &cfg, &[], &[])
+        .expect(2, &["plugins.link_mode", "hard-link"]);
     assert!(!sb.p("p/optimus.lock").exists() && !sb.p("p/.plugins").exists());
 }
 
@@ -292,10 +226,10 @@ fn a_bad_link_mode_is_a_configuration_error_naming_where_it_came_from() {
 #[test]
 fn reflink_places_the_bytes_and_falls_back_to_a_copy_with_one_warning() {
     let sb = Sandbox::new();
-    let (reg, server) = setup(&sb);
-    let cfg = project(&sb, "one", &server, &reg, &["alpha", "beta", "gamma"]);
+    let (reg, server) = served_registry(&sb);
+    let cfg = served_project(&sb, "one", &server, &reg, &["alpha", "beta", "gamma"]);
     sb.install(&cfg).ok();
-    let two = project(&sb, "two", &server, &reg, &["alpha", "beta", "gamma"]);
+    let two = served_project(&sb, "two", &server, &reg, &["alpha", "beta", "gamma"]);
     std::fs::copy(sb.p("one/optimus.lock"), sb.p("two/optimus.lock")).unwrap();
     let r = sb
         .on_linux_with("install", &two, &["--link-mode", "reflink"], &[])
@@ -356,26 +290,28 @@ fn hard_links_across_file_systems_fall_back_to_copies_with_one_warning() {
         );
         return;
     };
-    let (reg, server) = setup(&sb);
+    let (reg, server) = served_registry(&sb);
     let cache = sb.p("other-volume/cache").display().to_string();
     let env = [("OPTIMUS_CACHE_DIR", cache.as_str())];
-    let cfg = project(&sb, "one", &server, &reg, &["alpha", "beta", "gamma"]);
+    let cfg = served_project(&sb, "one", &server, &reg, &["alpha", "beta", "gamma"]);
     // The cold install keeps its files in the cache (another volume): a copy, said once.
-    let r = sb.on_linux_with("install", &cfg, &[], &env).ok();
+    let r = sb
+        .on_linux_with("install", &cfg, &[], &env)
+        .expect(0, &["different file systems"]);
     assert_eq!(
         r.stderr.matches("link mode hardlink").count(),
         1,
         "{}",
         r.stderr
     );
-    assert!(r.stderr.contains("different file systems"), "{}", r.stderr);
     assert_eq!(cached_in(&sb.p("other-volume/cache/files")), 3);
     // The warm install into another project copies from the cache, with one warning.
-    let two = project(&sb, "two", &server, &reg, &["alpha", "beta", "gamma"]);
+    let two = served_project(&sb, "two", &server, &reg, &["alpha", "beta", "gamma"]);
     std::fs::copy(sb.p("one/optimus.lock"), sb.p("two/optimus.lock")).unwrap();
     server.clear_log();
-    let r = sb.on_linux_with("install", &two, &[], &env).ok();
-    assert!(r.stdout.contains("installed 3"), "{}", r.stdout);
+    let r = sb
+        .on_linux_with("install", &two, &[], &env)
+        .expect(0, &["installed 3"]);
     assert_eq!(server.log().len(), 0, "{:?}", server.log());
     assert_eq!(
         r.stderr.matches("link mode hardlink").count(),
@@ -388,7 +324,7 @@ fn hard_links_across_file_systems_fall_back_to_copies_with_one_warning() {
     }
     sb.on_linux_with("verify", &two, &[], &env).ok();
     // Asked for copies, nothing to warn about.
-    let three = project(&sb, "three", &server, &reg, &["alpha"]);
+    let three = served_project(&sb, "three", &server, &reg, &["alpha"]);
     std::fs::copy(sb.p("one/optimus.lock"), sb.p("three/optimus.lock")).unwrap();
     let r = sb
         .on_linux_with("install", &three, &["--link-mode", "copy"], &env)
@@ -406,10 +342,10 @@ fn cached_in(dir: &Path) -> usize {
 #[test]
 fn cache_dir_and_size_describe_the_cache() {
     let sb = Sandbox::new();
-    let (reg, server) = setup(&sb);
+    let (reg, server) = served_registry(&sb);
     let r = sb.plugin(&["cache", "dir"]).ok();
     assert_eq!(r.stdout.trim(), sb.p("cache").display().to_string());
-    let cfg = project(&sb, "p", &server, &reg, &["alpha", "neo"]);
+    let cfg = served_project(&sb, "p", &server, &reg, &["alpha", "neo"]);
     sb.install(&cfg).ok();
     let r = sb.plugin(&["cache", "size"]).ok();
     for area in [
@@ -443,13 +379,13 @@ fn cache_dir_and_size_describe_the_cache() {
 #[test]
 fn prune_keeps_what_recorded_projects_use_and_forgets_projects_whose_lock_is_gone() {
     let sb = Sandbox::new();
-    let (reg, server) = setup(&sb);
-    let one = project(&sb, "one", &server, &reg, &["alpha", "neo"]);
+    let (reg, server) = served_registry(&sb);
+    let one = served_project(&sb, "one", &server, &reg, &["alpha", "neo"]);
     sb.install(&one).ok();
-    let two = project(&sb, "two", &server, &reg, &["gamma"]);
+    let two = served_project(&sb, "two", &server, &reg, &["gamma"]);
     sb.install(&two).ok();
     // Installed, then the plugin dir deleted: its lock still keeps it.
-    let three = project(&sb, "three", &server, &reg, &["beta"]);
+    let three = served_project(&sb, "three", &server, &reg, &["beta"]);
     sb.install(&three).ok();
     std::fs::remove_dir_all(sb.p("three/.plugins")).unwrap();
     let (alpha, gamma, beta) = (
@@ -459,8 +395,7 @@ fn prune_keeps_what_recorded_projects_use_and_forgets_projects_whose_lock_is_gon
     );
     assert!(cached(&sb, "artifacts").contains(&gamma));
     // Nothing unreferenced yet: nothing removed.
-    let r = sb.plugin(&["cache", "prune"]).ok();
-    assert!(r.stdout.contains("removed 0 B"), "{}", r.stdout);
+    sb.plugin(&["cache", "prune"]).expect(0, &["removed 0 B"]);
     std::fs::remove_dir_all(sb.p("two")).unwrap();
     let r = sb.plugin(&["cache", "prune", "--dry-run"]).ok();
     assert!(r.stdout.starts_with("would remove"), "{}", r.stdout);
@@ -468,16 +403,9 @@ fn prune_keeps_what_recorded_projects_use_and_forgets_projects_whose_lock_is_gon
         cached(&sb, "artifacts").contains(&gamma),
         "dry run removed something"
     );
-    let r = sb.plugin(&["cache", "prune"]).ok();
-    assert!(
-        r.stderr.contains("forgot the project of") && r.stderr.contains("two"),
-        "{}",
-        r.stderr
-    );
-    assert!(
-        r.stdout.contains("kept what 2 project(s) use"),
-        "{}",
-        r.stdout
+    sb.plugin(&["cache", "prune"]).expect(
+        0,
+        &["forgot the project of", "two", "kept what 2 project(s) use"],
     );
     let arts = cached(&sb, "artifacts");
     assert!(!arts.contains(&gamma), "{arts:?}");
@@ -487,7 +415,7 @@ fn prune_keeps_what_recorded_projects_use_and_forgets_projects_whose_lock_is_gon
     // installed file any more, but its record's artifact is locked: it stays too.
     assert_eq!(cached(&sb, "files").len(), 3);
     // What stays still serves a fresh clone of `one` without a request.
-    let four = project(&sb, "four", &server, &reg, &["alpha", "neo"]);
+    let four = served_project(&sb, "four", &server, &reg, &["alpha", "neo"]);
     std::fs::copy(sb.p("one/optimus.lock"), sb.p("four/optimus.lock")).unwrap();
     server.clear_log();
     sb.on_linux_with("install", &four, &["--offline"], &[]).ok();
@@ -497,24 +425,22 @@ fn prune_keeps_what_recorded_projects_use_and_forgets_projects_whose_lock_is_gon
 #[test]
 fn prune_ci_keeps_artifacts_only_and_an_offline_install_still_works() {
     let sb = Sandbox::new();
-    let (reg, server) = setup(&sb);
-    let one = project(&sb, "one", &server, &reg, &["alpha", "beta", "neo"]);
+    let (reg, server) = served_registry(&sb);
+    let one = served_project(&sb, "one", &server, &reg, &["alpha", "beta", "neo"]);
     sb.install(&one).ok();
     assert_eq!(cached(&sb, "files").len(), 3);
-    let r = sb.plugin(&["cache", "prune", "--ci"]).ok();
-    assert!(r.stdout.contains("3 files"), "{}", r.stdout);
+    sb.plugin(&["cache", "prune", "--ci"])
+        .expect(0, &["3 files"]);
     assert!(cached(&sb, "files").is_empty() && cached(&sb, "unpacked").is_empty());
     assert!(cached(&sb, "memo").is_empty());
     assert_eq!(cached(&sb, "artifacts").len(), 3);
     assert!(!cached(&sb, "index").is_empty(), "index documents are kept");
     // The next CI run: a fresh checkout, the saved cache, no network.
-    let two = project(&sb, "two", &server, &reg, &["alpha", "beta", "neo"]);
+    let two = served_project(&sb, "two", &server, &reg, &["alpha", "beta", "neo"]);
     std::fs::copy(sb.p("one/optimus.lock"), sb.p("two/optimus.lock")).unwrap();
     server.clear_log();
-    let r = sb
-        .on_linux_with("install", &two, &["--offline", "--frozen"], &[])
-        .ok();
-    assert!(r.stdout.contains("installed 3"), "{}", r.stdout);
+    sb.on_linux_with("install", &two, &["--offline", "--frozen"], &[])
+        .expect(0, &["installed 3"]);
     assert_eq!(server.log().len(), 0);
     sb.on_linux("verify", &two).ok();
 }
@@ -522,8 +448,8 @@ fn prune_ci_keeps_artifacts_only_and_an_offline_install_still_works() {
 #[test]
 fn prune_max_size_removes_the_least_recently_used_first() {
     let sb = Sandbox::new();
-    let (reg, server) = setup(&sb);
-    let one = project(&sb, "one", &server, &reg, &["alpha", "beta"]);
+    let (reg, server) = served_registry(&sb);
+    let one = served_project(&sb, "one", &server, &reg, &["alpha", "beta"]);
     sb.install(&one).ok();
     // Everything last used long ago...
     let long_ago = SystemTime::now() - Duration::from_secs(30 * 86400);
@@ -547,7 +473,7 @@ fn prune_max_size_removes_the_least_recently_used_first() {
     }
     // ...then beta used now by an install into a fresh project (linked from the cache, which
     // marks its unpacked-file record used): beta is the most recently used.
-    let two = project(&sb, "two", &server, &reg, &["beta"]);
+    let two = served_project(&sb, "two", &server, &reg, &["beta"]);
     let lock = sb.read("one/optimus.lock");
     sb.write("two/optimus.lock", &lock);
     sb.on_linux_with("install", &two, &["--offline"], &[]).ok();
@@ -577,10 +503,8 @@ fn prune_max_size_removes_the_least_recently_used_first() {
         r.stdout
     );
     // A bad size is a usage error.
-    let r = sb
-        .plugin(&["cache", "prune", "--max-size", "lots"])
-        .fails(2);
-    assert!(r.stderr.contains("--max-size"), "{}", r.stderr);
+    sb.plugin(&["cache", "prune", "--max-size", "lots"])
+        .expect(2, &["--max-size"]);
 }
 
 #[test]
@@ -598,28 +522,24 @@ fn prune_removes_stale_downloads_in_flight_but_never_young_ones() {
 #[test]
 fn clean_removes_one_plugins_entries_or_everything() {
     let sb = Sandbox::new();
-    let (reg, server) = setup(&sb);
-    let one = project(&sb, "one", &server, &reg, &["alpha", "beta"]);
+    let (reg, server) = served_registry(&sb);
+    let one = served_project(&sb, "one", &server, &reg, &["alpha", "beta"]);
     sb.install(&one).ok();
     let (alpha, beta) = (
         sha_in_lock(&sb, "one/optimus.lock", "alpha"),
         sha_in_lock(&sb, "one/optimus.lock", "beta"),
     );
     let alpha_file = sha256_file(&binary(&sb, "one", "alpha"));
-    let r = sb.plugin(&["cache", "clean", "alpha"]).ok();
-    assert!(r.stdout.contains("the entries of alpha"), "{}", r.stdout);
+    sb.plugin(&["cache", "clean", "alpha"])
+        .expect(0, &["the entries of alpha"]);
     let arts = cached(&sb, "artifacts");
     assert!(!arts.contains(&alpha) && arts.contains(&beta), "{arts:?}");
     assert!(!cached(&sb, "files").contains(&alpha_file));
     assert_eq!(cached(&sb, "files").len(), 1);
     // The installed file is the project's own (a hard link outlives the cache's name).
     sb.on_linux("verify", &one).ok();
-    let r = sb.plugin(&["cache", "clean", "nosuch"]).ok();
-    assert!(
-        r.stdout.contains("no cache entry of nosuch"),
-        "{}",
-        r.stdout
-    );
+    sb.plugin(&["cache", "clean", "nosuch"])
+        .expect(0, &["no cache entry of nosuch"]);
     sb.plugin(&["cache", "clean"]).ok();
     // Left: the lock file, the marker that says this is a cache, and the rollback
     // protection of registries' timestamps.
@@ -636,8 +556,8 @@ fn clean_removes_one_plugins_entries_or_everything() {
 #[test]
 fn prune_waits_for_an_install_in_progress_and_keeps_what_it_installed() {
     let sb = Sandbox::new();
-    let (reg, server) = setup(&sb);
-    let one = project(&sb, "one", &server, &reg, &["alpha", "beta"]);
+    let (reg, server) = served_registry(&sb);
+    let one = served_project(&sb, "one", &server, &reg, &["alpha", "beta"]);
     sb.run(&["plugin", "lock", "-c", &one]).ok();
     // The install holds the cache while its download stalls.
     server.fault(

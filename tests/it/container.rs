@@ -274,8 +274,7 @@ fn the_init_container_installs_the_configmap_and_reinstalls_on_a_change() {
 
     // Pod start: the lock's plugins, and no registry index read (--frozen).
     server.clear_log();
-    let r = run_init(&plugins).ok();
-    assert!(r.stdout.contains("installed 2"), "{}", r.stdout);
+    run_init(&plugins).expect(0, &["installed 2"]);
     assert_eq!(
         listing(&plugins),
         ["optimus-bq2bq_linux_amd64", "optimus-plugin-neo.yaml"]
@@ -321,8 +320,7 @@ fn the_init_container_installs_the_configmap_and_reinstalls_on_a_change() {
         ],
     );
     let before = Snapshot::take(&[&cm]);
-    let r = run_init(&plugins).ok();
-    assert!(r.stdout.contains("predator"), "{}", r.stdout);
+    run_init(&plugins).expect(0, &["predator"]);
     assert_eq!(
         listing(&plugins),
         ["optimus-plugin-neo.yaml", "optimus-plugin-predator.yaml"],

@@ -22,11 +22,7 @@ fn setup() -> (Sandbox, Registry) {
     let sb = Sandbox::new();
     let reg = Registry::new(&sb, "registry");
     reg.publish_task(&sb, "good", "1.0.0", &[PLAT]).ok();
-    sb.write(
-        "proj/optimus.yaml",
-        registry_config("../registry", &reg.public_key, &[("good", "*")]),
-    );
-    sb.install("proj/optimus.yaml").ok();
+    installed_project(&sb, &reg, &["good"]);
     (sb, reg)
 }
 
@@ -87,18 +83,13 @@ fn refused(
         }
     }
     let before_outside = outside(sb);
-    let r = sb.on_linux_with("install", "proj/optimus.yaml", &[], env);
-    assert_clean_failure(&r);
-    let r = r.fails(1);
-    for e in expect {
-        assert!(
-            r.stderr.contains(e),
-            "expected {e:?} in the error for {}:\n{}",
-            artifact.display(),
-            r.stderr
-        );
-    }
-    assert!(r.stderr.contains("nothing was changed"), "{}", r.stderr);
+    let said: Vec<&str> = expect
+        .iter()
+        .copied()
+        .chain(["nothing was changed"])
+        .collect();
+    sb.on_linux_with("install", "proj/optimus.yaml", &[], env)
+        .expect(1, &said);
     assert_eq!(
         tree(&sb.p("proj/.plugins"), &[]),
         before_plugins,
@@ -450,13 +441,8 @@ fn size_limit_from_config() {
         "plugins:\n  limits:\n    max_unpacked_size: 1000\n  providers:",
     );
     sb.write("proj/optimus.yaml", cfg);
-    let r = sb.install("proj/optimus.yaml");
-    assert!(
-        r.stderr.contains("exceeds the limit of 1000 bytes"),
-        "{}",
-        r.stderr
-    );
-    r.fails(1);
+    sb.install("proj/optimus.yaml")
+        .expect(1, &["exceeds the limit of 1000 bytes"]);
     // Raised again, the same artifact installs.
     let r = sb.on_linux_with(
         "install",

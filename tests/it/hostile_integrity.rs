@@ -8,15 +8,7 @@ use crate::common::*;
 fn setup() -> (Sandbox, Registry) {
     let sb = Sandbox::new();
     let reg = abcy_registry(&sb);
-    sb.write(
-        "proj/optimus.yaml",
-        registry_config(
-            "../registry",
-            &reg.public_key,
-            &[("a", "*"), ("b", "*"), ("c", "*"), ("y", "*")],
-        ),
-    );
-    sb.install("proj/optimus.yaml").ok();
+    installed_project(&sb, &reg, &["a", "b", "c", "y"]);
     (sb, reg)
 }
 
@@ -406,12 +398,6 @@ fn bad_input_anywhere_is_a_clear_error_never_a_panic() {
     }
     .resign("a");
     std::fs::remove_file(sb.p("proj/optimus.lock")).unwrap();
-    let r = sb.install("proj/optimus.yaml");
-    assert_clean_failure(&r);
-    assert_eq!(r.code, 1, "{}", r.all());
-    assert!(
-        r.stderr.contains("index of plugin a") && r.stderr.contains(":4:"),
-        "{}",
-        r.stderr
-    );
+    sb.install("proj/optimus.yaml")
+        .expect(1, &["index of plugin a", ":4:"]);
 }

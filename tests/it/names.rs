@@ -62,8 +62,7 @@ fn the_primary_name_takes_the_verbs_and_shows_them_so() {
     c.args(["install", "-c", "proj/optimus.yaml", "--platform", PLAT])
         .current_dir(sb.path())
         .envs(sb.env.iter().map(|(k, v)| (k, v)));
-    let r = Run::from(c.output().unwrap()).ok();
-    assert!(r.stdout.contains("installed 2"), "{}", r.stdout);
+    Run::from(c.output().unwrap()).expect(0, &["installed 2"]);
     let help = sb.run(&["install", "--help"]).ok().stdout;
     assert!(help.contains("Usage: optimus-plugins install"), "{help}");
     assert!(
@@ -92,17 +91,15 @@ fn the_primary_name_takes_the_verbs_and_shows_them_so() {
 fn as_optimus_it_keeps_optimus_plugin_verb() {
     let sb = Sandbox::new();
     project(&sb);
-    let r = sb
-        .as_optimus(&[
-            "plugin",
-            "install",
-            "-c",
-            "proj/optimus.yaml",
-            "--platform",
-            PLAT,
-        ])
-        .ok();
-    assert!(r.stdout.contains("installed 2"), "{}", r.stdout);
+    sb.as_optimus(&[
+        "plugin",
+        "install",
+        "-c",
+        "proj/optimus.yaml",
+        "--platform",
+        PLAT,
+    ])
+    .expect(0, &["installed 2"]);
     assert!(sb.p("proj/.plugins/optimus-bq2bq_linux_amd64").is_file());
     sb.as_optimus(&[
         "plugin",
@@ -153,10 +150,8 @@ fn as_the_optimus_extension_it_runs_unchanged() {
     assert!(
         file.ends_with(".optimus/extensions/github.com/raystack/optimus-extension-plugins/v0.1.0")
     );
-    let r = sb
-        .as_extension(&["install", "-c", "proj/optimus.yaml", "--platform", PLAT])
-        .ok();
-    assert!(r.stdout.contains("installed 2"), "{}", r.stdout);
+    sb.as_extension(&["install", "-c", "proj/optimus.yaml", "--platform", PLAT])
+        .expect(0, &["installed 2"]);
     assert!(sb.p("proj/.plugins/optimus-plugin-neo.yaml").is_file());
     let same = |args: &[&str]| {
         let a = sb.run(args);
@@ -272,32 +267,26 @@ fn completions_are_for_the_invoked_name_and_write_no_file() {
     sb.optimus_symlink();
     sb.install_extension();
     let before = Snapshot::take(&[sb.path()]);
-    let r = sb.run(&["completions", "bash"]).ok();
-    assert!(
-        r.stdout.contains("-o default optimus-plugins\n"),
-        "{}",
-        r.stdout
-    );
-    assert!(
-        r.stdout.contains("optimus__plugins__subcmd__install"),
-        "verbs at the top"
+    let r = sb.run(&["completions", "bash"]).expect(
+        0,
+        &[
+            "-o default optimus-plugins\n",
+            "optimus__plugins__subcmd__install",
+        ],
     );
     assert!(
         !r.stdout.contains("subcmd__plugin__subcmd__install"),
         "no `plugin` level"
     );
-    let r = sb.as_optimus(&["plugin", "completions", "bash"]).ok();
-    assert!(r.stdout.contains("-o default optimus\n"), "{}", r.stdout);
+    let r = sb
+        .as_optimus(&["plugin", "completions", "bash"])
+        .expect(0, &["-o default optimus\n"]);
     assert!(
         r.stdout
             .contains("optimus__subcmd__plugin__subcmd__install"),
         "`optimus plugin install`"
     );
-    let r = sb.as_extension(&["completions", "fish"]).ok();
-    assert!(
-        r.stdout.contains("complete -c optimus-plugins"),
-        "{}",
-        r.stdout
-    );
+    sb.as_extension(&["completions", "fish"])
+        .expect(0, &["complete -c optimus-plugins"]);
     before.assert_unchanged(&[]);
 }

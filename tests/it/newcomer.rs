@@ -65,12 +65,8 @@ fn a_mistyped_plugin_name_gets_a_suggestion() {
         registry_config(&root, &reg.public_key, &[("bq2bq", "*"), ("neo", "*")]),
     );
     sb.install("p/optimus.yaml").ok();
-    let r = sb
-        .plugin(&["update", "-c", "p/optimus.yaml", "nep"])
-        .fails(2);
-    assert!(r.stderr.contains("did you mean `neo`?"), "{}", r.stderr);
-    let r = sb
-        .plugin(&["remove", "-c", "p/optimus.yaml", "bq2bg"])
-        .fails(2);
-    assert!(r.stderr.contains("did you mean `bq2bq`?"), "{}", r.stderr);
+    sb.plugin(&["update", "-c", "p/optimus.yaml", "nep"])
+        .expect(2, &["did you mean `neo`?"]);
+    sb.plugin(&["remove", "-c", "p/optimus.yaml", "bq2bg"])
+        .expect(2, &["did you mean `bq2bq`?"]);
 }

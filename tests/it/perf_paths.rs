@@ -4,52 +4,21 @@
 
 use crate::common::*;
 
-/// A registry with tar.gz plugins `alpha` and `beta` and a yaml plugin `neo`, served over http.
-fn setup(sb: &Sandbox) -> (Registry, HttpServer) {
-    let reg = Registry::new(sb, "registry");
-    for name in ["alpha", "beta"] {
-        reg.publish_task(sb, name, "1.0.0", &[PLAT]).ok();
-    }
-    reg.publish_yaml(sb, "neo", "1.0.0").ok();
-    let server = HttpServer::start(&reg.root);
-    (reg, server)
-}
-
 fn project(sb: &Sandbox, dir: &str, server: &HttpServer, reg: &Registry) {
-    sb.write(
-        &format!("{dir}/optimus.yaml"),
-        registry_config(
-            &server.url(""),
-            &reg.public_key,
-            &[("alpha", "1"), ("beta", "1"), ("neo", "1")],
-        ),
-    );
-}
-
-fn artifact_requests(server: &HttpServer) -> usize {
-    server
-        .log()
-        .iter()
-        .filter(|r| r.path.contains("/artifacts/"))
-        .count()
+    served_project(sb, dir, server, reg, &["alpha", "beta", "neo"]);
 }
 
 #[test]
 fn no_op_install_makes_no_request_and_rewrites_nothing() {
     let sb = Sandbox::new();
-    let (reg, server) = setup(&sb);
+    let (reg, server) = served_registry(&sb);
     project(&sb, "proj", &server, &reg);
     sb.install("proj/optimus.yaml").ok();
     let receipts = sb.p("proj/.plugins/.receipts.toml");
     let before = std::fs::metadata(&receipts).unwrap().modified().unwrap();
     server.clear_log();
-    let r = sb.install("proj/optimus.yaml").ok();
-    assert!(
-        r.stdout.contains("nothing to do: 3 plugin(s)"),
-        "{}",
-        r.stdout
-    );
-    assert!(r.stdout.contains("nothing re-hashed"), "{}", r.stdout);
+    sb.install("proj/optimus.yaml")
+        .expect(0, &["nothing to do: 3 plugin(s)", "nothing re-hashed"]);
     assert_eq!(server.log().len(), 0, "{:?}", server.log());
     let after = std::fs::metadata(&receipts).unwrap().modified().unwrap();
     assert_eq!(before, after, "a no-op must not rewrite the receipts");
@@ -58,15 +27,14 @@ fn no_op_install_makes_no_request_and_rewrites_nothing() {
 #[test]
 fn warm_install_into_a_fresh_project_links_from_the_cache_without_requests() {
     let sb = Sandbox::new();
-    let (reg, server) = setup(&sb);
+    let (reg, server) = served_registry(&sb);
     project(&sb, "one", &server, &reg);
     sb.install("one/optimus.yaml").ok();
     // A second project with the same declarations and lock (as after a git clone).
     project(&sb, "two", &server, &reg);
     std::fs::copy(sb.p("one/optimus.lock"), sb.p("two/optimus.lock")).unwrap();
     server.clear_log();
-    let r = sb.install("two/optimus.yaml").ok();
-    assert!(r.stdout.contains("installed 3"), "{}", r.stdout);
+    sb.install("two/optimus.yaml").expect(0, &["installed 3"]);
     assert_eq!(server.log().len(), 0, "{:?}", server.log());
     let bin = sb.p(&format!("two/.plugins/optimus-alpha_{PLAT}"));
     assert_eq!(
@@ -85,7 +53,7 @@ fn warm_install_into_a_fresh_project_links_from_the_cache_without_requests() {
 #[test]
 fn offline_install_uses_cached_artifacts_when_unpacked_files_are_gone() {
     let sb = Sandbox::new();
-    let (reg, server) = setup(&sb);
+    let (reg, server) = served_registry(&sb);
     project(&sb, "one", &server, &reg);
     sb.install("one/optimus.yaml").ok();
     // Only the artifacts stay in the cache: the next install must unpack them again.
@@ -95,10 +63,8 @@ fn offline_install_uses_cached_artifacts_when_unpacked_files_are_gone() {
     project(&sb, "two", &server, &reg);
     std::fs::copy(sb.p("one/optimus.lock"), sb.p("two/optimus.lock")).unwrap();
     server.clear_log();
-    let r = sb
-        .on_linux_with("install", "two/optimus.yaml", &["--offline"], &[])
-        .ok();
-    assert!(r.stdout.contains("installed 3"), "{}", r.stdout);
+    sb.on_linux_with("install", "two/optimus.yaml", &["--offline"], &[])
+        .expect(0, &["installed 3"]);
     assert_eq!(server.log().len(), 0, "{:?}", server.log());
     assert_eq!(
         sb.read(&format!("two/.plugins/optimus-beta_{PLAT}")),
@@ -109,7 +75,7 @@ fn offline_install_uses_cached_artifacts_when_unpacked_files_are_gone() {
 #[test]
 fn streamed_artifacts_land_in_the_cache_and_are_not_downloaded_twice() {
     let sb = Sandbox::new();
-    let (reg, server) = setup(&sb);
+    let (reg, server) = served_registry(&sb);
     project(&sb, "proj", &server, &reg);
     sb.install("proj/optimus.yaml").ok();
     assert_eq!(artifact_requests(&server), 3);
@@ -130,7 +96,7 @@ fn streamed_artifacts_land_in_the_cache_and_are_not_downloaded_twice() {
 #[test]
 fn a_tampered_stream_is_a_checksum_error_and_installs_nothing() {
     let sb = Sandbox::new();
-    let (reg, server) = setup(&sb);
+    let (reg, server) = served_registry(&sb);
     project(&sb, "proj", &server, &reg);
     sb.on_linux("lock", "proj/optimus.yaml").ok();
     // Same length, one byte changed in the middle: the unpacker sees bad bytes before the
@@ -145,9 +111,8 @@ fn a_tampered_stream_is_a_checksum_error_and_installs_nothing() {
         &format!("optimus-alpha_1.0.0_{PLAT}.tar.gz"),
         vec![Fault::Replace(bytes)],
     );
-    let r = sb.install("proj/optimus.yaml").fails(1);
-    assert!(r.stderr.contains("checksum mismatch"), "{}", r.stderr);
-    assert!(r.stderr.contains(&sha256_file(&art)), "{}", r.stderr);
+    sb.install("proj/optimus.yaml")
+        .expect(1, &["checksum mismatch", &sha256_file(&art)]);
     let dir = sb.p("proj/.plugins");
     assert!(!dir.join(format!("optimus-alpha_{PLAT}")).exists());
     assert!(!dir.join(format!("optimus-beta_{PLAT}")).exists());
@@ -170,7 +135,7 @@ fn a_tampered_stream_is_a_checksum_error_and_installs_nothing() {
 #[test]
 fn a_cut_download_leaves_no_partial_file_anywhere() {
     let sb = Sandbox::new();
-    let (reg, server) = setup(&sb);
+    let (reg, server) = served_registry(&sb);
     project(&sb, "proj", &server, &reg);
     sb.on_linux("lock", "proj/optimus.yaml").ok();
     // Every attempt is cut short (the transport retries; all of them fail).
@@ -192,7 +157,7 @@ fn a_cut_download_leaves_no_partial_file_anywhere() {
 #[test]
 fn concurrent_installs_sharing_one_cache_both_succeed() {
     let sb = Sandbox::new();
-    let (reg, server) = setup(&sb);
+    let (reg, server) = served_registry(&sb);
     let dirs = ["p1", "p2", "p3", "p4"];
     for d in dirs {
         project(&sb, d, &server, &reg);

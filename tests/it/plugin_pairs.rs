@@ -47,12 +47,8 @@ fn a_binary_and_its_yaml_install_together_cold_warm_and_after_a_deletion() {
     let root = reg.root.display().to_string();
     let config = registry_config(&root, &reg.public_key, &[("bq2bq", "*")]);
     sb.write("p/optimus.yaml", &config);
-    let r = sb.install("p/optimus.yaml").ok();
-    assert!(
-        r.stdout.contains("installed 1 (bq2bq 0.3.2)"),
-        "{}",
-        r.stdout
-    );
+    sb.install("p/optimus.yaml")
+        .expect(0, &["installed 1 (bq2bq 0.3.2)"]);
     assert_eq!(
         sb.read("p/.plugins/optimus-bq2bq_linux_amd64"),
         script("bq2bq", "0.3.2", PLAT)
@@ -65,8 +61,7 @@ fn a_binary_and_its_yaml_install_together_cold_warm_and_after_a_deletion() {
     let j = list_json(&sb, "p");
     assert_eq!(j["startup_errors"], serde_json::json!([]), "{j}");
     // A no-op the second time; both files are receipted, so a deleted yaml comes back.
-    let r = sb.install("p/optimus.yaml").ok();
-    assert!(r.stdout.contains("nothing to do"), "{}", r.stdout);
+    sb.install("p/optimus.yaml").expect(0, &["nothing to do"]);
     std::fs::remove_file(sb.p("p/.plugins/optimus-plugin-bq2bq.yaml")).unwrap();
     sb.install("p/optimus.yaml").ok();
     assert!(sb.p("p/.plugins/optimus-plugin-bq2bq.yaml").exists());

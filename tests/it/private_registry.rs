@@ -91,9 +91,7 @@ fn ca_file_trusts_the_private_ca_for_that_provider() {
 
     // Not trusted: exit 1, naming the provider and pointing at ca_file; nothing installed.
     sb.write("proj/optimus.yaml", config(&url, &reg.public_key, ""));
-    let r = install(&sb, &[]).fails(1);
-    assert!(r.stderr.contains("provider reg"), "{}", r.stderr);
-    assert!(r.stderr.contains("`ca_file`"), "{}", r.stderr);
+    install(&sb, &[]).expect(1, &["provider reg", "`ca_file`"]);
     assert!(!installed(&sb));
 
     // ca_file relative to the config: installs over https.
@@ -115,8 +113,7 @@ fn ca_file_trusts_the_private_ca_for_that_provider() {
         "proj/optimus.yaml",
         config(&url, &reg.public_key, "      ca_file: certs/other-ca.pem\n"),
     );
-    let r = install(&sb, &[]).fails(1);
-    assert!(r.stderr.contains("does not hold the CA"), "{}", r.stderr);
+    install(&sb, &[]).expect(1, &["does not hold the CA"]);
     assert!(!installed(&sb));
 
     // A missing file and a file that is not PEM: configuration errors naming provider and file.
@@ -128,14 +125,14 @@ fn ca_file_trusts_the_private_ca_for_that_provider() {
             "proj/optimus.yaml",
             config(&url, &reg.public_key, &format!("      ca_file: {file}\n")),
         );
-        let r = install(&sb, &[]).fails(2);
-        assert!(r.stderr.contains("provider reg: ca_file"), "{}", r.stderr);
-        assert!(
-            r.stderr.contains(file.trim_start_matches("certs/")),
-            "{}",
-            r.stderr
+        install(&sb, &[]).expect(
+            2,
+            &[
+                "provider reg: ca_file",
+                file.trim_start_matches("certs/"),
+                says,
+            ],
         );
-        assert!(r.stderr.contains(says), "{}", r.stderr);
     }
 }
 
@@ -188,9 +185,7 @@ fn client_certificate_is_presented_when_the_server_requires_one() {
         "proj/optimus.yaml",
         config(&url, &reg.public_key, "      ca_file: certs/ca.pem\n"),
     );
-    let r = install(&sb, &[]).fails(1);
-    assert!(r.stderr.contains("`client_cert`"), "{}", r.stderr);
-    assert!(r.stderr.contains("provider reg"), "{}", r.stderr);
+    install(&sb, &[]).expect(1, &["`client_cert`", "provider reg"]);
     assert!(!installed(&sb));
 
     // With the client CA's certificate: accepted.
@@ -201,19 +196,12 @@ fn client_certificate_is_presented_when_the_server_requires_one() {
     // A certificate nginx does not trust: refused.
     reset(&sb);
     sb.write("proj/optimus.yaml", with("stranger.pem", "stranger.key"));
-    let r = install(&sb, &[]).fails(1);
-    assert!(
-        r.stderr.contains("refused the client certificate"),
-        "{}",
-        r.stderr
-    );
+    install(&sb, &[]).expect(1, &["refused the client certificate"]);
     assert!(!installed(&sb));
 
     // A key that is not the certificate's, and a certificate without its key: config errors.
     sb.write("proj/optimus.yaml", with("client.pem", "stranger.key"));
-    let r = install(&sb, &[]).fails(2);
-    assert!(r.stderr.contains("client.pem"), "{}", r.stderr);
-    assert!(r.stderr.contains("stranger.key"), "{}", r.stderr);
+    install(&sb, &[]).expect(2, &["client.pem", "stranger.key"]);
     sb.write(
         "proj/optimus.yaml",
         config(
@@ -222,12 +210,7 @@ fn client_certificate_is_presented_when_the_server_requires_one() {
             "      client_cert: certs/client.pem\n",
         ),
     );
-    let r = install(&sb, &[]).fails(2);
-    assert!(
-        r.stderr.contains("`client_cert` needs `client_key`"),
-        "{}",
-        r.stderr
-    );
+    install(&sb, &[]).expect(2, &["`client_cert` needs `client_key`"]);
 }
 
 #[test]
@@ -283,16 +266,11 @@ fn https_proxy_carries_the_requests_and_no_proxy_goes_direct() {
     // A proxy that is not there: the run fails instead of going around it.
     reset(&sb);
     let dead = format!("http://127.0.0.1:{}", free_port());
-    let r = install(&sb, &[("HTTPS_PROXY", &dead)]).fails(1);
+    let r = install(&sb, &[("HTTPS_PROXY", &dead)])
+        .expect(1, &[&format!("HTTPS_PROXY={dead}"), "is the proxy up"]);
     assert!(!installed(&sb), "{}", r.stderr);
-    assert!(
-        r.stderr.contains(&format!("HTTPS_PROXY={dead}")) && r.stderr.contains("is the proxy up"),
-        "{}",
-        r.stderr
-    );
     // And a proxy value that is not a URL is a configuration error naming the variable.
-    let r = install(&sb, &[("HTTPS_PROXY", "http://[::1")]).fails(2);
-    assert!(r.stderr.contains("HTTPS_PROXY"), "{}", r.stderr);
+    install(&sb, &[("HTTPS_PROXY", "http://[::1")]).expect(2, &["HTTPS_PROXY"]);
 }
 
 const TOKEN: &str = "tok-cred-4242-SECRET-xyz";
@@ -378,30 +356,24 @@ fn credential_process_supplies_the_token_once_and_it_never_leaks() {
         &sb,
         "printf '%s-%s\\n' tok-cred-4242 SECRET-xyz\necho \"vault: token $(printf '%s-%s' tok-cred-4242 SECRET-xyz) expired\" >&2\nexit 3\n",
     );
-    let failed = install(&sb, &[]).fails(1);
-    assert!(failed.stderr.contains("provider reg"), "{}", failed.stderr);
-    assert!(failed.stderr.contains("token.sh"), "{}", failed.stderr);
-    assert!(failed.stderr.contains("status 3"), "{}", failed.stderr);
-    assert!(
-        failed.stderr.contains("vault: token *** expired"),
-        "{}",
-        failed.stderr
+    let failed = install(&sb, &[]).expect(
+        1,
+        &[
+            "provider reg",
+            "token.sh",
+            "status 3",
+            "vault: token *** expired",
+        ],
     );
     assert!(!installed(&sb));
 
     // No token printed: a clear error.
     credential_script(&sb, "exit 0\n");
-    let empty = install(&sb, &[]).fails(1);
-    assert!(
-        empty.stderr.contains("printed no token"),
-        "{}",
-        empty.stderr
-    );
+    let empty = install(&sb, &[]).expect(1, &["printed no token"]);
 
     // The wrong token: the 401 hint.
     credential_script(&sb, "echo tok-wrong-0000-SECRET\n");
-    let wrong = install(&sb, &[]).fails(1);
-    assert!(wrong.stderr.contains("401"), "{}", wrong.stderr);
+    let wrong = install(&sb, &[]).expect(1, &["401"]);
 
     for r in [&ok, &failed, &empty, &wrong] {
         assert!(!r.all().contains(TOKEN), "token printed:\n{}", r.all());
@@ -442,8 +414,6 @@ fn private_settings_are_checked_when_the_config_is_read() {
             "proj/optimus.yaml",
             format!("plugins:\n  providers:\n{provider}  plugins: []\n"),
         );
-        let r = install(&sb, &[]).fails(2);
-        assert!(r.stderr.contains("provider b"), "{}", r.stderr);
-        assert!(r.stderr.contains(says), "{}", r.stderr);
+        install(&sb, &[]).expect(2, &["provider b", says]);
     }
 }

@@ -24,24 +24,13 @@ const VERBS: &[&str] = &[
 fn every_command_has_help_with_examples() {
     let sb = Sandbox::new();
     for v in VERBS {
-        let r = sb.plugin(&[v, "--help"]).ok();
-        assert!(
-            r.stdout.contains("Examples:\n  optimus-plugins "),
-            "{v}: {}",
-            r.stdout
-        );
-        assert!(
-            r.stdout.contains("Usage: optimus-plugins "),
-            "{v}: {}",
-            r.stdout
+        sb.plugin(&[v, "--help"]).expect(
+            0,
+            &["Examples:\n  optimus-plugins ", "Usage: optimus-plugins "],
         );
     }
-    let r = sb.plugin(&["--help"]).ok();
-    assert!(
-        r.stdout.contains("Commit optimus.yaml and optimus.lock"),
-        "{}",
-        r.stdout
-    );
+    sb.plugin(&["--help"])
+        .expect(0, &["Commit optimus.yaml and optimus.lock"]);
 }
 
 #[test]
@@ -52,15 +41,11 @@ fn completions_for_each_shell() {
         ("zsh", "#compdef optimus-plugins"),
         ("fish", "complete -c optimus-plugins"),
     ] {
-        let r = sb.plugin(&["completions", shell]).ok();
-        assert!(r.stdout.contains(needle), "{shell}");
-        assert!(
-            r.stdout.contains("outdated"),
-            "{shell}: verbs are completed"
-        );
+        sb.plugin(&["completions", shell])
+            .expect(0, &[needle, "outdated"]);
     }
-    let r = sb.plugin(&["completions", "tcsh"]).fails(2);
-    assert!(r.stderr.contains("possible values"), "{}", r.stderr);
+    sb.plugin(&["completions", "tcsh"])
+        .expect(2, &["possible values"]);
 }
 
 #[test]
@@ -73,14 +58,13 @@ fn one_summary_line_quiet_and_no_color() {
         registry_config("registry", &reg.public_key, &[("neo", "1")]),
     );
     // Normal: notes on stderr, exactly one line on stdout.
-    let r = sb.plugin(&["install"]).ok();
+    let r = sb.plugin(&["install"]).expect(0, &["locked neo"]);
     assert_eq!(r.stdout.lines().count(), 1, "{}", r.stdout);
     assert!(
         r.stdout.starts_with("installed 1 (neo 1.0.0) in .plugins"),
         "{}",
         r.stdout
     );
-    assert!(r.stderr.contains("locked neo"), "{}", r.stderr);
     assert!(!r.all().contains('\x1b'), "NO_COLOR: {:?}", r.all());
     // -q: only the summary.
     std::fs::remove_file(sb.p("optimus.lock")).unwrap();
@@ -130,16 +114,12 @@ fn locked_names_the_command_that_fixes_it() {
             &[("neo", "1"), ("predator", "1")],
         ),
     );
-    let r = sb.plugin(&["install", "--locked"]).fails(2);
-    assert!(
-        r.stderr.contains("predator: it is not in the lock"),
-        "{}",
-        r.stderr
-    );
-    assert!(
-        r.stderr.contains("run `optimus-plugins lock"),
-        "{}",
-        r.stderr
+    sb.plugin(&["install", "--locked"]).expect(
+        2,
+        &[
+            "predator: it is not in the lock",
+            "run `optimus-plugins lock",
+        ],
     );
     assert!(!sb.p(".plugins/optimus-plugin-predator.yaml").exists());
 }

@@ -38,16 +38,14 @@ fn server_bundle(sb: &Sandbox) -> HttpServer {
         ),
     );
     std::fs::create_dir_all(sb.p("www")).unwrap();
-    let r = sb
-        .plugin(&[
-            "install",
-            "-c",
-            "server/optimus.yaml",
-            "--yaml-bundle",
-            sb.p("www/plugins").to_str().unwrap(),
-        ])
-        .ok();
-    assert!(r.stdout.contains("wrote 2 yaml plugin(s)"), "{}", r.stdout);
+    sb.plugin(&[
+        "install",
+        "-c",
+        "server/optimus.yaml",
+        "--yaml-bundle",
+        sb.p("www/plugins").to_str().unwrap(),
+    ])
+    .expect(0, &["wrote 2 yaml plugin(s)"]);
     HttpServer::start(&sb.p("www"))
 }
 
@@ -64,9 +62,8 @@ fn sync(sb: &Sandbox, server: &HttpServer) -> Run {
 fn syncs_the_bundle_written_by_install_yaml_bundle() {
     let sb = Sandbox::new();
     let server = server_bundle(&sb);
-    let r = sync(&sb, &server).ok();
+    let r = sync(&sb, &server).expect(0, &["synced 2 yaml plugin(s)"]);
     assert_eq!(r.stdout.lines().count(), 1, "{}", r.stdout);
-    assert!(r.stdout.contains("synced 2 yaml plugin(s)"), "{}", r.stdout);
     assert_eq!(server.hits("/plugins"), 1);
     assert_eq!(
         sb.read("client/.plugins/optimus-plugin-neo.yaml"),
@@ -89,8 +86,7 @@ fn syncs_the_bundle_written_by_install_yaml_bundle() {
             0o644,
         )],
     );
-    let r = sync(&sb, &server).ok();
-    assert!(r.stdout.contains("removed 1"), "{}", r.stdout);
+    sync(&sb, &server).expect(0, &["removed 1"]);
     assert!(!sb
         .p("client/.plugins/optimus-plugin-predator.yaml")
         .exists());
@@ -126,9 +122,7 @@ fn bad_downloads_change_nothing() {
     ];
     for (what, faults, msg) in cases {
         server.fault("/plugins", faults);
-        let r = sync(&sb, &server);
-        assert_eq!(r.code, 1, "{what}: {}", r.all());
-        assert!(r.stderr.contains(msg), "{what}: {}", r.stderr);
+        let r = sync(&sb, &server).expect(1, &[msg]);
         assert!(
             r.stdout.is_empty(),
             "{what}: no summary on failure: {}",
@@ -163,12 +157,12 @@ fn a_bundle_with_an_invalid_or_foreign_file_changes_nothing() {
             ),
         ],
     );
-    let r = sync(&sb, &server).fails(1);
-    assert!(
-        r.stderr.contains("optimus-plugin-bad.yaml:9:")
-            && r.stderr.contains("cannot unmarshal !!str `yes` into bool"),
-        "{}",
-        r.stderr
+    sync(&sb, &server).expect(
+        1,
+        &[
+            "optimus-plugin-bad.yaml:9:",
+            "cannot unmarshal !!str `yes` into bool",
+        ],
     );
     assert_eq!(snapshot(&sb.p("client/.plugins")), before);
 
@@ -188,8 +182,7 @@ fn a_bundle_with_an_invalid_or_foreign_file_changes_nothing() {
             ),
         ],
     );
-    let r = sync(&sb, &server).fails(1);
-    assert!(r.stderr.contains("unexpected entry"), "{}", r.stderr);
+    sync(&sb, &server).expect(1, &["unexpected entry"]);
     assert_eq!(snapshot(&sb.p("client/.plugins")), before);
     // No staging leftovers either.
     let stray: Vec<String> = std::fs::read_dir(sb.p("client/.plugins"))
@@ -205,14 +198,12 @@ fn a_bundle_with_an_invalid_or_foreign_file_changes_nothing() {
 fn sync_host_refuses_offline_and_unreachable_hosts() {
     let sb = Sandbox::new();
     std::fs::create_dir_all(sb.p("client")).unwrap();
-    let r = sb
-        .run_in(
-            &sb.p("client"),
-            &["plugin", "sync", "--host", "127.0.0.1:9", "--offline"],
-            &[],
-        )
-        .fails(2);
-    assert!(r.stderr.contains("drop --offline"), "{}", r.stderr);
+    sb.run_in(
+        &sb.p("client"),
+        &["plugin", "sync", "--host", "127.0.0.1:9", "--offline"],
+        &[],
+    )
+    .expect(2, &["drop --offline"]);
     let r = sb.run_in(
         &sb.p("client"),
         &["plugin", "sync", "--host", "http://127.0.0.1:9"],

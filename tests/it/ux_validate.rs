@@ -152,21 +152,14 @@ fn good_plugins_validate() {
         );
     }
     // neo's `name: Neo` is advice, not an error.
-    let r = sb
-        .plugin(&[
-            "validate",
-            "--path",
-            data("good").to_str().unwrap(),
-            "--target",
-            "raystack-0.5",
-        ])
-        .fails(1);
-    assert!(r.stdout.contains("`name` is \"Neo\""), "{}", r.stdout);
-    assert!(
-        r.stdout.contains("field entrypoint not found"),
-        "{}",
-        r.stdout
-    );
+    sb.plugin(&[
+        "validate",
+        "--path",
+        data("good").to_str().unwrap(),
+        "--target",
+        "raystack-0.5",
+    ])
+    .expect(1, &["`name` is \"Neo\"", "field entrypoint not found"]);
     // YAML 1.1 booleans, hooktype "", nested subquestions: raystack loads them, no advice.
     let r = sb
         .plugin(&["validate", "--path", data("ok").to_str().unwrap()])
@@ -265,15 +258,11 @@ fn any_file_name_by_path_and_a_dir_by_discovery_rules() {
 #[test]
 fn missing_path_and_empty_dir_are_usage_errors() {
     let sb = Sandbox::new();
-    let r = sb.plugin(&["validate", "--path", "nope"]).fails(2);
-    assert!(
-        r.stderr.contains("nope: no such file or directory"),
-        "{}",
-        r.stderr
-    );
+    sb.plugin(&["validate", "--path", "nope"])
+        .expect(2, &["nope: no such file or directory"]);
     std::fs::create_dir_all(sb.p("empty")).unwrap();
-    let r = sb.plugin(&["validate", "--path", "empty"]).fails(2);
-    assert!(r.stderr.contains("no yaml plugins"), "{}", r.stderr);
+    sb.plugin(&["validate", "--path", "empty"])
+        .expect(2, &["no yaml plugins"]);
 }
 
 #[test]

@@ -90,7 +90,7 @@ fn list_uses_the_first_optimus_on_path_that_is_not_this_tool() {
         .unwrap_or_else(|| panic!("{}", r.stdout));
     assert_eq!(beside["used"], true);
     // The text says which one.
-    let r = list(&sb, &[], &[("PATH", &path)]).expect(
+    list(&sb, &[], &[("PATH", &path)]).expect(
         0,
         &[
             &format!(
@@ -98,9 +98,9 @@ fn list_uses_the_first_optimus_on_path_that_is_not_this_tool() {
                 sb.p("real/optimus").display()
             ),
             "optimus-plugin-beside.yaml",
+            "is searched",
         ],
     );
-    assert!(r.stdout.contains("is searched"), "{}", r.stdout);
     before.assert_unchanged(&[]);
 }
 
@@ -114,7 +114,7 @@ fn a_linked_optimus_counts_by_the_directory_it_links_to() {
     std::fs::create_dir_all(sb.p("links")).unwrap();
     symlink(sb.p("opt/optimus-0.7/bin/optimus"), sb.p("links/optimus")).unwrap();
     let path = path_of(&sb, &["ours", "links", "real"]);
-    let r = list(&sb, &["--json"], &[("PATH", &path)]).expect(0, &[]);
+    let r = list(&sb, &["--json"], &[("PATH", &path)]).expect(0, &["optimus-plugin-far.yaml"]);
     let j = json(&r);
     let real_dir = canon(sb.p("opt/optimus-0.7/bin"));
     assert_eq!(
@@ -124,7 +124,6 @@ fn a_linked_optimus_counts_by_the_directory_it_links_to() {
     assert_eq!(j["optimus_cli"]["dir"], real_dir.to_str().unwrap());
     assert!(dirs(&j).contains(&real_dir), "{:?}", dirs(&j));
     assert!(!dirs(&j).contains(&sb.p("links")), "{:?}", dirs(&j));
-    assert!(r.stdout.contains("optimus-plugin-far.yaml"), "{}", r.stdout);
     list(&sb, &[], &[("PATH", &path)]).expect(0, &["links resolved"]);
 }
 

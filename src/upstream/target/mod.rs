@@ -139,14 +139,11 @@ impl Target {
             .copied()
             .find(|t| t.rules().name == s.trim())
             .ok_or_else(|| {
-                Error::config(format!(
-                    "unknown Optimus target {s:?}: expected {}",
-                    TARGETS
-                        .iter()
-                        .map(|t| t.rules().name)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ))
+                let known: Vec<&str> = TARGETS.iter().map(|t| t.rules().name).collect();
+                Error::usage(
+                    format!("unknown Optimus target {s:?}"),
+                    format!("expected {}", known.join(", ")),
+                )
             })
     }
 

@@ -8,6 +8,7 @@
 
 mod archives;
 mod emulators;
+mod fixtures;
 mod http_server;
 mod invoke;
 pub mod oci;
@@ -18,6 +19,7 @@ mod snapshot;
 
 pub use archives::*;
 pub use emulators::*;
+pub use fixtures::*;
 pub use http_server::*;
 pub use invoke::*;
 pub use private_servers::*;
