@@ -25,6 +25,11 @@ pub enum Error {
         problem: String,
     },
 
+    /// A config file that is not there: the path as given, and where one is, or how to make
+    /// one (exit 2).
+    #[error("config file {} not found{hint}", file.display())]
+    ConfigMissing { file: PathBuf, hint: String },
+
     /// A config file that does not parse (yaml syntax, a field of the wrong shape): the file,
     /// the line and column the parser reports, and the problem with its fix (exit 2).
     #[error("{}:{line}:{column}: {problem}", file.display())]
@@ -39,6 +44,22 @@ pub enum Error {
     /// its name and the problem (exit 2).
     #[error("{var}: {problem}")]
     Env { var: String, problem: String },
+
+    /// A change not started because an interrupt (Ctrl-C, SIGTERM) came first (exit 1; the
+    /// process exits 130 or 143 as the signal says).
+    #[error("interrupted")]
+    Interrupted,
+
+    /// A value given by the user (in a config, a flag or a variable) that is not well-formed:
+    /// what kind of value (`bad URL`, `invalid plugin name`, `OPTIMUS_MAX_ARTIFACT_SIZE`), the
+    /// value as given (secrets removed) and what is wrong with it, when more is to be said
+    /// (exit 2).
+    #[error("{what} {value}{}", problem_suffix(problem))]
+    Invalid {
+        what: String,
+        value: String,
+        problem: String,
+    },
 
     /// A lock file (`optimus.lock`): the file, the line when known, the problem and the way
     /// back (exit 2: the lock is a declaration the user commits).
@@ -97,6 +118,29 @@ pub enum Error {
         expected: String,
         actual: String,
     },
+
+    /// Bytes a source served that are refused before they are hashed: served as an html
+    /// page when nothing is pinned yet, a size other than the declared one, more bytes than
+    /// expected. What was fetched, from where, and what is wrong (exit 1).
+    #[error("{what}: {url} {problem}")]
+    Download {
+        what: String,
+        url: String,
+        problem: String,
+    },
+
+    /// A transient failure that persisted through every attempt (exit 1: the inner error's).
+    #[error("{source} (after {attempts} attempts)")]
+    Retried {
+        #[source]
+        source: Box<Error>,
+        attempts: u32,
+    },
+
+    /// A provider's `credential_process` that failed (did not start, timed out, exited
+    /// non-zero, printed no token): whose, and how, scrubbed of what it printed (exit 1).
+    #[error("provider {provider}: credential_process {problem}")]
+    Credential { provider: String, problem: String },
 
     /// An http request that failed for good (after its retries), naming the URL (without
     /// credentials).
@@ -211,6 +255,13 @@ fn line_suffix(line: Option<usize>) -> String {
     line.map(|l| format!(":{l}")).unwrap_or_default()
 }
 
+fn problem_suffix(problem: &str) -> String {
+    match problem {
+        "" => String::new(),
+        p => format!(": {p}"),
+    }
+}
+
 fn entry_prefix(entry: &Option<String>) -> String {
     entry.as_ref().map(|e| format!("{e}: ")).unwrap_or_default()
 }
@@ -265,6 +316,19 @@ impl Error {
     pub fn usage(arg: impl Into<String>, problem: impl Into<String>) -> Self {
         Error::Usage {
             arg: arg.into(),
+            problem: problem.into(),
+        }
+    }
+    /// A malformed value: what kind, the value as given, and what is wrong ("" when the kind
+    /// and value say it all).
+    pub fn invalid(
+        what: impl Into<String>,
+        value: impl Into<String>,
+        problem: impl Into<String>,
+    ) -> Self {
+        Error::Invalid {
+            what: what.into(),
+            value: value.into(),
             problem: problem.into(),
         }
     }
@@ -369,6 +433,8 @@ impl Error {
             | Error::Unresolvable { .. }
             | Error::Key { .. }
             | Error::NotOurs { .. }
+            | Error::Invalid { .. }
+            | Error::ConfigMissing { .. }
             | Error::Config(_) => 2,
             Error::Registry { kind, .. } => match kind {
                 RegistryKind::Missing | RegistryKind::Untrusted => 2,
@@ -376,13 +442,17 @@ impl Error {
             },
             Error::Plugin { source, .. }
             | Error::At { source, .. }
-            | Error::Noted { source, .. } => source.exit_code(),
+            | Error::Noted { source, .. }
+            | Error::Retried { source, .. } => source.exit_code(),
             Error::Many(v) => v.iter().map(Error::exit_code).max().unwrap_or(1),
             Error::Shared(e) => e.exit_code(),
             Error::Document { .. }
             | Error::Signature { .. }
             | Error::Checksum { .. }
             | Error::Http { .. }
+            | Error::Download { .. }
+            | Error::Credential { .. }
+            | Error::Interrupted
             | Error::Transient(_)
             | Error::Io { .. }
             | Error::Write { .. }
@@ -404,58 +474,8 @@ impl<T> PluginContext<T> for Result<T> {
     }
 }
 
-/// The line and column of a TOML parse error, and its message.
-pub fn toml_position(text: &str, e: &toml::de::Error) -> (Option<(usize, usize)>, String) {
-    let msg = e.message().to_string();
-    let pos = e.span().map(|span| {
-        let before = &text[..span.start.min(text.len())];
-        let line = before.matches('\n').count() + 1;
-        let col = before
-            .rfind('\n')
-            .map(|i| before.len() - i)
-            .unwrap_or(before.len() + 1);
-        (line, col)
-    });
-    (pos, msg)
-}
-
-/// A TOML parse error of the document `what` as `what:line:col: message` (a document error;
-/// the lock reader makes it a lock error).
-pub fn toml_error(what: &str, text: &str, e: &toml::de::Error) -> Error {
-    match toml_position(text, e) {
-        (Some((line, col)), msg) => Error::document(format!("{what}:{line}:{col}"), msg),
-        (None, msg) => Error::document(what, msg),
-    }
-}
+mod toml_errors;
+pub use toml_errors::{toml_error, toml_position};
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn exit_codes_follow_the_variant() {
-        let cfg = Error::in_config(Path::new("o.yaml"), Some("plugin neo".into()), "bad");
-        assert_eq!(cfg.to_string(), "o.yaml: plugin neo: bad");
-        assert_eq!(cfg.exit_code(), 2);
-        let cfg = cfg.with_config_line(Path::new("o.yaml"), Some(7));
-        assert_eq!(cfg.to_string(), "o.yaml:7: plugin neo: bad");
-        let run = Error::document("index of neo", "not UTF-8");
-        assert_eq!(run.exit_code(), 1);
-        let both = run.combine(cfg);
-        assert_eq!(both.exit_code(), 2);
-        assert_eq!(
-            both.to_string(),
-            "index of neo: not UTF-8\no.yaml:7: plugin neo: bad"
-        );
-        let noted = Error::document("x", "y").noted("nothing was changed");
-        assert_eq!(noted.to_string(), "x: y\nnothing was changed");
-        assert_eq!(noted.exit_code(), 1);
-        let missing = Error::Registry {
-            registry: "odpf".into(),
-            url: "/nowhere".into(),
-            kind: RegistryKind::Missing,
-            problem: "registry odpf: the directory /nowhere does not exist".into(),
-        };
-        assert_eq!(missing.at("optimus.yaml:3").exit_code(), 2);
-    }
-}
+mod tests;

@@ -18,11 +18,10 @@ pub fn read_config(path: &Path) -> Result<String> {
         ));
     }
     std::fs::read_to_string(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => Error::config(format!(
-            "config file {} not found{}",
-            path.display(),
-            not_found_hint(path)
-        )),
+        std::io::ErrorKind::NotFound => Error::ConfigMissing {
+            file: path.to_path_buf(),
+            hint: not_found_hint(path),
+        },
         _ => Error::path("reading", path, e),
     })
 }

@@ -23,7 +23,7 @@ pub struct ImageRef {
 }
 
 fn bad(text: &str, why: &str) -> Error {
-    Error::config(format!("bad image reference {text:?}: {why}"))
+    Error::invalid("bad image reference", format!("{text:?}"), why)
 }
 
 fn is_path_component(c: &str) -> bool {
@@ -176,7 +176,7 @@ impl ImageRef {
     pub fn api_base(&self, plain_http: bool) -> Result<url::Url> {
         location::http_origin(self.api_host(), !plain_http)?
             .join("/v2/")
-            .map_err(|e| Error::config(format!("bad registry {}: {e}", self.registry)))
+            .map_err(|e| Error::invalid("bad registry", &self.registry, e.to_string()))
     }
 
     /// `/v2/<repository>/manifests/<tag or digest>` under `base`.
@@ -187,7 +187,7 @@ impl ImageRef {
             .or(self.tag.as_deref())
             .unwrap_or("latest");
         base.join(&format!("{}/manifests/{r}", self.repository))
-            .map_err(|e| Error::config(format!("bad image reference {self}: {e}")))
+            .map_err(|e| Error::invalid("bad image reference", self.to_string(), e.to_string()))
     }
 }
 

@@ -108,7 +108,7 @@ impl State {
         }
         let _gate = lock(&self.gate);
         if lock(&self.temps).stopped {
-            return Err(Error::runtime("interrupted"));
+            return Err(Error::Interrupted);
         }
         IN_CHANGE.with(|c| c.set(true));
         let r = f();

@@ -26,9 +26,10 @@ impl LinkMode {
             "hardlink" | "hard" | "link" => Ok(LinkMode::Hardlink),
             "copy" => Ok(LinkMode::Copy),
             "reflink" | "clone" => Ok(LinkMode::Reflink),
-            other => Err(Error::config(format!(
-                "{what}: unknown link mode {other:?} (expected {LINK_MODES})"
-            ))),
+            other => Err(Error::usage(
+                what,
+                format!("unknown link mode {other:?} (expected {LINK_MODES})"),
+            )),
         }
     }
 

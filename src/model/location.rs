@@ -33,9 +33,9 @@ impl Location {
             return Ok(Location::Path(fsutil::absolute(&dir.join(p))));
         }
         if is_url(s) {
-            return url::Url::parse(s).map(Location::Url).map_err(|e| {
-                Error::config(format!("bad URL {}: {e}", redact::url_for_display(s)))
-            });
+            return url::Url::parse(s)
+                .map(Location::Url)
+                .map_err(|e| Error::invalid("bad URL", redact::url_for_display(s), e.to_string()));
         }
         Ok(Location::Path(fsutil::absolute(&dir.join(s))))
     }
@@ -51,7 +51,7 @@ impl Location {
             Location::Url(u) => {
                 let joined = format!("{}/{}", u.as_str().trim_end_matches('/'), rel);
                 url::Url::parse(&joined).map(Location::Url).map_err(|e| {
-                    Error::config(format!("bad URL {}: {e}", redact::url_for_display(&joined)))
+                    Error::invalid("bad URL", redact::url_for_display(&joined), e.to_string())
                 })
             }
         }
@@ -63,10 +63,10 @@ impl Location {
     /// registry's own object store, never `file://` or a local path.
     pub fn join_from_index(&self, rel: &str) -> Result<Location> {
         let refuse = |why: &str| {
-            Err(Error::runtime(format!(
-                "registry {self}: artifact url {} {why}",
-                redact::location_text(rel)
-            )))
+            Err(Error::document(
+                format!("registry {self}"),
+                format!("artifact url {} {why}", redact::location_text(rel)),
+            ))
         };
         if !is_url(rel) {
             let decoded = redact::percent_decode(rel);
@@ -177,7 +177,7 @@ pub fn http_origin(host: &str, secure: bool) -> Result<url::Url> {
     url::Url::parse(&text)
         .ok()
         .filter(|u| u.path() == "/" && u.username().is_empty() && u.query().is_none())
-        .ok_or_else(|| Error::config(format!("bad registry host {host:?}")))
+        .ok_or_else(|| Error::invalid("bad registry host", format!("{host:?}"), ""))
 }
 
 impl fmt::Display for Location {

@@ -66,9 +66,11 @@ pub fn check_plugin_name(name: &str) -> Result<()> {
     if is_valid_plugin_name(name) {
         Ok(())
     } else {
-        Err(Error::config(format!(
-            "invalid plugin name {name:?}: a name must match ^[a-z0-9][a-z0-9_-]{{0,63}}$"
-        )))
+        Err(Error::invalid(
+            "invalid plugin name",
+            format!("{name:?}"),
+            "a name must match ^[a-z0-9][a-z0-9_-]{0,63}$",
+        ))
     }
 }
 
@@ -79,10 +81,11 @@ pub fn check_provider_name(name: &str) -> Result<()> {
     if is_valid_plugin_name(name) {
         Ok(())
     } else {
-        Err(Error::config(format!(
-            "invalid provider name {:?}: a provider name becomes a directory name (mirror --output DIR/<provider>, OPTIMUS_MIRROR_DIR), so it must match ^[a-z0-9][a-z0-9_-]{{0,63}}$ as plugin names do",
-            crate::model::redact::printable(name)
-        )))
+        Err(Error::invalid(
+            "invalid provider name",
+            format!("{:?}", crate::model::redact::printable(name)),
+            "a provider name becomes a directory name (mirror --output DIR/<provider>, OPTIMUS_MIRROR_DIR), so it must match ^[a-z0-9][a-z0-9_-]{0,63}$ as plugin names do",
+        ))
     }
 }
 

@@ -6,9 +6,11 @@ use crate::error::{Error, Result};
 /// decimal such as `1.5G`. `what` names the flag in the error.
 pub fn parse_size(s: &str, what: &str) -> Result<u64> {
     let bad = || {
-        Error::config(format!(
-            "{what} {s:?}: expected a size such as 500M, 2G or a number of bytes"
-        ))
+        Error::invalid(
+            what,
+            format!("{s:?}"),
+            "expected a size such as 500M, 2G or a number of bytes",
+        )
     };
     let t = s.trim();
     let split = t

@@ -272,7 +272,7 @@ impl<'a> RegistryClient<'a> {
         let doc = body.clone();
         let idx = tokio::task::spawn_blocking(move || check.run(&doc, sig.as_deref()))
             .await
-            .map_err(|e| Error::runtime(format!("{what}: verifying panicked: {e}")))??;
+            .map_err(|e| Error::document(what.to_string(), format!("verifying panicked: {e}")))??;
         Ok((body, idx))
     }
 

@@ -72,7 +72,11 @@ impl SigningKey {
             Some(&trusted),
             Some("signature from optimus-plugins"),
         )
-        .map_err(|e| Error::runtime(format!("signing {file}: {e}")))?;
+        .map_err(|e| Error::Signature {
+            what: format!("signing {file}"),
+            problem: e.to_string(),
+            mismatch: false,
+        })?;
         Ok(sig.to_string())
     }
 }
@@ -136,7 +140,11 @@ pub fn keygen(
             }
         }
     }
-    let fail = |e: minisign::PError| Error::runtime(format!("generating a key pair: {e}"));
+    let fail = |e: minisign::PError| Error::Signature {
+        what: "generating a key pair".into(),
+        problem: e.to_string(),
+        mismatch: false,
+    };
     let kp = match password {
         Some(pw) => minisign::KeyPair::generate_encrypted_keypair(Some(pw)).map_err(fail)?,
         None => minisign::KeyPair::generate_unencrypted_keypair().map_err(fail)?,

@@ -45,9 +45,10 @@ fn kill_group(child: &mut Child) {
 /// A provider's credential program that failed: whose, and how (exit 1; the text is scrubbed,
 /// the program may have printed its token).
 pub(super) fn failed(provider: &str, how: &str) -> Error {
-    Error::runtime(redact::scrub(&format!(
-        "provider {provider}: credential_process {how}"
-    )))
+    Error::Credential {
+        provider: provider.to_string(),
+        problem: redact::scrub(how),
+    }
 }
 
 /// Runs the program and returns the `Authorization` header value it yields.

@@ -148,7 +148,7 @@ impl Transport {
                     }
                 };
                 let path = ObjPath::parse(parsed.path().trim_start_matches('/')).map_err(|e| {
-                    Error::config(format!("bad object path in {loc}: {e}"))
+                    Error::invalid("bad object path in", loc.to_string(), e.to_string())
                 })?;
                 Ok(Endpoint::Object {
                     store,
@@ -156,9 +156,11 @@ impl Transport {
                     url: parsed.to_string(),
                 })
             }
-            other => Err(Error::config(format!(
-                "unsupported URL scheme `{other}` in {loc} (expected a path, file://, http(s)://, s3://, gs:// or az://)"
-            ))),
+            other => Err(Error::invalid(
+                "unsupported URL scheme",
+                format!("`{other}` in {loc}"),
+                "expected a path, file://, http(s)://, s3://, gs:// or az://",
+            )),
         }
     }
 

@@ -57,7 +57,11 @@ pub(super) fn build_store(
     t.net.proxy.check()?;
     let display = url_for_display(url.as_str());
     let fail = |e: object_store::Error| {
-        Error::config(redact::scrub(&format!("cannot open {display}: {e}")))
+        Error::invalid(
+            "object store",
+            display.clone(),
+            redact::scrub(&format!("cannot be opened: {e}")),
+        )
     };
     let endpoint = settings.and_then(|s| s.endpoint.clone());
     let region = settings.and_then(|s| s.region.clone());

@@ -130,7 +130,10 @@ impl Fetcher {
                         attempt += 1;
                     }
                     Err(e) if e.is_transient() => {
-                        break Err(Error::runtime(format!("{e} (after {attempt} attempts)")))
+                        break Err(Error::Retried {
+                            source: Box::new(e),
+                            attempts: attempt,
+                        })
                     }
                     other => break other,
                 }
@@ -146,7 +149,10 @@ impl Fetcher {
                 }
             }
         }
-        Err(last.unwrap_or_else(|| Error::runtime(format!("{what}: no source to fetch from"))))
+        Err(last.unwrap_or_else(|| Error::Refused {
+            what: what.to_string(),
+            problem: "no source to fetch from".into(),
+        }))
     }
 
     /// One download from one source into a fresh temp file in the cache's `tmp/` (removed
@@ -183,17 +189,19 @@ impl Fetcher {
                 .as_deref()
                 .is_some_and(|t| t.starts_with("text/html"))
         {
-            return Err(Error::runtime(format!(
-                "{what}: {} was served as text/html (an error or login page?), not as the artifact; nothing is pinned yet, so it is refused (pin its sha256 if this really is the file)",
-                src.display()
-            )));
+            return Err(Error::Download {
+                what: what.to_string(),
+                url: src.display(),
+                problem: "was served as text/html (an error or login page?), not as the artifact; nothing is pinned yet, so it is refused (pin its sha256 if this really is the file)".into(),
+            });
         }
         if let (Some(declared), Some(len)) = (expect.size, body.len) {
             if declared != len {
-                return Err(Error::runtime(format!(
-                    "{what}: {} is {len} bytes, the index/lock says {declared}",
-                    src.display()
-                )));
+                return Err(Error::Download {
+                    what: what.to_string(),
+                    url: src.display(),
+                    problem: format!("is {len} bytes, the index/lock says {declared}"),
+                });
             }
         }
         // Registered as this process's temp file: an interrupt removes it.
@@ -235,10 +243,11 @@ impl Fetcher {
             };
             n += chunk.len() as u64;
             if n > limit {
-                failure = Some(Error::runtime(format!(
-                    "{what}: {} is larger than the {limit} bytes expected",
-                    src.display()
-                )));
+                failure = Some(Error::Download {
+                    what: what.to_string(),
+                    url: src.display(),
+                    problem: format!("is larger than the {limit} bytes expected"),
+                });
                 break;
             }
             bar.inc(chunk.len() as u64);
@@ -251,9 +260,10 @@ impl Fetcher {
         }
         drop(tx);
         bar.finish_and_clear();
-        let (consumed, written, actual, size) = worker
-            .await
-            .map_err(|e| Error::runtime(format!("{what}: unpacking panicked: {e}")))?;
+        let (consumed, written, actual, size) = worker.await.map_err(|e| Error::Archive {
+            artifact: what.to_string(),
+            message: format!("unpacking panicked: {e}"),
+        })?;
         // On any failure `consumed` is dropped here, and staged files with it.
         if let Some(e) = failure {
             return Err(e);

@@ -94,7 +94,8 @@ pub fn guard_replace(
 ) -> Result<Found> {
     let abs = fsutil::absolute(dir);
     let shown = format!("{what} {}", abs.display());
-    let refuse = |why: String| Error::config(format!("{shown}: {why}; nothing was changed"));
+    // The flag (or setting) as it names the directory, and why it is refused.
+    let refuse = |why: String| Error::usage(&shown, format!("{why}; nothing was changed"));
     if abs.parent().is_none() {
         return Err(refuse(format!(
             "that is the root directory, which optimus never {}; {}",

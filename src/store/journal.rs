@@ -81,14 +81,16 @@ fn check(j: &Journal, path: &Path, dir: &Path, lock: Option<&Path>) -> Result<()
         });
     match bad {
         None => Ok(()),
-        Some(name) => Err(Error::runtime(format!(
-            "{}: not a valid journal (tampered?): it names {name:?}, which no commit of {} may touch; nothing in it was done: delete it and run `optimus-plugins install`",
-            path.display(),
-            match &lock {
-                Some(l) => format!("{} with {}", dir.display(), l.display()),
-                None => dir.display().to_string(),
-            }
-        ))),
+        Some(name) => Err(Error::document(
+            path.display().to_string(),
+            format!(
+                "not a valid journal (tampered?): it names {name:?}, which no commit of {} may touch; nothing in it was done: delete it and run `optimus-plugins install`",
+                match &lock {
+                    Some(l) => format!("{} with {}", dir.display(), l.display()),
+                    None => dir.display().to_string(),
+                }
+            ),
+        )),
     }
 }
 
@@ -110,9 +112,8 @@ pub fn preflight(dir: &Path, docs: &[&Path]) -> Result<()> {
     }
     for (d, what) in &dirs {
         fsutil::probe_writable(d).map_err(|e| {
-            Error::runtime(format!(
-                "{e}
-({what} would be written there); nothing was changed"
+            e.noted(format!(
+                "({what} would be written there); nothing was changed"
             ))
         })?;
     }
@@ -209,11 +210,13 @@ pub fn recover(dir: &Path, lock: Option<&Path>) -> Result<bool> {
         Err(e) => return Err(Error::path("reading", &path, e)),
     };
     let j: Journal = toml::from_str(&text).map_err(|e| {
-        Error::runtime(format!(
-            "{}: {}; delete it and run `optimus-plugins install`",
-            path.display(),
-            e.message()
-        ))
+        Error::document(
+            path.display().to_string(),
+            format!(
+                "{}; delete it and run `optimus-plugins install`",
+                e.message()
+            ),
+        )
     })?;
     check(&j, &path, dir, lock)?;
     interrupt::change(

@@ -336,7 +336,7 @@ fn error_constructions() -> (Vec<String>, usize) {
         "Error::Runtime(",
     ];
     let structured = regex::Regex::new(
-        r"Error::(Usage|ConfigFile|ConfigSyntax|Env|Lock|Unresolvable|Key|Registry|Document|Signature|Checksum|Http|Transient|Io|Write|Archive|NotOurs|Refused|Plugin|At|Noted|Many)\b|Error::(path|in_config|in_lock|document|usage|transient)\(|write_error(_fix)?\(|toml_error\(",
+        r"Error::(Usage|ConfigFile|ConfigSyntax|Env|Lock|Unresolvable|Key|Registry|Document|Signature|Checksum|Http|Transient|Io|Write|Archive|NotOurs|Refused|Plugin|At|Noted|Many|Invalid|Download|Retried|Credential|ConfigMissing|Interrupted)\b|Error::(path|in_config|in_lock|document|usage|transient|invalid)\(|write_error(_fix)?\(|toml_error\(",
     )
     .unwrap();
     let mut free_sites = Vec::new();
