@@ -74,7 +74,7 @@ async fn install_locked(
         let d = dir.clone();
         crate::model::interrupt::at_interrupt(move || forget_created_dir(&d));
     }
-    let _guard = p.exclusive()?;
+    let held = p.exclusive()?;
     let req = Request {
         platforms: std::slice::from_ref(platform),
         refresh: &BTreeSet::new(),
@@ -83,7 +83,7 @@ async fn install_locked(
         jobs: f.jobs,
         deny_yanked: f.deny_yanked,
     };
-    let out = p.install(&req, yaml_only).await;
+    let out = p.install(held.dir(), &req, yaml_only).await;
     if out.is_err() && created {
         forget_created_dir(dir);
     }

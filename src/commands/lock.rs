@@ -26,7 +26,7 @@ pub async fn lock(a: &LockArgs, env: &Environment, ui: &Ui) -> Result<()> {
         platforms.push(Platform::host());
     }
     let p = project(&ctx, None)?;
-    let _guard = p.lock_project()?;
+    let held = p.lock_project()?;
     let req = Request {
         platforms: &platforms,
         refresh: &BTreeSet::new(),
@@ -35,7 +35,7 @@ pub async fn lock(a: &LockArgs, env: &Environment, ui: &Ui) -> Result<()> {
         jobs: a.jobs,
         deny_yanked: false,
     };
-    let lock = p.lock(&req).await?.lock;
+    let lock = p.lock(held.dir(), &req).await?.lock;
     // `--platform` names the platforms to add: say what becomes of this machine's.
     let host = Platform::host();
     if asked && !platforms.contains(&host) {
@@ -98,7 +98,7 @@ pub async fn update(a: &UpdateArgs, env: &Environment, ui: &Ui) -> Result<()> {
     };
     let platform = Platform::host();
     let p = project(&ctx, a.link.link_mode.as_deref())?;
-    let _guard = p.exclusive()?;
+    let held = p.exclusive()?;
     let req = Request {
         platforms: std::slice::from_ref(&platform),
         refresh: &refresh,
@@ -108,12 +108,12 @@ pub async fn update(a: &UpdateArgs, env: &Environment, ui: &Ui) -> Result<()> {
         deny_yanked: false,
     };
     if a.no_install {
-        let r = p.lock(&req).await?;
+        let r = p.lock(Some(held.dir()), &req).await?;
         let changes = diff_versions(r.previous.as_ref(), &r.lock);
         ui.summary(&format!("updated the lock: {changes}"));
         return Ok(());
     }
-    let (r, out) = p.install(&req, false).await?;
+    let (r, out) = p.install(held.dir(), &req, false).await?;
     let changes = diff_versions(r.previous.as_ref(), &r.lock);
     ui.summary(&format!("{changes}; {}", summary(&out, m)));
     Ok(())

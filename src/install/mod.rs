@@ -33,7 +33,7 @@ use crate::registry::Registries;
 use crate::store::fetch::Fetcher;
 use crate::store::journal::{self, Journal, Write};
 use crate::store::link::Linker;
-use crate::store::lock::lock_dir;
+use crate::store::lock::DirLock;
 use crate::store::unpacked::Unpacked;
 use commit::Placement;
 use futures::StreamExt;
@@ -42,11 +42,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-/// Removes staging files left by a killed run: ours by name, and made by a process that is
-/// gone (or whose pid cannot be read: the caller holds the directory lock, so no other
-/// install is writing there; a `lock` writing its lockfile in a shared directory is alive).
-pub fn clean_stale_staging(dir: &Path) {
-    if let Ok(rd) = fs::read_dir(dir) {
+/// Removes staging files left by a killed run in the directory `held` locks: ours by name,
+/// and made by a process that is gone (or whose pid cannot be read: we hold the directory
+/// lock, so no other install is writing there; a `lock` writing its lockfile in a shared
+/// directory is alive).
+pub fn clean_stale_staging(held: &DirLock) {
+    if let Ok(rd) = fs::read_dir(held.dir()) {
         for e in rd.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
             if name.starts_with(STAGING_PREFIX) && fsutil::temp_owner_gone(&name) != Some(false) {
@@ -112,14 +113,19 @@ impl Installer<'_> {
         self.fetcher.reporter.as_ref()
     }
 
-    /// Installs everything in `lock` for the target platform. The caller holds the
-    /// plugin-dir lock, has completed any interrupted commit (`store::journal::recover`) and
+    /// Installs everything in `lock` for the target platform, holding the plugin-dir lock
+    /// `held`. The caller has completed any interrupted commit (`store::journal::recover`) and
     /// read `receipts` after that (see `project::Project::install`).
-    pub async fn install(&self, lock: &Lockfile, mut receipts: Receipts) -> Result<Outcome> {
+    pub async fn install(
+        &self,
+        held: &DirLock,
+        lock: &Lockfile,
+        mut receipts: Receipts,
+    ) -> Result<Outcome> {
         let dir = self.plugin_dir().to_path_buf();
-        let _guard = lock_dir(&dir, self.reporter())?;
-        owner::claim(self.manifest, true)?;
-        clean_stale_staging(&dir);
+        debug_assert!(held.holds(&dir), "the lock of another directory");
+        owner::claim(held, self.manifest, true)?;
+        clean_stale_staging(held);
         let plan = Plan::new(lock, &receipts, &self.options, &dir);
         for s in &plan.skipped {
             self.reporter().warn(&format!("skipping {s}"));
@@ -185,7 +191,7 @@ impl Installer<'_> {
         for (s, _) in &mut placed {
             s.release();
         }
-        journal.commit(&dir)?;
+        journal.commit(held)?;
         // An archive that gave a binary and its yaml is not recorded in the unpacked-file
         // cache (a record names one file): the warm path unpacks it again from the cached
         // artifact, so the pair always arrives together.

@@ -13,6 +13,7 @@
 use crate::config::Manifest;
 use crate::error::{Error, Result};
 use crate::model::fsutil;
+use crate::store::lock::DirLock;
 use std::path::{Path, PathBuf};
 
 pub const FILE: &str = crate::config::OWNER_FILE;
@@ -41,9 +42,10 @@ fn config_identity(p: &Path) -> PathBuf {
 }
 
 /// Refuses `manifest` if another config owns its plugin directory; with `take`, records it as
-/// the owner of a directory nobody owns yet. The caller holds the directory lock.
-pub fn claim(manifest: &Manifest, take: bool) -> Result<()> {
+/// the owner of a directory nobody owns yet. `held`: the lock of that directory.
+pub fn claim(held: &DirLock, manifest: &Manifest, take: bool) -> Result<()> {
     let dir = &manifest.plugin_dir;
+    debug_assert!(held.holds(dir), "the lock of another directory");
     let file = dir.join(FILE);
     match std::fs::read_to_string(&file) {
         Ok(text) => {

@@ -135,3 +135,187 @@ fn up_to_date<'r>(
         None => true,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::fsutil::set_installed_mode;
+    use crate::model::platform::Platform;
+    use crate::receipts::mtime_ns;
+    use crate::store::link::{LinkMode, Linker};
+
+    const LOCK: &str = r#"
+version = 1
+
+[[plugin]]
+name = "pair"
+version = "1.0.0"
+[[plugin.artifact]]
+platform = "any"
+format = "yaml"
+url = "p.yaml"
+sha256 = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+[[plugin.artifact]]
+platform = "linux_amd64"
+format = "binary"
+url = "p"
+sha256 = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+
+[[plugin]]
+name = "neo"
+version = "2.0.0"
+[[plugin.artifact]]
+platform = "any"
+format = "yaml"
+url = "neo.yaml"
+sha256 = "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+
+[[plugin]]
+name = "mac"
+version = "0.1.0"
+[[plugin.artifact]]
+platform = "darwin_arm64"
+format = "binary"
+url = "mac"
+sha256 = "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
+"#;
+
+    /// A sha256 made of one hex digit.
+    fn sha(digit: char) -> String {
+        digit.to_string().repeat(64)
+    }
+
+    fn options(yaml_only: bool) -> Options {
+        Options {
+            platform: Platform::parse("linux_amd64").unwrap(),
+            yaml_only,
+            jobs: 1,
+            linker: Linker::new(LinkMode::Copy),
+            frozen: false,
+        }
+    }
+
+    /// Puts `file` in `dir` as an install does, and returns its receipt (from the artifact
+    /// with sha256 `artifact` of lock entry `source`).
+    fn installed(dir: &Path, source: &str, file: &str, artifact: &str) -> Receipt {
+        let yaml = file.ends_with(".yaml");
+        let path = dir.join(file);
+        std::fs::write(&path, source).unwrap();
+        set_installed_mode(&path, !yaml).unwrap();
+        let meta = std::fs::metadata(&path).unwrap();
+        Receipt {
+            file: file.into(),
+            plugin: source.into(),
+            source: source.into(),
+            version: "-".into(),
+            platform: if yaml { ANY } else { "linux_amd64" }.into(),
+            kind: if yaml { "yaml" } else { "binary" }.into(),
+            provider: None,
+            plugin_type: None,
+            artifact_sha256: artifact.into(),
+            bin: None,
+            sha256: "-".into(),
+            size: meta.len(),
+            mtime_ns: mtime_ns(&meta),
+        }
+    }
+
+    /// What a plan fetches, as `plugin/platform`.
+    fn fetched(plan: &Plan) -> Vec<String> {
+        plan.fetch
+            .iter()
+            .map(|j| format!("{}/{}", j.plugin.name, j.artifact.platform))
+            .collect()
+    }
+
+    fn lock() -> Lockfile {
+        Lockfile::parse(LOCK, Path::new("optimus.lock")).unwrap()
+    }
+
+    #[test]
+    fn a_fresh_directory_fetches_every_artifact_for_the_platform() {
+        let d = tempfile::tempdir().unwrap();
+        let lock = lock();
+        let plan = Plan::new(&lock, &Receipts::default(), &options(false), d.path());
+        assert_eq!(fetched(&plan), ["pair/any", "pair/linux_amd64", "neo/any"]);
+        assert_eq!(plan.unchanged, 0);
+        assert_eq!(plan.skipped, ["mac (no artifact for linux_amd64)"]);
+    }
+
+    #[test]
+    fn installed_as_locked_is_skipped_and_half_a_pair_fetches_both() {
+        let d = tempfile::tempdir().unwrap();
+        let lock = lock();
+        let receipts = Receipts {
+            version: 1,
+            files: vec![
+                installed(d.path(), "neo", "optimus-plugin-neo.yaml", &sha('c')),
+                // The pair's binary is there, its yaml is not.
+                installed(d.path(), "pair", "optimus-pair_linux_amd64", &sha('b')),
+            ],
+        };
+        let plan = Plan::new(&lock, &receipts, &options(false), d.path());
+        assert_eq!(fetched(&plan), ["pair/any", "pair/linux_amd64"]);
+        assert_eq!(plan.unchanged, 1);
+    }
+
+    #[test]
+    fn another_artifact_or_a_changed_file_is_fetched_again() {
+        let d = tempfile::tempdir().unwrap();
+        let lock = lock();
+        let mut receipts = Receipts {
+            version: 1,
+            files: vec![
+                // From an older version's yaml.
+                installed(d.path(), "neo", "optimus-plugin-neo.yaml", &sha('0')),
+                installed(d.path(), "pair", "optimus-plugin-pair.yaml", &sha('a')),
+                installed(d.path(), "pair", "optimus-pair_linux_amd64", &sha('b')),
+            ],
+        };
+        let plan = Plan::new(&lock, &receipts, &options(false), d.path());
+        assert_eq!(
+            (fetched(&plan), plan.unchanged),
+            (vec!["neo/any".into()], 1)
+        );
+        // The binary's size no longer matches its receipt.
+        receipts.files[2].size += 1;
+        let plan = Plan::new(&lock, &receipts, &options(false), d.path());
+        assert_eq!(fetched(&plan), ["pair/any", "pair/linux_amd64", "neo/any"]);
+        assert_eq!(plan.unchanged, 0);
+    }
+
+    #[test]
+    fn yaml_only_looks_at_yaml_artifacts_alone() {
+        let d = tempfile::tempdir().unwrap();
+        let lock = lock();
+        let mut receipts = Receipts {
+            version: 1,
+            files: vec![installed(
+                d.path(),
+                "pair",
+                "optimus-plugin-pair.yaml",
+                &sha('a'),
+            )],
+        };
+        let plan = Plan::new(&lock, &receipts, &options(true), d.path());
+        // The pair's missing binary is not `sync`'s business; the binary-only plugin is not
+        // either (no job, but skipped as for install).
+        assert_eq!(
+            (fetched(&plan), plan.unchanged),
+            (vec!["neo/any".into()], 1)
+        );
+        assert_eq!(plan.skipped, ["mac (no artifact for linux_amd64)"]);
+        // Nor is a changed binary: its receipt is not looked at.
+        let mut binary = installed(d.path(), "pair", "optimus-pair_linux_amd64", &sha('b'));
+        binary.size += 1;
+        receipts.files.push(binary);
+        let plan = Plan::new(&lock, &receipts, &options(true), d.path());
+        assert_eq!(
+            (fetched(&plan), plan.unchanged),
+            (vec!["neo/any".into()], 1)
+        );
+        // Without --yaml-only it is: the pair is fetched again, yaml and binary.
+        let plan = Plan::new(&lock, &receipts, &options(false), d.path());
+        assert_eq!(fetched(&plan), ["pair/any", "pair/linux_amd64", "neo/any"]);
+    }
+}

@@ -52,13 +52,34 @@ impl Request<'_> {
     }
 }
 
-/// The locks a lock-writing command holds: the project, the plugin directory (not for `lock`)
-/// and a shared hold on the machine cache (so `cache prune` and `cache clean`, which take it
-/// alone, never remove an entry a running install relies on).
+/// The locks a command that installs holds: the project, the plugin directory and a shared
+/// hold on the machine cache (so `cache prune` and `cache clean`, which take it alone, never
+/// remove an entry a running install relies on).
 pub struct Held {
     _project: ProjectLock,
-    _dir: Option<DirLock>,
+    dir: DirLock,
     _cache: CacheLock,
+}
+
+impl Held {
+    /// The plugin-dir lock, for the functions that change the directory.
+    pub fn dir(&self) -> &DirLock {
+        &self.dir
+    }
+}
+
+/// The locks `lock` holds: the project and the shared cache hold; the plugin directory only
+/// when a commit an interrupted install left there is to be completed.
+pub struct HeldForLock {
+    _project: ProjectLock,
+    dir: Option<DirLock>,
+    _cache: CacheLock,
+}
+
+impl HeldForLock {
+    pub fn dir(&self) -> Option<&DirLock> {
+        self.dir.as_ref()
+    }
 }
 
 impl Project<'_> {
@@ -70,18 +91,24 @@ impl Project<'_> {
         let dir = lock_dir(&self.manifest.plugin_dir, reporter)?;
         Ok(Held {
             _project: project,
-            _dir: Some(dir),
+            dir,
             _cache: lock_cache(&self.fetcher.cache.root, false, reporter)?,
         })
     }
 
     /// The project lock (and the shared cache hold) for `lock`, which does not touch the
-    /// plugin directory.
-    pub fn lock_project(&self) -> Result<Held> {
+    /// plugin directory but to complete an interrupted commit found there.
+    pub fn lock_project(&self) -> Result<HeldForLock> {
         let reporter = self.fetcher.reporter.as_ref();
-        Ok(Held {
-            _project: lock_project(&self.manifest.dir, reporter)?,
-            _dir: None,
+        let project = lock_project(&self.manifest.dir, reporter)?;
+        let dir = &self.manifest.plugin_dir;
+        let dir = match journal::pending(dir) {
+            Some(_) => Some(lock_dir(dir, reporter)?),
+            None => None,
+        };
+        Ok(HeldForLock {
+            _project: project,
+            dir,
             _cache: lock_cache(&self.fetcher.cache.root, false, reporter)?,
         })
     }
@@ -154,32 +181,34 @@ impl Project<'_> {
     }
 
     /// Resolves and writes the lock (the `lock` command, `update --no-install`). A commit an
-    /// interrupted install left is completed first (it would otherwise write its lock over
-    /// this one later).
-    pub async fn lock(&self, req: &Request<'_>) -> Result<Resolution> {
-        let dir = &self.manifest.plugin_dir;
-        if journal::pending(dir).is_some() {
-            let _guard = lock_dir(dir, self.fetcher.reporter.as_ref())?;
-            journal::recover(dir, Some(&self.manifest.lock_path()))?;
+    /// interrupted install left is completed first, when the caller holds the plugin-dir lock
+    /// (`held`: it takes it when there is one, see [`Project::lock_project`]); that commit
+    /// would otherwise write its lock over this one later.
+    pub async fn lock(&self, held: Option<&DirLock>, req: &Request<'_>) -> Result<Resolution> {
+        if let Some(held) = held {
+            debug_assert!(held.holds(&self.manifest.plugin_dir));
+            journal::recover(held, Some(&self.manifest.lock_path()))?;
         }
         let r = self.resolve(req).await?;
         self.write_lock(&r, req.strict().is_some())?;
         Ok(r)
     }
 
-    /// Resolves for one platform, installs, and only then writes the lock.
+    /// Resolves for one platform, installs, and only then writes the lock; `held`: the
+    /// plugin-dir lock (see [`Project::exclusive`]).
     pub async fn install(
         &self,
+        held: &DirLock,
         req: &Request<'_>,
         yaml_only: bool,
     ) -> Result<(Resolution, Outcome)> {
         // The receipts are parsed while the lock is (both are TOML: a few tens of ms each for
         // a thousand plugins, most of a no-op install), under the plugin-dir lock.
         let dir = self.manifest.plugin_dir.clone();
-        let _guard = lock_dir(&dir, self.fetcher.reporter.as_ref())?;
+        debug_assert!(held.holds(&dir), "the lock of another directory");
         // An interrupted commit is completed first: the lock and receipts read below are then
         // the ones that match the files.
-        journal::recover(&dir, Some(&self.manifest.lock_path()))?;
+        journal::recover(held, Some(&self.manifest.lock_path()))?;
         let cache = self.fetcher.cache.clone();
         let receipts_path = Receipts::path(&dir);
         let receipts = tokio::task::spawn_blocking(move || Receipts::read_remembered(&dir, &cache));
@@ -215,7 +244,7 @@ impl Project<'_> {
             write_lock: (req.strict().is_none() && r.changed).then(|| self.manifest.lock_path()),
         };
         // The lock is written with the files and receipts, as one step.
-        let out = installer.install(&r.lock, receipts).await?;
+        let out = installer.install(held, &r.lock, receipts).await?;
         self.lock_notes(&r, req.strict().is_some());
         Ok((r, out))
     }

@@ -30,10 +30,10 @@ pub fn remove(manifest: &Manifest, names: &[String], reporter: &dyn Reporter) ->
     }
     let dir = &manifest.plugin_dir;
     let _project = lock_project(&manifest.dir, reporter)?;
-    let _guard = lock_dir(dir, reporter)?;
-    super::owner::claim(manifest, false)?;
+    let held = lock_dir(dir, reporter)?;
+    super::owner::claim(&held, manifest, false)?;
     let lock_path = manifest.lock_path();
-    journal::recover(dir, Some(&lock_path))?;
+    journal::recover(&held, Some(&lock_path))?;
     let mut lock = Lockfile::read_for(manifest)?.unwrap_or_default();
     let mut receipts = Receipts::read(dir)?;
     let mut out = Removed::default();
@@ -71,7 +71,7 @@ pub fn remove(manifest: &Manifest, names: &[String], reporter: &dyn Reporter) ->
         path: fsutil::absolute(&lock_path),
         text: lock.to_text(),
     });
-    journal.commit(dir)?;
+    journal.commit(&held)?;
     Ok(out)
 }
 

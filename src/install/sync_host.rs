@@ -71,9 +71,9 @@ pub async fn sync_from_host(
     let art = fetcher.fetch(&[loc], expect).await?;
 
     let reporter = fetcher.reporter.as_ref();
-    let _guard = lock_dir(dir, reporter)?;
-    journal::recover(dir, None)?;
-    clean_stale_staging(dir);
+    let held = lock_dir(dir, reporter)?;
+    journal::recover(&held, None)?;
+    clean_stale_staging(&held);
     let what = format!("plugin bundle from {url}");
     let entries = check_bundle_entries(&art.path, &what)?;
     let staged = {
@@ -155,7 +155,7 @@ pub async fn sync_from_host(
     for (s, _) in &mut placed {
         s.release();
     }
-    journal.commit(dir)?;
+    journal.commit(&held)?;
     names.sort();
     Ok(Synced {
         host: shown_host,

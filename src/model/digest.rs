@@ -1,12 +1,12 @@
 //! sha256: the one place bytes are hashed and compared with what they should be.
 //!
-//! [`HashingWriter`] and [`HashingReader`] hash bytes as they pass; [`verify`] compares a
-//! digest with the expected one and is the only check that turns a mismatch into an error.
+//! [`HashingWriter`] hashes bytes as they pass; [`verify`] compares a digest with the expected
+//! one and is the only check that turns a mismatch into an error.
 
 use crate::error::{Error, Result};
 use sha2::Digest as _;
 use std::fmt;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::Path;
 
 /// A sha256 digest, shown as 64 lowercase hex digits.
@@ -119,40 +119,6 @@ impl<W: Write> Write for HashingWriter<W> {
     }
 }
 
-/// Hashes (and counts) every byte read through it.
-pub struct HashingReader<R> {
-    inner: R,
-    hasher: sha2::Sha256,
-    size: u64,
-}
-
-impl<R: Read> HashingReader<R> {
-    pub fn new(inner: R) -> Self {
-        HashingReader {
-            inner,
-            hasher: sha2::Sha256::new(),
-            size: 0,
-        }
-    }
-
-    pub fn finish(self) -> (R, Sha256, u64) {
-        (
-            self.inner,
-            Sha256(hex::encode(self.hasher.finalize())),
-            self.size,
-        )
-    }
-}
-
-impl<R: Read> Read for HashingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.size += n as u64;
-        Ok(n)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,16 +126,13 @@ mod tests {
     const ABC: &str = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
 
     #[test]
-    fn writer_reader_and_bytes_agree() {
+    fn writer_and_bytes_agree() {
         assert_eq!(Sha256::of_bytes(b"abc").as_str(), ABC);
         let mut w = HashingWriter::new(Vec::new());
         w.write_all(b"ab").unwrap();
         w.write_all(b"c").unwrap();
         let (buf, d, n) = w.finish();
         assert_eq!((buf.as_slice(), d.as_str(), n), (&b"abc"[..], ABC, 3));
-        let mut r = HashingReader::new(&b"abc"[..]);
-        io::copy(&mut r, &mut io::sink()).unwrap();
-        assert_eq!(r.finish().1.as_str(), ABC);
     }
 
     #[test]

@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::model::fsutil::{self, STAGING_PREFIX};
 use crate::model::interrupt;
 use crate::store::guard::plugin_dir_entry;
+use crate::store::lock::DirLock;
 use serde::{Deserialize, Serialize};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -134,8 +135,10 @@ impl Journal {
 
     /// Records the intent (the commit point), carries it out, and forgets it: first checks
     /// that every directory it writes in can be written ([`preflight`]), and runs as one
-    /// change with respect to an interrupt (`model::interrupt`).
-    pub fn commit(&self, dir: &Path) -> Result<()> {
+    /// change with respect to an interrupt (`model::interrupt`). `held`: the lock of the
+    /// plugin directory it changes.
+    pub fn commit(&self, held: &DirLock) -> Result<()> {
+        let dir = held.dir();
         if self.is_empty() {
             return Ok(());
         }
@@ -198,11 +201,12 @@ impl Journal {
     }
 }
 
-/// Completes the change a killed run committed to, if any: `true` when there was one. Call it
-/// holding the directory lock, before staging files are cleaned up, from a command that writes
-/// (install, sync, update, remove, lock), with the lock of its config (`None`: no config, as
-/// for `sync --host`). Read-only commands only look ([`pending`]).
-pub fn recover(dir: &Path, lock: Option<&Path>) -> Result<bool> {
+/// Completes the change a killed run committed to in the directory `held` locks, if any:
+/// `true` when there was one. Called before staging files are cleaned up, from a command that
+/// writes (install, sync, update, remove, lock), with the lock of its config (`None`: no
+/// config, as for `sync --host`). Read-only commands only look ([`pending`]).
+pub fn recover(held: &DirLock, lock: Option<&Path>) -> Result<bool> {
+    let dir = held.dir();
     let path = dir.join(FILE);
     let text = match fs::read_to_string(&path) {
         Ok(t) => t,
@@ -232,6 +236,8 @@ pub fn recover(dir: &Path, lock: Option<&Path>) -> Result<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::report::Silent;
+    use crate::store::lock::lock_dir;
 
     /// A run killed after the commit point, halfway through the renames: the next run finds
     /// the journal and completes every step; a second recovery finds nothing to do.
@@ -239,6 +245,7 @@ mod tests {
     fn recover_completes_a_half_done_journal() {
         let d = tempfile::tempdir().unwrap();
         let dir = d.path();
+        let held = lock_dir(dir, &Silent).unwrap();
         let stage = |n: &str, text: &str| {
             let name = format!("{STAGING_PREFIX}{n}");
             fs::write(dir.join(&name), text).unwrap();
@@ -264,7 +271,7 @@ mod tests {
         };
         fs::write(dir.join(FILE), toml::to_string(&j).unwrap()).unwrap();
         fs::rename(dir.join(&j.renames[0].from), dir.join(&j.renames[0].to)).unwrap();
-        assert!(recover(dir, Some(&dir.join("optimus.lock"))).unwrap());
+        assert!(recover(&held, Some(&dir.join("optimus.lock"))).unwrap());
         let read = |n: &str| fs::read_to_string(dir.join(n)).unwrap();
         assert_eq!(read("optimus-a_linux_amd64"), "new a");
         assert_eq!(read("optimus-b_linux_amd64"), "new b");
@@ -272,13 +279,14 @@ mod tests {
         assert_eq!(read("optimus.lock"), "lock");
         assert!(!dir.join("optimus-old_linux_amd64").exists());
         assert!(!dir.join(FILE).exists());
-        assert!(!recover(dir, Some(&dir.join("optimus.lock"))).unwrap());
+        assert!(!recover(&held, Some(&dir.join("optimus.lock"))).unwrap());
     }
 
     #[test]
     fn a_tampered_journal_is_refused() {
         let d = tempfile::tempdir().unwrap();
         let dir = d.path();
+        let held = lock_dir(dir, &Silent).unwrap();
         let lock = dir.join("optimus.lock");
         fs::write(dir.join("main.go"), "package main").unwrap();
         for bad in [
@@ -295,14 +303,14 @@ mod tests {
             ),
         ] {
             fs::write(dir.join(FILE), &bad).unwrap();
-            let e = recover(dir, Some(&lock)).unwrap_err().to_string();
+            let e = recover(&held, Some(&lock)).unwrap_err().to_string();
             assert!(e.contains("not a valid journal"), "{bad}: {e}");
             assert!(dir.join("main.go").exists());
         }
         // This config's own lock is fine; without a config (sync --host) only the receipts.
         let own = format!("[[write]]\npath = {:?}\ntext = \"x\"\n", lock);
         fs::write(dir.join(FILE), &own).unwrap();
-        assert!(recover(dir, None).is_err());
-        assert!(recover(dir, Some(&lock)).unwrap());
+        assert!(recover(&held, None).is_err());
+        assert!(recover(&held, Some(&lock)).unwrap());
     }
 }

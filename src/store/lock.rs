@@ -1,38 +1,35 @@
 //! Advisory locks: `<dir>/.lock` for a plugin directory, the project (the config's own
-//! directory) for commands that write `optimus.lock`, and `<cache>/.lock` for the machine cache
-//! (shared by commands that use cache entries, exclusive for `cache prune` and `cache clean`).
+//! directory) for commands that write `optimus.lock`, a directory registry's `index/` for
+//! publishers, and `<cache>/.lock` for the machine cache (shared by commands that use cache
+//! entries, exclusive for `cache prune` and `cache clean`).
 
 use crate::error::{Error, Result};
 use crate::model::fsutil::write_error_fix;
 use crate::model::report::Reporter;
 use std::fs::{self, File};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Holds `<dir>/.lock` (an OS advisory lock, released on drop or process death).
 ///
-/// Re-entrant within a process: a command holds it from reading the lockfile to writing the
-/// receipts, and the installer it calls takes it again without deadlocking on itself.
+/// Taken once per command, by the function that starts its change to the directory; the
+/// functions that need the directory held take a `&DirLock` as proof (not re-entrant: taking
+/// it again in the same process would wait on itself).
 pub struct DirLock {
-    key: std::path::PathBuf,
+    dir: PathBuf,
+    _file: File,
 }
 
-type Held = std::collections::HashMap<std::path::PathBuf, (usize, File)>;
+impl DirLock {
+    /// The directory this lock holds, as it was given to [`lock_dir`].
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
 
-fn held() -> &'static std::sync::Mutex<Held> {
-    static H: std::sync::OnceLock<std::sync::Mutex<Held>> = std::sync::OnceLock::new();
-    H.get_or_init(Default::default)
-}
-
-impl Drop for DirLock {
-    fn drop(&mut self) {
-        let mut h = held().lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(entry) = h.get_mut(&self.key) {
-            entry.0 -= 1;
-            if entry.0 == 0 {
-                // Closing the file releases the OS lock.
-                h.remove(&self.key);
-            }
-        }
+    /// Whether this is the lock of `dir` (for the `debug_assert!` of a function that takes it
+    /// as proof).
+    pub fn holds(&self, dir: &Path) -> bool {
+        let canonical = |p: &Path| fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+        self.dir == dir || canonical(&self.dir) == canonical(dir)
     }
 }
 
@@ -122,34 +119,39 @@ pub fn lock_cache(root: &Path, exclusive: bool, reporter: &dyn Reporter) -> Resu
     Ok(CacheLock { _file: file })
 }
 
+/// Takes the lock of plugin directory `dir` (creating it), waiting (and saying so) while
+/// another process holds it.
 pub fn lock_dir(dir: &Path, reporter: &dyn Reporter) -> Result<DirLock> {
     fs::create_dir_all(dir)
         .map_err(|e| write_error_fix("creating plugin directory", dir, e, Some(PLUGIN_DIR_FIX)))?;
-    let key = fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
-    {
-        let mut h = held().lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(entry) = h.get_mut(&key) {
-            entry.0 += 1;
-            return Ok(DirLock { key });
-        }
-    }
     let path = dir.join(".lock");
     let file = open_lock_file(&path, PLUGIN_DIR_FIX)?;
     lock_waiting(&file, &path, dir, reporter)?;
-    let mut h = held().lock().unwrap_or_else(|e| e.into_inner());
-    h.insert(key.clone(), (1, file));
-    Ok(DirLock { key })
+    Ok(DirLock {
+        dir: dir.to_path_buf(),
+        _file: file,
+    })
 }
 
-/// An advisory lock on the project (the config file's directory itself, so no file is left
-/// behind): held by every command that writes `optimus.lock`, always before the plugin
-/// directory's lock, so `lock` and `install` never lose each other's update.
-pub struct ProjectLock {
+/// An advisory lock on a directory itself (on its descriptor, so no file is left behind),
+/// released on drop or process death.
+pub struct InPlaceLock {
     _dir: File,
 }
 
-pub fn lock_project(dir: &Path, reporter: &dyn Reporter) -> Result<ProjectLock> {
+/// Locks directory `dir` itself, waiting (and saying so) while another process holds it: the
+/// project ([`lock_project`]), and a directory registry's `index/` while a publisher writes it.
+pub fn lock_in_place(dir: &Path, reporter: &dyn Reporter) -> Result<InPlaceLock> {
     let file = File::open(dir).map_err(|e| Error::path("opening", dir, e))?;
     lock_waiting(&file, dir, dir, reporter)?;
-    Ok(ProjectLock { _dir: file })
+    Ok(InPlaceLock { _dir: file })
+}
+
+/// The project lock (the config file's directory itself): held by every command that writes
+/// `optimus.lock`, always before the plugin directory's lock, so `lock` and `install` never
+/// lose each other's update.
+pub type ProjectLock = InPlaceLock;
+
+pub fn lock_project(dir: &Path, reporter: &dyn Reporter) -> Result<ProjectLock> {
+    lock_in_place(dir, reporter)
 }

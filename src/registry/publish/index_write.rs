@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::model::fsutil;
 use crate::registry::{verify_signature, PluginIndex};
 use crate::source::{Endpoint, PutMode, PutOutcome};
+use crate::store::lock::lock_in_place;
 use bytes::Bytes;
 
 impl Publisher<'_> {
@@ -116,10 +117,11 @@ impl Publisher<'_> {
         let file = format!("{name}.toml");
         if let Endpoint::File(path) = &index_loc {
             // A directory: serialise publishers with an advisory lock on the index directory
-            // itself (flock on its descriptor), which leaves no file behind in the registry.
+            // itself (`store::lock`, on its descriptor), which leaves no file behind in the
+            // registry.
             let dir = path.parent().expect("index has a parent");
             std::fs::create_dir_all(dir).map_err(|e| Error::path("creating", dir, e))?;
-            let _lock = super::lock_dir(dir)?;
+            let _lock = lock_in_place(dir, self.reporter.as_ref())?;
             let current = self
                 .read_index_settled(name, self.settle(true))
                 .await?

@@ -401,10 +401,3 @@ fn immutable(path: &str) -> Error {
         problem: "published artifacts are immutable".into(),
     }
 }
-
-/// An advisory lock on a directory (flock on its descriptor), held until dropped.
-fn lock_dir(dir: &std::path::Path) -> Result<std::fs::File> {
-    let lock = std::fs::File::open(dir).map_err(|e| Error::path("opening", dir, e))?;
-    lock.lock().map_err(|e| Error::path("locking", dir, e))?;
-    Ok(lock)
-}

@@ -11,6 +11,7 @@ use crate::model::digest::Sha256;
 use crate::model::fsutil;
 use crate::registry::timestamp::{expiry_after, RegistryId, Timestamp, TIMESTAMP_FILE};
 use crate::source::{Endpoint, PutMode, PutOutcome};
+use crate::store::lock::lock_in_place;
 use bytes::Bytes;
 use futures::StreamExt;
 use object_store::ObjectStore;
@@ -55,7 +56,7 @@ impl Publisher<'_> {
         if let Endpoint::File(index_dir) = self.loc("index")? {
             std::fs::create_dir_all(&index_dir)
                 .map_err(|e| Error::path("creating", &index_dir, e))?;
-            let _lock = super::lock_dir(&index_dir)?;
+            let _lock = lock_in_place(&index_dir, self.reporter.as_ref())?;
             self.record_public_url().await?;
             let ts = self.write_timestamp_locked().await?;
             self.write_page(&ts).await?;
