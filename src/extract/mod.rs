@@ -48,9 +48,9 @@ pub enum Want {
     Bundle,
 }
 
-/// A staged file, verified and ready to be renamed to `file_name`. It removes itself when
-/// dropped unless [`Staged::place`] moved it into place or [`Staged::release`] handed it to a
-/// journal, so no error path leaves one behind.
+/// A staged file, verified and ready to be renamed to `file_name` by the journal that commits
+/// it. It removes itself when dropped unless [`Staged::release`] handed it to that journal, so
+/// no error path leaves one behind.
 #[derive(Debug)]
 pub struct Staged {
     pub plugin: String,
@@ -87,13 +87,6 @@ impl Staged {
     /// Hands the staging file over to a caller that renames it itself (a journal).
     pub fn release(&mut self) {
         self.placed = true;
-    }
-
-    /// Renames the staged file to `dest` (atomic: both are in the plugin directory).
-    pub fn place(&mut self, dest: &Path) -> std::io::Result<()> {
-        std::fs::rename(&self.staged, dest)?;
-        self.placed = true;
-        Ok(())
     }
 }
 
