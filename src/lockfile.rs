@@ -1,12 +1,11 @@
 //! `optimus.lock` (spec §5): deterministic, portable, multi-platform.
 
 use crate::config::{LockSource, Manifest};
-use crate::error::{Error, Result};
-
-use crate::error::toml_error;
-use crate::model::artifact::ArtifactEntry;
+use crate::error::Result;
+use crate::model::artifact::{ArtifactEntry, ArtifactPlatform, LockedUrl};
+use crate::model::digest::Sha256;
 use crate::model::fsutil;
-use crate::model::platform::{Platform, ANY};
+use crate::model::platform::Platform;
 use crate::model::plugin_type::PluginType;
 use crate::store::memo;
 use crate::store::Cache;
@@ -58,7 +57,7 @@ pub struct LockedPlugin {
     /// Platforms locked with the `any` yaml alone because the version publishes binaries but
     /// none for them (so a platform missing here and from `artifacts` is not locked yet).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub no_binary: Vec<String>,
+    pub no_binary: Vec<Platform>,
     /// goto v2 yaml plugins: the digest each `plugin_versions` entry's `image:tag` had when
     /// locked (sorted by version key).
     #[serde(default, rename = "image", skip_serializing_if = "Vec::is_empty")]
@@ -77,8 +76,8 @@ pub struct LockedImage {
     pub digest: String,
 }
 
-/// A locked artifact: the same fields as the index lists.
-pub type LockedArtifact = ArtifactEntry;
+/// A locked artifact: the same fields as the index lists, its url as the lock records it.
+pub use crate::model::artifact::LockedArtifact;
 
 /// An artifact entry as the lock must spell it: the index's fields and no other (the index
 /// tolerates unknown fields, the lock is ours and strict). Checked while the lock is parsed,
@@ -86,10 +85,10 @@ pub type LockedArtifact = ArtifactEntry;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct StrictArtifact {
-    platform: String,
+    platform: ArtifactPlatform,
     format: crate::model::format::Format,
-    url: String,
-    sha256: String,
+    url: LockedUrl,
+    sha256: Sha256,
     #[serde(default)]
     size: Option<u64>,
     #[serde(default)]
@@ -118,9 +117,8 @@ impl LockedPlugin {
     /// needs the pair); on a platform without a binary the yaml alone is installed. Empty: the
     /// plugin has nothing for the platform.
     pub fn artifacts_for(&self, platform: &Platform) -> Vec<&LockedArtifact> {
-        let p = platform.to_string();
-        let exact = self.artifacts.iter().find(|a| a.platform == p);
-        let any = self.artifacts.iter().find(|a| a.platform == ANY);
+        let exact = self.artifacts.iter().find(|a| a.platform == *platform);
+        let any = self.artifacts.iter().find(|a| a.platform.is_any());
         any.into_iter().chain(exact).collect()
     }
 
@@ -129,12 +127,14 @@ impl LockedPlugin {
     /// a bundle). A binary plugin with its yaml, locked for other platforms, is not: its `any`
     /// yaml alone would leave that platform's binary out.
     pub fn covers(&self, platform: &Platform) -> bool {
-        let p = platform.to_string();
-        if self.artifacts.iter().any(|a| a.platform == p) || self.no_binary.contains(&p) {
+        if self.artifacts.iter().any(|a| a.platform == *platform)
+            || self.no_binary.contains(platform)
+        {
             return true;
         }
-        let has_any = self.artifacts.iter().any(|a| a.platform == ANY);
-        let pair = self.artifacts.iter().any(|a| a.platform != ANY) || !self.no_binary.is_empty();
+        let has_any = self.artifacts.iter().any(|a| a.platform.is_any());
+        let pair =
+            self.artifacts.iter().any(|a| !a.platform.is_any()) || !self.no_binary.is_empty();
         has_any && !pair
     }
 
@@ -159,9 +159,10 @@ impl Lockfile {
         let mut v: Vec<Platform> = self
             .plugins
             .iter()
-            .flat_map(|p| p.artifacts.iter().map(|a| &a.platform).chain(&p.no_binary))
-            .filter(|p| *p != ANY)
-            .filter_map(|p| Platform::parse(p).ok())
+            .flat_map(|p| {
+                let locked = p.artifacts.iter().filter_map(|a| a.platform.os());
+                locked.chain(&p.no_binary).cloned()
+            })
             .collect();
         v.sort();
         v.dedup();
@@ -218,18 +219,10 @@ impl Lockfile {
     }
 
     pub fn parse(text: &str, path: &Path) -> Result<Lockfile> {
-        let what = path.display().to_string();
         let lock: Lockfile = match toml::from_str(text) {
             Ok(lock) => lock,
-            Err(e) => {
-                // An unknown artifact field is named the same way whatever serde says.
-                check::artifact_fields(text, &what)?;
-                return Err(Error::config(format!(
-                    "{}; {}",
-                    toml_error(&what, text, &e),
-                    check::FIX
-                )));
-            }
+            // An unknown artifact field or a bad value is named the same way whatever serde says.
+            Err(e) => return Err(check::parse_error(text, path, &e)),
         };
         lock.check_text(path, Some(text))
     }
@@ -297,13 +290,22 @@ mod tests {
         assert!(Lockfile::read_remembered(&path, &cache).is_err());
         // A memo tampered with under the right key is checked as a parsed lock is.
         std::fs::write(&path, text("")).unwrap();
+        let memo = memo::Memo::for_file(&cache, "lock", &path, &[text("").as_bytes()]);
         let mut bad = parsed.clone();
-        bad.plugins[0].artifacts[0].sha256 = "not hex".into();
-        memo::Memo::for_file(&cache, "lock", &path, &[text("").as_bytes()]).store(&cache, &bad);
+        bad.plugins[0].artifacts[0].bin = Some("../x".into());
+        memo.store(&cache, &bad);
         let e = Lockfile::read_remembered(&path, &cache)
             .unwrap_err()
             .to_string();
-        assert!(e.contains("malformed sha256"), "{e}");
+        assert!(e.contains("not a safe relative path"), "{e}");
+        // A digest that is not one does not even read back: the text is parsed again.
+        let mut json = serde_json::to_value(&parsed).unwrap();
+        json["plugin"][0]["artifact"][0]["sha256"] = "not hex".into();
+        memo.store(&cache, &json);
+        assert_eq!(
+            Lockfile::read_remembered(&path, &cache).unwrap().unwrap(),
+            parsed
+        );
         let _ = std::fs::remove_dir_all(tmp);
     }
 

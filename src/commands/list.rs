@@ -111,8 +111,8 @@ fn print_installed(manifest: &Manifest, declared: bool, listing: &Listing, ui: &
                     m.name.clone(),
                     or_dash(&m.version),
                     or_dash(&m.plugin_type),
-                    m.kind.clone(),
-                    m.platform.clone(),
+                    m.kind.to_string(),
+                    m.platform.to_string(),
                     or_dash(&m.provider),
                     m.status.clone(),
                 ]
@@ -159,7 +159,7 @@ fn print_discovery(manifest: &Manifest, listing: &Listing, ui: &Ui) {
             .map(|d| {
                 vec![
                     format!("  {}", d.name),
-                    d.kind.clone(),
+                    d.kind.to_string(),
                     if d.used { "yes" } else { "no" }.to_string(),
                     shown(&d.path),
                     match (&d.note, d.versions.is_empty()) {

@@ -115,11 +115,14 @@ pub enum Pins {
 }
 
 impl Pins {
-    pub fn for_platform(&self, platform: &str) -> Option<&str> {
+    pub fn for_platform(
+        &self,
+        platform: &crate::model::artifact::ArtifactPlatform,
+    ) -> Option<&str> {
         match self {
             Pins::None => None,
             Pins::Any(s) => Some(s),
-            Pins::PerPlatform(m) => m.get(platform).map(String::as_str),
+            Pins::PerPlatform(m) => m.get(&platform.to_string()).map(String::as_str),
         }
     }
 }

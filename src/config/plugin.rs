@@ -5,10 +5,10 @@ use super::expand::expand_env;
 use super::raw::{RawPins, RawPlugin};
 use super::{Declaration, Pins, Provider, ProviderKind, Source};
 use crate::error::{Error, Result};
+use crate::model::artifact::ArtifactPlatform;
 use crate::model::format::Format;
 use crate::model::location::is_url;
 use crate::model::names::{check_plugin_name, parse_artifact_file_name};
-use crate::model::platform::Platform;
 use crate::model::redact;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -201,11 +201,8 @@ fn pins(raw: &RawPlugin, name: &str, file: &Path) -> Result<Pins> {
         Some(RawPins::PerPlatform(m)) => {
             let mut out = BTreeMap::new();
             for (k, v) in m {
-                if k != crate::model::platform::ANY {
-                    Platform::parse(k).map_err(|e| {
-                        Error::in_config(file, plugin(name), format!("sha256: {e}"))
-                    })?;
-                }
+                ArtifactPlatform::parse(k)
+                    .map_err(|e| Error::in_config(file, plugin(name), format!("sha256: {e}")))?;
                 out.insert(k.clone(), check_hex(v, name, file)?);
             }
             Pins::PerPlatform(out)

@@ -12,7 +12,7 @@ mod tar;
 mod zip;
 
 use crate::error::{Error, Result};
-use crate::model::digest::HashingWriter;
+use crate::model::digest::{HashingWriter, Sha256};
 use crate::model::format::Format;
 use crate::model::fsutil::{create_temp_file, write_error, STAGING_PREFIX};
 use crate::model::limits::Limits;
@@ -24,20 +24,8 @@ use std::path::{Path, PathBuf};
 
 pub(crate) use safety::archive_err;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    Binary,
-    Yaml,
-}
-
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Binary => "binary",
-            Kind::Yaml => "yaml",
-        }
-    }
-}
+/// What a staged file is (`model::artifact::ArtifactKind`).
+pub use crate::model::artifact::ArtifactKind as Kind;
 
 /// What to take from an artifact.
 #[derive(Clone, Debug)]
@@ -57,7 +45,7 @@ pub struct Staged {
     pub kind: Kind,
     pub file_name: String,
     pub staged: PathBuf,
-    pub sha256: String,
+    pub sha256: Sha256,
     pub size: u64,
     placed: bool,
 }
@@ -70,7 +58,7 @@ impl Staged {
         kind: Kind,
         file_name: String,
         staged: PathBuf,
-        sha256: String,
+        sha256: Sha256,
         size: u64,
     ) -> Staged {
         Staged {
@@ -208,7 +196,7 @@ impl Unpacker<'_> {
             kind,
             file_name,
             staged: path.clone(),
-            sha256: String::new(),
+            sha256: Sha256::of_bytes(b""),
             size: 0,
             placed: false,
         };
@@ -230,7 +218,7 @@ impl Unpacker<'_> {
         // 16 x 16 MiB 0.43 s of its 1.0 s.
         let (f, digest, size) = out.finish();
         drop(f);
-        staged.sha256 = digest.into_string();
+        staged.sha256 = digest;
         staged.size = size;
         Ok(staged)
     }

@@ -1,6 +1,7 @@
 //! The zip of installed yaml plugins that an Optimus server serves to clients at `/plugins`.
 
 use crate::error::{Error, Result};
+use crate::model::artifact::ArtifactKind;
 use crate::model::fsutil;
 use crate::receipts::{Receipt, Receipts};
 use std::fs;
@@ -37,7 +38,11 @@ pub fn check_bundle_path(out: &Path) -> Result<()> {
 pub fn write_yaml_bundle(dir: &Path, out: &Path) -> Result<usize> {
     check_bundle_path(out)?;
     let receipts = Receipts::read(dir)?;
-    let mut files: Vec<&Receipt> = receipts.files.iter().filter(|r| r.kind == "yaml").collect();
+    let mut files: Vec<&Receipt> = receipts
+        .files
+        .iter()
+        .filter(|r| r.kind == ArtifactKind::Yaml)
+        .collect();
     files.sort_by(|a, b| a.file.cmp(&b.file));
     let parent = out
         .parent()

@@ -90,17 +90,17 @@ fn references(
             .filter(|l| only.is_none_or(|n| n == l.name))
         {
             keep.artifacts
-                .extend(l.artifacts.iter().map(|a| a.sha256.clone()));
+                .extend(l.artifacts.iter().map(|a| a.sha256.to_string()));
         }
         let receipts = Receipts::read(&p.plugin_dir)
             .map_err(|e| unreadable(e, &p.lock.display().to_string()))?;
         for r in receipts
             .files
             .iter()
-            .filter(|r| only.is_none_or(|n| n == r.source || n == r.plugin))
+            .filter(|r| only.is_none_or(|n| n == r.source.as_str() || n == r.plugin))
         {
-            keep.artifacts.insert(r.artifact_sha256.clone());
-            keep.files.insert(r.sha256.clone());
+            keep.artifacts.insert(r.artifact_sha256.to_string());
+            keep.files.insert(r.sha256.to_string());
         }
     }
     Ok((keep, forgotten, projects))

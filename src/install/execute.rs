@@ -7,11 +7,12 @@ use super::Installer;
 use crate::config::Provider;
 use crate::error::{Error, Result};
 use crate::extract::{Kind, Staged, Unpacker, Want};
+use crate::model::artifact::LockedUrl;
 use crate::model::format::Format;
 use crate::model::fsutil;
 use crate::model::limits::Limits;
 use crate::model::location::Location;
-use crate::model::platform::{Platform, ANY};
+use crate::model::platform::Platform;
 use crate::registry::PluginIndex;
 use crate::store::fetch::Expect;
 use std::path::PathBuf;
@@ -53,17 +54,17 @@ impl Installer<'_> {
             return Ok(vec![s]);
         }
         let unpack = Arc::new(self.unpack_job(job));
-        let artifact = match self.fetcher.cached(&job.artifact.sha256) {
+        let artifact = match self.fetcher.cached(job.artifact.sha256.as_str()) {
             Some(a) => a,
             None => {
                 let (full, provider) = self.fetch_location(job)?;
                 let sources = self.fetcher.transport.artifact_sources(
                     &full,
                     provider.map(|p| p.origin()),
-                    &job.artifact.sha256,
+                    job.artifact.sha256.as_str(),
                 )?;
                 let expect = Expect {
-                    sha256: Some(&job.artifact.sha256),
+                    sha256: Some(job.artifact.sha256.as_str()),
                     size: job.artifact.size,
                     what: &job.plugin.name,
                 };
@@ -115,11 +116,7 @@ impl Installer<'_> {
             .fetcher
             .cache
             .recall_unpacked(&job.unpack_key(&platform))?;
-        let kind = if cached.kind == "yaml" {
-            Kind::Yaml
-        } else {
-            Kind::Binary
-        };
+        let kind = cached.kind;
         let file_name = job.expected_file(&self.options)?;
         // The target may differ from the one it was checked for: a yaml plugin this target
         // would refuse takes the full path, which refuses it.
@@ -172,16 +169,14 @@ impl Installer<'_> {
                     format!("{} is locked but not declared", job.plugin.name),
                 )
             })?;
-            let platform = (job.artifact.platform != ANY)
-                .then(|| Platform::parse(&job.artifact.platform))
-                .transpose()?;
             // Without `{os}`/`{arch}` placeholders the platform changes nothing.
             return Ok((
-                self.manifest.direct_location(d, platform.as_ref())?,
+                self.manifest
+                    .direct_location(d, job.artifact.platform.os())?,
                 provider,
             ));
         }
-        let full = Location::from_portable(&job.artifact.url, &self.manifest.dir)?;
+        let full = job.artifact.url.location(&self.manifest.dir)?;
         Ok((full, provider))
     }
 
@@ -243,9 +238,9 @@ impl Installer<'_> {
             })?;
         // A lock written before a binary and its yaml were locked together holds the yaml
         // alone: say that the binary is published too.
-        let platform = self.options.platform.to_string();
-        if l.artifacts.iter().all(|a| a.platform == ANY)
-            && v.artifacts.iter().any(|a| a.platform == platform)
+        let platform = &self.options.platform;
+        if l.artifacts.iter().all(|a| a.platform.is_any())
+            && v.artifacts.iter().any(|a| a.platform == *platform)
         {
             self.reporter().warn(&format!(
                 "{}: {} {} is locked with its yaml alone, but registry {} also publishes its {platform} binary: run `{}` to lock and install both",
@@ -260,13 +255,14 @@ impl Installer<'_> {
             .artifacts
             .iter()
             .find(|a| a.platform == job.artifact.platform);
-        let full_index_url = a
-            .and_then(|a| provider.base.join_from_index(&a.url).ok())
-            .map(|u| u.portable(&self.manifest.dir));
+        // The index's url as the lock records it: the one the lock must hold.
+        let index_url = a
+            .and_then(|a| a.url.under(&provider.base).ok())
+            .map(|u| LockedUrl::of(&u, &self.manifest.dir));
         match a {
             Some(a)
                 if a.sha256 == job.artifact.sha256
-                    && full_index_url.as_deref() == Some(job.artifact.url.as_str())
+                    && index_url.as_ref() == Some(&job.artifact.url)
                     && a.format == job.artifact.format
                     && a.bin == job.artifact.bin
                     && (a.size.is_none() || job.artifact.size.is_none() || a.size == job.artifact.size) =>
@@ -283,7 +279,7 @@ impl Installer<'_> {
                 job.artifact.format,
                 job.artifact.sha256,
                 job.artifact.bin.as_deref().unwrap_or("-"),
-                full_index_url.unwrap_or_default(),
+                index_url.map(|u| u.to_string()).unwrap_or_default(),
                 a.format,
                 a.sha256,
                 a.bin.as_deref().unwrap_or("-"),

@@ -23,7 +23,7 @@ use crate::model::fsutil;
 use crate::model::location::Location;
 use crate::model::mirror_layout::mirror_path;
 use crate::model::names::provider_dir;
-use crate::model::platform::{Platform, ANY};
+use crate::model::platform::Platform;
 use crate::registry::Registries;
 use crate::store::fetch::{Expect, Fetcher};
 use crate::store::guard::{guard_replace, Marker, Protected};
@@ -143,29 +143,29 @@ impl Mirror<'_> {
     }
 
     fn wanted(&self, a: &LockedArtifact) -> bool {
-        a.platform == ANY
+        a.platform.is_any()
             || self.platforms.is_empty()
-            || self.platforms.iter().any(|p| p.to_string() == a.platform)
+            || self.platforms.iter().any(|p| a.platform == *p)
     }
 
     /// Where an artifact goes under its provider's directory: the path the index names under
     /// the registry root, else `sha256/<hex>`.
     fn place_of(&self, a: &LockedArtifact, provider: &Provider) -> Result<String> {
-        let loc = Location::from_portable(&a.url, &self.manifest.dir)?;
-        Ok(mirror_path(&loc, &provider.base, &a.sha256))
+        let loc = a.url.location(&self.manifest.dir)?;
+        Ok(mirror_path(&loc, &provider.base, a.sha256.as_str()))
     }
 
     /// Fetches one artifact (verified against the lock's sha256, through the cache) and copies
     /// it into the staging root. Returns its size.
     async fn copy(&self, c: &Copy<'_>, staging: &Path) -> Result<u64> {
-        let loc = Location::from_portable(&c.artifact.url, &self.manifest.dir)?;
+        let loc = c.artifact.url.location(&self.manifest.dir)?;
         let sources = self.fetcher.transport.artifact_sources(
             &loc,
             Some(c.provider.origin()),
-            &c.artifact.sha256,
+            c.artifact.sha256.as_str(),
         )?;
         let expect = Expect {
-            sha256: Some(&c.artifact.sha256),
+            sha256: Some(c.artifact.sha256.as_str()),
             size: c.artifact.size,
             what: &c.plugin.name,
         };
@@ -232,11 +232,11 @@ impl Mirror<'_> {
                     }
                     let file = inside(&root, &self.place_of(a, origin)?, Written::Artifact)?;
                     let (actual, _) = Sha256::of_file(&file)?;
-                    if !actual.matches(&a.sha256) {
+                    if actual != a.sha256 {
                         return Err(Error::Checksum {
                             what: format!("mirror copy of {} ({})", l.name, a.platform),
                             url: file.display().to_string(),
-                            expected: a.sha256.clone(),
+                            expected: a.sha256.to_string(),
                             actual: actual.into_string(),
                         });
                     }

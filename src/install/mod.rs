@@ -24,11 +24,12 @@ use crate::config::Manifest;
 use crate::error::{Error, PluginContext, Result};
 use crate::extract::{Kind, Staged};
 use crate::lockfile::Lockfile;
+use crate::model::artifact::ArtifactPlatform;
 use crate::model::format::Format;
 use crate::model::fsutil::{self, STAGING_PREFIX};
-use crate::model::platform::{Platform, ANY};
+use crate::model::platform::Platform;
 use crate::model::report::Reporter;
-use crate::receipts::{Receipt, Receipts};
+use crate::receipts::{Receipt, ReceiptSource, Receipts};
 use crate::registry::Registries;
 use crate::store::fetch::Fetcher;
 use crate::store::journal::{self, Journal, Write};
@@ -161,7 +162,7 @@ impl Installer<'_> {
         };
         for (_, r) in &placed {
             new_files
-                .entry(r.source.clone())
+                .entry(r.source.as_str().to_string())
                 .or_default()
                 .insert(r.file.clone());
             outcome
@@ -198,10 +199,10 @@ impl Installer<'_> {
         let pairs: BTreeSet<String> = placed
             .iter()
             .filter(|(s, r)| s.kind == Kind::Yaml && self.came_from_archive(lock, r))
-            .map(|(_, r)| r.source.clone())
+            .map(|(_, r)| r.source.as_str().to_string())
             .collect();
         for (s, r) in placed {
-            if !bundles.contains(r.source.as_str()) && !pairs.contains(&r.source) {
+            if !bundles.contains(r.source.as_str()) && !pairs.contains(r.source.as_str()) {
                 self.remember_in_cache(lock, &s, &r, &dir.join(&s.file_name));
             }
         }
@@ -284,9 +285,9 @@ impl Installer<'_> {
         for (job, s) in &staged {
             if let Some(r) = receipts.find(&s.file_name) {
                 let src = job.plugin.name.as_str();
-                if r.source != src
+                if r.source.as_str() != src
                     && !reinstalled.contains(r.source.as_str())
-                    && lock.get(&r.source).is_some()
+                    && lock.get(r.source.as_str()).is_some()
                 {
                     return Err(self.manifest.plugin_error(
                         src,
@@ -304,14 +305,13 @@ impl Installer<'_> {
                 let receipt = Receipt {
                     file: s.file_name.clone(),
                     plugin: s.plugin.clone(),
-                    source: job.plugin.name.clone(),
+                    source: ReceiptSource::Lock(job.plugin.name.clone()),
                     version: job.plugin.version_text().to_string(),
-                    platform: if s.kind == Kind::Yaml {
-                        ANY.to_string()
-                    } else {
-                        self.options.platform.to_string()
+                    platform: match s.kind {
+                        Kind::Yaml => ArtifactPlatform::Any,
+                        Kind::Binary => ArtifactPlatform::Os(self.options.platform.clone()),
                     },
-                    kind: s.kind.as_str().to_string(),
+                    kind: s.kind,
                     provider: job.plugin.provider.clone(),
                     plugin_type: job.plugin.plugin_type,
                     artifact_sha256: job.artifact.sha256.clone(),
@@ -333,17 +333,17 @@ impl Installer<'_> {
         lock: &Lockfile,
         new_files: &BTreeMap<String, BTreeSet<String>>,
     ) -> Vec<Receipt> {
-        let platform = self.options.platform.to_string();
+        let platform = &self.options.platform;
         receipts
             .files
             .iter()
-            .filter(|r| r.source != "host")
-            .filter(|r| !self.options.yaml_only || r.kind == "yaml")
-            .filter(|r| match lock.get(&r.source) {
+            .filter(|r| !r.source.is_host())
+            .filter(|r| !self.options.yaml_only || r.kind == Kind::Yaml)
+            .filter(|r| match lock.get(r.source.as_str()) {
                 None => true,
-                Some(_) => new_files.get(&r.source).is_some_and(|files| {
-                    !files.contains(&r.file) && (r.platform == platform || r.platform == ANY)
-                }),
+                Some(_) => new_files
+                    .get(r.source.as_str())
+                    .is_some_and(|files| !files.contains(&r.file) && r.platform.serves(platform)),
             })
             .cloned()
             .collect()
@@ -352,7 +352,7 @@ impl Installer<'_> {
     /// Whether the file of receipt `r` came out of an archive (of its lock entry, on this
     /// platform).
     fn came_from_archive(&self, lock: &Lockfile, r: &Receipt) -> bool {
-        lock.get(&r.source).is_some_and(|l| {
+        lock.get(r.source.as_str()).is_some_and(|l| {
             l.artifacts_for(&self.options.platform)
                 .iter()
                 .any(|a| r.installed_from(a) && matches!(a.format, Format::TarGz | Format::Zip))
@@ -362,7 +362,7 @@ impl Installer<'_> {
     /// Keeps an installed (non-bundle) file in the unpacked-file cache, so the next project
     /// gets it without download or unpacking.
     fn remember_in_cache(&self, lock: &Lockfile, s: &Staged, r: &Receipt, dest: &Path) {
-        let Some(job) = lock.get(&r.source).and_then(|l| {
+        let Some(job) = lock.get(r.source.as_str()).and_then(|l| {
             l.artifacts_for(&self.options.platform)
                 .into_iter()
                 .find(|a| r.installed_from(a))
@@ -377,7 +377,7 @@ impl Installer<'_> {
             path: dest.to_path_buf(),
             sha256: s.sha256.clone(),
             size: s.size,
-            kind: s.kind.as_str().to_string(),
+            kind: s.kind,
         };
         let platform = self.options.platform.to_string();
         self.fetcher.cache.remember_unpacked(

@@ -5,9 +5,9 @@
 use super::Options;
 use crate::extract::Want;
 use crate::lockfile::{LockedArtifact, LockedPlugin, Lockfile};
+use crate::model::artifact::ArtifactKind;
 use crate::model::format::Format;
 use crate::model::names::yaml_file_name;
-use crate::model::platform::ANY;
 use crate::receipts::{Receipt, Receipts};
 use crate::store::unpacked::UnpackKey;
 use std::collections::HashMap;
@@ -34,7 +34,7 @@ impl Job<'_> {
     /// The unpacked-file cache's key for this job on `platform`.
     pub fn unpack_key<'k>(&'k self, platform: &'k str) -> UnpackKey<'k> {
         UnpackKey {
-            artifact_sha: &self.artifact.sha256,
+            artifact_sha: self.artifact.sha256.as_str(),
             format: self.artifact.format,
             bin: self.artifact.bin.as_deref(),
             plugin: &self.plugin.name,
@@ -69,11 +69,11 @@ impl<'a> Plan<'a> {
         let mut plan = Plan::default();
         // Receipts by lock entry, once: a no-op install of a thousand plugins looked each
         // one up in every receipt.
+        // Only the platform's own files count (its binaries and the yaml plugins).
         let mut by_source: HashMap<&str, Vec<&Receipt>> = HashMap::new();
-        for r in &receipts.files {
+        for r in receipts.for_platform(&options.platform) {
             by_source.entry(r.source.as_str()).or_default().push(r);
         }
-        let platform = options.platform.to_string();
         for l in &lock.plugins {
             let arts = l.artifacts_for(&options.platform);
             if arts.is_empty() {
@@ -97,11 +97,7 @@ impl<'a> Plan<'a> {
             let theirs = by_source
                 .get(l.name.as_str())
                 .map_or(&[][..], |v| v.as_slice());
-            let mine = theirs
-                .iter()
-                .copied()
-                .filter(|r| r.platform == platform || r.platform == ANY);
-            if up_to_date(mine, &jobs, options, dir) {
+            if up_to_date(theirs.iter().copied(), &jobs, options, dir) {
                 plan.unchanged += 1;
             } else {
                 plan.fetch.extend(jobs);
@@ -121,7 +117,7 @@ fn up_to_date<'r>(
     dir: &Path,
 ) -> bool {
     let mine: Vec<&Receipt> = receipts
-        .filter(|r| !options.yaml_only || r.kind == "yaml")
+        .filter(|r| !options.yaml_only || r.kind == ArtifactKind::Yaml)
         .collect();
     if mine.is_empty()
         || mine
@@ -139,9 +135,11 @@ fn up_to_date<'r>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::artifact::{ArtifactKind, ArtifactPlatform};
+    use crate::model::digest::Sha256;
     use crate::model::fsutil::set_installed_mode;
     use crate::model::platform::Platform;
-    use crate::receipts::mtime_ns;
+    use crate::receipts::{mtime_ns, ReceiptSource};
     use crate::store::link::{LinkMode, Linker};
 
     const LOCK: &str = r#"
@@ -206,15 +204,22 @@ sha256 = "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
         Receipt {
             file: file.into(),
             plugin: source.into(),
-            source: source.into(),
+            source: ReceiptSource::Lock(source.into()),
             version: "-".into(),
-            platform: if yaml { ANY } else { "linux_amd64" }.into(),
-            kind: if yaml { "yaml" } else { "binary" }.into(),
+            platform: match yaml {
+                true => ArtifactPlatform::Any,
+                false => ArtifactPlatform::Os(Platform::parse("linux_amd64").unwrap()),
+            },
+            kind: match yaml {
+                true => ArtifactKind::Yaml,
+                false => ArtifactKind::Binary,
+            },
             provider: None,
             plugin_type: None,
-            artifact_sha256: artifact.into(),
+            artifact_sha256: Sha256::parse(artifact).unwrap(),
             bin: None,
-            sha256: "-".into(),
+            // Not read by a plan (a file is unchanged by size and mtime).
+            sha256: Sha256::parse(&sha('f')).unwrap(),
             size: meta.len(),
             mtime_ns: mtime_ns(&meta),
         }

@@ -43,7 +43,7 @@ pub fn remove(manifest: &Manifest, names: &[String], reporter: &dyn Reporter) ->
         let files: Vec<Receipt> = receipts
             .files
             .iter()
-            .filter(|r| &r.source == n || &r.plugin == n)
+            .filter(|r| r.source.as_str() == n || &r.plugin == n)
             .cloned()
             .collect();
         if files.is_empty() && lock.get(n).is_none() {

@@ -8,14 +8,15 @@ use super::commit::{self, Placement};
 use super::sync_check;
 use crate::error::{Error, Result};
 use crate::extract::{archive_err, Unpacker, Want};
+use crate::model::artifact::{ArtifactKind, ArtifactPlatform};
 use crate::model::format::Format;
 use crate::model::fsutil;
 use crate::model::limits::Limits;
 use crate::model::location::{is_url, is_web_url, Location};
 use crate::model::names::yaml_plugin_name;
-use crate::model::platform::{Platform, ANY};
+use crate::model::platform::Platform;
 use crate::model::redact;
-use crate::receipts::{Receipt, Receipts};
+use crate::receipts::{Receipt, ReceiptSource, Receipts};
 use crate::store::fetch::{Expect, Fetcher};
 use crate::store::journal::{self, Journal, Write};
 use crate::store::lock::lock_dir;
@@ -100,7 +101,7 @@ pub async fn sync_from_host(
     let mut receipts = Receipts::read(dir)?;
     for s in &staged {
         if let Some(r) = receipts.find(&s.file_name) {
-            if r.source != "host" {
+            if !r.source.is_host() {
                 return Err(Error::NotOurs {
                     path: dir.join(&s.file_name),
                     problem: format!(
@@ -118,10 +119,10 @@ pub async fn sync_from_host(
             receipt: Receipt {
                 file: s.file_name.clone(),
                 plugin: s.plugin.clone(),
-                source: "host".into(),
+                source: ReceiptSource::Host,
                 version: "-".into(),
-                platform: ANY.into(),
-                kind: "yaml".into(),
+                platform: ArtifactPlatform::Any,
+                kind: ArtifactKind::Yaml,
                 provider: Some(shown_host.clone()),
                 plugin_type: None,
                 artifact_sha256: art.sha256.clone(),
@@ -141,7 +142,7 @@ pub async fn sync_from_host(
     let gone: Vec<Receipt> = receipts
         .files
         .iter()
-        .filter(|r| r.source == "host" && r.artifact_sha256 != art.sha256)
+        .filter(|r| r.source.is_host() && r.artifact_sha256 != art.sha256)
         .cloned()
         .collect();
     // Before anything changes: the set as it will be must still let Optimus start.

@@ -1,14 +1,14 @@
 //! The checks a lock passes after parsing, with errors that name the line (when the text is at
 //! hand) and the fix: a lock edited by hand is the usual cause.
 
-use super::{Lockfile, LOCK_VERSION};
-use crate::error::{Error, Result};
-use crate::model::artifact::ArtifactEntry;
-use crate::model::digest::is_sha256_hex;
+use super::{LockedArtifact, Lockfile, LOCK_VERSION};
+use crate::error::{toml_position, Error, Result};
+use crate::model::artifact::ArtifactPlatform;
+use crate::model::digest::Sha256;
 use crate::model::fsutil::is_safe_relative_path;
 use crate::model::image::{is_image_digest, ImageRef};
 use crate::model::names::check_plugin_name;
-use crate::model::platform::{Platform, ANY};
+use crate::model::platform::Platform;
 use std::path::Path;
 
 /// What to do about a lock that does not parse or check.
@@ -23,22 +23,35 @@ fn line_of(text: &str, needle: &str, nth: usize) -> Option<usize> {
         .map(|(i, _)| i + 1)
 }
 
+/// An error about the lock at `path`, at the line of `text` holding the `nth` `needle` when
+/// both are known, with the way back.
+fn lock_error(
+    path: &Path,
+    text: Option<&str>,
+    needle: Option<(String, usize)>,
+    m: String,
+) -> Error {
+    let line = needle
+        .zip(text)
+        .and_then(|((n, nth), t)| line_of(t, &n, nth));
+    Error::in_lock(path, line, format!("{m}; {FIX}"))
+}
+
+fn name_line(name: &str, nth: usize) -> Option<(String, usize)> {
+    Some((format!("name = \"{name}\""), nth))
+}
+
+fn value_line(v: &str) -> Option<(String, usize)> {
+    Some((format!("\"{v}\""), 0))
+}
+
 impl Lockfile {
-    /// The checks every lock passes after parsing; `text`, when given, is what it was parsed
-    /// from (errors then say which line).
+    /// The checks every lock passes after parsing (platforms and digests are typed, so checked
+    /// while parsing); `text`, when given, is what it was parsed from (errors then say which
+    /// line).
     pub(super) fn check_text(self, path: &Path, text: Option<&str>) -> Result<Lockfile> {
-        let what = path.display().to_string();
         let lock = self;
-        let bad = |needle: Option<(String, usize)>, m: String| {
-            let line = needle
-                .zip(text)
-                .and_then(|((n, nth), t)| line_of(t, &n, nth))
-                .map(|l| format!(":{l}"))
-                .unwrap_or_default();
-            Error::config(format!("{what}{line}: {m}; {FIX}"))
-        };
-        let name_line = |name: &str, nth: usize| Some((format!("name = \"{name}\""), nth));
-        let value_line = |v: &str| Some((format!("\"{v}\""), 0));
+        let bad = |needle: Option<(String, usize)>, m: String| lock_error(path, text, needle, m);
         if lock.version != LOCK_VERSION {
             return Err(bad(
                 Some(("version".into(), 0)),
@@ -58,17 +71,6 @@ impl Lockfile {
                 ));
             }
             for a in &p.artifacts {
-                if a.platform != ANY {
-                    Platform::parse(&a.platform).map_err(|e| {
-                        bad(value_line(&a.platform), format!("plugin {}: {e}", p.name))
-                    })?;
-                }
-                if !is_sha256_hex(&a.sha256) {
-                    return Err(bad(
-                        value_line(&a.sha256),
-                        format!("plugin {}: malformed sha256 {:?}", p.name, a.sha256),
-                    ));
-                }
                 if let Some(b) = &a.bin {
                     if !is_safe_relative_path(b) {
                         return Err(bad(
@@ -83,11 +85,6 @@ impl Lockfile {
                         format!("plugin {}: empty url", p.name),
                     ));
                 }
-            }
-            for nb in &p.no_binary {
-                Platform::parse(nb).map_err(|e| {
-                    bad(value_line(nb), format!("plugin {}: no_binary: {e}", p.name))
-                })?;
             }
             for i in &p.images {
                 ImageRef::parse(&i.reference).map_err(|e| {
@@ -111,19 +108,33 @@ impl Lockfile {
     }
 }
 
+/// Why a lock's text does not parse: an unknown artifact field, a platform or a sha256 that is
+/// not one (each named at its line and with its plugin, as the checks after parsing name
+/// theirs), else what the TOML parser says.
+pub(super) fn parse_error(text: &str, path: &Path, e: &toml::de::Error) -> Error {
+    if let Err(e) = raw_values(text, path) {
+        return e;
+    }
+    let (pos, msg) = toml_position(text, e);
+    Error::in_lock(path, pos.map(|(line, _)| line), format!("{msg}; {FIX}"))
+}
+
 /// Artifact entries are shared with the (forward-compatible) index, so serde tolerates fields
-/// it does not know; the lock is ours and strict: any other field is an error naming it.
-pub(super) fn artifact_fields(text: &str, what: &str) -> Result<()> {
+/// it does not know; the lock is ours and strict: any other field is an error naming it. The
+/// typed values are checked here too, to say which plugin's they are.
+fn raw_values(text: &str, path: &Path) -> Result<()> {
     let Ok(table) = text.parse::<toml::Table>() else {
-        return Ok(()); // not TOML: the caller's parse error says where
+        return Ok(()); // not TOML: the parser's error says where
     };
+    let bad = |needle: Option<(String, usize)>, m: String| lock_error(path, Some(text), needle, m);
     let plugins = table.get("plugin").and_then(|p| p.as_array());
     for p in plugins.into_iter().flatten() {
+        let name = p.get("name").and_then(|n| n.as_str()).unwrap_or("?");
         let arts = p.get("artifact").and_then(|a| a.as_array());
         for a in arts.into_iter().flatten().filter_map(|a| a.as_table()) {
             if let Some(k) = a
                 .keys()
-                .find(|k| !ArtifactEntry::FIELDS.contains(&k.as_str()))
+                .find(|k| !LockedArtifact::FIELDS.contains(&k.as_str()))
             {
                 let line = text
                     .lines()
@@ -131,14 +142,24 @@ pub(super) fn artifact_fields(text: &str, what: &str) -> Result<()> {
                         l.trim_start().starts_with(&format!("{k} "))
                             || l.trim_start().starts_with(&format!("{k}="))
                     })
-                    .map(|i| format!(":{}", i + 1))
-                    .unwrap_or_default();
-                return Err(Error::config(format!(
-                    "{what}{line}: unknown field `{k}` in an artifact of plugin {}, expected one of {}; {FIX}",
-                    p.get("name").and_then(|n| n.as_str()).unwrap_or("?"),
-                    ArtifactEntry::FIELDS.join(", ")
+                    .map(|i| i + 1);
+                return Err(Error::in_lock(path, line, format!(
+                    "unknown field `{k}` in an artifact of plugin {name}, expected one of {}; {FIX}",
+                    LockedArtifact::FIELDS.join(", ")
                 )));
             }
+            if let Some(v) = a.get("platform").and_then(|v| v.as_str()) {
+                ArtifactPlatform::parse(v)
+                    .map_err(|e| bad(value_line(v), format!("plugin {name}: {e}")))?;
+            }
+            if let Some(v) = a.get("sha256").and_then(|v| v.as_str()) {
+                Sha256::parse(v).map_err(|e| bad(value_line(v), format!("plugin {name}: {e}")))?;
+            }
+        }
+        let no_binary = p.get("no_binary").and_then(|a| a.as_array());
+        for v in no_binary.into_iter().flatten().filter_map(|v| v.as_str()) {
+            Platform::parse(v)
+                .map_err(|e| bad(value_line(v), format!("plugin {name}: no_binary: {e}")))?;
         }
     }
     Ok(())

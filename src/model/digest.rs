@@ -44,6 +44,42 @@ impl Sha256 {
     }
 }
 
+impl Sha256 {
+    /// Parses 64 lowercase hex digits; the error says what the text is not.
+    pub fn parse(s: &str) -> std::result::Result<Sha256, MalformedSha256> {
+        if is_sha256_hex(s) {
+            Ok(Sha256(s.to_string()))
+        } else {
+            Err(MalformedSha256(s.to_string()))
+        }
+    }
+}
+
+/// Text that is not a sha256 (64 lowercase hex digits).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MalformedSha256(pub String);
+
+impl fmt::Display for MalformedSha256 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "malformed sha256 {:?}", self.0)
+    }
+}
+
+impl std::error::Error for MalformedSha256 {}
+
+impl serde::Serialize for Sha256 {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Sha256 {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let s = <String as serde::Deserialize>::deserialize(d)?;
+        Sha256::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
 impl fmt::Display for Sha256 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

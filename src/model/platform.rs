@@ -1,6 +1,5 @@
 //! Platforms in Go naming (`linux_amd64`).
 
-use crate::error::{Error, Result};
 use std::fmt;
 
 pub const OSES: &[&str] = &["linux", "darwin", "windows"];
@@ -14,17 +13,10 @@ pub struct Platform {
 }
 
 impl Platform {
-    pub fn parse(s: &str) -> Result<Platform> {
-        let err = || {
-            Error::config(format!(
-                "invalid platform `{s}`: expected <os>_<arch> with os one of {} and arch one of {}{}",
-                OSES.join("|"),
-                ARCHES.join("|"),
-                Platform::suggest(s)
-                    .map(|p| format!("; did you mean `{p}`?"))
-                    .unwrap_or_default()
-            ))
-        };
+    /// Parses `<os>_<arch>`; the error says what is expected (the caller says where: a flag,
+    /// the lock, an index).
+    pub fn parse(s: &str) -> Result<Platform, BadPlatform> {
+        let err = || BadPlatform(s.to_string());
         let (os, arch) = s.split_once('_').ok_or_else(err)?;
         if !OSES.contains(&os) || !ARCHES.contains(&arch) {
             return Err(err());
@@ -88,8 +80,40 @@ impl fmt::Display for Platform {
     }
 }
 
-/// The platform string of a yaml plugin artifact.
-pub const ANY: &str = "any";
+/// Text that is not a platform: its message says what is expected, and the nearest platform
+/// when the text looks like one written another way.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BadPlatform(pub String);
+
+impl fmt::Display for BadPlatform {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = &self.0;
+        write!(
+            f,
+            "invalid platform `{s}`: expected <os>_<arch> with os one of {} and arch one of {}{}",
+            OSES.join("|"),
+            ARCHES.join("|"),
+            Platform::suggest(s)
+                .map(|p| format!("; did you mean `{p}`?"))
+                .unwrap_or_default()
+        )
+    }
+}
+
+impl std::error::Error for BadPlatform {}
+
+impl serde::Serialize for Platform {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Platform {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <String as serde::Deserialize>::deserialize(d)?;
+        Platform::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -219,21 +219,26 @@ impl Page<'_> {
                     .unwrap_or_else(|| "-".into());
                 // Relative URLs stay below the page (a leading `./` keeps a `scheme:`-looking
                 // name a path); absolute ones are links only when a browser may follow them.
-                let link = if !is_url(&a.url) {
-                    Some(format!("./{}", a.url))
-                } else if is_web_url(&a.url) {
-                    Some(a.url.clone())
+                let url = a.url.as_str();
+                let link = if !is_url(url) {
+                    Some(format!("./{url}"))
+                } else if is_web_url(url) {
+                    Some(url.to_string())
                 } else {
                     None
                 };
                 let platform = match link {
-                    Some(l) => format!("<a href=\"{}\">{}</a>", escape(&l), escape(&a.platform)),
-                    None => escape(&a.platform),
+                    Some(l) => format!(
+                        "<a href=\"{}\">{}</a>",
+                        escape(&l),
+                        escape(&a.platform.to_string())
+                    ),
+                    None => escape(&a.platform.to_string()),
                 };
                 h.push_str(&format!(
                     "<td>{platform}</td><td>{}</td><td class=\"num\">{size}</td><td><code class=\"sha\">{}</code></td></tr>\n",
                     a.format,
-                    escape(&a.sha256)
+                    escape(a.sha256.as_str())
                 ));
             }
         }

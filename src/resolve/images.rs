@@ -8,7 +8,6 @@ use crate::error::{Error, Result};
 use crate::lockfile::{LockedImage, LockedPlugin};
 use crate::model::format::Format;
 use crate::model::image::ImageRef;
-use crate::model::location::Location;
 use crate::model::names::yaml_file_name;
 use crate::store::fetch::Expect;
 use crate::upstream::yaml::check_text;
@@ -122,7 +121,7 @@ impl Resolver<'_> {
         p: &LockedPlugin,
         a: &crate::lockfile::LockedArtifact,
     ) -> Result<Vec<u8>> {
-        let artifact = match self.fetcher.cached(&a.sha256) {
+        let artifact = match self.fetcher.cached(a.sha256.as_str()) {
             Some(c) => c,
             None => {
                 let provider = p
@@ -132,14 +131,14 @@ impl Resolver<'_> {
                     .transpose()?;
                 let loc = match (&p.source, self.manifest.declaration(&p.name)) {
                     (Some(_), Some(d)) => self.manifest.direct_location(d, None)?,
-                    _ => Location::from_portable(&a.url, &self.manifest.dir)?,
+                    _ => a.url.location(&self.manifest.dir)?,
                 };
                 let sources = self
                     .fetcher
                     .transport
                     .sources(&loc, provider.map(|p| p.origin()))?;
                 let expect = Expect {
-                    sha256: Some(&a.sha256),
+                    sha256: Some(a.sha256.as_str()),
                     size: a.size,
                     what: &p.name,
                 };

@@ -9,9 +9,10 @@
 use crate::config::{Declaration, Manifest, Source};
 use crate::error::{Error, PluginContext, Result};
 use crate::lockfile::{LockedArtifact, LockedPlugin, Lockfile};
+use crate::model::artifact::{ArtifactPlatform, LockedUrl};
 use crate::model::format::Format;
 use crate::model::names::parse_artifact_file_name;
-use crate::model::platform::{Platform, ANY};
+use crate::model::platform::Platform;
 use crate::model::redact;
 use crate::registry::Registries;
 use crate::store::fetch::{Expect, Fetcher};
@@ -41,6 +42,28 @@ pub struct Resolver<'a> {
     pub fetcher: &'a Fetcher,
     pub registries: &'a Registries,
     pub jobs: usize,
+}
+
+/// A resolution error, prefixed with where the plugin is declared (`at`: `optimus.yaml:12`)
+/// unless it is an error about the config already, which names its file and line (and the
+/// plugin, when it is about the plugin's entry: then it is not named twice either).
+fn located(e: Error, at: String) -> Error {
+    let about_config =
+        |e: &Error| matches!(e, Error::ConfigFile { .. } | Error::ConfigSyntax { .. });
+    match e {
+        Error::Plugin { plugin, source } if about_config(&source) => match *source {
+            Error::ConfigFile {
+                entry: Some(ref entry),
+                ..
+            } if *entry == format!("plugin {plugin}") => *source,
+            other => Error::Plugin {
+                plugin,
+                source: Box::new(other),
+            },
+        },
+        e if about_config(&e) || !at.contains(':') => e,
+        e => e.at(at),
+    }
 }
 
 impl Resolver<'_> {
@@ -103,8 +126,8 @@ impl Resolver<'_> {
                 problems.push(format!("  {name}: it is locked but no longer declared"));
             }
             if !problems.is_empty() {
-                return Err(Error::config(format!(
-                    "{flag}: {} does not match {}:\n{}\nrun `optimus-plugins lock -c {}` (without {flag}) to update it",
+                return Err(Error::usage(flag, format!(
+                    "{} does not match {}:\n{}\nrun `optimus-plugins lock -c {}` (without {flag}) to update it",
                     self.manifest.lock_source().path.display(),
                     self.manifest.path.display(),
                     problems.join("\n"),
@@ -117,7 +140,7 @@ impl Resolver<'_> {
             let plats = all_platforms.clone();
             async move {
                 let r = self.resolve_one(d, &plats).await.plugin(&d.name);
-                r.map_err(|e| self.located(e, &d.name))
+                r.map_err(|e| located(e, self.manifest.plugin_at(&d.name)))
             }
         }))
         .buffer_unordered(self.jobs.max(1))
@@ -158,21 +181,6 @@ impl Resolver<'_> {
         })
     }
 
-    /// A resolution error, prefixed with where the plugin is declared (`optimus.yaml:12:`)
-    /// unless it already names the config.
-    fn located(&self, e: Error, name: &str) -> Error {
-        let msg = e.to_string();
-        let at = self.manifest.plugin_at(name);
-        let file = crate::model::fsutil::shown(&self.manifest.path);
-        if !at.contains(':')
-            || msg.starts_with(&file)
-            || msg.starts_with(&self.manifest.path.display().to_string())
-        {
-            return e;
-        }
-        e.at(at)
-    }
-
     async fn resolve_one(&self, d: &Declaration, platforms: &[Platform]) -> Result<LockedPlugin> {
         match &d.source {
             Source::Registry {
@@ -190,12 +198,12 @@ impl Resolver<'_> {
                 let (v, arts) = select(&index, requirement, platforms, &what)?;
                 // A binary plugin with its yaml: the platforms it has no binary for get the
                 // yaml alone, and the lock says so (else they would look not locked yet).
-                let pair = v.artifacts.iter().any(|a| a.platform == ANY)
-                    && v.artifacts.iter().any(|a| a.platform != ANY);
+                let pair = v.artifacts.iter().any(|a| a.platform.is_any())
+                    && v.artifacts.iter().any(|a| !a.platform.is_any());
                 let no_binary = platforms
                     .iter()
-                    .map(|p| p.to_string())
-                    .filter(|p| pair && !v.artifacts.iter().any(|a| &a.platform == p))
+                    .filter(|p| pair && !v.artifacts.iter().any(|a| a.platform == **p))
+                    .cloned()
                     .collect();
                 Ok(LockedPlugin {
                     no_binary,
@@ -210,13 +218,8 @@ impl Resolver<'_> {
                     artifacts: arts
                         .into_iter()
                         .map(|a| {
-                            Ok(LockedArtifact {
-                                url: provider
-                                    .base
-                                    .join_from_index(&a.url)?
-                                    .portable(&self.manifest.dir),
-                                ..a.clone()
-                            })
+                            let full = a.url.under(&provider.base)?;
+                            Ok(a.with_url(LockedUrl::of(&full, &self.manifest.dir)))
                         })
                         .collect::<Result<_>>()?,
                 })
@@ -245,12 +248,11 @@ impl Resolver<'_> {
                     let file = full.file_name();
                     let format = Format::from_file_name(&file);
                     let platform = match p {
-                        Some(p) => p.to_string(),
-                        None if format == Format::Yaml || *bundle => ANY.to_string(),
+                        Some(p) => ArtifactPlatform::Os(p.clone()),
+                        None if format == Format::Yaml || *bundle => ArtifactPlatform::Any,
                         None => parse_artifact_file_name(&file)
                             .and_then(|n| n.platform)
-                            .map(|p| p.to_string())
-                            .unwrap_or_else(|| ANY.to_string()),
+                            .map_or(ArtifactPlatform::Any, ArtifactPlatform::Os),
                     };
                     let pin = pins.for_platform(&platform);
                     let sources = self
@@ -268,7 +270,7 @@ impl Resolver<'_> {
                         format,
                         // Like a URL's, a path's `${VAR}` values stay out of the lock (a
                         // direct artifact is fetched from its declaration, never from here).
-                        url: redact::scrub(&full.portable(&self.manifest.dir)),
+                        url: LockedUrl::recorded(redact::scrub(&full.portable(&self.manifest.dir))),
                         sha256: art.sha256,
                         size: Some(art.size),
                         bin: None,
@@ -288,5 +290,38 @@ impl Resolver<'_> {
                 })
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn located_names_the_place_once() {
+        let at = || "optimus.yaml:5".to_string();
+        let own = Error::in_config(Path::new("optimus.yaml"), Some("plugin x".into()), "bad")
+            .with_config_line(Path::new("optimus.yaml"), Some(5));
+        assert_eq!(
+            located(own.for_plugin("x"), at()).to_string(),
+            "optimus.yaml:5: plugin x: bad"
+        );
+        let provider =
+            Error::in_config(Path::new("optimus.yaml"), Some("provider r".into()), "gone");
+        assert_eq!(
+            located(provider.for_plugin("x"), at()).to_string(),
+            "plugin x: optimus.yaml: provider r: gone"
+        );
+        let other = Error::document("index of x", "not TOML").for_plugin("x");
+        assert_eq!(
+            located(other, at()).to_string(),
+            "optimus.yaml:5: plugin x: index of x: not TOML"
+        );
+        let unknown_line = Error::document("index of x", "not TOML");
+        assert_eq!(
+            located(unknown_line, "optimus.yaml".into()).to_string(),
+            "index of x: not TOML"
+        );
     }
 }

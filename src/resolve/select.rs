@@ -2,9 +2,9 @@
 //! declaration ([`misfit`]).
 
 use crate::config::{Declaration, Source};
-use crate::error::{Error, Result};
+use crate::error::{Error, RegistryKind, Result};
 use crate::lockfile::LockedPlugin;
-use crate::model::platform::{Platform, ANY};
+use crate::model::platform::Platform;
 use crate::registry::{IndexArtifact, IndexVersion, PluginIndex};
 
 /// Picks the version and the artifacts for `platforms` (spec §4).
@@ -41,22 +41,33 @@ pub fn select<'i>(
             .collect::<Vec<_>>()
             .join(", ")
     };
+    // The registry has no version that fits (yet): exit 1, as a plugin it does not list.
+    let not_listed = |problem: String| Error::Registry {
+        registry: what.to_string(),
+        url: String::new(),
+        kind: RegistryKind::NotListed,
+        problem: format!("{what}: {problem}"),
+    };
     match matching.first() {
-        None => Err(Error::runtime(format!(
-            "{what}: no version satisfies {req} (available: {listing}); change its `version:` requirement"
+        None => Err(not_listed(format!(
+            "no version satisfies {req} (available: {listing}); change its `version:` requirement"
         ))),
         Some(newest) => {
             let want: Vec<String> = platforms.iter().map(|p| p.to_string()).collect();
-            let have: Vec<&str> = newest
+            let have: Vec<String> = newest
                 .artifacts
                 .iter()
-                .map(|a| a.platform.as_str())
+                .map(|a| a.platform.to_string())
                 .collect();
-            Err(Error::runtime(format!(
-                "{what}: no version matching {req} has artifacts for {}; newest matching {} has: {}",
+            Err(not_listed(format!(
+                "no version matching {req} has artifacts for {}; newest matching {} has: {}",
                 want.join(", "),
                 newest.version,
-                if have.is_empty() { "none".to_string() } else { have.join(", ") }
+                if have.is_empty() {
+                    "none".to_string()
+                } else {
+                    have.join(", ")
+                }
             )))
         }
     }
@@ -69,11 +80,10 @@ fn artifacts_for<'i>(
     v: &'i IndexVersion,
     platforms: &[Platform],
 ) -> Option<Vec<&'i IndexArtifact>> {
-    let any = v.artifacts.iter().find(|a| a.platform == ANY);
+    let any = v.artifacts.iter().find(|a| a.platform.is_any());
     let mut out: Vec<&IndexArtifact> = any.into_iter().collect();
     for p in platforms {
-        let p = p.to_string();
-        match v.artifacts.iter().find(|a| a.platform == p) {
+        match v.artifacts.iter().find(|a| a.platform == *p) {
             Some(a) => out.push(a),
             None if any.is_some() => {}
             None => return None,
@@ -85,7 +95,7 @@ fn artifacts_for<'i>(
 /// Why a locked entry no longer fits its declaration; `None` when it fits.
 pub fn misfit(d: &Declaration, l: &LockedPlugin, platforms: &[Platform]) -> Option<String> {
     let missing_platform = |templated: bool| {
-        if !templated && l.artifacts.len() == 1 && l.artifacts[0].platform == ANY {
+        if !templated && l.artifacts.len() == 1 && l.artifacts[0].platform.is_any() {
             return None;
         }
         platforms
@@ -131,7 +141,7 @@ pub fn misfit(d: &Declaration, l: &LockedPlugin, platforms: &[Platform]) -> Opti
             }
             if let Some(a) = l.artifacts.iter().find(|a| {
                 pins.for_platform(&a.platform)
-                    .is_some_and(|p| p != a.sha256)
+                    .is_some_and(|p| p != a.sha256.as_str())
             }) {
                 return Some(format!("its sha256 pin for {} changed", a.platform));
             }
@@ -149,6 +159,8 @@ mod tests {
     use super::*;
     use crate::config::Pins;
     use crate::lockfile::LockedArtifact;
+    use crate::model::artifact::{ArtifactPlatform, LockedUrl};
+    use crate::model::digest::Sha256;
     use crate::model::format::Format;
 
     const SHA: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
@@ -204,7 +216,7 @@ sha256 = "{SHA}"
         let idx = index();
         let (v, arts) = select(&idx, &req("^0.3"), &linux(), "bq2bq").unwrap();
         assert_eq!(v.version.to_string(), "0.3.1");
-        assert_eq!(arts[0].url, "a/0.3.1");
+        assert_eq!(arts[0].url.as_str(), "a/0.3.1");
         let (v, _) = select(&idx, &req(">=0.4.0-rc.1"), &linux(), "bq2bq").unwrap();
         assert_eq!(v.version.to_string(), "0.4.0-rc.1");
     }
@@ -241,10 +253,10 @@ sha256 = "{SHA}"
             artifacts: platforms
                 .iter()
                 .map(|p| LockedArtifact {
-                    platform: p.to_string(),
+                    platform: ArtifactPlatform::parse(p).unwrap(),
                     format: Format::Binary,
-                    url: "u".into(),
-                    sha256: SHA.into(),
+                    url: LockedUrl::recorded("u"),
+                    sha256: Sha256::parse(SHA).unwrap(),
                     size: None,
                     bin: None,
                 })

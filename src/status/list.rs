@@ -5,8 +5,9 @@ use super::{managed, Managed};
 use crate::config::Manifest;
 use crate::error::Result;
 use crate::lockfile::Lockfile;
+use crate::model::artifact::{ArtifactKind, ArtifactPlatform};
 use crate::model::fsutil;
-use crate::model::platform::{Platform, ANY};
+use crate::model::platform::Platform;
 use crate::receipts::Receipts;
 use crate::upstream::optimus_cli::{self, Ask, Found};
 use crate::upstream::target::Dir;
@@ -116,11 +117,10 @@ fn unmanaged(dir: &Path, platform: &Platform, managed_paths: &[PathBuf]) -> Vec<
             name,
             version: None,
             plugin_type: None,
-            kind: kind.into(),
-            platform: if kind == "yaml" {
-                ANY.into()
-            } else {
-                platform.to_string()
+            kind,
+            platform: match kind {
+                ArtifactKind::Yaml => ArtifactPlatform::Any,
+                ArtifactKind::Binary => ArtifactPlatform::Os(platform.clone()),
             },
             provider: None,
             status: "unmanaged".into(),
@@ -141,7 +141,7 @@ fn unmanaged(dir: &Path, platform: &Platform, managed_paths: &[PathBuf]) -> Vec<
 /// Every plugin-looking file directly in `dir` by this tool's naming
 /// (`optimus-plugin-<name>.yaml`/`.yml`, `optimus-<name>_<os>_<arch>`): (path, name, kind),
 /// by file name.
-pub fn plugin_files(dir: &Path, platform: &Platform) -> Vec<(PathBuf, String, &'static str)> {
+pub fn plugin_files(dir: &Path, platform: &Platform) -> Vec<(PathBuf, String, ArtifactKind)> {
     use crate::model::names::{binary_plugin_name, yaml_plugin_name};
     let Ok(rd) = std::fs::read_dir(dir) else {
         return Vec::new();
@@ -150,9 +150,9 @@ pub fn plugin_files(dir: &Path, platform: &Platform) -> Vec<(PathBuf, String, &'
     for e in rd.flatten() {
         let file = e.file_name().to_string_lossy().into_owned();
         let (name, kind) = if let Some(n) = yaml_plugin_name(&file) {
-            (n.to_string(), "yaml")
+            (n.to_string(), ArtifactKind::Yaml)
         } else if let Some(n) = binary_plugin_name(&file, platform) {
-            (n.to_string(), "binary")
+            (n.to_string(), ArtifactKind::Binary)
         } else {
             continue;
         };

@@ -17,9 +17,10 @@ pub use outdated::{outdated, outdated_report, Outdated, OutdatedReport};
 pub use verify::{verify, Verification};
 
 use crate::lockfile::Lockfile;
+use crate::model::artifact::{ArtifactKind, ArtifactPlatform};
 use crate::model::format::Format;
 use crate::model::names::yaml_file_name;
-use crate::model::platform::{Platform, ANY};
+use crate::model::platform::Platform;
 use crate::receipts::{Receipt, Receipts};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -30,8 +31,8 @@ pub struct Managed {
     /// `None` for an unmanaged file.
     pub version: Option<String>,
     pub plugin_type: Option<String>,
-    pub kind: String,
-    pub platform: String,
+    pub kind: ArtifactKind,
+    pub platform: ArtifactPlatform,
     pub provider: Option<String>,
     /// ok | missing | modified | outdated (differs from the lock) | unmanaged
     pub status: String,
@@ -48,7 +49,7 @@ impl Managed {
             name: r.plugin.clone(),
             version: Some(r.version.clone()),
             plugin_type: r.plugin_type.map(|t| t.to_string()),
-            kind: r.kind.clone(),
+            kind: r.kind,
             platform: r.platform.clone(),
             provider: r.provider.clone(),
             status: status.into(),
@@ -65,7 +66,7 @@ pub fn mode_detail(r: &Receipt, path: &Path, fix: &str) -> Option<String> {
     let mode = r.wrong_mode(&meta)?;
     Some(format!(
         "its mode is {mode:04o}, not the read-only {:04o} installed plugin files have (an edit through it would change every hard-linked copy): `{fix}` restores it",
-        crate::model::fsutil::installed_mode(r.kind != "yaml")
+        crate::model::fsutil::installed_mode(r.kind.is_binary())
     ))
 }
 
@@ -77,20 +78,18 @@ pub fn managed(
     platform: &Platform,
     rehash: bool,
 ) -> Vec<Managed> {
-    let plat = platform.to_string();
     let mut out = Vec::new();
     for l in &lock.plugins {
         let arts = l.artifacts_for(platform);
         let mine: Vec<_> = receipts
-            .files
-            .iter()
-            .filter(|r| r.source == l.name && (r.platform == plat || r.platform == ANY))
+            .for_platform(platform)
+            .filter(|r| r.source.lock_entry() == Some(&l.name))
             .collect();
         for a in &arts {
             let kind = if a.format == Format::Yaml {
-                "yaml"
+                ArtifactKind::Yaml
             } else {
-                "binary"
+                ArtifactKind::Binary
             };
             // A bundle's files are not known before it is installed; a plugin's are.
             let installed = match l.bundle {
@@ -102,7 +101,7 @@ pub fn managed(
             }
             let file = if l.bundle {
                 String::new()
-            } else if kind == "yaml" {
+            } else if kind == ArtifactKind::Yaml {
                 yaml_file_name(&l.name)
             } else {
                 platform.binary_file_name(&l.name)
@@ -111,7 +110,7 @@ pub fn managed(
                 name: l.name.clone(),
                 version: Some(l.version_text().to_string()),
                 plugin_type: l.plugin_type.map(|t| t.to_string()),
-                kind: kind.into(),
+                kind,
                 platform: a.platform.clone(),
                 provider: l.provider.clone(),
                 status: "missing".into(),
@@ -147,10 +146,10 @@ pub fn managed(
         }
     }
     // Receipts whose source left the lock (e.g. `sync --host` files) are still managed.
-    for r in &receipts.files {
-        if lock.get(&r.source).is_none() && (r.platform == plat || r.platform == ANY) {
+    for r in receipts.for_platform(platform) {
+        if r.source.lock_entry().and_then(|n| lock.get(n)).is_none() {
             let path = dir.join(&r.file);
-            let host = r.source == "host";
+            let host = r.source.is_host();
             let (status, detail) = if !path.is_file() {
                 (
                     "missing",

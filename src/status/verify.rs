@@ -5,9 +5,10 @@ use super::plugin_files;
 use crate::config::Manifest;
 use crate::error::{Error, Result};
 use crate::lockfile::Lockfile;
+use crate::model::artifact::ArtifactKind;
 use crate::model::digest::Sha256;
 use crate::model::fsutil::shown;
-use crate::model::platform::{Platform, ANY};
+use crate::model::platform::Platform;
 use crate::receipts::Receipts;
 use crate::store::journal;
 use std::path::PathBuf;
@@ -46,8 +47,7 @@ pub fn verify(manifest: &Manifest, platform: &Platform) -> Result<Verification> 
     })?;
     let receipts = Receipts::read(dir)?;
     let plat = platform.to_string();
-    let for_platform = |p: &str| p == plat || p == ANY;
-    for r in receipts.files.iter().filter(|r| for_platform(&r.platform)) {
+    for r in receipts.for_platform(platform) {
         let path = dir.join(&r.file);
         let file = shown(&path);
         out.checked += 1;
@@ -56,12 +56,12 @@ pub fn verify(manifest: &Manifest, platform: &Platform) -> Result<Verification> 
                 "missing   {file} ({} {} was installed here)",
                 r.plugin, r.version
             )),
-            Ok((sha, _)) if !sha.matches(&r.sha256) => out.problems.push(format!(
+            Ok((sha, _)) if sha != r.sha256 => out.problems.push(format!(
                 "modified  {file} (sha256 {sha}, installed as {})",
                 r.sha256
             )),
             Ok(_) => {
-                let fix = if r.source == "host" {
+                let fix = if r.source.is_host() {
                     "optimus-plugins sync --host URL"
                 } else {
                     "optimus-plugins install"
@@ -71,10 +71,10 @@ pub fn verify(manifest: &Manifest, platform: &Platform) -> Result<Verification> 
                 }
             }
         }
-        if r.source == "host" {
+        let Some(source) = r.source.lock_entry() else {
             continue;
-        }
-        match lock.get(&r.source) {
+        };
+        match lock.get(source) {
             None => out.problems.push(format!(
                 "extra     {file} ({} is installed but not in the lock)",
                 r.source
@@ -94,9 +94,8 @@ pub fn verify(manifest: &Manifest, platform: &Platform) -> Result<Verification> 
     for l in &lock.plugins {
         let arts = l.artifacts_for(platform);
         let mine: Vec<_> = receipts
-            .files
-            .iter()
-            .filter(|r| r.source == l.name && for_platform(&r.platform))
+            .for_platform(platform)
+            .filter(|r| r.source.lock_entry() == Some(&l.name))
             .collect();
         if mine.is_empty() && !arts.is_empty() {
             out.problems.push(format!(
@@ -109,7 +108,7 @@ pub fn verify(manifest: &Manifest, platform: &Platform) -> Result<Verification> 
         // A binary plugin locked with its yaml: each of the two must be there.
         for a in arts.iter().filter(|_| !l.bundle) {
             let yaml = a.format == crate::model::format::Format::Yaml;
-            if !mine.iter().any(|r| (r.kind == "yaml") == yaml) {
+            if !mine.iter().any(|r| (r.kind == ArtifactKind::Yaml) == yaml) {
                 let file = match yaml {
                     true => crate::model::names::yaml_file_name(&l.name),
                     false => platform.binary_file_name(&l.name),

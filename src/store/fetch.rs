@@ -36,7 +36,7 @@ const CHANNEL_CHUNKS: usize = 1;
 #[derive(Clone, Debug)]
 pub struct Artifact {
     pub path: PathBuf,
-    pub sha256: String,
+    pub sha256: Sha256,
     pub size: u64,
 }
 
@@ -62,14 +62,11 @@ impl Fetcher {
     /// The cached artifact with this hash, if present (no hashing: the cache only ever holds
     /// files whose hash was checked on the way in).
     pub fn cached(&self, sha256: &str) -> Option<Artifact> {
-        let path = self.cache.artifact(sha256);
+        let sha256 = Sha256::parse(sha256).ok()?;
+        let path = self.cache.artifact(sha256.as_str());
         let size = std::fs::metadata(&path).ok()?.len();
         crate::store::cache::touch(&path);
-        Some(Artifact {
-            path,
-            sha256: sha256.to_string(),
-            size,
-        })
+        Some(Artifact { path, sha256, size })
     }
 
     /// Fetches from the first source that serves bytes with the expected hash.
@@ -278,7 +275,7 @@ impl Fetcher {
         self.cache.commit(tmp, &dest)?;
         let artifact = Artifact {
             path: dest,
-            sha256: Sha256::into_string(actual),
+            sha256: actual,
             size,
         };
         consumed.map(|c| (artifact, c))

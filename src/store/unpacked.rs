@@ -6,6 +6,7 @@
 
 use super::cache::Cache;
 use super::link::Linker;
+use crate::model::artifact::ArtifactKind;
 use crate::model::digest::Sha256;
 use crate::model::format::Format;
 use crate::model::fsutil;
@@ -28,10 +29,9 @@ pub struct UnpackKey<'a> {
 #[derive(Debug, Clone)]
 pub struct Unpacked {
     pub path: PathBuf,
-    pub sha256: String,
+    pub sha256: Sha256,
     pub size: u64,
-    /// `binary` or `yaml`.
-    pub kind: String,
+    pub kind: ArtifactKind,
 }
 
 /// Modification time in ns since the epoch (0 when unknown).
@@ -43,7 +43,7 @@ pub fn mtime_ns(meta: &fs::Metadata) -> u64 {
         .unwrap_or(0)
 }
 
-fn record_text(sha256: &str, size: u64, kind: &str, mtime: u64) -> String {
+fn record_text(sha256: &Sha256, size: u64, kind: ArtifactKind, mtime: u64) -> String {
     format!("{sha256} {size} {kind} {mtime}")
 }
 
@@ -74,18 +74,18 @@ impl Cache {
         let text = fs::read_to_string(self.unpacked_record(key)).ok()?;
         let mut parts = text.split_whitespace();
         let (sha256, size, kind, mtime) = (
-            parts.next()?.to_string(),
+            Sha256::parse(parts.next()?).ok()?,
             parts.next()?.parse::<u64>().ok()?,
-            parts.next()?.to_string(),
+            ArtifactKind::parse(parts.next()?)?,
             parts.next()?.parse::<u64>().ok()?,
         );
-        let path = self.file(&sha256);
+        let path = self.file(sha256.as_str());
         let meta = fs::metadata(&path).ok()?;
         // The cached copy is read-only as installed files are: one whose mode was changed
         // (through a hard link in some project) is not handed out either.
         let intact = meta.len() == size
             && mtime_ns(&meta) == mtime
-            && fsutil::wrong_installed_mode(&meta, kind != "yaml").is_none();
+            && fsutil::wrong_installed_mode(&meta, kind.is_binary()).is_none();
         if intact {
             // The record's own mtime is the pair's last use (`cache prune --max-size`).
             super::cache::touch(&self.unpacked_record(key));
@@ -113,14 +113,14 @@ impl Cache {
             return;
         };
         // The warm path linked this very file from the cache: nothing to record.
-        let current = record_text(&file.sha256, file.size, &file.kind, mtime_ns(&meta));
+        let current = record_text(&file.sha256, file.size, file.kind, mtime_ns(&meta));
         if fs::read(&record).ok().as_deref() == Some(current.as_bytes()) {
             return;
         }
         // The cache always takes the file just verified (replacing an older copy, which an
         // in-place edit in some project may have changed), and the record remembers its mtime
         // so a later in-place edit makes the entry stale instead of spreading.
-        let cached = self.file(&file.sha256);
+        let cached = self.file(file.sha256.as_str());
         if let Some(parent) = cached.parent() {
             let _ = fs::create_dir_all(parent);
         }
@@ -138,7 +138,7 @@ impl Cache {
             return;
         }
         if let Ok(meta) = fs::metadata(&cached) {
-            let text = record_text(&file.sha256, file.size, &file.kind, mtime_ns(&meta));
+            let text = record_text(&file.sha256, file.size, file.kind, mtime_ns(&meta));
             self.write_hint(&record, text.as_bytes());
         }
     }

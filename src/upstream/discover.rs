@@ -6,6 +6,7 @@
 //! [`discover`] turns that pass into `list`'s view of every file.
 
 use super::yaml::{self, Problem, Verdict};
+use crate::model::artifact::ArtifactKind;
 use crate::model::fsutil;
 use crate::model::platform::Platform;
 use crate::upstream::target::{Dir, Rules};
@@ -241,8 +242,7 @@ fn startup_binaries(s: &mut Startup, rules: &Rules, needs_yaml: &str, platform: 
 pub struct Discovered {
     /// The plugin name: a yaml plugin's `name:`, a binary's from its file name.
     pub name: String,
-    /// binary | yaml
-    pub kind: String,
+    pub kind: ArtifactKind,
     pub path: PathBuf,
     /// The discovery directory it was found in.
     pub dir: PathBuf,
@@ -303,7 +303,7 @@ pub fn discover(
         };
         found.push(Discovered {
             name,
-            kind: "yaml".into(),
+            kind: ArtifactKind::Yaml,
             managed: managed(&y.path),
             path: y.path.clone(),
             dir: y.dir.clone(),
@@ -328,7 +328,7 @@ pub fn discover(
         };
         found.push(Discovered {
             name: b.name.clone(),
-            kind: "binary".into(),
+            kind: ArtifactKind::Binary,
             managed: managed(&b.path),
             path: b.path.clone(),
             dir: b.dir.clone(),

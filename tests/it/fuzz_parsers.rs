@@ -122,8 +122,8 @@ proptest! {
             prop_assert_eq!(&idx.name, "bq2bq");
             for v in &idx.versions {
                 for a in &v.artifacts {
-                    prop_assert!(a.url.contains("://") || !a.url.split('/').any(|c| c == ".."));
-                    prop_assert_eq!(a.sha256.len(), 64);
+                    prop_assert!(a.url.as_str().contains("://") || !a.url.as_str().split('/').any(|c| c == ".."));
+                    prop_assert_eq!(a.sha256.as_str().len(), 64);
                 }
             }
         }

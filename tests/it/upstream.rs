@@ -122,7 +122,7 @@ fn file_name_rules() {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join(name), "x").unwrap();
         let d = discover(Target::Raystack.rules(), &[dir], &linux, &[]);
-        let is_bin = d.discovered.iter().any(|d| d.kind == "binary");
+        let is_bin = d.discovered.iter().any(|d| d.kind.as_str() == "binary");
         assert_eq!(
             is_bin,
             f["binary_on_linux_amd64"].as_bool().unwrap(),
@@ -153,7 +153,9 @@ fn dedup_keeps_what_upstream_keeps() {
         let mut kept: Vec<String> = d
             .discovered
             .iter()
-            .filter(|d| d.kind == if yaml { "yaml" } else { "binary" } && d.shadowed_by.is_none())
+            .filter(|d| {
+                d.kind.as_str() == if yaml { "yaml" } else { "binary" } && d.shadowed_by.is_none()
+            })
             .map(|d| format!("/{}", d.path.strip_prefix(&root).unwrap().display()))
             .collect();
         kept.sort();

@@ -12,12 +12,12 @@ mod whole;
 use index_write::already_published;
 
 use crate::error::{Error, RegistryKind, Result};
+use crate::model::artifact::{ArtifactPlatform, IndexUrl};
 use crate::model::digest::Sha256;
 use crate::model::format::Format;
 use crate::model::fsutil;
 use crate::model::location::Location;
 use crate::model::names::{check_plugin_name, parse_artifact_file_name};
-use crate::model::platform::{Platform, ANY};
 use crate::model::plugin_type::PluginType;
 use crate::model::report::SharedReporter;
 use crate::registry::signing::SigningKey;
@@ -29,7 +29,7 @@ use std::path::PathBuf;
 /// An artifact given on the command line.
 #[derive(Debug, Clone)]
 pub struct ArtifactArg {
-    pub platform: String,
+    pub platform: ArtifactPlatform,
     pub format: Format,
     pub path: PathBuf,
     pub file_name: String,
@@ -39,10 +39,8 @@ pub struct ArtifactArg {
 pub fn parse_artifact_arg(arg: &str, plugin: &str) -> Result<ArtifactArg> {
     let (platform, path) = match arg.split_once('=') {
         Some((p, path)) if !p.contains('/') => {
-            if p != ANY {
-                Platform::parse(p)?;
-            }
-            (Some(p.to_string()), PathBuf::from(path))
+            let p = ArtifactPlatform::parse(p).map_err(|e| Error::usage(arg, e.to_string()))?;
+            (Some(p), PathBuf::from(path))
         }
         _ => (None, PathBuf::from(arg)),
     };
@@ -52,11 +50,11 @@ pub fn parse_artifact_arg(arg: &str, plugin: &str) -> Result<ArtifactArg> {
         .ok_or_else(|| Error::usage(arg, "not a file path"))?;
     let format = Format::from_file_name(&file_name);
     let release = crate::model::names::goreleaser_platform(&file_name);
-    let platform = match platform {
-        Some(p) => p,
+    let platform = match (platform, release) {
+        (Some(p), _) => p,
         // A goreleaser release archive: its name gives the platform, not the plugin.
-        None if release.is_some() => release.map(|p| p.to_string()).unwrap_or_default(),
-        None => {
+        (None, Some(p)) => ArtifactPlatform::Os(p),
+        (None, None) => {
             let named = parse_artifact_file_name(&file_name).ok_or_else(|| {
                 Error::usage(arg, format!(
                     "cannot tell the platform from the file name; name it optimus-{plugin}_<os>_<arch>[.tar.gz|.zip] \
@@ -71,11 +69,10 @@ pub fn parse_artifact_arg(arg: &str, plugin: &str) -> Result<ArtifactArg> {
             }
             named
                 .platform
-                .map(|p| p.to_string())
-                .unwrap_or_else(|| ANY.to_string())
+                .map_or(ArtifactPlatform::Any, ArtifactPlatform::Os)
         }
     };
-    if (format == Format::Yaml) != (platform == ANY) {
+    if (format == Format::Yaml) != platform.is_any() {
         return Err(Error::usage(arg, format!(
             "yaml artifacts (and only they) have platform `any`; this one is {format} for {platform}"
         )));
@@ -142,13 +139,12 @@ impl Publisher<'_> {
     ) -> Result<IndexArtifact> {
         let rel = format!("artifacts/{name}/{version}/{}", a.file_name);
         let (sha256, size) = Sha256::of_file(&a.path)?;
-        let sha256 = sha256.into_string();
         let loc = self.loc(&rel)?;
         match &loc {
             Endpoint::File(dest) => {
                 if dest.exists() {
                     let (existing, _) = Sha256::of_file(dest)?;
-                    if !existing.matches(&sha256) {
+                    if existing != sha256 {
                         return Err(immutable(&dest.display().to_string()));
                     }
                 } else {
@@ -171,7 +167,7 @@ impl Publisher<'_> {
             }
             _ => {
                 if let Some((existing, _)) = self.transport.get_versioned(&loc).await? {
-                    if !Sha256::of_bytes(&existing).matches(&sha256) {
+                    if Sha256::of_bytes(&existing) != sha256 {
                         return Err(immutable(&loc.display()));
                     }
                 } else {
@@ -182,7 +178,7 @@ impl Publisher<'_> {
         Ok(IndexArtifact {
             platform: a.platform.clone(),
             format: a.format,
-            url: rel,
+            url: IndexUrl::new(rel),
             sha256,
             size: Some(size),
             bin: None,

@@ -11,7 +11,6 @@ use crate::model::format::Format;
 use crate::model::fsutil;
 use crate::model::limits::Limits;
 use crate::model::names::yaml_file_name;
-use crate::model::platform::Platform;
 use crate::model::plugin_type::PluginType;
 use crate::upstream::target::{Target, TARGETS};
 
@@ -74,7 +73,13 @@ impl Publisher<'_> {
             Format::TarGz | Format::Zip => {
                 let tmp = std::env::temp_dir().join(fsutil::unique_name("optimus-publish-check-"));
                 std::fs::create_dir_all(&tmp).map_err(|e| Error::path("creating", &tmp, e))?;
-                let platform = Platform::parse(&a.platform)?;
+                // Only yaml artifacts are for `any` (checked with the arguments).
+                let Some(platform) = a.platform.os().cloned() else {
+                    return Err(Error::usage(
+                        a.path.display().to_string(),
+                        "an archive is for one platform, not `any`",
+                    ));
+                };
                 let limits = Limits::default();
                 let res = crate::extract::Unpacker {
                     limits: &limits,
