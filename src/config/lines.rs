@@ -181,11 +181,6 @@ pub fn item_lines(text: &str, list: List) -> Vec<usize> {
     out
 }
 
-/// The line of item `index` of `list`, if it can be told.
-pub fn item_line(text: &str, list: List, index: usize) -> Option<usize> {
-    item_lines(text, list).get(index).copied()
-}
-
 /// For `map_err` on a result about the entry of the config `file` written at `line`: its
 /// config error gets that line ([`Error::with_config_line`]).
 pub fn at_line(file: &Path, line: Option<usize>) -> impl Fn(Error) -> Error + '_ {
@@ -251,8 +246,8 @@ mod tests {
         assert_eq!(item_lines(CFG, List::Providers), [4, 8]);
         assert_eq!(item_lines(CFG, List::Plugins), [11, 13]);
         assert_eq!(item_lines(CFG, List::Artifacts), Vec::<usize>::new());
-        assert_eq!(item_line(CFG, List::Plugins, 1), Some(13));
-        assert_eq!(item_line(CFG, List::Plugins, 2), None);
+        assert_eq!(item_lines(CFG, List::Plugins).get(1), Some(&13));
+        assert_eq!(item_lines(CFG, List::Plugins).get(2), None);
     }
 
     #[test]

@@ -289,9 +289,14 @@ fn normalize(section: &RawSection, text: &str, path: &Path, env: &Environment) -
     };
 
     let mut providers = BTreeMap::new();
-    let (mut at, item) = (lines::Lines::default(), |l, i| lines::item_line(text, l, i));
+    // The line of each list item, found once per list (a lookup per item would read the whole
+    // text again for each: quadratic in the number of plugins).
+    let items = |list| lines::item_lines(text, list);
+    let item = |lines: &[usize], i: usize| lines.get(i).copied();
+    let (provider_lines, plugin_lines) = (items(List::Providers), items(List::Plugins));
+    let mut at = lines::Lines::default();
     for (i, raw) in section.providers.iter().enumerate() {
-        let line = item(List::Providers, i);
+        let line = item(&provider_lines, i);
         let mut p =
             provider::normalize_provider(raw, i, file, &dir).map_err(at_line(file, line))?;
         p.declared_at = at.provider(file, &p.name, line)?;
@@ -307,7 +312,7 @@ fn normalize(section: &RawSection, text: &str, path: &Path, env: &Environment) -
             Some(inner) => inner.as_ref().clone(),
             None => raw.clone(),
         };
-        let line = item(List::Plugins, i);
+        let line = item(&plugin_lines, i);
         plugins.push(
             plugin::normalize_plugin(&raw, i, file, &providers).map_err(at_line(file, line))?,
         );
@@ -318,12 +323,13 @@ fn normalize(section: &RawSection, text: &str, path: &Path, env: &Environment) -
     artifacts.extend(env.artifacts.iter().cloned());
     let mut notes = Vec::new();
     let declared = plugins.len();
+    let artifact_lines = items(List::Artifacts);
     for (j, a) in artifacts.iter().enumerate() {
         let raw = RawPlugin {
             url: Some(a.clone()),
             ..Default::default()
         };
-        let line = item(List::Artifacts, j);
+        let line = item(&artifact_lines, j);
         let d = plugin::normalize_plugin(&raw, plugins.len(), file, &providers)
             .map_err(at_line(file, line))?;
         // Upstream installs `artifacts` in order into one directory: a later artifact of the
