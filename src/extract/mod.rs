@@ -24,8 +24,7 @@ use std::path::{Path, PathBuf};
 
 pub(crate) use safety::archive_err;
 
-/// What a staged file is (`model::artifact::ArtifactKind`).
-pub use crate::model::artifact::ArtifactKind as Kind;
+use crate::model::artifact::ArtifactKind;
 
 /// What to take from an artifact.
 #[derive(Clone, Debug)]
@@ -42,7 +41,7 @@ pub enum Want {
 #[derive(Debug)]
 pub struct Staged {
     pub plugin: String,
-    pub kind: Kind,
+    pub kind: ArtifactKind,
     pub file_name: String,
     pub staged: PathBuf,
     pub sha256: Sha256,
@@ -55,7 +54,7 @@ impl Staged {
     /// `staged` by the caller.
     pub fn linked(
         plugin: String,
-        kind: Kind,
+        kind: ArtifactKind,
         file_name: String,
         staged: PathBuf,
         sha256: Sha256,
@@ -136,7 +135,7 @@ impl Unpacker<'_> {
     /// name) and sets modes, then hands the staged files over.
     fn finish(&self, staged: Vec<Staged>) -> Result<Vec<Staged>> {
         for s in &staged {
-            if s.kind == Kind::Yaml {
+            if s.kind == ArtifactKind::Yaml {
                 let name = crate::upstream::yaml::validate_staged(
                     &s.staged,
                     &s.file_name,
@@ -146,7 +145,7 @@ impl Unpacker<'_> {
                 .map_err(|e| archive_err(self.what, e))?;
                 let with_binary = staged
                     .iter()
-                    .any(|b| b.kind == Kind::Binary && b.plugin == s.plugin);
+                    .any(|b| b.kind == ArtifactKind::Binary && b.plugin == s.plugin);
                 if with_binary {
                     crate::upstream::yaml::check_pair(&s.plugin, &name, &s.file_name)
                         .map_err(|e| archive_err(self.what, e))?;
@@ -165,16 +164,16 @@ impl Unpacker<'_> {
             ));
         };
         let kind = if format == Format::Yaml {
-            Kind::Yaml
+            ArtifactKind::Yaml
         } else {
-            Kind::Binary
+            ArtifactKind::Binary
         };
-        if kind == Kind::Binary && self.yaml_only {
+        if kind == ArtifactKind::Binary && self.yaml_only {
             return Ok(Vec::new());
         }
         let file_name = match kind {
-            Kind::Yaml => yaml_file_name(name),
-            Kind::Binary => self.platform.binary_file_name(name),
+            ArtifactKind::Yaml => yaml_file_name(name),
+            ArtifactKind::Binary => self.platform.binary_file_name(name),
         };
         Ok(vec![self.stage(r, name.clone(), kind, file_name)?])
     }
@@ -184,7 +183,7 @@ impl Unpacker<'_> {
         &self,
         r: &mut dyn Read,
         plugin: String,
-        kind: Kind,
+        kind: ArtifactKind,
         file_name: String,
     ) -> Result<Staged> {
         // create_new: never follow or reuse something already at the name.
@@ -225,7 +224,7 @@ impl Unpacker<'_> {
 }
 
 /// Read-only, as every installed plugin file ([`crate::model::fsutil::installed_mode`]).
-fn set_mode(path: &Path, kind: Kind) -> Result<()> {
-    crate::model::fsutil::set_installed_mode(path, kind == Kind::Binary)
+fn set_mode(path: &Path, kind: ArtifactKind) -> Result<()> {
+    crate::model::fsutil::set_installed_mode(path, kind == ArtifactKind::Binary)
         .map_err(|e| Error::path("setting mode of", path, e))
 }

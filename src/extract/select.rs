@@ -4,8 +4,9 @@
 //! entry of a bundle.
 
 use super::safety::{archive_err, base_name};
-use super::{Kind, Staged, Unpacker, Want};
+use super::{Staged, Unpacker, Want};
 use crate::error::Result;
+use crate::model::artifact::ArtifactKind;
 use crate::model::names::{binary_candidates, parse_artifact_file_name, yaml_file_name};
 use crate::model::redact::printable;
 use std::io::Read;
@@ -13,7 +14,7 @@ use std::io::Read;
 /// How an entry is taken (see `Unpacker::wants`).
 pub(super) enum Take {
     Candidate(usize),
-    Bundle(String, Kind, String),
+    Bundle(String, ArtifactKind, String),
 }
 
 /// What an archive yielded so far: binary candidates with their priority, or bundle entries.
@@ -46,15 +47,19 @@ impl Unpacker<'_> {
     }
 
     /// What a bundle entry installs as, if anything.
-    fn bundle_target(&self, path: &str) -> Option<(String, Kind, String)> {
+    fn bundle_target(&self, path: &str) -> Option<(String, ArtifactKind, String)> {
         let base = base_name(path);
         let named = parse_artifact_file_name(base)?;
         match named.platform {
-            None => Some((named.name.clone(), Kind::Yaml, yaml_file_name(&named.name))),
+            None => Some((
+                named.name.clone(),
+                ArtifactKind::Yaml,
+                yaml_file_name(&named.name),
+            )),
             Some(p) if p == *self.platform && !self.yaml_only => {
                 let file = p.binary_file_name(&named.name);
                 // Only the raw binary itself, not a nested archive of it.
-                (base == file).then_some((named.name, Kind::Binary, file))
+                (base == file).then_some((named.name, ArtifactKind::Binary, file))
             }
             Some(_) => None,
         }
@@ -71,7 +76,8 @@ impl Unpacker<'_> {
                     // The plugin's yaml beside its binary, as goreleaser archives of Optimus
                     // plugins ship it (raystack v0.7 refuses a binary without one).
                     let yaml = yaml_file_name(name);
-                    (base_name(path) == yaml).then(|| Take::Bundle(name.clone(), Kind::Yaml, yaml))
+                    (base_name(path) == yaml)
+                        .then(|| Take::Bundle(name.clone(), ArtifactKind::Yaml, yaml))
                 }),
             Want::Bundle => self
                 .bundle_target(path)
@@ -91,7 +97,7 @@ impl Unpacker<'_> {
         match (want, take) {
             (Want::One { name, .. }, Take::Candidate(prio)) => {
                 let file_name = self.platform.binary_file_name(name);
-                let staged = self.stage(r, name.clone(), Kind::Binary, file_name)?;
+                let staged = self.stage(r, name.clone(), ArtifactKind::Binary, file_name)?;
                 picks.chosen.push((prio, path, staged));
             }
             (_, Take::Bundle(plugin, kind, file_name)) => {
@@ -263,13 +269,14 @@ mod tests {
             ("README.md", "r"),
         ];
         let s = take(&files, one("bq2bq", None)).unwrap();
-        let mut got: Vec<(&str, Kind)> = s.iter().map(|s| (s.file_name.as_str(), s.kind)).collect();
+        let mut got: Vec<(&str, ArtifactKind)> =
+            s.iter().map(|s| (s.file_name.as_str(), s.kind)).collect();
         got.sort_by_key(|g| g.0);
         assert_eq!(
             got,
             [
-                ("optimus-bq2bq_linux_amd64", Kind::Binary),
-                ("optimus-plugin-bq2bq.yaml", Kind::Yaml)
+                ("optimus-bq2bq_linux_amd64", ArtifactKind::Binary),
+                ("optimus-plugin-bq2bq.yaml", ArtifactKind::Yaml)
             ]
         );
         // The companion is checked like any yaml plugin (this one lacks its entrypoint).

@@ -6,8 +6,8 @@ use super::plan::Job;
 use super::Installer;
 use crate::config::Provider;
 use crate::error::{Error, Result};
-use crate::extract::{Kind, Staged, Unpacker, Want};
-use crate::model::artifact::LockedUrl;
+use crate::extract::{Staged, Unpacker, Want};
+use crate::model::artifact::{ArtifactKind, LockedUrl};
 use crate::model::format::Format;
 use crate::model::fsutil;
 use crate::model::limits::Limits;
@@ -120,7 +120,7 @@ impl Installer<'_> {
         let file_name = job.expected_file(&self.options)?;
         // The target may differ from the one it was checked for: a yaml plugin this target
         // would refuse takes the full path, which refuses it.
-        if kind == Kind::Yaml
+        if kind == ArtifactKind::Yaml
             && crate::upstream::yaml::validate_staged(
                 &cached.path,
                 &file_name,

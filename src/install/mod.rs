@@ -22,9 +22,9 @@ pub mod sync_host;
 
 use crate::config::Manifest;
 use crate::error::{Error, PluginContext, Result};
-use crate::extract::{Kind, Staged};
+use crate::extract::Staged;
 use crate::lockfile::Lockfile;
-use crate::model::artifact::ArtifactPlatform;
+use crate::model::artifact::{ArtifactKind, ArtifactPlatform};
 use crate::model::format::Format;
 use crate::model::fsutil::{self, STAGING_PREFIX};
 use crate::model::platform::Platform;
@@ -198,7 +198,7 @@ impl Installer<'_> {
         // artifact, so the pair always arrives together.
         let pairs: BTreeSet<String> = placed
             .iter()
-            .filter(|(s, r)| s.kind == Kind::Yaml && self.came_from_archive(lock, r))
+            .filter(|(s, r)| s.kind == ArtifactKind::Yaml && self.came_from_archive(lock, r))
             .map(|(_, r)| r.source.as_str().to_string())
             .collect();
         for (s, r) in placed {
@@ -308,8 +308,8 @@ impl Installer<'_> {
                     source: ReceiptSource::Lock(job.plugin.name.clone()),
                     version: job.plugin.version_text().to_string(),
                     platform: match s.kind {
-                        Kind::Yaml => ArtifactPlatform::Any,
-                        Kind::Binary => ArtifactPlatform::Os(self.options.platform.clone()),
+                        ArtifactKind::Yaml => ArtifactPlatform::Any,
+                        ArtifactKind::Binary => ArtifactPlatform::Os(self.options.platform.clone()),
                     },
                     kind: s.kind,
                     provider: job.plugin.provider.clone(),
@@ -338,7 +338,7 @@ impl Installer<'_> {
             .files
             .iter()
             .filter(|r| !r.source.is_host())
-            .filter(|r| !self.options.yaml_only || r.kind == Kind::Yaml)
+            .filter(|r| !self.options.yaml_only || r.kind == ArtifactKind::Yaml)
             .filter(|r| match lock.get(r.source.as_str()) {
                 None => true,
                 Some(_) => new_files

@@ -6,7 +6,7 @@
 
 use super::{ArtifactArg, Publisher};
 use crate::error::{Error, Result};
-use crate::extract::Kind;
+use crate::model::artifact::ArtifactKind;
 use crate::model::format::Format;
 use crate::model::fsutil;
 use crate::model::limits::Limits;
@@ -98,7 +98,7 @@ impl Publisher<'_> {
                     },
                 );
                 let checked = res.map(|staged| Checked {
-                    ships_yaml: staged.iter().any(|s| s.kind == Kind::Yaml),
+                    ships_yaml: staged.iter().any(|s| s.kind == ArtifactKind::Yaml),
                     ..Checked::default()
                 });
                 let _ = std::fs::remove_dir_all(&tmp);
