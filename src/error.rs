@@ -475,7 +475,7 @@ impl<T> PluginContext<T> for Result<T> {
 }
 
 mod toml_errors;
-pub use toml_errors::{toml_error, toml_position};
+pub use toml_errors::{toml_error, toml_error_fixed, toml_position};
 
 #[cfg(test)]
 mod tests;

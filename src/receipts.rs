@@ -1,7 +1,7 @@
 //! `<dir>/.receipts.toml`: what this program installed (spec §9). Only files named here are
 //! ever removed or replaced as managed files.
 
-use crate::error::toml_position;
+use crate::error::toml_error_fixed;
 use crate::error::{Error, Result};
 use crate::model::artifact::{ArtifactKind, ArtifactPlatform, LockedArtifact};
 use crate::model::digest::{self, Sha256};
@@ -183,13 +183,8 @@ impl Receipts {
     }
 
     fn parse(text: &str, path: &Path) -> Result<Receipts> {
-        let r: Receipts = toml::from_str(text).map_err(|e| {
-            let what = match toml_position(text, &e).0 {
-                Some((line, col)) => format!("{}:{line}:{col}", path.display()),
-                None => path.display().to_string(),
-            };
-            Error::document(what, format!("{}{HINT}", e.message()))
-        })?;
+        let r: Receipts = toml::from_str(text)
+            .map_err(|e| toml_error_fixed(&path.display().to_string(), text, &e, HINT))?;
         r.check(path)
     }
 

@@ -20,8 +20,15 @@ pub fn toml_position(text: &str, e: &toml::de::Error) -> (Option<(usize, usize)>
 /// A TOML parse error of the document `what` as `what:line:col: message` (a document error;
 /// the lock reader makes it a lock error).
 pub fn toml_error(what: &str, text: &str, e: &toml::de::Error) -> Error {
+    toml_error_fixed(what, text, e, "")
+}
+
+/// [`toml_error`] with `fix` after the parser's message (`; delete it and ...`).
+pub fn toml_error_fixed(what: &str, text: &str, e: &toml::de::Error, fix: &str) -> Error {
     match toml_position(text, e) {
-        (Some((line, col)), msg) => Error::document(format!("{what}:{line}:{col}"), msg),
-        (None, msg) => Error::document(what, msg),
+        (Some((line, col)), msg) => {
+            Error::document(format!("{what}:{line}:{col}"), format!("{msg}{fix}"))
+        }
+        (None, msg) => Error::document(what, format!("{msg}{fix}")),
     }
 }
