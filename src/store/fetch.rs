@@ -176,6 +176,12 @@ impl Fetcher {
         consume: StreamConsumer<T>,
     ) -> Result<(Artifact, T)> {
         let what = expect.what;
+        // Bytes refused before they are hashed: what, from where, and why.
+        let refused = |problem: String| Error::Download {
+            what: what.to_string(),
+            url: src.display(),
+            problem,
+        };
         // The download deadline comes with the body (`source::deadline`).
         let mut body = self.transport.open(src, expect.size).await?;
         let limit = expect.size.unwrap_or(self.max_size);
@@ -186,19 +192,13 @@ impl Fetcher {
                 .as_deref()
                 .is_some_and(|t| t.starts_with("text/html"))
         {
-            return Err(Error::Download {
-                what: what.to_string(),
-                url: src.display(),
-                problem: "was served as text/html (an error or login page?), not as the artifact; nothing is pinned yet, so it is refused (pin its sha256 if this really is the file)".into(),
-            });
+            return Err(refused("was served as text/html (an error or login page?), not as the artifact; nothing is pinned yet, so it is refused (pin its sha256 if this really is the file)".into()));
         }
         if let (Some(declared), Some(len)) = (expect.size, body.len) {
             if declared != len {
-                return Err(Error::Download {
-                    what: what.to_string(),
-                    url: src.display(),
-                    problem: format!("is {len} bytes, the index/lock says {declared}"),
-                });
+                return Err(refused(format!(
+                    "is {len} bytes, the index/lock says {declared}"
+                )));
             }
         }
         // Registered as this process's temp file: an interrupt removes it.
@@ -240,11 +240,9 @@ impl Fetcher {
             };
             n += chunk.len() as u64;
             if n > limit {
-                failure = Some(Error::Download {
-                    what: what.to_string(),
-                    url: src.display(),
-                    problem: format!("is larger than the {limit} bytes expected"),
-                });
+                failure = Some(refused(format!(
+                    "is larger than the {limit} bytes expected"
+                )));
                 break;
             }
             bar.inc(chunk.len() as u64);
