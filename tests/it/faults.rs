@@ -60,6 +60,16 @@ fn no_temp_files(roots: &[&Path]) {
     }
 }
 
+/// After a failed install in `proj`: nothing changed but verified entries added to the cache,
+/// and no temp file left in either.
+#[track_caller]
+fn only_the_cache_grew(sb: &Sandbox, before: &Snapshot) {
+    let diff = before.retake().diff_from(before, &[&sb.p("cache")]);
+    assert!(diff.is_empty(), "{diff:?}");
+    cache_only_grew(before, &sb.p("cache"));
+    no_temp_files(&[&sb.p("proj"), &sb.p("cache")]);
+}
+
 /// The cache (one of the snapshot's roots) changed only by gaining or refreshing verified
 /// entries (downloads, indexes, records of projects): nothing removed, nothing in `tmp/`.
 #[track_caller]
@@ -141,10 +151,7 @@ fn a_read_only_project_directory_fails_before_anything_is_placed() {
             ],
         );
         eprintln!("read-only project:\n{}", r.stderr);
-        let diff = before.retake().diff_from(&before, &[&sb.p("cache")]);
-        assert!(diff.is_empty(), "{diff:?}");
-        cache_only_grew(&before, &sb.p("cache"));
-        no_temp_files(&[&sb.p("proj"), &sb.p("cache")]);
+        only_the_cache_grew(&sb, &before);
         // Read-only commands still work there, and write nothing.
         sb.on_linux("verify", "proj/optimus.yaml").ok();
         sb.on_linux("list", "proj/optimus.yaml").ok();
@@ -233,10 +240,7 @@ fn a_full_plugin_directory_changes_nothing_and_says_what_to_free() {
         ],
     );
     eprintln!("full plugin dir:\n{}", r.stderr);
-    let diff = before.retake().diff_from(&before, &[&sb.p("cache")]);
-    assert!(diff.is_empty(), "{diff:?}");
-    cache_only_grew(&before, &sb.p("cache"));
-    no_temp_files(&[&sb.p("proj"), &sb.p("cache")]);
+    only_the_cache_grew(&sb, &before);
     sb.on_linux("verify", "proj/optimus.yaml").ok();
 }
 
@@ -709,10 +713,7 @@ fn a_server_that_never_answers_ends_at_its_deadline_and_changes_nothing() {
     eprintln!("a silent server ({took:?}):\n{}", r.stderr);
     // Four attempts of 2 s each, and the backoff between them: not minutes.
     assert!(took < Duration::from_secs(20), "took {took:?}");
-    let diff = before.retake().diff_from(&before, &[&sb.p("cache")]);
-    assert!(diff.is_empty(), "{diff:?}");
-    cache_only_grew(&before, &sb.p("cache"));
-    no_temp_files(&[&sb.p("proj"), &sb.p("cache")]);
+    only_the_cache_grew(&sb, &before);
     sb.on_linux("verify", "proj/optimus.yaml").ok();
 }
 
