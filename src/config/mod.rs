@@ -87,6 +87,10 @@ pub struct Provider {
     pub base: Location,
     pub public_keys: Vec<String>,
     pub allow_unsigned: bool,
+    /// `registry_id:`: the registry this provider is (its `config.toml`'s `id`), pinned, so a
+    /// source serving another registry signed with the same keys is refused even on a first
+    /// contact (see `registry::freshness`).
+    pub registry_id: Option<String>,
     pub mirrors: Vec<Location>,
     /// What its requests carry: headers, TLS settings, a credential program, an object
     /// store's endpoint, region and service account.
@@ -421,6 +425,51 @@ mod tests {
             Path::new("/tmp/proj/optimus.yaml"),
             &Environment::bare("/tmp/cache".into()),
         )
+    }
+
+    #[test]
+    fn registry_id_is_checked_where_it_is_declared() {
+        let key = "RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3";
+        let cfg = |extra: &str, kind: &str, keys: &str| {
+            format!("plugins:\n  providers:\n    - name: odpf\n      type: {kind}\n      url: ./reg\n      {keys}\n      {extra}\n  plugins:\n    - name: bq2bq\n      provider: odpf\n      version: ^0.3\n")
+        };
+        let signed = format!("public_keys: [\"{key}\"]");
+        let m = p(&cfg(
+            "registry_id: 5C56247964D0986F2863D74004BAD0E9",
+            "registry",
+            &signed,
+        ))
+        .unwrap();
+        assert_eq!(
+            m.providers["odpf"].registry_id.as_deref(),
+            Some("5c56247964d0986f2863d74004bad0e9")
+        );
+        for (extra, kind, keys, want) in [
+            (
+                "registry_id: 5c56",
+                "registry",
+                signed.as_str(),
+                "32 hex digits",
+            ),
+            (
+                "registry_id: 5c56247964d0986f2863d74004bad0e9",
+                "registry",
+                "allow_unsigned: true",
+                "needs `public_keys`",
+            ),
+            (
+                "registry_id: 5c56247964d0986f2863d74004bad0e9",
+                "local",
+                signed.as_str(),
+                "not to type local",
+            ),
+        ] {
+            let e = p(&cfg(extra, kind, keys)).unwrap_err().to_string();
+            assert!(
+                e.contains("optimus.yaml") && e.contains(want),
+                "{want:?} not in {e}"
+            );
+        }
     }
 
     #[test]

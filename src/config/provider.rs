@@ -140,6 +140,30 @@ pub(super) fn normalize_provider(
         })?;
         public_keys.push(key.to_string());
     }
+    let registry_id = opt(&body.registry_id, "registry_id")?
+        .map(|id| {
+            let id = id.trim().to_ascii_lowercase();
+            match id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()) {
+                true => Ok(id),
+                false => Err(fail(format!(
+                    "registry_id {:?} is not a registry id (32 hex digits: the `id` in the registry's config.toml, printed by `optimus-plugins publish`)",
+                    crate::model::redact::printable(&id)
+                ))),
+            }
+        })
+        .transpose()?;
+    if registry_id.is_some() && !kind.holds_registry() {
+        return Err(fail(format!(
+            "registry_id applies to a provider holding a registry (type registry, s3, gcs or azure), not to type {}",
+            body.kind.as_deref().unwrap_or("?")
+        )));
+    }
+    if registry_id.is_some() && public_keys.is_empty() {
+        return Err(fail(
+            "registry_id needs `public_keys`: the id is checked in the registry's signed timestamp"
+                .into(),
+        ));
+    }
     let mut mirrors = Vec::new();
     for m in &body.mirrors {
         let mirror = expand_env(m, &what("mirrors"), file)?;
@@ -159,6 +183,7 @@ pub(super) fn normalize_provider(
         base,
         public_keys,
         allow_unsigned: body.allow_unsigned,
+        registry_id,
         mirrors,
         credentials: Credentials {
             headers,

@@ -75,6 +75,9 @@ pub(super) struct RawProvider {
     pub(super) public_keys: Vec<String>,
     #[serde(default)]
     pub(super) allow_unsigned: bool,
+    /// The registry's id (its `config.toml`'s `id`): a timestamp naming another registry is
+    /// refused from any source, even on a first contact.
+    pub(super) registry_id: Option<String>,
     #[serde(default)]
     pub(super) mirrors: Vec<String>,
     /// PEM file of CA certificates trusted for this provider's https origins (besides the

@@ -28,6 +28,27 @@ use serde::{Deserialize, Serialize};
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
+
+/// How long a first contact through a mirror waits for the origin to say which registry it
+/// is ([`RegistryClient::first_contact`]): a firewalled machine pays it once per command.
+pub(super) const FIRST_CONTACT_WAIT: Duration = Duration::from_secs(3);
+
+/// A registry as a message names it: `registry `prod` (id …)`, or `no registry`.
+fn named(r: Option<&RegistryId>) -> String {
+    r.map_or("no registry".to_string(), |r| format!("registry {r}"))
+}
+
+/// Whose word a timestamp's registry is taken on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Authority {
+    /// The config's `registry_id:` names it.
+    Pin,
+    /// The origin served it, or confirmed what a mirror served on a first contact.
+    Origin,
+    /// A mirror alone: provisional (the origin or a pin may replace it).
+    Mirror,
+}
 
 /// What this machine has accepted from one registry.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -124,7 +145,8 @@ impl RegistryClient<'_> {
         let state_file = self.state_path();
         let state = self.state();
         let url = base.join(TIMESTAMP_FILE)?;
-        let Some(body) = self.get_cached(&url).await? else {
+        let what = format!("{TIMESTAMP_FILE} of {reg}");
+        let Some(ts) = self.signed_timestamp(base, &what).await? else {
             if let Some(state) = &state {
                 return Err(self.failure(&url, RegistryKind::Stale, format!(
                     "{reg} serves no {TIMESTAMP_FILE}, but this machine has accepted version {} of it: refusing (a copy of the registry from before it had a timestamp, or one with the timestamp removed, can hide new versions and yanks). \
@@ -140,28 +162,23 @@ impl RegistryClient<'_> {
             }
             return Ok(None);
         };
-        let what = format!("{TIMESTAMP_FILE} of {reg}");
-        let sig_url = base.join(&format!("{TIMESTAMP_FILE}.minisig"))?;
-        let bad_signature = |problem: String| Error::Signature {
-            what: what.clone(),
-            problem,
-            mismatch: false,
-        };
-        let sig = self
-            .get_cached(&sig_url)
-            .await?
-            .ok_or_else(|| bad_signature(format!("missing signature {sig_url}")))?;
-        let sig =
-            std::str::from_utf8(&sig).map_err(|_| bad_signature("signature is not text".into()))?;
-        check_signature(&body, sig, &self.provider.public_keys)
-            .map_err(|u| unverified(u, &what, self.unpinned_note(base)))?;
-        let text = std::str::from_utf8(&body).map_err(|_| Error::document(&what, "not UTF-8"))?;
-        let ts = Timestamp::parse(text, &what)?;
+        let stale = |problem| self.failure(&url, RegistryKind::Stale, problem);
+        let pinned = self.check_pin(&ts, &what).map_err(stale)?;
         let from_origin = base == &self.provider.base;
+        // A first contact through a mirror: the origin says which registry its URL serves.
+        let confirmed = !pinned
+            && state.is_none()
+            && !from_origin
+            && self.first_contact(&ts, base, &what).await.map_err(stale)?;
+        let authority = match (pinned, from_origin || confirmed) {
+            (true, _) => Authority::Pin,
+            (false, true) => Authority::Origin,
+            (false, false) => Authority::Mirror,
+        };
         // `next.version` is the floor: the highest version accepted from this registry.
         let next = self
-            .check_registry(&ts, state.as_ref(), from_origin, &what)
-            .map_err(|problem| self.failure(&url, RegistryKind::Stale, problem))?;
+            .check_registry(&ts, state.as_ref(), authority, &what)
+            .map_err(stale)?;
         let high = next.version;
         if ts.version < high {
             return Err(self.failure(&url, RegistryKind::Stale, format!(
@@ -196,6 +213,113 @@ impl RegistryClient<'_> {
         Ok(Some(Arc::new(ts)))
     }
 
+    /// `timestamp.toml` as `base` serves it, its signature verified against the pinned keys,
+    /// parsed; `None` when `base` serves none. `what` names it in errors.
+    async fn signed_timestamp(&self, base: &Location, what: &str) -> Result<Option<Timestamp>> {
+        let url = base.join(TIMESTAMP_FILE)?;
+        let Some(body) = self.get_cached(&url).await? else {
+            return Ok(None);
+        };
+        let sig_url = base.join(&format!("{TIMESTAMP_FILE}.minisig"))?;
+        let bad_signature = |problem: String| Error::Signature {
+            what: what.to_string(),
+            problem,
+            mismatch: false,
+        };
+        let sig = self
+            .get_cached(&sig_url)
+            .await?
+            .ok_or_else(|| bad_signature(format!("missing signature {sig_url}")))?;
+        let sig =
+            std::str::from_utf8(&sig).map_err(|_| bad_signature("signature is not text".into()))?;
+        check_signature(&body, sig, &self.provider.public_keys)
+            .map_err(|u| unverified(u, what, self.unpinned_note(base)))?;
+        let text = std::str::from_utf8(&body).map_err(|_| Error::document(what, "not UTF-8"))?;
+        Timestamp::parse(text, what).map(Some)
+    }
+
+    /// A first contact with the registry (no state on this machine) through the mirror
+    /// `base`: a mirror may serve another registry signed with the same key (staging's files
+    /// for prod), which nothing on this machine could tell yet. So the origin is asked, once
+    /// per command and within [`FIRST_CONTACT_WAIT`], which registry it serves: true when it
+    /// serves the one the mirror does (what the machine learns is then the origin's word),
+    /// false when it could not be asked (the mirror's registry is taken provisionally, with a
+    /// warning: the origin replaces it when next reached), an error when it serves another
+    /// one (the mirror is skipped). `--offline` asks nobody.
+    async fn first_contact(
+        &self,
+        ts: &Timestamp,
+        base: &Location,
+        what: &str,
+    ) -> std::result::Result<bool, String> {
+        if self.shared.transport.offline {
+            return Ok(false);
+        }
+        let origin = &self.provider.base;
+        let cell = self.shared.freshness.origin_cell(&origin.identity());
+        let answer = cell
+            .get_or_init(|| async {
+                let what = format!(
+                    "{TIMESTAMP_FILE} of registry {} ({origin})",
+                    self.provider.name
+                );
+                match tokio::time::timeout(FIRST_CONTACT_WAIT, self.signed_timestamp(origin, &what))
+                    .await
+                {
+                    Ok(Ok(Some(ts))) => Ok(ts.registry),
+                    Ok(Ok(None)) => Err(match origin {
+                        Location::Path(root) if !root.is_dir() => "no such directory".to_string(),
+                        _ => format!("it serves no {TIMESTAMP_FILE}"),
+                    }),
+                    Ok(Err(e)) => Err(e.to_string()),
+                    Err(_) => Err(format!(
+                        "no answer within {} s",
+                        FIRST_CONTACT_WAIT.as_secs()
+                    )),
+                }
+            })
+            .await;
+        let id = |r: &Option<RegistryId>| r.as_ref().map(|r| r.id.clone());
+        match answer {
+            Ok(served) if id(served) == id(&ts.registry) => Ok(true),
+            Ok(served) => Err(format!(
+                "{what}: it names {}, but the origin {origin} serves {}: refusing a mirror that serves another registry signed with the same key (this machine had not met registry {} yet, so it asked the origin)",
+                named(ts.registry.as_ref()),
+                named(served.as_ref()),
+                self.provider.name
+            )),
+            Err(why) => {
+                if self.shared.freshness.first(&format!("first contact {base}")) {
+                    self.shared.reporter.warn(&format!(
+                        "{what}: this machine has not met registry {} before, and its origin {origin} could not be asked which registry it is ({}): taking {} from the mirror provisionally (the origin replaces it when next reached). A mirror serving another registry signed with the same key cannot be told apart until then: pin the registry with `registry_id:` (the `id` in its config.toml; {}), or use a key per registry",
+                        self.provider.name,
+                        crate::model::redact::printable(why),
+                        named(ts.registry.as_ref()),
+                        self.provider.declared_at
+                    ));
+                }
+                Ok(false)
+            }
+        }
+    }
+
+    /// `registry_id:` against the registry the timestamp names: true when the config pins the
+    /// registry and this is it, false when it pins none, why otherwise.
+    fn check_pin(&self, ts: &Timestamp, what: &str) -> std::result::Result<bool, String> {
+        let Some(pin) = &self.provider.registry_id else {
+            return Ok(false);
+        };
+        match &ts.registry {
+            Some(got) if &got.id == pin => Ok(true),
+            got => Err(format!(
+                "{what}: it names {}, but registry {} pins registry id {pin} (registry_id, {}): refusing a snapshot of another registry signed with the same key (a mirror or server serving the wrong registry's files, or a registry from before ids, which its next publish, yank or `optimus-plugins refresh` names)",
+                named(got.as_ref()),
+                self.provider.name,
+                self.provider.declared_at
+            )),
+        }
+    }
+
     /// The registry the timestamp names against the one this machine knows the provider's URL
     /// as. Returns the state to keep (its `version` is the floor to check against: reset
     /// when the origin replaces a registry a mirror named), or why the timestamp is another
@@ -204,9 +328,10 @@ impl RegistryClient<'_> {
         &self,
         ts: &Timestamp,
         state: Option<&State>,
-        from_origin: bool,
+        authority: Authority,
         what: &str,
     ) -> std::result::Result<State, String> {
+        let from_origin = authority != Authority::Mirror;
         let Some(state) = state else {
             return Ok(State {
                 version: ts.version,
@@ -229,11 +354,18 @@ impl RegistryClient<'_> {
                 from_origin: state.from_origin || from_origin,
                 ..state.clone()
             }),
-            (Some(known), Some(got)) if from_origin && !state.from_origin => {
-                // A mirror named the registry first; the origin is the authority on what
-                // its URL serves, and the floor was the other registry's.
+            (Some(known), Some(got))
+                if authority == Authority::Pin || (from_origin && !state.from_origin) =>
+            {
+                // A mirror named the registry first (or the registry the config pins is not
+                // the one this machine took): the origin, or the pin, is the authority on
+                // what the URL serves, and the floor was the other registry's.
+                let who = match authority {
+                    Authority::Pin => format!("registry_id ({}) pins", self.provider.declared_at),
+                    _ => "the origin serves".to_string(),
+                };
                 self.shared.reporter.warn(&format!(
-                    "{what}: the origin serves registry {got}; this machine had taken registry {known} for it from a mirror, which served another registry signed with the same key"
+                    "{what}: {who} registry {got}; this machine had taken registry {known} for it, from a source that served another registry signed with the same key"
                 ));
                 Ok(State {
                     version: ts.version,

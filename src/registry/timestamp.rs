@@ -192,7 +192,14 @@ pub struct Freshness {
     pub allow_expired: bool,
     pub(super) accepted: Mutex<HashMap<String, Option<Arc<Timestamp>>>>,
     pub(super) warned: Mutex<HashSet<String>>,
+    /// What each origin asked on a first contact through a mirror answered (by the origin's
+    /// identity): the registry its timestamp names, or why it could not be asked.
+    pub(super) origins: Mutex<HashMap<String, Arc<OriginAnswer>>>,
 }
+
+/// The answer of one origin on a first contact, asked once per command.
+pub(super) type OriginAnswer =
+    tokio::sync::OnceCell<std::result::Result<Option<RegistryId>, String>>;
 
 impl Freshness {
     pub(super) fn remembered(&self, source: &str) -> Option<Option<Arc<Timestamp>>> {
@@ -202,6 +209,10 @@ impl Freshness {
     pub(super) fn remember(&self, source: &str, ts: Option<Arc<Timestamp>>) {
         let mut m = self.accepted.lock().unwrap_or_else(|e| e.into_inner());
         m.insert(source.to_string(), ts);
+    }
+    pub(super) fn origin_cell(&self, origin: &str) -> Arc<OriginAnswer> {
+        let mut m = self.origins.lock().unwrap_or_else(|e| e.into_inner());
+        m.entry(origin.to_string()).or_default().clone()
     }
     /// True the first time `what` is seen in this command.
     pub(super) fn first(&self, what: &str) -> bool {

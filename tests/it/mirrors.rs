@@ -33,6 +33,20 @@ fn assert_installed(sb: &Sandbox, dir: &str) {
         .contains("pluginversion: 1.0.0"));
 }
 
+/// What a first contact through a mirror asks the origin: its signed timestamp (which registry
+/// its URL serves, so that a mirror serving another registry signed with the same key is
+/// told apart), and nothing else.
+#[track_caller]
+fn asked_only_which_registry(origin: &HttpServer) {
+    let mut paths: Vec<String> = origin.log().into_iter().map(|r| r.path).collect();
+    paths.sort();
+    assert_eq!(
+        paths,
+        ["/timestamp.toml", "/timestamp.toml.minisig"],
+        "the origin was used beyond the first-contact question"
+    );
+}
+
 #[test]
 fn a_good_mirror_serves_everything() {
     let sb = Sandbox::new();
@@ -51,8 +65,14 @@ fn a_good_mirror_serves_everything() {
         .filter(|l| l.contains("warning") && !l.contains("would not start"))
         .collect();
     assert!(warnings.is_empty(), "{}", r.stderr);
-    assert_eq!(origin.log().len(), 0, "origin used: {:?}", origin.log());
+    asked_only_which_registry(&origin);
     assert_eq!(mirror.hits(ART), 1);
+    // The machine knows the registry now: the next command asks the origin nothing.
+    origin.clear_log();
+    std::fs::remove_dir_all(sb.p("p/.plugins")).unwrap();
+    sb.install("p/optimus.yaml").ok();
+    assert_installed(&sb, "p");
+    assert_eq!(origin.log().len(), 0, "origin used: {:?}", origin.log());
     // The lock names the origin, not the mirror.
     let lock = sb.read("p/optimus.lock");
     assert!(lock.contains(&origin.url(ART)), "{lock}");
@@ -61,9 +81,10 @@ fn a_good_mirror_serves_everything() {
     // A fresh machine installing from the lock also prefers the mirror.
     std::fs::remove_dir_all(sb.p("cache")).unwrap();
     std::fs::remove_dir_all(sb.p("p/.plugins")).unwrap();
+    origin.clear_log();
     sb.install("p/optimus.yaml").ok();
     assert_installed(&sb, "p");
-    assert_eq!(origin.hits(ART), 0);
+    asked_only_which_registry(&origin);
     assert_eq!(mirror.hits(ART), 2);
 }
 
@@ -167,5 +188,34 @@ fn a_dead_mirror_and_a_directory_mirror() {
     );
     sb.install("q/optimus.yaml").ok();
     assert_installed(&sb, "q");
-    assert_eq!(origin.log().len(), 0, "{:?}", origin.log());
+    asked_only_which_registry(&origin);
+}
+
+/// A first contact while the origin does not answer (a firewalled runner with an empty cache):
+/// the origin is waited for a few seconds at most, then the mirror's registry is taken
+/// provisionally with a warning that says how to pin it.
+#[test]
+fn a_first_contact_waits_for_a_silent_origin_only_briefly() {
+    let sb = Sandbox::new();
+    let (reg, origin, mirror) = setup(&sb);
+    origin.fault(
+        "timestamp.toml",
+        vec![Fault::Stall(std::time::Duration::from_secs(60))],
+    );
+    sb.write(
+        "p/optimus.yaml",
+        config(&origin.url(""), &[mirror.url("")], &reg.public_key),
+    );
+    let started = std::time::Instant::now();
+    sb.install("p/optimus.yaml").expect(
+        0,
+        &["no answer within 3 s", "provisionally", "registry_id:"],
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "waited {:?}",
+        started.elapsed()
+    );
+    assert_installed(&sb, "p");
+    assert_eq!(origin.hits(ART), 0);
 }

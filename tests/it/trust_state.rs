@@ -258,15 +258,42 @@ fn a_mirror_serving_another_registry_with_the_same_key_is_refused() {
     assert_eq!(installed_version(&sb), "1.0.0");
 }
 
-/// Item 9: on a machine that first met the registry through a mirror serving another registry,
-/// the origin is the authority: prod is accepted afterwards, not refused as a rollback, and the
+/// Item 9, first contact: a machine that has never met the registry (an empty cache) and
+/// reaches it through a mirror serving another registry signed with the same key asks the
+/// origin which registry it is; the mirror is refused and skipped, prod installed. The origin
+/// is asked only that, and only once: the next commands ask it nothing.
+#[test]
+fn a_first_contact_through_a_mirror_serving_another_registry_asks_the_origin() {
+    let sb = Sandbox::new();
+    let prod = prod_and_staging(&sb);
+    prod_config(&sb, &prod, true);
+    sb.install("proj/optimus.yaml").expect(
+        0,
+        &["mirror", "staging", "the origin", "serves registry `prod`"],
+    );
+    assert_eq!(installed_version(&sb), "1.0.0");
+    // Known now: the mirror is refused from the rollback state alone.
+    sb.plugin(&["update", "-c", "proj/optimus.yaml"])
+        .expect(0, &["timestamp of registry `staging`", "`prod`"]);
+    assert_eq!(installed_version(&sb), "1.0.0");
+}
+
+/// Item 9, first contact while the origin cannot be asked (down, or a firewalled machine):
+/// the mirror's registry is taken provisionally, with a warning that says so; the origin, once
+/// reached, is the authority: prod is accepted afterwards, not refused as a rollback, and the
 /// mirror is refused from then on.
 #[test]
 fn the_origin_replaces_a_registry_a_mirror_named_first() {
     let sb = Sandbox::new();
     let prod = prod_and_staging(&sb);
     prod_config(&sb, &prod, true);
-    sb.install("proj/optimus.yaml").ok();
+    std::fs::rename(sb.p("prod"), sb.p("prod.away")).unwrap();
+    sb.install("proj/optimus.yaml").expect(
+        0,
+        &["could not be asked which registry it is", "provisionally"],
+    );
+    assert_eq!(installed_version(&sb), "9.9.9");
+    std::fs::rename(sb.p("prod.away"), sb.p("prod")).unwrap();
     prod_config(&sb, &prod, false);
     sb.plugin(&["update", "-c", "proj/optimus.yaml"])
         .expect(0, &["the origin serves registry `prod`"]);
@@ -274,6 +301,83 @@ fn the_origin_replaces_a_registry_a_mirror_named_first() {
     prod_config(&sb, &prod, true);
     sb.plugin(&["update", "-c", "proj/optimus.yaml"]).ok();
     assert_eq!(installed_version(&sb), "1.0.0");
+}
+
+/// A registry's id, from its `config.toml`.
+fn registry_id_of(sb: &Sandbox, root: &str) -> String {
+    sb.read(&format!("{root}/config.toml"))
+        .lines()
+        .find_map(|l| l.strip_prefix("id = \""))
+        .and_then(|l| l.strip_suffix('"'))
+        .expect("config.toml has an id")
+        .to_string()
+}
+
+/// The project's config with `registry_id: ID` on the provider.
+fn pin(sb: &Sandbox, id: &str) {
+    let text = sb.read("proj/optimus.yaml");
+    sb.write(
+        "proj/optimus.yaml",
+        text.replace(
+            "      public_keys:",
+            &format!("      registry_id: {id}\n      public_keys:"),
+        ),
+    );
+}
+
+/// Item 9, pinned: `publish` says the id of a registry it creates; `registry_id:` refuses the
+/// timestamp of another registry from any source, a mirror on a first contact with the origin
+/// away included (that install fails and changes nothing), and from the origin itself; a
+/// malformed pin is a config error.
+#[test]
+fn a_pinned_registry_id_refuses_another_registry_from_any_source() {
+    let sb = Sandbox::new();
+    let solo = Registry::new(&sb, "solo");
+    let r = solo.publish_yaml(&sb, "hello", "1.0.0");
+    let solo_id = registry_id_of(&sb, "solo");
+    r.expect(
+        0,
+        &["registry `solo` has id", &format!("registry_id: {solo_id}")],
+    );
+
+    let prod = prod_and_staging(&sb);
+    let (prod_id, staging_id) = (registry_id_of(&sb, "prod"), registry_id_of(&sb, "staging"));
+    assert_ne!(prod_id, staging_id);
+    prod_config(&sb, &prod, true);
+    pin(&sb, &prod_id);
+    std::fs::rename(sb.p("prod"), sb.p("prod.away")).unwrap();
+    let before = Snapshot::take(&[&sb.p("proj")]);
+    let r = sb.install("proj/optimus.yaml");
+    assert_ne!(r.code, 0, "{}", r.all());
+    for want in [
+        "registry `staging`",
+        &format!("pins registry id {prod_id}"),
+        "registry_id",
+    ] {
+        assert!(r.all().contains(want), "{want:?} not in:\n{}", r.all());
+    }
+    before.assert_unchanged(&[]);
+    std::fs::rename(sb.p("prod.away"), sb.p("prod")).unwrap();
+    sb.install("proj/optimus.yaml").expect(
+        0,
+        &["mirror", "failed", &format!("pins registry id {prod_id}")],
+    );
+    assert_eq!(installed_version(&sb), "1.0.0");
+
+    // A pin naming another registry refuses the origin itself.
+    prod_config(&sb, &prod, false);
+    pin(&sb, &staging_id);
+    let r = sb.plugin(&["update", "-c", "proj/optimus.yaml"]);
+    assert_ne!(r.code, 0, "{}", r.all());
+    assert!(r.all().contains("registry `prod`"), "{}", r.all());
+    assert_eq!(installed_version(&sb), "1.0.0");
+
+    prod_config(&sb, &prod, false);
+    pin(&sb, "not-an-id");
+    sb.install("proj/optimus.yaml").expect(
+        2,
+        &["optimus.yaml", "registry_id", "not-an-id", "32 hex digits"],
+    );
 }
 
 #[cfg(unix)]

@@ -195,12 +195,10 @@ impl Publisher<'_> {
                 .next()
                 .unwrap_or("registry")
                 .to_string();
+            let id = crate::registry::index::new_registry_id(&root, &self.key.public_key_base64());
             let cfg = toml::to_string(&RegistryConfig {
-                id: Some(crate::registry::index::new_registry_id(
-                    &root,
-                    &self.key.public_key_base64(),
-                )),
-                name,
+                id: Some(id.clone()),
+                name: name.clone(),
                 api: 1,
                 url: self.public_url.clone(),
             })
@@ -208,6 +206,7 @@ impl Publisher<'_> {
             self.transport
                 .put(&loc, Bytes::from(cfg), PutMode::Create)
                 .await?;
+            self.reporter.note(&registry_id_note(&name, &id));
         }
         Ok(())
     }
@@ -396,4 +395,13 @@ fn immutable(path: &str) -> Error {
         what: format!("{path} already exists with other content"),
         problem: "published artifacts are immutable".into(),
     }
+}
+
+/// Said when a registry gets its id: clients may pin it (`registry_id:`), so that a source
+/// serving another registry signed with the same key is refused even on a first contact.
+pub(super) fn registry_id_note(name: &str, id: &str) -> String {
+    format!(
+        "registry `{}` has id {id}: its clients may pin it with `registry_id: {id}` beside `public_keys` (a mirror serving another registry signed with the same key is then refused even on a machine that never met this one)",
+        crate::model::redact::printable(name)
+    )
 }

@@ -44,11 +44,14 @@ impl Publisher<'_> {
         if let Some(url) = &self.public_url {
             cfg.url = Some(url.clone());
         }
+        let mut new_id = false;
         if cfg.id.is_none() {
-            cfg.id = Some(crate::registry::index::new_registry_id(
+            let id = crate::registry::index::new_registry_id(
                 &self.root.to_string(),
                 &self.key.public_key_base64(),
-            ));
+            );
+            cfg.id = Some(id);
+            new_id = true;
         }
         let text = toml::to_string(&cfg).expect("config serialises");
         let mode = PutMode::Update(version.unwrap_or(object_store::UpdateVersion {
@@ -57,6 +60,9 @@ impl Publisher<'_> {
         }));
         let loc = self.loc("config.toml")?;
         self.transport.put(&loc, Bytes::from(text), mode).await?;
+        if let (true, Some(id)) = (new_id, &cfg.id) {
+            self.reporter.note(&super::registry_id_note(&cfg.name, id));
+        }
         Ok(())
     }
 
