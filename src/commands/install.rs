@@ -16,7 +16,10 @@ use crate::model::limits::DEFAULT_MAX_UNPACKED;
 use crate::model::link_mode::LinkMode;
 use crate::model::platform::Platform;
 use crate::model::redact;
+use crate::status;
 use crate::ui::Ui;
+use crate::upstream::optimus_cli::{self, Ask, Found};
+use crate::upstream::target::Dir;
 use crate::upstream::{self, target::Target};
 use std::collections::BTreeSet;
 
@@ -158,14 +161,42 @@ pub async fn sync(a: &SyncArgs, env: &Environment, ui: &Ui) -> Result<()> {
 }
 
 /// The plugin dir and target `sync --host` writes for: the config's plugin section's when
-/// there is one, else `.plugins` here (where `optimus plugin sync` writes).
-fn sync_dir(c: &ConfigArg, env: &Environment) -> Result<(std::path::PathBuf, Target)> {
+/// there is one (then true), else `.plugins` here (where `optimus plugin sync` writes).
+fn sync_dir(c: &ConfigArg, env: &Environment) -> Result<(std::path::PathBuf, Target, bool)> {
     if c.config.exists() && config::has_plugin_section(&c.config) {
         let m = config::load(&c.config, env)?;
-        return Ok((m.plugin_dir, m.target));
+        return Ok((m.plugin_dir, m.target, true));
     }
     let dir = env.plugin_dir.clone().unwrap_or_else(|| ".plugins".into());
-    Ok((dir, Target::default()))
+    Ok((dir, Target::default(), false))
+}
+
+/// Where Optimus run here looks for plugins (as `list` reports it). An `optimus` executable
+/// that cannot be found only leaves its directory out: `list` says why.
+fn optimus_search_dirs(
+    dir: &std::path::Path,
+    declared: bool,
+    target: Target,
+    env: &Environment,
+) -> Vec<std::path::PathBuf> {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let me = std::env::current_exe().ok();
+    let host = status::Host {
+        cwd: &cwd,
+        home: env.home.as_deref(),
+        optimus: Ask {
+            flag: None,
+            env: env.optimus_bin.as_deref(),
+            path_var: env.path.as_deref(),
+            me: me.as_deref(),
+        },
+    };
+    let rules = target.rules();
+    let optimus_cli = match rules.dirs.contains(&Dir::ExeDir) {
+        true => optimus_cli::find(&host.optimus).unwrap_or_default(),
+        false => Found::default(),
+    };
+    status::search_dirs(rules, dir, declared, &host, &optimus_cli)
 }
 
 async fn sync_host(
@@ -182,7 +213,7 @@ async fn sync_host(
             "syncing from a host needs the network; drop --offline",
         ));
     }
-    let (dir, config_target) = sync_dir(c, env)?;
+    let (dir, config_target, declared) = sync_dir(c, env)?;
     let target = target.unwrap_or(config_target);
     if !target.rules().has_sync {
         ui.warn(&format!(
@@ -190,8 +221,9 @@ async fn sync_host(
         ));
     }
     let dir = fsutil::absolute(&dir);
+    let search = optimus_search_dirs(&dir, declared, target, env);
     let (fetcher, _) = fetch_context(env, false, DEFAULT_MAX_UNPACKED, ui);
-    let out = sync_from_host(host, &dir, &fetcher, target)
+    let out = sync_from_host(host, &dir, &search, &fetcher, target)
         .await
         .map_err(|e| match e.is_config() {
             true => e,

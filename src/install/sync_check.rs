@@ -3,7 +3,8 @@
 //! a bundle that installs nothing: it would only remove), and the plugin directory as it will
 //! be after the swap must not stop Optimus at startup where it did not before (two yaml
 //! plugins with one `name:`, a binary left without its yaml, ...): the same startup checks
-//! `list` reports, run over a scratch copy of that directory.
+//! `list` reports, run over every directory Optimus searches on this machine, with a scratch
+//! copy of the plugin directory as it will be in its place.
 
 use crate::error::{Error, Result};
 use crate::extract::Staged;
@@ -53,17 +54,26 @@ pub fn check_all_staged(entries: &[String], staged: &[Staged], what: &str) -> Re
     Ok(())
 }
 
-/// Runs Optimus's startup checks over `dir` as it is and as it will be once `staged` is in
-/// place and `gone` is removed; a startup error the swap would add refuses it.
+/// Runs Optimus's startup checks over the directories it searches (`search`, in its order;
+/// `dir` alone when it is not among them) with `dir` as it is, and as it will be once
+/// `staged` is in place and `gone` is removed; a startup error the swap would add refuses
+/// it. A plugin in another searched directory (`~/.optimus/plugins`, the optimus
+/// executable's) counts as one in `dir` does.
 pub fn check_startup(
     dir: &Path,
+    search: &[PathBuf],
     staged: &[&Staged],
     gone: &[Receipt],
     target: Target,
 ) -> Result<()> {
     let rules = target.rules();
     let platform = Platform::host();
-    let before = discover(rules, &[dir.to_path_buf()], &platform, &[]).startup_errors;
+    let here = fsutil::normalize(dir);
+    let dirs: Vec<PathBuf> = match search.iter().any(|d| fsutil::normalize(d) == here) {
+        true => search.to_vec(),
+        false => vec![dir.to_path_buf()],
+    };
+    let before = discover(rules, &dirs, &platform, &[]).startup_errors;
     let scratch = Scratch(std::env::temp_dir().join(fsutil::unique_name("optimus-sync-check-")));
     fs::create_dir_all(&scratch.0).map_err(|e| Error::path("creating", &scratch.0, e))?;
     let removed: BTreeSet<&str> = gone.iter().map(|r| r.file.as_str()).collect();
@@ -92,7 +102,14 @@ pub fn check_startup(
     for s in staged {
         copy(&s.staged, &scratch.0.join(&s.file_name))?;
     }
-    let after = discover(rules, std::slice::from_ref(&scratch.0), &platform, &[]);
+    let in_place: Vec<PathBuf> = dirs
+        .iter()
+        .map(|d| match fsutil::normalize(d) == here {
+            true => scratch.0.clone(),
+            false => d.clone(),
+        })
+        .collect();
+    let after = discover(rules, &in_place, &platform, &[]);
     let mut known = before;
     let mut added = Vec::new();
     for e in &after.startup_errors {

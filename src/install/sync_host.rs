@@ -56,9 +56,13 @@ pub fn bundle_location(host: &str) -> Result<Location> {
     Location::parse(u.as_str(), Path::new("/"))
 }
 
+/// Syncs the yaml plugins `host` serves into `dir`. `search`: where Optimus looks for plugins
+/// on this machine ([`crate::status::search_dirs`]): the set as it will be must not stop it
+/// at startup there.
 pub async fn sync_from_host(
     host: &str,
     dir: &Path,
+    search: &[std::path::PathBuf],
     fetcher: &Fetcher,
     target: crate::upstream::target::Target,
 ) -> Result<Synced> {
@@ -147,7 +151,7 @@ pub async fn sync_from_host(
         .collect();
     // Before anything changes: the set as it will be must still let Optimus start.
     let incoming: Vec<&crate::extract::Staged> = placed.iter().map(|(s, _)| s).collect();
-    sync_check::check_startup(dir, &incoming, &gone, target)?;
+    sync_check::check_startup(dir, search, &incoming, &gone, target)?;
     commit::journal_removals(dir, &mut receipts, &gone, reporter, &mut journal);
     journal.writes.push(Write {
         path: fsutil::absolute(&Receipts::path(dir)),

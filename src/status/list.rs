@@ -10,7 +10,7 @@ use crate::model::fsutil;
 use crate::model::platform::Platform;
 use crate::receipts::Receipts;
 use crate::upstream::optimus_cli::{self, Ask, Found};
-use crate::upstream::target::Dir;
+use crate::upstream::target::{Dir, Rules};
 use crate::upstream::{discover, discovery_dirs, Discovery};
 use std::path::{Path, PathBuf};
 
@@ -78,16 +78,7 @@ pub fn list(
     } else {
         Found::default()
     };
-    // goto's server reads `plugins.location`: the plugin dir of this config.
-    let location =
-        (declared && rules.dirs.contains(&Dir::Location)).then_some(manifest.plugin_dir.as_path());
-    let dirs = discovery_dirs(
-        rules,
-        host.cwd,
-        host.home,
-        optimus_cli.dir.as_deref(),
-        location,
-    );
+    let dirs = search_dirs(rules, &manifest.plugin_dir, declared, host, &optimus_cli);
     let plugin_dir_searched = dirs.contains(&fsutil::normalize(&manifest.plugin_dir));
     let managed_paths: Vec<_> = managed.iter().map(|m| m.path.clone()).collect();
     let discovery = discover(rules, &dirs, platform, &managed_paths);
@@ -101,6 +92,27 @@ pub fn list(
         searches_exe_dir,
         optimus_cli,
     })
+}
+
+/// Where the target Optimus looks for plugins when run on `host`, in its order: `list`
+/// reports what it finds there, `sync --host` checks the set it swaps in against it.
+/// `optimus_cli`: the `optimus` executable whose directory counts; `declared`: whether
+/// `plugin_dir` is a config's (goto's server reads `plugins.location`).
+pub fn search_dirs(
+    rules: &Rules,
+    plugin_dir: &Path,
+    declared: bool,
+    host: &Host,
+    optimus_cli: &Found,
+) -> Vec<PathBuf> {
+    let location = (declared && rules.dirs.contains(&Dir::Location)).then_some(plugin_dir);
+    discovery_dirs(
+        rules,
+        host.cwd,
+        host.home,
+        optimus_cli.dir.as_deref(),
+        location,
+    )
 }
 
 /// Files in the plugin dir that look like plugins but were not installed by us.

@@ -628,6 +628,38 @@ fn a_bundle_that_would_stop_optimus_at_startup_is_refused() {
     snap.retake().assert_unchanged(&[]);
 }
 
+/// Item 19, beyond the plugin dir: a yaml plugin in another directory Optimus searches on
+/// this machine (`~/.optimus/plugins`) that says `name: alpha` stops it at startup as one in
+/// `.plugins` would, once the bundle brings alpha: refused, nothing changed anywhere. Without
+/// the clash the same bundle syncs.
+#[test]
+fn a_bundle_clashing_with_a_plugin_elsewhere_on_the_search_path_is_refused() {
+    let sb = Sandbox::new();
+    let mine = sb.home().join(".optimus/plugins/optimus-plugin-mine.yaml");
+    std::fs::create_dir_all(mine.parent().unwrap()).unwrap();
+    std::fs::write(&mine, yaml_plugin("alpha", "0.1.0")).unwrap();
+    bundle(
+        &sb,
+        &[("optimus-plugin-alpha.yaml", yaml_plugin("alpha", "1.0.0"))],
+    );
+    let server = HttpServer::start(&sb.p("www"));
+    std::fs::create_dir_all(sb.p("client")).unwrap();
+    let snap = Snapshot::take(&[sb.p("client"), sb.home()]);
+    sync_host(&sb, &server).expect(
+        1,
+        &[
+            "would refuse to start",
+            "plugin name already in use alpha",
+            ".optimus/plugins/optimus-plugin-mine.yaml",
+            "nothing was changed",
+        ],
+    );
+    snap.retake().assert_unchanged(&[]);
+    std::fs::remove_file(&mine).unwrap();
+    sync_host(&sb, &server).expect(0, &["synced 1"]);
+    assert!(sb.p("client/.plugins/optimus-plugin-alpha.yaml").is_file());
+}
+
 /// Item 20: the yaml inside a plugin's archive must name that plugin (Optimus merges a binary
 /// with the yaml plugin of its name, exactly): `publish` and `install` refuse it.
 #[test]
