@@ -141,13 +141,14 @@ pub(super) fn normalize_provider(
         public_keys.push(key.to_string());
     }
     let registry_id = opt(&body.registry_id, "registry_id")?
-        .map(|id| {
-            let id = id.trim().to_ascii_lowercase();
+        .map(|given| {
+            // Printed as given: a value from `${VAR}` is hidden only in the form it was set.
+            let id = given.trim().to_ascii_lowercase();
             match id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()) {
                 true => Ok(id),
                 false => Err(fail(format!(
                     "registry_id {:?} is not a registry id (32 hex digits: the `id` in the registry's config.toml, printed by `optimus-plugins publish`)",
-                    crate::model::redact::printable(&id)
+                    crate::model::redact::printable(&given)
                 ))),
             }
         })

@@ -293,7 +293,7 @@ impl<'a> RegistryClient<'a> {
                 })
                 .unwrap_or_default();
         }
-        match self.shared.freshness.remembered(&base.expose()) {
+        match self.shared.freshness.remembered(&self.snapshot_key(base)) {
             Some(Some(ts)) => ts
                 .meta
                 .keys()

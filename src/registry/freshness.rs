@@ -28,40 +28,19 @@ use serde::{Deserialize, Serialize};
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
-
-/// How long a first contact through a mirror waits for the origin to say which registry it
-/// is ([`RegistryClient::first_contact`]): a firewalled machine pays it once per command.
-pub(super) const FIRST_CONTACT_WAIT: Duration = Duration::from_secs(3);
-
-/// A registry as a message names it: `registry `prod` (id …)`, or `no registry`.
-fn named(r: Option<&RegistryId>) -> String {
-    r.map_or("no registry".to_string(), |r| format!("registry {r}"))
-}
-
-/// Whose word a timestamp's registry is taken on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Authority {
-    /// The config's `registry_id:` names it.
-    Pin,
-    /// The origin served it, or confirmed what a mirror served on a first contact.
-    Origin,
-    /// A mirror alone: provisional (the origin or a pin may replace it).
-    Mirror,
-}
 
 /// What this machine has accepted from one registry.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-struct State {
+pub(super) struct State {
     /// The highest timestamp version accepted.
-    version: u64,
+    pub(super) version: u64,
     /// Whether `registry` was learnt from the origin itself (a mirror's word is provisional:
     /// the origin may replace it, a mirror may not).
     #[serde(default)]
-    from_origin: bool,
+    pub(super) from_origin: bool,
     /// The registry its timestamps name, once one named it (a table: last).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    registry: Option<RegistryId>,
+    pub(super) registry: Option<RegistryId>,
 }
 
 impl State {
@@ -79,7 +58,7 @@ impl State {
 
 impl RegistryClient<'_> {
     /// Where what this machine accepted from this registry is kept.
-    fn state_path(&self) -> PathBuf {
+    pub(super) fn state_path(&self) -> PathBuf {
         let key = Sha256::of_bytes(self.provider.base.identity().as_bytes()).into_string();
         self.shared.cache.root.join("timestamps").join(key)
     }
@@ -109,6 +88,13 @@ impl RegistryClient<'_> {
         }
     }
 
+    /// What a snapshot accepted in this command is remembered under: the provider and the
+    /// source. (Two providers may share a mirror URL; each checks the mirror's timestamp
+    /// against its own pin, state and origin.)
+    pub(super) fn snapshot_key(&self, base: &Location) -> String {
+        format!("{}\n{}", self.provider.name, base.expose())
+    }
+
     fn registry(&self, base: &Location) -> String {
         if base == &self.provider.base {
             format!("registry {} ({base})", self.provider.name)
@@ -128,7 +114,7 @@ impl RegistryClient<'_> {
         if self.provider.public_keys.is_empty() {
             return Ok(None);
         }
-        let source = base.expose();
+        let source = self.snapshot_key(base);
         let f = &self.shared.freshness;
         if !fresh {
             if let Some(ts) = f.remembered(&source) {
@@ -146,7 +132,14 @@ impl RegistryClient<'_> {
         let state = self.state();
         let url = base.join(TIMESTAMP_FILE)?;
         let what = format!("{TIMESTAMP_FILE} of {reg}");
-        let Some(ts) = self.signed_timestamp(base, &what).await? else {
+        let stale = |problem| self.failure(&url, RegistryKind::Stale, problem);
+        let ts = self.signed_timestamp(base, &what).await?;
+        // Which registry this is: the pin, the origin's word, or a mirror's (provisional).
+        let authority = self
+            .vouch(ts.as_ref(), base, state.as_ref(), &what)
+            .await
+            .map_err(stale)?;
+        let Some(ts) = ts else {
             if let Some(state) = &state {
                 return Err(self.failure(&url, RegistryKind::Stale, format!(
                     "{reg} serves no {TIMESTAMP_FILE}, but this machine has accepted version {} of it: refusing (a copy of the registry from before it had a timestamp, or one with the timestamp removed, can hide new versions and yanks). \
@@ -161,19 +154,6 @@ impl RegistryClient<'_> {
                 ));
             }
             return Ok(None);
-        };
-        let stale = |problem| self.failure(&url, RegistryKind::Stale, problem);
-        let pinned = self.check_pin(&ts, &what).map_err(stale)?;
-        let from_origin = base == &self.provider.base;
-        // A first contact through a mirror: the origin says which registry its URL serves.
-        let confirmed = !pinned
-            && state.is_none()
-            && !from_origin
-            && self.first_contact(&ts, base, &what).await.map_err(stale)?;
-        let authority = match (pinned, from_origin || confirmed) {
-            (true, _) => Authority::Pin,
-            (false, true) => Authority::Origin,
-            (false, false) => Authority::Mirror,
         };
         // `next.version` is the floor: the highest version accepted from this registry.
         let next = self
@@ -215,7 +195,11 @@ impl RegistryClient<'_> {
 
     /// `timestamp.toml` as `base` serves it, its signature verified against the pinned keys,
     /// parsed; `None` when `base` serves none. `what` names it in errors.
-    async fn signed_timestamp(&self, base: &Location, what: &str) -> Result<Option<Timestamp>> {
+    pub(super) async fn signed_timestamp(
+        &self,
+        base: &Location,
+        what: &str,
+    ) -> Result<Option<Timestamp>> {
         let url = base.join(TIMESTAMP_FILE)?;
         let Some(body) = self.get_cached(&url).await? else {
             return Ok(None);
@@ -236,152 +220,6 @@ impl RegistryClient<'_> {
             .map_err(|u| unverified(u, what, self.unpinned_note(base)))?;
         let text = std::str::from_utf8(&body).map_err(|_| Error::document(what, "not UTF-8"))?;
         Timestamp::parse(text, what).map(Some)
-    }
-
-    /// A first contact with the registry (no state on this machine) through the mirror
-    /// `base`: a mirror may serve another registry signed with the same key (staging's files
-    /// for prod), which nothing on this machine could tell yet. So the origin is asked, once
-    /// per command and within [`FIRST_CONTACT_WAIT`], which registry it serves: true when it
-    /// serves the one the mirror does (what the machine learns is then the origin's word),
-    /// false when it could not be asked (the mirror's registry is taken provisionally, with a
-    /// warning: the origin replaces it when next reached), an error when it serves another
-    /// one (the mirror is skipped). `--offline` asks nobody.
-    async fn first_contact(
-        &self,
-        ts: &Timestamp,
-        base: &Location,
-        what: &str,
-    ) -> std::result::Result<bool, String> {
-        if self.shared.transport.offline {
-            return Ok(false);
-        }
-        let origin = &self.provider.base;
-        let cell = self.shared.freshness.origin_cell(&origin.identity());
-        let answer = cell
-            .get_or_init(|| async {
-                let what = format!(
-                    "{TIMESTAMP_FILE} of registry {} ({origin})",
-                    self.provider.name
-                );
-                match tokio::time::timeout(FIRST_CONTACT_WAIT, self.signed_timestamp(origin, &what))
-                    .await
-                {
-                    Ok(Ok(Some(ts))) => Ok(ts.registry),
-                    Ok(Ok(None)) => Err(match origin {
-                        Location::Path(root) if !root.is_dir() => "no such directory".to_string(),
-                        _ => format!("it serves no {TIMESTAMP_FILE}"),
-                    }),
-                    Ok(Err(e)) => Err(e.to_string()),
-                    Err(_) => Err(format!(
-                        "no answer within {} s",
-                        FIRST_CONTACT_WAIT.as_secs()
-                    )),
-                }
-            })
-            .await;
-        let id = |r: &Option<RegistryId>| r.as_ref().map(|r| r.id.clone());
-        match answer {
-            Ok(served) if id(served) == id(&ts.registry) => Ok(true),
-            Ok(served) => Err(format!(
-                "{what}: it names {}, but the origin {origin} serves {}: refusing a mirror that serves another registry signed with the same key (this machine had not met registry {} yet, so it asked the origin)",
-                named(ts.registry.as_ref()),
-                named(served.as_ref()),
-                self.provider.name
-            )),
-            Err(why) => {
-                if self.shared.freshness.first(&format!("first contact {base}")) {
-                    self.shared.reporter.warn(&format!(
-                        "{what}: this machine has not met registry {} before, and its origin {origin} could not be asked which registry it is ({}): taking {} from the mirror provisionally (the origin replaces it when next reached). A mirror serving another registry signed with the same key cannot be told apart until then: pin the registry with `registry_id:` (the `id` in its config.toml; {}), or use a key per registry",
-                        self.provider.name,
-                        crate::model::redact::printable(why),
-                        named(ts.registry.as_ref()),
-                        self.provider.declared_at
-                    ));
-                }
-                Ok(false)
-            }
-        }
-    }
-
-    /// `registry_id:` against the registry the timestamp names: true when the config pins the
-    /// registry and this is it, false when it pins none, why otherwise.
-    fn check_pin(&self, ts: &Timestamp, what: &str) -> std::result::Result<bool, String> {
-        let Some(pin) = &self.provider.registry_id else {
-            return Ok(false);
-        };
-        match &ts.registry {
-            Some(got) if &got.id == pin => Ok(true),
-            got => Err(format!(
-                "{what}: it names {}, but registry {} pins registry id {pin} (registry_id, {}): refusing a snapshot of another registry signed with the same key (a mirror or server serving the wrong registry's files, or a registry from before ids, which its next publish, yank or `optimus-plugins refresh` names)",
-                named(got.as_ref()),
-                self.provider.name,
-                self.provider.declared_at
-            )),
-        }
-    }
-
-    /// The registry the timestamp names against the one this machine knows the provider's URL
-    /// as. Returns the state to keep (its `version` is the floor to check against: reset
-    /// when the origin replaces a registry a mirror named), or why the timestamp is another
-    /// registry's.
-    fn check_registry(
-        &self,
-        ts: &Timestamp,
-        state: Option<&State>,
-        authority: Authority,
-        what: &str,
-    ) -> std::result::Result<State, String> {
-        let from_origin = authority != Authority::Mirror;
-        let Some(state) = state else {
-            return Ok(State {
-                version: ts.version,
-                registry: ts.registry.clone(),
-                from_origin: from_origin && ts.registry.is_some(),
-            });
-        };
-        let forget = format!(
-            "if the registry at {} really was replaced by another one, delete {} to forget what this machine has seen",
-            self.provider.base,
-            self.state_path().display()
-        );
-        match (&state.registry, &ts.registry) {
-            (None, named) => Ok(State {
-                registry: named.clone(),
-                from_origin: from_origin && named.is_some(),
-                ..state.clone()
-            }),
-            (Some(known), Some(got)) if known.id == got.id => Ok(State {
-                from_origin: state.from_origin || from_origin,
-                ..state.clone()
-            }),
-            (Some(known), Some(got))
-                if authority == Authority::Pin || (from_origin && !state.from_origin) =>
-            {
-                // A mirror named the registry first (or the registry the config pins is not
-                // the one this machine took): the origin, or the pin, is the authority on
-                // what the URL serves, and the floor was the other registry's.
-                let who = match authority {
-                    Authority::Pin => format!("registry_id ({}) pins", self.provider.declared_at),
-                    _ => "the origin serves".to_string(),
-                };
-                self.shared.reporter.warn(&format!(
-                    "{what}: {who} registry {got}; this machine had taken registry {known} for it, from a source that served another registry signed with the same key"
-                ));
-                Ok(State {
-                    version: ts.version,
-                    registry: Some(got.clone()),
-                    from_origin: true,
-                })
-            }
-            (Some(known), Some(got)) => Err(format!(
-                "{what}: it is the timestamp of registry {got}, but this machine knows registry {} as registry {known}: refusing a snapshot of another registry signed with the same key (a mirror or server serving the wrong registry's files). {forget}",
-                self.provider.name
-            )),
-            (Some(known), None) => Err(format!(
-                "{what}: it names no registry, but this machine knows registry {} as registry {known} from a signed timestamp: refusing a snapshot that may be another registry's, or one from before the registry was named. {forget}",
-                self.provider.name
-            )),
-        }
     }
 
     /// The index's bytes must be the ones the snapshot lists.

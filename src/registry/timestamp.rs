@@ -192,14 +192,13 @@ pub struct Freshness {
     pub allow_expired: bool,
     pub(super) accepted: Mutex<HashMap<String, Option<Arc<Timestamp>>>>,
     pub(super) warned: Mutex<HashSet<String>>,
-    /// What each origin asked on a first contact through a mirror answered (by the origin's
-    /// identity): the registry its timestamp names, or why it could not be asked.
+    /// What each origin asked about a mirror's timestamp answered (by provider and the
+    /// origin's identity): the registry its timestamp names, or why it could not be asked.
     pub(super) origins: Mutex<HashMap<String, Arc<OriginAnswer>>>,
 }
 
-/// The answer of one origin on a first contact, asked once per command.
-pub(super) type OriginAnswer =
-    tokio::sync::OnceCell<std::result::Result<Option<RegistryId>, String>>;
+/// What one origin said about itself, asked once per command ([`super::identity`]).
+pub(super) type OriginAnswer = tokio::sync::OnceCell<super::identity::OriginSays>;
 
 impl Freshness {
     pub(super) fn remembered(&self, source: &str) -> Option<Option<Arc<Timestamp>>> {

@@ -35,6 +35,7 @@ mod oci_images;
 mod perf_paths;
 mod plugin_pairs;
 mod private_registry;
+mod registry_identity;
 mod registry_page;
 mod release;
 mod trust_state;
