@@ -37,15 +37,31 @@ pub fn scrub(text: &str) -> String {
     out
 }
 
-/// Query parameters that carry credentials in signed URLs (S3, GCS, Azure SAS) or tokens.
+/// Query parameters that carry credentials in signed URLs (S3, GCS, Azure SAS), tokens
+/// (`private_token`, `access_token`, `jwt`, `session`...), secrets and keys (`client_secret`,
+/// `api-key`, Azure Functions' `code`). Words are matched inside names too: a parameter
+/// wrongly taken for a secret only goes missing from what is printed and locked.
 fn is_secret_param(key: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "token",
+        "secret",
+        "passw",
+        "signature",
+        "credential",
+        "session",
+        "jwt",
+        "apikey",
+        "api_key",
+        "api-key",
+        "auth",
+    ];
     let k = key.to_ascii_lowercase();
     k.starts_with("x-amz-")
         || k.starts_with("x-goog-")
+        || WORDS.iter().any(|w| k.contains(w))
         || matches!(
             k.as_str(),
             "sig"
-                | "signature"
                 | "se"
                 | "sp"
                 | "sv"
@@ -56,16 +72,11 @@ fn is_secret_param(key: &str) -> bool {
                 | "sr"
                 | "skoid"
                 | "sktid"
-                | "token"
-                | "access_token"
-                | "api_key"
-                | "apikey"
                 | "key"
-                | "password"
+                | "code"
                 | "googleaccessid"
                 | "expires"
                 | "awsaccesskeyid"
-                | "auth"
         )
 }
 
@@ -225,6 +236,13 @@ mod tests {
         assert_eq!(
             url_for_display("https://h.example/a?sig=x"),
             "https://h.example/a"
+        );
+        // Tokens, secrets and keys under other names (GitLab, Azure Functions, OAuth...).
+        assert_eq!(
+            url_for_display(
+                "https://h.example/a?private_token=P&code=C&client_secret=S&jwt=J&api-key=K&session=X&id_token=I&ref=main"
+            ),
+            "https://h.example/a?ref=main"
         );
     }
 

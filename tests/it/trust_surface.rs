@@ -137,10 +137,13 @@ fn a_signed_query_in_a_path_stays_out_of_the_lock() {
         "amz-SIG-8e8e8e",
         "goog-SIG-9f9f9f",
         "tok-QUERY-0a0a",
+        "gitlab-PT-1b1b",
+        "azfn-CODE-2c2c",
+        "client-SECRET-3d3d",
     ];
     let path = format!(
-        "hook1/optimus-plugin-hook1.yaml?sv=2021-08-06&sig={}&X-Amz-Signature={}&X-Goog-Signature={}&token={}&v=2&k=${{KEYVAR}}",
-        secrets[0], secrets[1], secrets[2], secrets[3]
+        "hook1/optimus-plugin-hook1.yaml?sv=2021-08-06&sig={}&X-Amz-Signature={}&X-Goog-Signature={}&token={}&private_token={}&code={}&client_secret={}&v=2&k=${{KEYVAR}}",
+        secrets[0], secrets[1], secrets[2], secrets[3], secrets[4], secrets[5], secrets[6]
     );
     sb.write(
         "proj/optimus.yaml",
