@@ -51,8 +51,10 @@ pub struct Write {
 /// What a journal may touch (`store::guard::plugin_dir_entry`): renames from a staging file
 /// to an installed plugin file and removals of installed plugin files, all plain names in the
 /// directory; and whole documents only at this directory's receipts and, when the command has
-/// a config, that config's lock. Anything else (an absolute path elsewhere, a project file in
-/// a plugin dir shared with the project) is tampering: refused, and nothing in it is done.
+/// a config, that config's lock, named as a commit names them (absolute, no `..`). Anything
+/// else (an absolute path elsewhere, `.plugins/link/../optimus.lock` through a symlink, a
+/// project file in a plugin dir shared with the project) is tampering: refused, and nothing in
+/// it is done.
 fn check(j: &Journal, path: &Path, dir: &Path, lock: Option<&Path>) -> Result<()> {
     let plain = |n: &str| !n.is_empty() && !n.contains(['/', '\\', '\0']) && n != ".." && n != ".";
     let receipts = fsutil::absolute(&dir.join(".receipts.toml"));
@@ -75,8 +77,13 @@ fn check(j: &Journal, path: &Path, dir: &Path, lock: Option<&Path>) -> Result<()
                 .iter()
                 .map(|w| &w.path)
                 .find(|p| {
-                    let p = fsutil::absolute(p);
-                    !(p == receipts || lock.as_ref() == Some(&p))
+                    // As a commit writes them: absolute, without `..` (`lnk/../x` is `x` to
+                    // the text, but the directory `lnk` points to, plus `x`, to the system).
+                    let dotdot = p.components().any(|c| c == std::path::Component::ParentDir);
+                    let p_abs = fsutil::absolute(p);
+                    dotdot
+                        || !p.is_absolute()
+                        || !(p_abs == receipts || lock.as_ref() == Some(&p_abs))
                 })
                 .map(|p| p.display().to_string())
         });

@@ -135,3 +135,38 @@ fn an_unfinished_commit_is_reported_by_verify_and_completed_by_install() {
     assert!(leftovers(&sb.p("proj/.plugins")).is_empty());
     sb.on_linux("verify", "proj/optimus.yaml").ok();
 }
+
+/// A path that names the lock through a symlink and `..` (`.plugins/lnk/../optimus.lock` is the
+/// lock to the text, the file beside the link's target to the system) is refused as tampering:
+/// the victim beside the target keeps its bytes, by install and by `sync --host` alike.
+#[cfg(unix)]
+#[test]
+fn a_journal_path_through_a_symlink_and_dotdot_is_refused() {
+    let sb = Sandbox::new();
+    installed(&sb, ".plugins");
+    sb.write("victim/x/y/keep", "");
+    let victim = sb.write("victim/x/optimus.lock", "the user's file\n");
+    let receipts_victim = sb.write("victim/x/y/.receipts.toml", "their receipts\n");
+    std::os::unix::fs::symlink(sb.p("victim/x/y"), sb.p("proj/.plugins/lnk")).unwrap();
+    let through = |name: &str| format!("{}/lnk/../{name}", sb.p("proj/.plugins").display());
+    sb.write(
+        &format!("proj/.plugins/{JOURNAL}"),
+        format!(
+            "[[write]]\npath = {:?}\ntext = \"PWNED\\n\"\n[[write]]\npath = {:?}\ntext = \"PWNED\\n\"\n",
+            format!("{}/lnk/../../optimus.lock", sb.p("proj/.plugins").display()),
+            through(".receipts.toml"),
+        ),
+    );
+    let before = Snapshot::take(&[sb.p("victim")]);
+    sb.install("proj/optimus.yaml")
+        .expect(1, &["not a valid journal", "lnk/.."]);
+    before.assert_unchanged(&[]);
+    assert_eq!(
+        std::fs::read_to_string(&victim).unwrap(),
+        "the user's file\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&receipts_victim).unwrap(),
+        "their receipts\n"
+    );
+}
