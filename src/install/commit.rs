@@ -34,11 +34,8 @@ pub fn journal_placements(
     } in placements
     {
         let dest = dir.join(&staged.file_name);
-        if dest.exists() && receipts.find(&staged.file_name).is_none() {
-            reporter.warn(&format!(
-                "replacing {} (it was not installed by optimus-plugins)",
-                dest.display()
-            ));
+        if receipts.find(&staged.file_name).is_none() {
+            check_not_someones(&dest, &staged, reporter)?;
         }
         let meta =
             fs::metadata(&staged.staged).map_err(|e| Error::path("reading", &staged.staged, e))?;
@@ -57,6 +54,31 @@ pub fn journal_placements(
         placed.push((staged, receipt));
     }
     Ok(placed)
+}
+
+/// A file at `dest` that this tool did not install (no receipt) is someone's: it is taken
+/// over only when it already holds exactly the bytes to install (then nothing is lost);
+/// otherwise the commit is refused before anything changes, naming the file and the fix.
+fn check_not_someones(dest: &Path, staged: &Staged, reporter: &dyn Reporter) -> Result<()> {
+    let Ok(meta) = fs::symlink_metadata(dest) else {
+        return Ok(());
+    };
+    let same = meta.is_file()
+        && crate::model::digest::Sha256::of_file(dest).is_ok_and(|(sha, _)| sha == staged.sha256);
+    if same {
+        reporter.warn(&format!(
+            "taking over {} (not installed by optimus-plugins, but it holds exactly what is being installed)",
+            dest.display()
+        ));
+        return Ok(());
+    }
+    Err(Error::NotOurs {
+        path: dest.to_path_buf(),
+        problem: format!(
+            "is in the way of plugin {}: it was not installed by optimus-plugins, and replacing it would lose it. Move it elsewhere (or delete it if it is an old copy), then run again; nothing was changed",
+            staged.plugin
+        ),
+    })
 }
 
 /// Removals into a journal: unmodified files of `stale` receipts are to be deleted, changed

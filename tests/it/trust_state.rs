@@ -545,3 +545,52 @@ fn a_plugin_archive_whose_yaml_names_another_plugin_is_refused() {
         .p(&format!("proj/.plugins/optimus-hello_{PLAT}"))
         .exists());
 }
+
+/// A yaml plugin the user wrote by hand, under the name a bundle (or an install) would write:
+/// never replaced (so a later sync cannot delete it either). The command is refused, naming the
+/// file and the fix, and nothing changes; a file that already holds exactly the bytes to
+/// install is taken over.
+#[test]
+fn a_file_this_tool_did_not_install_is_never_replaced() {
+    let sb = Sandbox::new();
+    sb.write(
+        "client/.plugins/optimus-plugin-alpha.yaml",
+        yaml_plugin("alpha", "0.0.1-mine"),
+    );
+    bundle(
+        &sb,
+        &[("optimus-plugin-alpha.yaml", yaml_plugin("alpha", "1.0.0"))],
+    );
+    let server = HttpServer::start(&sb.p("www"));
+    let snap = Snapshot::take(&[sb.p("client")]);
+    sync_host(&sb, &server).expect(
+        2,
+        &[
+            "optimus-plugin-alpha.yaml",
+            "not installed by optimus-plugins",
+            "nothing was changed",
+        ],
+    );
+    snap.retake().assert_unchanged(&[]);
+    // The same bytes: taken over, and from then on the sync's to replace or remove.
+    sb.write(
+        "client/.plugins/optimus-plugin-alpha.yaml",
+        yaml_plugin("alpha", "1.0.0"),
+    );
+    sync_host(&sb, &server).expect(0, &["taking over", "synced 1"]);
+
+    // install, likewise.
+    let reg = neo_bq2bq_registry(&sb, "registry");
+    sb.write(
+        "proj/optimus.yaml",
+        registry_config("../registry", &reg.public_key, &[("neo", "*")]),
+    );
+    sb.write(
+        "proj/.plugins/optimus-plugin-neo.yaml",
+        "name: neo  # mine\n",
+    );
+    let snap = Snapshot::take(&[sb.p("proj")]);
+    sb.install("proj/optimus.yaml")
+        .expect(2, &["optimus-plugin-neo.yaml", "in the way of plugin neo"]);
+    snap.retake().assert_unchanged(&[]);
+}
