@@ -52,11 +52,14 @@ impl Marker {
     }
 
     /// Whether `dir` (a directory, not a symlink) has exactly the layout this kind had before
-    /// markers existed.
+    /// markers existed. A cache's layout (sha256-named files) is its own; a mirror's is not:
+    /// it is one registry root per provider, and a folder of real registries can hold exactly
+    /// that. So a mirror made before the marker is not recognised: the refusal says how to
+    /// mark or delete it.
     fn legacy_layout(self, dir: &Path) -> bool {
         match self {
             Marker::Cache => legacy_cache(dir),
-            Marker::Mirror => legacy_mirror(dir),
+            Marker::Mirror => false,
         }
     }
 }
@@ -181,7 +184,7 @@ fn fix(marker: Marker) -> &'static str {
             "point OPTIMUS_CACHE_DIR at the optimus cache, or at a new or empty directory"
         }
         Marker::Mirror => {
-            "pass a new or empty directory (or one an earlier `mirror` wrote) to --output"
+            "pass a new or empty directory (or one an earlier `mirror` wrote) to --output; a mirror made by an optimus-plugins from before the marker: check it holds nothing else, then delete it (or create the marker file in it) and run again"
         }
     }
 }
@@ -283,45 +286,6 @@ fn legacy_cache(dir: &Path) -> bool {
     })
 }
 
-/// A mirror as `mirror --output` wrote it before the marker: one registry root per provider,
-/// holding the signed documents, `index/`, `artifacts/` and `sha256/`, and nothing else (a
-/// registry a publisher keeps has an `index.html` and lock files, so it never looks like one).
-fn legacy_mirror(dir: &Path) -> bool {
-    let Some(top) = children(dir) else {
-        return false;
-    };
-    !top.is_empty()
-        && top.iter().all(|(n, m)| {
-            let root = dir.join(n);
-            let Some(inside) = (m.is_dir()).then(|| children(&root)).flatten() else {
-                return false;
-            };
-            let has = |name: &str| inside.iter().any(|(x, _)| x == name);
-            has("config.toml")
-                && has("index")
-                && inside.iter().all(|(x, xm)| match x.as_str() {
-                    "config.toml" | "timestamp.toml" | "timestamp.toml.minisig" => xm.is_file(),
-                    "index" => {
-                        xm.is_dir()
-                            && flat(&root.join(x), |f| {
-                                f.ends_with(".toml") || f.ends_with(".toml.minisig")
-                            })
-                    }
-                    "sha256" => xm.is_dir() && flat(&root.join(x), is_sha256_hex),
-                    "artifacts" => xm.is_dir() && plain_tree(&root.join(x)),
-                    _ => false,
-                })
-        })
-}
-
-/// Directories and regular files only (no links, devices...).
-fn plain_tree(dir: &Path) -> bool {
-    children(dir).is_some_and(|c| {
-        c.iter()
-            .all(|(n, m)| m.is_file() || (m.is_dir() && plain_tree(&dir.join(n))))
-    })
-}
-
 /// The one rule for files a commit (install, `remove`, `sync --host`) may rename into place or
 /// delete inside a plugin directory: a plain name that is an installed plugin file by the
 /// naming convention (`optimus-<name>_<os>_<arch>[.exe]`, `optimus-plugin-<name>.yaml`),
@@ -392,16 +356,5 @@ mod tests {
         fs::create_dir_all(cache.join("files")).unwrap();
         fs::write(cache.join("files/report.pdf"), "thesis").unwrap();
         assert!(!legacy_cache(&cache));
-
-        let mirror = d.path().join("mirror");
-        fs::create_dir_all(mirror.join("odpf/index")).unwrap();
-        fs::write(mirror.join("odpf/config.toml"), "name = 'x'").unwrap();
-        fs::write(mirror.join("odpf/index/neo.toml"), "").unwrap();
-        fs::create_dir_all(mirror.join("odpf/artifacts/neo/1.0.0")).unwrap();
-        fs::write(mirror.join("odpf/artifacts/neo/1.0.0/a.yaml"), "").unwrap();
-        assert!(legacy_mirror(&mirror));
-        fs::write(mirror.join("odpf/index.html"), "<html>").unwrap();
-        assert!(!legacy_mirror(&mirror));
-        assert!(!legacy_mirror(d.path()));
     }
 }

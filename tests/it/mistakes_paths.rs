@@ -137,17 +137,33 @@ fn mirror_output_replaces_only_what_mirror_made() {
     sb.write("m/reg/stale.txt", "from an older mirror run");
     mirror_to(&sb, "m").ok();
     assert!(!sb.p("m/reg/stale.txt").exists());
-    // A mirror an older version wrote has no marker: recognised by its layout, replaced, and
-    // marked from now on.
+    // Without the marker (a mirror an older version wrote, or a folder of real registries,
+    // which has the same layout: one registry root per provider): refused, with the fix.
     std::fs::remove_file(sb.p("m/.optimus-mirror")).unwrap();
-    mirror_to(&sb, "m").ok();
-    assert!(sb.p("m/.optimus-mirror").is_file());
-    // ...but not when someone put their own file in it since.
-    std::fs::remove_file(sb.p("m/.optimus-mirror")).unwrap();
-    sb.write("m/reg/TODO.txt", "mine");
     let before = everything(&sb);
     let m = sb.p("m").display().to_string();
-    mirror_to(&sb, &m).expect(2, &[&m, "not an optimus mirror"]);
+    mirror_to(&sb, &m).expect(2, &[&m, "not an optimus mirror", "create the marker file"]);
+    before.assert_unchanged(&[]);
+    // Marked by hand (the fix it gives): replaced.
+    sb.write("m/.optimus-mirror", "");
+    mirror_to(&sb, "m").ok();
+}
+
+/// A folder holding real registries (published, then `index.html` deleted) has the layout of
+/// a mirror without its marker: `mirror --output` refuses it, and every registry keeps every
+/// file (artifacts the lock does not name included).
+#[test]
+fn mirror_output_never_replaces_a_folder_of_registries() {
+    let sb = Sandbox::new();
+    project(&sb);
+    for name in ["prod", "staging"] {
+        let reg = Registry::new(&sb, &format!("regs/{name}"));
+        reg.publish_yaml(&sb, "hello", "1.0.0").ok();
+        let _ = std::fs::remove_file(sb.p(&format!("regs/{name}/index.html")));
+    }
+    let before = everything(&sb);
+    let regs = sb.p("regs").display().to_string();
+    mirror_to(&sb, &regs).expect(2, &[&regs, "not an optimus mirror"]);
     before.assert_unchanged(&[]);
 }
 
