@@ -223,9 +223,17 @@ async fn sync_host(
     let dir = fsutil::absolute(&dir);
     let search = optimus_search_dirs(&dir, declared, target, env);
     let (fetcher, _) = fetch_context(env, false, DEFAULT_MAX_UNPACKED, ui);
-    let out = sync_from_host(host, &dir, &search, &fetcher, target)
-        .await
-        .map_err(|e| match e.is_config() {
+    // A first sync that fails (or is interrupted) leaves no plugin directory behind.
+    let created = !dir.exists();
+    if created {
+        let d = dir.clone();
+        crate::model::interrupt::at_interrupt(move || forget_created_dir(&d));
+    }
+    let out = sync_from_host(host, &dir, &search, &fetcher, target).await;
+    if out.is_err() && created {
+        forget_created_dir(&dir);
+    }
+    let out = out.map_err(|e| match e.is_config() {
             true => e,
             false => e.noted(format!(
                 "nothing was changed in {}; check that {} is an Optimus server (it serves its yaml plugins at /plugins)",

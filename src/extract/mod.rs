@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::model::digest::{HashingWriter, Sha256};
 use crate::model::format::Format;
 use crate::model::fsutil::{create_temp_file, write_error, STAGING_PREFIX};
-use crate::model::limits::Limits;
+use crate::model::limits::{Limits, MAX_YAML_PLUGIN_SIZE};
 use crate::model::names::yaml_file_name;
 use crate::model::platform::Platform;
 use std::fs::File;
@@ -201,10 +201,26 @@ impl Unpacker<'_> {
         };
         let mut out = HashingWriter::new(f);
         let mut buf = vec![0u8; 128 * 1024];
+        let cap = match staged.kind {
+            ArtifactKind::Yaml => MAX_YAML_PLUGIN_SIZE,
+            ArtifactKind::Binary => u64::MAX,
+        };
+        let mut written: u64 = 0;
         loop {
             let k = r.read(&mut buf).map_err(|e| archive_err(self.what, e))?;
             if k == 0 {
                 break;
+            }
+            written += k as u64;
+            if written > cap {
+                return Err(archive_err(
+                    self.what,
+                    format!(
+                        "{} is over {} MiB: refusing a yaml plugin that size (a plugin spec is kilobytes; archive bomb?)",
+                        staged.file_name,
+                        cap >> 20
+                    ),
+                ));
             }
             out.write_all(&buf[..k])
                 .map_err(|e| write_error("writing", &path, e))?;

@@ -86,6 +86,23 @@ impl Unpacker<'_> {
     }
 
     /// Streams a taken entry into a staging file and records it.
+    /// A link entry of the archive: refused where a bundle would take a plugin file by that
+    /// name (plugin files must be regular files; skipping it would install the bundle
+    /// without that plugin, silently). For one plugin, a link among the candidates is named
+    /// in the "no file named" error instead, since a regular candidate may be there too.
+    pub(super) fn check_link_entry(&self, want: &Want, path: &str) -> Result<()> {
+        if matches!(want, Want::Bundle) && self.wants(want, path).is_some() {
+            return Err(archive_err(
+                self.what,
+                format!(
+                    "refusing archive entry {:?}: a link where a plugin file is expected (plugin files must be regular files in the archive)",
+                    printable(path)
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     pub(super) fn take(
         &self,
         want: &Want,

@@ -79,6 +79,7 @@ impl Unpacker<'_> {
                         check_link_target(self.what, &path, &target)?;
                         links.push((path.clone(), target));
                     }
+                    self.check_link_entry(want, &path)?;
                     seen_entries.push(format!("{path} (link)"));
                     continue;
                 }

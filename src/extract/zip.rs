@@ -65,6 +65,7 @@ impl Unpacker<'_> {
                     .map_err(|e| archive_err(self.what, e))?;
                 check_link_target(self.what, &path, &target)?;
                 links.push((path.clone(), target));
+                self.check_link_entry(want, &path)?;
                 seen_entries.push(format!("{path} (link)"));
                 continue;
             }
@@ -85,6 +86,18 @@ impl Unpacker<'_> {
             }
         }
         check_links(self.what, &links)?;
+        // The archive as a whole, as a tar.gz stream is judged: many entries that each pass
+        // the ratio check alone can still expand a small archive enormously.
+        let compressed = std::fs::metadata(artifact).map(|m| m.len()).unwrap_or(0);
+        if total > RATIO_FLOOR && total / compressed.max(1) > self.limits.max_ratio {
+            return Err(archive_err(
+                self.what,
+                format!(
+                    "its entries expand {compressed} bytes to {total}: compression ratio above {}:1 (archive bomb?)",
+                    self.limits.max_ratio
+                ),
+            ));
+        }
         let mut picks = Picks::default();
         for i in wanted {
             let f = zip

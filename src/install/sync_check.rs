@@ -74,8 +74,12 @@ pub fn check_startup(
         false => vec![dir.to_path_buf()],
     };
     let before = discover(rules, &dirs, &platform, &[]).startup_errors;
-    let scratch = Scratch(std::env::temp_dir().join(fsutil::unique_name("optimus-sync-check-")));
-    fs::create_dir_all(&scratch.0).map_err(|e| Error::path("creating", &scratch.0, e))?;
+    // Reserved first: an interrupt removes it (`model::interrupt`).
+    let path = std::env::temp_dir().join(fsutil::unique_name("optimus-sync-check-"));
+    let reserved = crate::model::interrupt::reserve(path.clone())
+        .map_err(|e| Error::path("creating", &path, e))?;
+    fs::create_dir_all(&path).map_err(|e| Error::path("creating", &path, e))?;
+    let scratch = Scratch(reserved.keep());
     let removed: BTreeSet<&str> = gone.iter().map(|r| r.file.as_str()).collect();
     let replaced: BTreeSet<&str> = staged.iter().map(|s| s.file_name.as_str()).collect();
     // What stays: plugin-looking files not removed nor replaced. Discovery reads yaml files

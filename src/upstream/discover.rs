@@ -150,6 +150,21 @@ fn file_name(p: &Path) -> String {
 /// The target's verdict on the file at `path` (a file it cannot read is refused, as
 /// `os.ReadFile` fails its load).
 pub fn check_file(path: &Path, rules: &Rules) -> Verdict {
+    // A fifo or device under a plugin's name would block the read (Optimus's os.ReadFile
+    // blocks on it too, at startup): said, not read.
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        let problem =
+            "not a regular file (a fifo or device): Optimus would block reading it at startup";
+        return Verdict {
+            refusal: Some(format!("read {}: {problem}", path.display())),
+            errors: vec![Problem {
+                line: None,
+                column: None,
+                message: problem.to_string(),
+            }],
+            ..Verdict::default()
+        };
+    }
     match std::fs::read(path) {
         Ok(bytes) => yaml::check_bytes(&bytes, &file_name(path), rules.target),
         Err(e) => Verdict {

@@ -19,6 +19,7 @@ mod go_yaml;
 mod holes;
 mod hostile_archives;
 mod hostile_crash;
+mod hostile_files;
 mod hostile_integrity;
 mod hostile_network;
 mod http_auth;
