@@ -233,14 +233,18 @@ async fn sync_host(
     if out.is_err() && created {
         forget_created_dir(&dir);
     }
-    let out = out.map_err(|e| match e.is_config() {
-            true => e,
-            false => e.noted(format!(
-                "nothing was changed in {}; check that {} is an Optimus server (it serves its yaml plugins at /plugins)",
-                shown(&dir),
+    let out = out.map_err(|e| {
+        let unchanged = format!("nothing was changed in {}", shown(&dir));
+        match &e {
+            _ if e.is_config() => e,
+            // The set would stop Optimus here: the server is fine, this machine is not.
+            Error::Refused { .. } => e.noted(unchanged),
+            _ => e.noted(format!(
+                "{unchanged}; check that {} is an Optimus server (it serves its yaml plugins at /plugins)",
                 redact::url_for_display(host)
             )),
-        })?;
+        }
+    })?;
     let removed = match out.removed {
         0 => String::new(),
         n => format!("; removed {n}"),

@@ -102,6 +102,20 @@ pub(super) fn normalize_provider(
     for (k, v) in &body.headers {
         let v = expand_env(v, &what(&format!("headers.{k}")), file)?;
         redact::register(&v);
+        // What HTTP can carry (RFC 9110): a token for the name, no control characters but
+        // tab in the value. Said here, once, not as a network failure on every request.
+        let tchar = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+        if k.is_empty() || !k.chars().all(tchar) {
+            return Err(fail(format!(
+                "headers: {:?} is not an HTTP header name (letters, digits and !#$%&'*+-.^_`|~ only)",
+                redact::printable(k)
+            )));
+        }
+        if v.chars().any(|c| c.is_control() && c != '\t') {
+            return Err(fail(format!(
+                "headers.{k}: the value holds a line break or another control character, which no HTTP request can carry (a ${{VAR}} read from a file with its trailing newline?)"
+            )));
+        }
         if let Some(token) = v
             .strip_prefix("Bearer ")
             .or_else(|| v.strip_prefix("Basic "))

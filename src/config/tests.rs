@@ -120,3 +120,19 @@ fn bad_name_refused() {
     let e = p("plugins:\n  providers:\n    - {name: r, url: ./r}\n  plugins:\n    - {name: ../x, provider: r}\n").unwrap_err();
     assert!(e.to_string().contains("invalid plugin name"));
 }
+
+#[test]
+fn header_names_and_values_must_be_what_http_carries() {
+    let cfg = |headers: &str| {
+        format!("plugins:\n  providers:\n    - name: web\n      type: http\n      url: http://127.0.0.1:1/\n      headers: {headers}\n  plugins:\n    - name: neo\n      provider: web\n      path: neo.yaml\n")
+    };
+    assert!(p(&cfg("{PRIVATE-TOKEN: abc}")).is_ok());
+    for (headers, want) in [
+        ("{PRIVATE-TOKEN: \"abc\\n\"}", "line break"),
+        ("{\"Bad Name\": abc}", "not an HTTP header name"),
+    ] {
+        let e = p(&cfg(headers)).unwrap_err();
+        assert_eq!(e.exit_code(), 2, "{e}");
+        assert!(e.to_string().contains(want), "{want:?} not in {e}");
+    }
+}

@@ -177,6 +177,12 @@ impl Installer<'_> {
             ));
         }
         let full = job.artifact.url.location(&self.manifest.dir)?;
+        // Under the provider's root, the root's user-info and query (which the lock does not
+        // hold: they may be credentials) come back from the config.
+        if let Some(rest) = provider.and_then(|p| full.strip_base(&p.base)) {
+            let p = provider.expect("matched above");
+            return Ok((p.base.join(&rest)?, provider));
+        }
         Ok((full, provider))
     }
 

@@ -49,10 +49,28 @@ impl Location {
         match self {
             Location::Path(p) => Ok(Location::Path(p.join(rel))),
             Location::Url(u) => {
-                let joined = format!("{}/{}", u.as_str().trim_end_matches('/'), rel);
-                url::Url::parse(&joined).map(Location::Url).map_err(|e| {
+                // `rel` goes onto the path; a query on the root (a signed or token query that
+                // every document needs) is kept, and `rel`'s own query added to it.
+                let (rel_path, rel_query) = match rel.split_once('?') {
+                    Some((p, q)) => (p, Some(q)),
+                    None => (rel, None),
+                };
+                let mut root = u.clone();
+                root.set_query(None);
+                root.set_fragment(None);
+                let joined = format!("{}/{}", root.as_str().trim_end_matches('/'), rel_path);
+                let mut out = url::Url::parse(&joined).map_err(|e| {
                     Error::invalid("bad URL", redact::url_for_display(&joined), e.to_string())
-                })
+                })?;
+                let query: Vec<&str> = [u.query(), rel_query]
+                    .into_iter()
+                    .flatten()
+                    .filter(|q| !q.is_empty())
+                    .collect();
+                if !query.is_empty() {
+                    out.set_query(Some(&query.join("&")));
+                }
+                Ok(Location::Url(out))
             }
         }
     }
@@ -101,6 +119,31 @@ impl Location {
     /// What follows `base` in this location (`None` when it does not start with it): the same
     /// file under a mirror of `base` is `mirror.join(rest)`.
     pub fn strip_base(&self, base: &Location) -> Option<String> {
+        if let (Location::Url(me), Location::Url(b)) = (self, base) {
+            // The root's query (which [`Location::join`] puts on every document) and user-info
+            // are not part of the relative path (the lock holds neither); a document's own
+            // query is kept.
+            let bare = |u: &url::Url| {
+                let mut u = u.clone();
+                u.set_query(None);
+                u.set_fragment(None);
+                let _ = u.set_username("");
+                let _ = u.set_password(None);
+                u.to_string()
+            };
+            let rest = bare(me)
+                .strip_prefix(bare(b).trim_end_matches('/'))?
+                .trim_start_matches('/')
+                .to_string();
+            let own = match (me.query(), b.query()) {
+                (Some(q), Some(bq)) => q.strip_prefix(bq).map_or(q, |r| r.trim_start_matches('&')),
+                (q, _) => q.unwrap_or(""),
+            };
+            return Some(match own {
+                "" => rest,
+                q => format!("{rest}?{q}"),
+            });
+        }
         let (me, base) = (self.expose(), base.expose());
         me.strip_prefix(base.trim_end_matches('/'))
             .map(|r| r.trim_start_matches('/').to_string())
@@ -212,6 +255,15 @@ mod tests {
         assert_eq!(j.to_string(), "https://h.example/r/index/x.toml");
         assert_eq!(j.portable(dir), "https://h.example/r/index/x.toml");
         assert_eq!(j.strip_base(&u).as_deref(), Some("index/x.toml"));
+        // A root with a query (a token every document needs): kept on each document, not
+        // taken into its path.
+        let q = Location::parse("https://h.example/r/?token=aaa", dir).unwrap();
+        let jq = q.join("timestamp.toml").unwrap();
+        assert_eq!(jq.expose(), "https://h.example/r/timestamp.toml?token=aaa");
+        assert_eq!(jq.strip_base(&q).as_deref(), Some("timestamp.toml"));
+        let own = q.join("a/x.yaml?v=2").unwrap();
+        assert_eq!(own.expose(), "https://h.example/r/a/x.yaml?token=aaa&v=2");
+        assert_eq!(own.strip_base(&q).as_deref(), Some("a/x.yaml?v=2"));
         let rotated = Location::parse("https://u:other@h.example/r?sig=1", dir).unwrap();
         assert_eq!(u.identity(), "https://h.example/r");
         assert_eq!(rotated.identity(), u.identity());

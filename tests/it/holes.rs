@@ -576,10 +576,11 @@ fn assert_clean_failure_or_ok(r: &Run) {
     assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
 }
 
-/// Files, receipts and lock change as one step: an install that fails after committing to its
-/// change (here a rename into a destination that is a directory) is completed by the next
-/// `install` once the obstacle is gone, instead of leaving new files without receipts or lock;
-/// `verify` before it says so and writes nothing.
+/// Files, receipts and lock change as one step: an update that fails after committing to its
+/// change (here a rename onto a directory that took the installed file's place) is completed by
+/// the next `install` once the obstacle is gone, instead of leaving new files without receipts
+/// or lock; `verify` before it says so and writes nothing. (A file in the way that this tool
+/// did not install is refused before any commit: `trust_state`.)
 #[test]
 fn an_interrupted_commit_is_completed_by_the_next_run() {
     let sb = Sandbox::new();
@@ -588,9 +589,16 @@ fn an_interrupted_commit_is_completed_by_the_next_run() {
         "proj/optimus.yaml",
         registry_config("../registry", &reg.public_key, &[("a", "*"), ("b", "*")]),
     );
+    sb.install("proj/optimus.yaml").ok();
+    reg.publish_task(&sb, "b", "1.1.0", &[PLAT]).ok();
     let obstacle = sb.p(&format!("proj/.plugins/optimus-b_{PLAT}"));
+    let mut perms = std::fs::metadata(&obstacle).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&obstacle, perms).unwrap();
+    std::fs::remove_file(&obstacle).unwrap();
     sb.write(&format!("proj/.plugins/optimus-b_{PLAT}/x"), "in the way");
-    let r = sb.install("proj/optimus.yaml");
+    let r = sb.plugin(&["update", "-c", "proj/optimus.yaml", "b"]);
     assert_clean_failure(&r);
     std::fs::remove_dir_all(&obstacle).unwrap();
     let before = Snapshot::take(&[sb.p("proj")]);
@@ -599,10 +607,10 @@ fn an_interrupted_commit_is_completed_by_the_next_run() {
     before.assert_unchanged(&[]);
     sb.install("proj/optimus.yaml").ok();
     sb.on_linux("verify", "proj/optimus.yaml").ok();
-    assert!(sb.read("proj/optimus.lock").contains("name = \"b\""));
+    assert!(sb.read("proj/optimus.lock").contains("version = \"1.1.0\""));
     assert_eq!(
         sb.read(&format!("proj/.plugins/optimus-b_{PLAT}")),
-        script("b", "1.0.0", PLAT)
+        script("b", "1.1.0", PLAT)
     );
     assert!(leftovers(&sb.p("proj/.plugins")).is_empty());
 }

@@ -468,3 +468,26 @@ fn a_private_ca_and_client_certificate_do_not_follow_a_redirect() {
         elsewhere.log()
     );
 }
+
+/// A registry URL with a token query (`?token=...`, a signed query every document needs):
+/// each document gets it on its own path (it was joined after the query:
+/// `/?token=aaa/timestamp.toml`), and the lock never holds it.
+#[test]
+fn a_registry_url_with_a_token_query_reaches_every_document() {
+    let sb = Sandbox::new();
+    let reg = neo_bq2bq_registry(&sb, "registry");
+    let server = HttpServer::start(&reg.root);
+    let url = format!("{}?token=QTOKEN-1234", server.url(""));
+    sb.write(
+        "proj/optimus.yaml",
+        registry_config(&url, &reg.public_key, &[("neo", "*")]),
+    );
+    sb.install("proj/optimus.yaml").ok();
+    assert!(sb.p("proj/.plugins/optimus-plugin-neo.yaml").is_file());
+    let log = server.log();
+    assert!(log.iter().any(|r| r.path == "/timestamp.toml"), "{log:?}");
+    for r in &log {
+        assert_eq!(r.query.as_deref(), Some("token=QTOKEN-1234"), "{r:?}");
+    }
+    assert!(!sb.read("proj/optimus.lock").contains("QTOKEN"));
+}

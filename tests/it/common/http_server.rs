@@ -39,6 +39,8 @@ pub struct Request {
     #[allow(dead_code)]
     pub method: String,
     pub path: String,
+    /// The query, if the request had one.
+    pub query: Option<String>,
     pub headers: HashMap<String, String>,
 }
 
@@ -173,6 +175,7 @@ fn serve(mut conn: TcpStream, root: &Path, state: &Mutex<State>) -> std::io::Res
             s.log.push(Request {
                 method: method.clone(),
                 path: path.clone(),
+                query: raw_path.split_once('?').map(|(_, q)| q.to_string()),
                 headers: headers.clone(),
             });
             let key = s
