@@ -114,6 +114,10 @@ pub fn check_startup(
         })
         .collect();
     let after = discover(rules, &in_place, &platform, &[]);
+    // An interrupt removes the scratch copy: what discovery read after that is not the set.
+    if crate::model::interrupt::stopping() {
+        return Err(Error::Interrupted);
+    }
     let mut known = before;
     let mut added = Vec::new();
     for e in &after.startup_errors {

@@ -135,13 +135,18 @@ impl Location {
                 .strip_prefix(bare(b).trim_end_matches('/'))?
                 .trim_start_matches('/')
                 .to_string();
-            let own = match (me.query(), b.query()) {
-                (Some(q), Some(bq)) => q.strip_prefix(bq).map_or(q, |r| r.trim_start_matches('&')),
-                (q, _) => q.unwrap_or(""),
-            };
-            return Some(match own {
-                "" => rest,
-                q => format!("{rest}?{q}"),
+            // The document's own parameters: those the root does not carry (a locked URL has
+            // the root's secret parameters scrubbed, and its plain ones still in it).
+            let root: Vec<&str> = b.query().unwrap_or("").split('&').collect();
+            let own: Vec<&str> = me
+                .query()
+                .unwrap_or("")
+                .split('&')
+                .filter(|p| !p.is_empty() && !root.contains(p))
+                .collect();
+            return Some(match own.is_empty() {
+                true => rest,
+                false => format!("{rest}?{}", own.join("&")),
             });
         }
         let (me, base) = (self.expose(), base.expose());
@@ -264,6 +269,15 @@ mod tests {
         let own = q.join("a/x.yaml?v=2").unwrap();
         assert_eq!(own.expose(), "https://h.example/r/a/x.yaml?token=aaa&v=2");
         assert_eq!(own.strip_base(&q).as_deref(), Some("a/x.yaml?v=2"));
+        // As a lock holds it: the root's secret scrubbed, its plain parameter kept.
+        let mixed = Location::parse("https://h.example/r/?token=aaa&ref=main", dir).unwrap();
+        let locked = Location::parse("https://h.example/r/a/x.yaml?ref=main", dir).unwrap();
+        let rest = locked.strip_base(&mixed).unwrap();
+        assert_eq!(rest, "a/x.yaml");
+        assert_eq!(
+            mixed.join(&rest).unwrap().expose(),
+            "https://h.example/r/a/x.yaml?token=aaa&ref=main"
+        );
         let rotated = Location::parse("https://u:other@h.example/r?sig=1", dir).unwrap();
         assert_eq!(u.identity(), "https://h.example/r");
         assert_eq!(rotated.identity(), u.identity());

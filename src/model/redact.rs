@@ -53,6 +53,7 @@ fn is_secret_param(key: &str) -> bool {
         "apikey",
         "api_key",
         "api-key",
+        "accesskey",
         "auth",
     ];
     let k = key.to_ascii_lowercase();
@@ -74,6 +75,9 @@ fn is_secret_param(key: &str) -> bool {
                 | "sktid"
                 | "key"
                 | "code"
+                | "pass"
+                | "pwd"
+                | "t"
                 | "googleaccessid"
                 | "expires"
                 | "awsaccesskeyid"
@@ -240,7 +244,7 @@ mod tests {
         // Tokens, secrets and keys under other names (GitLab, Azure Functions, OAuth...).
         assert_eq!(
             url_for_display(
-                "https://h.example/a?private_token=P&code=C&client_secret=S&jwt=J&api-key=K&session=X&id_token=I&ref=main"
+                "https://h.example/a?private_token=P&code=C&client_secret=S&jwt=J&api-key=K&session=X&id_token=I&t=T&pwd=W&pass=Q&accessKey=A&ref=main"
             ),
             "https://h.example/a?ref=main"
         );

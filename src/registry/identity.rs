@@ -39,8 +39,10 @@ pub(super) enum OriginSays {
 /// Whose word a timestamp's registry is taken on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Authority {
-    /// The config's `registry_id:` names it.
-    Pin,
+    /// The config's `registry_id:` names it. The pin is this config's word, not the origin's:
+    /// what the machine keeps (shared by every project using the URL) is the origin's word
+    /// only when the origin itself served it (`at_origin`).
+    Pin { at_origin: bool },
     /// The origin served it, or vouched for what a mirror served.
     Origin,
     /// A mirror alone: provisional (the origin or a pin replaces it).
@@ -82,7 +84,9 @@ impl RegistryClient<'_> {
         let named_now = ts.and_then(|t| t.registry.as_ref());
         if let Some(pin) = &self.provider.registry_id {
             return match (ts, named_now) {
-                (Some(_), Some(got)) if &got.id == pin => Ok(Authority::Pin),
+                (Some(_), Some(got)) if &got.id == pin => Ok(Authority::Pin {
+                    at_origin: base == &self.provider.base,
+                }),
                 (served, got) => Err(format!(
                     "{what}: {}, but registry {} pins registry id {pin} (registry_id, {}): refusing a snapshot that may be another registry's (a mirror or server serving the wrong registry's files, or a registry from before ids or timestamps, which its next publish, yank or `optimus-plugins refresh` names)",
                     match served {
@@ -95,6 +99,18 @@ impl RegistryClient<'_> {
             };
         }
         if base == &self.provider.base {
+            // Asked earlier in this command about a mirror, the origin must say the same now.
+            if let Some(OriginSays::Registry(said)) =
+                self.shared.freshness.origin_cell(&self.origin_key()).get()
+            {
+                if ts.is_some() && id(said.as_ref()) != id(named_now) {
+                    return Err(format!(
+                        "{what}: it names {}, but the same origin named {} earlier in this command: refusing a registry that changes its answer",
+                        named(named_now),
+                        named(said.as_ref())
+                    ));
+                }
+            }
             return Ok(Authority::Origin);
         }
         let needed = match ts {
@@ -139,6 +155,11 @@ impl RegistryClient<'_> {
         }
     }
 
+    /// What the origin's answer is kept under in this command: the provider and the origin.
+    fn origin_key(&self) -> String {
+        format!("{}\n{}", self.provider.name, self.provider.base.identity())
+    }
+
     /// The origin's own timestamp, asked once per command and provider, within
     /// [`ORIGIN_WAIT`]. `--offline` asks nobody.
     async fn origin_says(&self) -> OriginSays {
@@ -146,8 +167,7 @@ impl RegistryClient<'_> {
             return OriginSays::Unknown("--offline".into());
         }
         let origin = &self.provider.base;
-        let key = format!("{}\n{}", self.provider.name, origin.identity());
-        let cell = self.shared.freshness.origin_cell(&key);
+        let cell = self.shared.freshness.origin_cell(&self.origin_key());
         cell.get_or_init(|| async {
             let what = format!(
                 "{TIMESTAMP_FILE} of registry {} ({origin})",
@@ -182,7 +202,11 @@ impl RegistryClient<'_> {
         authority: Authority,
         what: &str,
     ) -> Result<State, String> {
-        let from_origin = authority != Authority::Mirror;
+        let pinned = matches!(authority, Authority::Pin { .. });
+        let from_origin = matches!(
+            authority,
+            Authority::Origin | Authority::Pin { at_origin: true }
+        );
         let Some(state) = state else {
             return Ok(State {
                 version: ts.version,
@@ -212,10 +236,10 @@ impl RegistryClient<'_> {
             }),
             // The origin, or the pin, outranks a mirror's word; the floor was the other
             // registry's.
-            _ if authority == Authority::Pin || (from_origin && !state.from_origin) => {
-                let who = match authority {
-                    Authority::Pin => format!("registry_id ({}) pins", self.provider.declared_at),
-                    _ => "the origin serves".to_string(),
+            _ if !state.from_origin && (pinned || from_origin) => {
+                let who = match pinned {
+                    true => format!("registry_id ({}) pins", self.provider.declared_at),
+                    false => "the origin serves".to_string(),
                 };
                 self.shared.reporter.warn(&format!(
                     "{what}: {who} {}; this machine had taken {} for it from a mirror, which served another registry signed with the same key",
@@ -225,7 +249,7 @@ impl RegistryClient<'_> {
                 Ok(State {
                     version: ts.version,
                     registry: ts.registry.clone(),
-                    from_origin: true,
+                    from_origin,
                 })
             }
             (Some(known), Some(got)) => Err(format!(

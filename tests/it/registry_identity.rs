@@ -361,3 +361,57 @@ fn two_providers_sharing_a_mirror_check_it_each_for_itself() {
     assert_eq!(version_of(&sb, "hello"), "9.9.9");
     assert_eq!(version_of(&sb, "world"), "1.0.0");
 }
+
+/// A pin is its config's word, not the origin's: a project pinning staging's id, with
+/// staging's files on its mirror, gets what it pinned, and the machine's state (shared by
+/// every project using the URL) stays provisional: the next project, without the pin, asks
+/// the origin and gets prod.
+#[test]
+fn a_pin_matched_at_a_mirror_is_not_the_origins_word() {
+    let sb = Sandbox::new();
+    let prod = prod_and_staging(&sb);
+    prod_config(&sb, &prod, true);
+    pin(&sb, &registry_id_of(&sb, "staging"));
+    sb.install("proj/optimus.yaml").ok();
+    assert_eq!(installed_version(&sb), "9.9.9");
+    std::fs::remove_dir_all(sb.p("proj")).unwrap();
+    prod_config(&sb, &prod, true);
+    sb.install("proj/optimus.yaml")
+        .expect(0, &["the origin", "serves registry `prod`"]);
+    assert_eq!(installed_version(&sb), "1.0.0");
+    std::fs::remove_dir_all(sb.p("proj")).unwrap();
+    prod_config(&sb, &prod, false);
+    sb.install("proj/optimus.yaml").ok();
+    assert_eq!(installed_version(&sb), "1.0.0");
+}
+
+/// Asked about a mirror, the origin named prod; the same origin serving staging's timestamp
+/// later in the same command is refused (its answer may not change within a command).
+#[test]
+fn an_origin_that_changes_its_answer_within_a_command_is_refused() {
+    let sb = Sandbox::new();
+    let prod = prod_and_staging(&sb);
+    let origin = HttpServer::start(&sb.p("prod"));
+    let staging_ts = std::fs::read(sb.p("staging/timestamp.toml")).unwrap();
+    let staging_sig = std::fs::read(sb.p("staging/timestamp.toml.minisig")).unwrap();
+    // The first answer (to the question) as served, then staging's.
+    origin.fault(
+        "timestamp.toml",
+        vec![Fault::Headers(vec![]), Fault::Replace(staging_ts)],
+    );
+    origin.fault(
+        "timestamp.toml.minisig",
+        vec![Fault::Headers(vec![]), Fault::Replace(staging_sig)],
+    );
+    sb.write(
+        "proj/optimus.yaml",
+        registry_config(&origin.url(""), &prod.public_key, &[("hello", "*")]).replace(
+            "  plugins:\n    - name: hello",
+            "      mirrors: [\"../staging\"]\n  plugins:\n    - name: hello",
+        ),
+    );
+    let r = sb.install("proj/optimus.yaml");
+    assert_ne!(r.code, 0, "{}", r.all());
+    assert!(r.all().contains("changes its answer"), "{}", r.all());
+    assert!(!sb.p("proj/.plugins/optimus-plugin-hello.yaml").exists());
+}

@@ -477,7 +477,7 @@ fn a_registry_url_with_a_token_query_reaches_every_document() {
     let sb = Sandbox::new();
     let reg = neo_bq2bq_registry(&sb, "registry");
     let server = HttpServer::start(&reg.root);
-    let url = format!("{}?token=QTOKEN-1234", server.url(""));
+    let url = format!("{}?token=QTOKEN-1234&ref=main", server.url(""));
     sb.write(
         "proj/optimus.yaml",
         registry_config(&url, &reg.public_key, &[("neo", "*")]),
@@ -487,7 +487,26 @@ fn a_registry_url_with_a_token_query_reaches_every_document() {
     let log = server.log();
     assert!(log.iter().any(|r| r.path == "/timestamp.toml"), "{log:?}");
     for r in &log {
-        assert_eq!(r.query.as_deref(), Some("token=QTOKEN-1234"), "{r:?}");
+        assert_eq!(
+            r.query.as_deref(),
+            Some("token=QTOKEN-1234&ref=main"),
+            "{r:?}"
+        );
     }
     assert!(!sb.read("proj/optimus.lock").contains("QTOKEN"));
+    // From the lock alone (its URL holds `ref=main`, not the token), on a fresh machine.
+    std::fs::remove_dir_all(sb.p("cache")).unwrap();
+    std::fs::remove_dir_all(sb.p("proj/.plugins")).unwrap();
+    server.clear_log();
+    sb.on_linux_with("install", "proj/optimus.yaml", &["--frozen"], &[])
+        .ok();
+    let log = server.log();
+    assert!(!log.is_empty());
+    for r in &log {
+        assert_eq!(
+            r.query.as_deref(),
+            Some("token=QTOKEN-1234&ref=main"),
+            "{r:?}"
+        );
+    }
 }
