@@ -170,3 +170,26 @@ fn a_journal_path_through_a_symlink_and_dotdot_is_refused() {
         "their receipts\n"
     );
 }
+
+/// A commit made through a symlinked project path (`-c link/optimus.yaml`) names its lock
+/// through the link; replayed from the directory the link points to, it is the same file, not
+/// tampering: the next install completes it.
+#[cfg(unix)]
+#[test]
+fn a_journal_written_through_a_symlinked_project_path_is_replayed() {
+    let sb = Sandbox::new();
+    installed(&sb, ".plugins");
+    std::os::unix::fs::symlink(sb.p("proj"), sb.p("link")).unwrap();
+    let lock = sb.read("proj/optimus.lock");
+    sb.write(
+        &format!("proj/.plugins/{JOURNAL}"),
+        format!(
+            "[[write]]\npath = {:?}\ntext = {:?}\n",
+            sb.p("link/optimus.lock").display().to_string(),
+            lock
+        ),
+    );
+    sb.install("proj/optimus.yaml").ok();
+    assert!(!sb.p(&format!("proj/.plugins/{JOURNAL}")).exists());
+    assert_eq!(sb.read("proj/optimus.lock"), lock);
+}
