@@ -143,7 +143,7 @@ impl RegistryClient<'_> {
             (OriginSays::Unknown(why), _) => {
                 if self.shared.freshness.first(&format!("unvouched {base}")) {
                     self.shared.reporter.warn(&format!(
-                        "{what}: registry {} is known on this machine only from a mirror, and its origin {origin} could not be asked which registry it is ({}): taking {} from the mirror provisionally, until the origin answers. A mirror serving another registry signed with the same key cannot be told apart until then: pin the registry with `registry_id:` (the `id` in its config.toml; {}), or use a key per registry",
+                        "{what}: the origin of registry {} has not vouched on this machine for the registry a mirror serves, and {origin} could not be asked which registry it is ({}): taking {} from the mirror provisionally, until the origin answers. A mirror serving another registry signed with the same key cannot be told apart until then: pin the registry with `registry_id:` (the `id` in its config.toml; {}), or use a key per registry",
                         self.provider.name,
                         printable(&why),
                         named(named_now),
