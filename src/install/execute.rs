@@ -47,7 +47,7 @@ impl Installer<'_> {
     pub(super) async fn run_job(&self, job: &Job<'_>) -> Result<Vec<Staged>> {
         // Before any cache shortcut: a lock entry edited to name another cached artifact's
         // hash must be refused, not served from the cache.
-        self.check_against_index(job).await?;
+        let signed_url = self.check_against_index(job).await?;
         if let Some(s) = self.linked_from_cache(job) {
             self.reporter()
                 .debug(&format!("{}: linked from the cache", job.plugin.name));
@@ -58,6 +58,9 @@ impl Installer<'_> {
             Some(a) => a,
             None => {
                 let (full, provider) = self.fetch_location(job)?;
+                // The signed index's url, when it vouched for the entry: the lock's lacks
+                // what it scrubbed (a signed query of the artifact's own).
+                let full = signed_url.clone().unwrap_or(full);
                 let sources = self.fetcher.transport.artifact_sources(
                     &full,
                     provider.map(|p| p.origin()),
@@ -188,30 +191,30 @@ impl Installer<'_> {
 
     /// Before downloading a registry artifact, checks the lock entry against the signed index:
     /// a lock edited to point at another file or hash is refused.
-    async fn check_against_index(&self, job: &Job<'_>) -> Result<()> {
+    async fn check_against_index(&self, job: &Job<'_>) -> Result<Option<Location>> {
         let l = job.plugin;
         // `--frozen` installs the lock as it is: no index is read (a yank or a re-signed index
         // is not seen; the artifacts are still checked against the lock's sha256).
         if l.source.is_some() || self.options.frozen {
-            return Ok(());
+            return Ok(None);
         }
         let Some(pname) = &l.provider else {
-            return Ok(());
+            return Ok(None);
         };
         let provider = self.manifest.provider(pname)?;
         if !provider.kind.holds_registry() {
-            return Ok(());
+            return Ok(None);
         }
         // Offline, the index can still be read from a mirror on disk (`--mirror`).
         if self.fetcher.transport.offline && provider.mirrors.iter().all(|m| m.is_remote()) {
-            return Ok(());
+            return Ok(None);
         }
         let client = self.registries.client(provider);
         // The copy of the signed index this machine last verified vouches for the entry
         // without a request (a warm install touches no network); otherwise ask the registry.
         if let Some(cached) = client.verified_cached_index(&l.name) {
-            if self.compare_with_index(job, provider, &cached).is_ok() {
-                return Ok(());
+            if let Ok(full) = self.compare_with_index(job, provider, &cached) {
+                return Ok(full);
             }
         }
         let index = client.fetch_index(&l.name).await?;
@@ -224,7 +227,7 @@ impl Installer<'_> {
         job: &Job<'_>,
         provider: &Provider,
         index: &PluginIndex,
-    ) -> Result<()> {
+    ) -> Result<Option<Location>> {
         let l = job.plugin;
         let lock_path = self.manifest.lock_source().path;
         let v = index
@@ -261,10 +264,11 @@ impl Installer<'_> {
             .artifacts
             .iter()
             .find(|a| a.platform == job.artifact.platform);
-        // The index's url as the lock records it: the one the lock must hold.
-        let index_url = a
-            .and_then(|a| a.url.under(&provider.base).ok())
-            .map(|u| LockedUrl::of(&u, &self.manifest.dir));
+        // The index's url in full (signed; with the credentials in the provider's url and any
+        // query of its own, which the lock does not hold), and as the lock records it: the
+        // one the lock must hold.
+        let full = a.and_then(|a| a.url.under(&provider.base).ok());
+        let index_url = full.as_ref().map(|u| LockedUrl::of(u, &self.manifest.dir));
         match a {
             Some(a)
                 if a.sha256 == job.artifact.sha256
@@ -273,7 +277,7 @@ impl Installer<'_> {
                     && a.bin == job.artifact.bin
                     && (a.size.is_none() || job.artifact.size.is_none() || a.size == job.artifact.size) =>
             {
-                Ok(())
+                Ok(full)
             }
             Some(a) => Err(Error::document(lock_path.display().to_string(), format!(
                 "the entry for {} {} ({}) does not match the signed index of registry {}:\n  lock:  {} {} sha256 {} bin {:?}\n  index: {} {} sha256 {} bin {:?}\nrestore the lockfile from version control, or run `{}`",

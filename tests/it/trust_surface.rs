@@ -510,3 +510,41 @@ fn a_registry_url_with_a_token_query_reaches_every_document() {
         );
     }
 }
+
+/// An artifact the signed index names by an absolute URL with a signed query of its own: the
+/// lock never holds the query, and an install from the lock on a fresh machine still fetches
+/// the URL the signed index gives, query included (the lock's copy lacks it).
+#[test]
+fn an_index_artifact_url_with_its_own_signed_query_is_fetched_whole_from_the_lock() {
+    let sb = Sandbox::new();
+    let reg = Registry::new(&sb, "registry");
+    reg.publish_yaml(&sb, "hello", "1.0.0").ok();
+    let file = "optimus-plugin-hello.yaml";
+    std::fs::create_dir_all(sb.p("cdn")).unwrap();
+    std::fs::copy(
+        reg.root.join(format!("artifacts/hello/1.0.0/{file}")),
+        sb.p(&format!("cdn/{file}")),
+    )
+    .unwrap();
+    let cdn = HttpServer::start(&sb.p("cdn"));
+    let index = reg.root.join("index/hello.toml");
+    let text = std::fs::read_to_string(&index).unwrap().replace(
+        &format!("url = \"artifacts/hello/1.0.0/{file}\""),
+        &format!("url = \"{}{file}?sig=SIGSECRET-5e5e&t=7\"", cdn.url("")),
+    );
+    std::fs::write(&index, text).unwrap();
+    reg.resign("hello");
+    sb.write(
+        "proj/optimus.yaml",
+        registry_config("../registry", &reg.public_key, &[("hello", "*")]),
+    );
+    sb.install("proj/optimus.yaml").ok();
+    assert!(!sb.read("proj/optimus.lock").contains("SIGSECRET"));
+    std::fs::remove_dir_all(sb.p("cache")).unwrap();
+    std::fs::remove_dir_all(sb.p("proj/.plugins")).unwrap();
+    cdn.clear_log();
+    sb.install("proj/optimus.yaml").ok();
+    let log = cdn.log();
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!(log[0].query.as_deref(), Some("sig=SIGSECRET-5e5e&t=7"));
+}
