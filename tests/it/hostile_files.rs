@@ -6,23 +6,10 @@
 use crate::common::*;
 use std::time::{Duration, Instant};
 
-/// The bundle an Optimus server would serve at `/plugins`: a zip of these yaml entries.
+/// An Optimus server serving a bundle of these yaml entries at `/plugins`.
 fn serve_bundle(sb: &Sandbox, entries: &[(String, Vec<u8>)]) -> HttpServer {
-    let entries: Vec<(String, Vec<u8>, u32)> = entries
-        .iter()
-        .map(|(n, b)| (n.clone(), b.clone(), 0o644))
-        .collect();
-    write_zip(&sb.p("www/plugins"), &entries);
+    sb.write_bundle(entries);
     HttpServer::start(&sb.p("www"))
-}
-
-fn sync_host(sb: &Sandbox, server: &HttpServer) -> Run {
-    std::fs::create_dir_all(sb.p("client")).unwrap();
-    sb.run_in(
-        &sb.p("client"),
-        &["plugin", "sync", "--host", &server.url("")],
-        &[],
-    )
 }
 
 /// A yaml plugin padded to `size` bytes with a comment (compresses ~1000:1).
@@ -50,7 +37,7 @@ fn a_zip_whose_entries_together_expand_too_far_is_refused() {
         })
         .collect();
     let server = serve_bundle(&sb, &entries);
-    let r = sync_host(&sb, &server);
+    let r = sb.sync_host(&server);
     assert_eq!(r.code, 1, "{}", r.all());
     assert!(
         r.all().contains("compression ratio above 200:1"),
@@ -72,7 +59,7 @@ fn a_yaml_plugin_of_megabytes_is_refused() {
             padded_yaml("big", 5 << 20),
         )],
     );
-    let r = sync_host(&sb, &server);
+    let r = sb.sync_host(&server);
     assert_eq!(r.code, 1, "{}", r.all());
     assert!(
         r.all().contains("optimus-plugin-big.yaml is over 4 MiB"),
@@ -88,7 +75,7 @@ fn a_yaml_plugin_of_megabytes_is_refused() {
 fn a_refused_first_sync_leaves_no_plugin_directory() {
     let sb = Sandbox::new();
     let server = serve_bundle(&sb, &[("README".to_string(), b"nothing".to_vec())]);
-    let r = sync_host(&sb, &server);
+    let r = sb.sync_host(&server);
     assert_ne!(r.code, 0, "{}", r.all());
     assert!(!sb.p("client/.plugins").exists(), "a plugin dir was left");
 }

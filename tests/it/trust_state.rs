@@ -367,47 +367,25 @@ fn a_plugin_dir_reached_through_a_symlink_keeps_its_owner() {
     sb.install("a/optimus.yaml").ok();
 }
 
-fn bundle(sb: &Sandbox, entries: &[(&str, String)]) {
-    let entries: Vec<(String, Vec<u8>, u32)> = entries
-        .iter()
-        .map(|(n, t)| (n.to_string(), t.clone().into_bytes(), 0o644))
-        .collect();
-    let _ = std::fs::remove_file(sb.p("www/plugins"));
-    write_zip(&sb.p("www/plugins"), &entries);
-}
-
-fn sync_host(sb: &Sandbox, server: &HttpServer) -> Run {
-    std::fs::create_dir_all(sb.p("client")).unwrap();
-    sb.run_in(
-        &sb.p("client"),
-        &["plugin", "sync", "--host", &server.url("")],
-        &[],
-    )
-}
-
 /// Item 18: a bundle that installs nothing the server serves (a name this tool cannot install,
 /// or no plugin at all) is an error, and removes nothing.
 #[test]
 fn a_bundle_that_installs_nothing_is_refused_and_removes_nothing() {
     let sb = Sandbox::new();
-    bundle(
-        &sb,
-        &[
-            ("optimus-plugin-alpha.yaml", yaml_plugin("alpha", "1.0.0")),
-            ("optimus-plugin-beta.yaml", yaml_plugin("beta", "1.0.0")),
-        ],
-    );
+    sb.write_bundle(&[
+        ("optimus-plugin-alpha.yaml", yaml_plugin("alpha", "1.0.0")),
+        ("optimus-plugin-beta.yaml", yaml_plugin("beta", "1.0.0")),
+    ]);
     let server = HttpServer::start(&sb.p("www"));
-    sync_host(&sb, &server).expect(0, &["synced 2"]);
+    sb.sync_host(&server).expect(0, &["synced 2"]);
     let snap = Snapshot::take(&[sb.p("client/.plugins")]);
-    bundle(
-        &sb,
-        &[("optimus-plugin-Alpha.yaml", yaml_plugin("alpha", "1.0.0"))],
-    );
-    sync_host(&sb, &server).expect(1, &["optimus-plugin-Alpha.yaml", "nothing was changed"]);
+    sb.write_bundle(&[("optimus-plugin-Alpha.yaml", yaml_plugin("alpha", "1.0.0"))]);
+    sb.sync_host(&server)
+        .expect(1, &["optimus-plugin-Alpha.yaml", "nothing was changed"]);
     snap.retake().assert_unchanged(&[]);
-    bundle(&sb, &[]);
-    sync_host(&sb, &server).expect(1, &["no yaml plugin", "nothing was changed"]);
+    sb.write_bundle::<&str, &[u8]>(&[]);
+    sb.sync_host(&server)
+        .expect(1, &["no yaml plugin", "nothing was changed"]);
     snap.retake().assert_unchanged(&[]);
 }
 
@@ -421,21 +399,15 @@ fn a_bundle_that_would_stop_optimus_at_startup_is_refused() {
         "client/.plugins/optimus-plugin-mine.yaml",
         yaml_plugin("alpha", "0.1.0"),
     );
-    bundle(
-        &sb,
-        &[("optimus-plugin-beta.yaml", yaml_plugin("beta", "1.0.0"))],
-    );
+    sb.write_bundle(&[("optimus-plugin-beta.yaml", yaml_plugin("beta", "1.0.0"))]);
     let server = HttpServer::start(&sb.p("www"));
-    sync_host(&sb, &server).ok();
+    sb.sync_host(&server).ok();
     let snap = Snapshot::take(&[sb.p("client/.plugins")]);
-    bundle(
-        &sb,
-        &[
-            ("optimus-plugin-alpha.yaml", yaml_plugin("alpha", "1.0.0")),
-            ("optimus-plugin-beta.yaml", yaml_plugin("beta", "1.0.0")),
-        ],
-    );
-    sync_host(&sb, &server).expect(
+    sb.write_bundle(&[
+        ("optimus-plugin-alpha.yaml", yaml_plugin("alpha", "1.0.0")),
+        ("optimus-plugin-beta.yaml", yaml_plugin("beta", "1.0.0")),
+    ]);
+    sb.sync_host(&server).expect(
         1,
         &[
             "would refuse to start",
@@ -457,14 +429,11 @@ fn a_bundle_clashing_with_a_plugin_elsewhere_on_the_search_path_is_refused() {
     let mine = sb.home().join(".optimus/plugins/optimus-plugin-mine.yaml");
     std::fs::create_dir_all(mine.parent().unwrap()).unwrap();
     std::fs::write(&mine, yaml_plugin("alpha", "0.1.0")).unwrap();
-    bundle(
-        &sb,
-        &[("optimus-plugin-alpha.yaml", yaml_plugin("alpha", "1.0.0"))],
-    );
+    sb.write_bundle(&[("optimus-plugin-alpha.yaml", yaml_plugin("alpha", "1.0.0"))]);
     let server = HttpServer::start(&sb.p("www"));
     std::fs::create_dir_all(sb.p("client")).unwrap();
     let snap = Snapshot::take(&[sb.p("client"), sb.home()]);
-    sync_host(&sb, &server).expect(
+    sb.sync_host(&server).expect(
         1,
         &[
             "would refuse to start",
@@ -475,7 +444,7 @@ fn a_bundle_clashing_with_a_plugin_elsewhere_on_the_search_path_is_refused() {
     );
     snap.retake().assert_unchanged(&[]);
     std::fs::remove_file(&mine).unwrap();
-    sync_host(&sb, &server).expect(0, &["synced 1"]);
+    sb.sync_host(&server).expect(0, &["synced 1"]);
     assert!(sb.p("client/.plugins/optimus-plugin-alpha.yaml").is_file());
 }
 
@@ -557,13 +526,10 @@ fn a_file_this_tool_did_not_install_is_never_replaced() {
         "client/.plugins/optimus-plugin-alpha.yaml",
         yaml_plugin("alpha", "0.0.1-mine"),
     );
-    bundle(
-        &sb,
-        &[("optimus-plugin-alpha.yaml", yaml_plugin("alpha", "1.0.0"))],
-    );
+    sb.write_bundle(&[("optimus-plugin-alpha.yaml", yaml_plugin("alpha", "1.0.0"))]);
     let server = HttpServer::start(&sb.p("www"));
     let snap = Snapshot::take(&[sb.p("client")]);
-    sync_host(&sb, &server).expect(
+    sb.sync_host(&server).expect(
         2,
         &[
             "optimus-plugin-alpha.yaml",
@@ -577,7 +543,8 @@ fn a_file_this_tool_did_not_install_is_never_replaced() {
         "client/.plugins/optimus-plugin-alpha.yaml",
         yaml_plugin("alpha", "1.0.0"),
     );
-    sync_host(&sb, &server).expect(0, &["taking over", "synced 1"]);
+    sb.sync_host(&server)
+        .expect(0, &["taking over", "synced 1"]);
 
     // install, likewise.
     let reg = neo_bq2bq_registry(&sb, "registry");

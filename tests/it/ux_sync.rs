@@ -49,20 +49,13 @@ fn server_bundle(sb: &Sandbox) -> HttpServer {
     HttpServer::start(&sb.p("www"))
 }
 
-fn sync(sb: &Sandbox, server: &HttpServer) -> Run {
-    std::fs::create_dir_all(sb.p("client")).unwrap();
-    sb.run_in(
-        &sb.p("client"),
-        &["plugin", "sync", "--host", &server.url("")],
-        &[],
-    )
-}
-
 #[test]
 fn syncs_the_bundle_written_by_install_yaml_bundle() {
     let sb = Sandbox::new();
     let server = server_bundle(&sb);
-    let r = sync(&sb, &server).expect(0, &["synced 2 yaml plugin(s)"]);
+    let r = sb
+        .sync_host(&server)
+        .expect(0, &["synced 2 yaml plugin(s)"]);
     assert_eq!(r.stdout.lines().count(), 1, "{}", r.stdout);
     assert_eq!(server.hits("/plugins"), 1);
     assert_eq!(
@@ -86,7 +79,7 @@ fn syncs_the_bundle_written_by_install_yaml_bundle() {
             0o644,
         )],
     );
-    sync(&sb, &server).expect(0, &["removed 1"]);
+    sb.sync_host(&server).expect(0, &["removed 1"]);
     assert!(!sb
         .p("client/.plugins/optimus-plugin-predator.yaml")
         .exists());
@@ -101,7 +94,7 @@ fn syncs_the_bundle_written_by_install_yaml_bundle() {
 fn bad_downloads_change_nothing() {
     let sb = Sandbox::new();
     let server = server_bundle(&sb);
-    sync(&sb, &server).ok();
+    sb.sync_host(&server).ok();
     let before = snapshot(&sb.p("client/.plugins"));
     assert_eq!(
         before.len(),
@@ -122,7 +115,7 @@ fn bad_downloads_change_nothing() {
     ];
     for (what, faults, msg) in cases {
         server.fault("/plugins", faults);
-        let r = sync(&sb, &server).expect(1, &[msg]);
+        let r = sb.sync_host(&server).expect(1, &[msg]);
         assert!(
             r.stdout.is_empty(),
             "{what}: no summary on failure: {}",
@@ -137,7 +130,7 @@ fn bad_downloads_change_nothing() {
 fn a_bundle_with_an_invalid_or_foreign_file_changes_nothing() {
     let sb = Sandbox::new();
     let server = server_bundle(&sb);
-    sync(&sb, &server).ok();
+    sb.sync_host(&server).ok();
     let before = snapshot(&sb.p("client/.plugins"));
 
     // One good and one invalid plugin: neither is installed.
@@ -157,7 +150,7 @@ fn a_bundle_with_an_invalid_or_foreign_file_changes_nothing() {
             ),
         ],
     );
-    sync(&sb, &server).expect(
+    sb.sync_host(&server).expect(
         1,
         &[
             "optimus-plugin-bad.yaml:9:",
@@ -182,7 +175,7 @@ fn a_bundle_with_an_invalid_or_foreign_file_changes_nothing() {
             ),
         ],
     );
-    sync(&sb, &server).expect(1, &["unexpected entry"]);
+    sb.sync_host(&server).expect(1, &["unexpected entry"]);
     assert_eq!(snapshot(&sb.p("client/.plugins")), before);
     // No staging leftovers either.
     let stray: Vec<String> = std::fs::read_dir(sb.p("client/.plugins"))

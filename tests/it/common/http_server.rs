@@ -330,3 +330,28 @@ fn percent_decode(s: &str) -> String {
     }
     String::from_utf8_lossy(&out).into_owned()
 }
+
+/// An Optimus server as `sync --host` sees it: the yaml bundle it serves at `/plugins`, and
+/// a client syncing from it.
+impl super::Sandbox {
+    /// Replaces `<sandbox>/www/plugins` (serve `www/` with [`HttpServer::start`]) with a zip
+    /// of these `(entry name, bytes)` entries.
+    pub fn write_bundle<N: AsRef<str>, B: AsRef<[u8]>>(&self, entries: &[(N, B)]) {
+        let entries: Vec<(String, Vec<u8>, u32)> = entries
+            .iter()
+            .map(|(n, b)| (n.as_ref().to_string(), b.as_ref().to_vec(), 0o644))
+            .collect();
+        let _ = std::fs::remove_file(self.p("www/plugins"));
+        super::write_zip(&self.p("www/plugins"), &entries);
+    }
+
+    /// `optimus plugin sync --host <server>`, run from `<sandbox>/client` (made if missing).
+    pub fn sync_host(&self, server: &HttpServer) -> super::Run {
+        std::fs::create_dir_all(self.p("client")).unwrap();
+        self.run_in(
+            &self.p("client"),
+            &["plugin", "sync", "--host", &server.url("")],
+            &[],
+        )
+    }
+}
