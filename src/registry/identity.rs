@@ -16,7 +16,7 @@
 
 use super::client::RegistryClient;
 use super::freshness::State;
-use super::timestamp::{RegistryId, Timestamp, TIMESTAMP_FILE};
+use super::timestamp::{OriginSays, RegistryId, Timestamp, TIMESTAMP_FILE};
 use crate::model::location::Location;
 use crate::model::redact::printable;
 use std::time::Duration;
@@ -24,17 +24,6 @@ use std::time::Duration;
 /// How long a mirror's timestamp waits for the origin to say which registry it is: a
 /// firewalled machine pays it once per command while it has only a mirror's word.
 pub(super) const ORIGIN_WAIT: Duration = Duration::from_secs(3);
-
-/// What the origin said about itself when asked.
-#[derive(Clone, Debug)]
-pub(super) enum OriginSays {
-    /// Its verified timestamp names this registry (or none).
-    Registry(Option<RegistryId>),
-    /// It answered, and serves no `timestamp.toml`.
-    NoTimestamp,
-    /// It could not be asked: why.
-    Unknown(String),
-}
 
 /// Whose word a timestamp's registry is taken on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

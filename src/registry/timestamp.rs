@@ -197,8 +197,20 @@ pub struct Freshness {
     pub(super) origins: Mutex<HashMap<String, Arc<OriginAnswer>>>,
 }
 
-/// What one origin said about itself, asked once per command ([`super::identity`]).
-pub(super) type OriginAnswer = tokio::sync::OnceCell<super::identity::OriginSays>;
+/// What an origin's own timestamp said about which registry it is, when asked about a
+/// mirror's (`registry::identity`).
+#[derive(Clone, Debug)]
+pub(super) enum OriginSays {
+    /// Its verified timestamp names this registry (or none).
+    Registry(Option<RegistryId>),
+    /// It answered, and serves no `timestamp.toml`.
+    NoTimestamp,
+    /// It could not be asked: why.
+    Unknown(String),
+}
+
+/// What one origin said, asked once per command.
+pub(super) type OriginAnswer = tokio::sync::OnceCell<OriginSays>;
 
 impl Freshness {
     pub(super) fn remembered(&self, source: &str) -> Option<Option<Arc<Timestamp>>> {
