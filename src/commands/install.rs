@@ -18,8 +18,7 @@ use crate::model::platform::Platform;
 use crate::model::redact;
 use crate::status;
 use crate::ui::Ui;
-use crate::upstream::optimus_cli::{self, Ask, Found};
-use crate::upstream::target::Dir;
+use crate::upstream::optimus_cli::Ask;
 use crate::upstream::{self, target::Target};
 use std::collections::BTreeSet;
 
@@ -192,10 +191,7 @@ fn optimus_search_dirs(
         },
     };
     let rules = target.rules();
-    let optimus_cli = match rules.dirs.contains(&Dir::ExeDir) {
-        true => optimus_cli::find(&host.optimus).unwrap_or_default(),
-        false => Found::default(),
-    };
+    let optimus_cli = status::optimus_cli_of(rules, &host).unwrap_or_default();
     status::search_dirs(rules, dir, declared, &host, &optimus_cli)
 }
 

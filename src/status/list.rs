@@ -73,11 +73,7 @@ pub fn list(
     let managed = managed(&manifest.plugin_dir, &lock, &receipts, platform, true);
     let rules = manifest.target.rules();
     let searches_exe_dir = rules.dirs.contains(&Dir::ExeDir);
-    let optimus_cli = if searches_exe_dir {
-        optimus_cli::find(&host.optimus)?
-    } else {
-        Found::default()
-    };
+    let optimus_cli = optimus_cli_of(rules, host)?;
     let dirs = search_dirs(rules, &manifest.plugin_dir, declared, host, &optimus_cli);
     let plugin_dir_searched = dirs.contains(&fsutil::normalize(&manifest.plugin_dir));
     let managed_paths: Vec<_> = managed.iter().map(|m| m.path.clone()).collect();
@@ -92,6 +88,15 @@ pub fn list(
         searches_exe_dir,
         optimus_cli,
     })
+}
+
+/// The `optimus` executable whose directory the target searches (none for a target that
+/// does not search it).
+pub fn optimus_cli_of(rules: &Rules, host: &Host) -> Result<Found> {
+    match rules.dirs.contains(&Dir::ExeDir) {
+        true => optimus_cli::find(&host.optimus),
+        false => Ok(Found::default()),
+    }
 }
 
 /// Where the target Optimus looks for plugins when run on `host`, in its order: `list`

@@ -12,7 +12,7 @@ pub mod yanks;
 
 pub use checkup::{checkup, Checkup, CheckupOptions};
 pub use images::{check_images, ImageCheck, ImageChecks};
-pub use list::{list, plugin_files, search_dirs, Host, Listing};
+pub use list::{list, optimus_cli_of, plugin_files, search_dirs, Host, Listing};
 pub use outdated::{outdated, outdated_report, Outdated, OutdatedReport};
 pub use verify::{verify, Verification};
 
