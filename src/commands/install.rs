@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::install::bundle::{check_bundle_path, write_yaml_bundle};
 use crate::install::project::{Project, Request};
 use crate::install::sync_host::sync_from_host;
-use crate::install::{forget_created_dir, Outcome};
+use crate::install::{NewDir, Outcome};
 use crate::model::fsutil::{self, shown};
 use crate::model::limits::DEFAULT_MAX_UNPACKED;
 use crate::model::link_mode::LinkMode;
@@ -69,14 +69,6 @@ async fn install_locked(
     ui: &Ui,
 ) -> Result<Outcome> {
     let p = project(ctx, f.link.link_mode.as_deref())?;
-    let dir = &ctx.manifest.plugin_dir;
-    let created = !dir.exists();
-    if created {
-        // Interrupted, a first install leaves no plugin directory behind either.
-        let d = dir.clone();
-        crate::model::interrupt::at_interrupt(move || forget_created_dir(&d));
-    }
-    let held = p.exclusive()?;
     let req = Request {
         platforms: std::slice::from_ref(platform),
         refresh: &BTreeSet::new(),
@@ -85,10 +77,11 @@ async fn install_locked(
         jobs: f.jobs,
         deny_yanked: f.deny_yanked,
     };
+    // A first install that fails (or is interrupted) leaves no plugin directory behind.
+    let new_dir = NewDir::watch(&ctx.manifest.plugin_dir);
+    let held = p.exclusive()?;
     let out = p.install(held.dir(), &req, yaml_only).await;
-    if out.is_err() && created {
-        forget_created_dir(dir);
-    }
+    new_dir.forget_if_failed(&out);
     let out = out?.1;
     if !out.installed.is_empty() || !out.removed.is_empty() {
         warn_startup(&ctx.manifest, platform, ui);
@@ -220,15 +213,9 @@ async fn sync_host(
     let search = optimus_search_dirs(&dir, declared, target, env);
     let (fetcher, _) = fetch_context(env, false, DEFAULT_MAX_UNPACKED, ui);
     // A first sync that fails (or is interrupted) leaves no plugin directory behind.
-    let created = !dir.exists();
-    if created {
-        let d = dir.clone();
-        crate::model::interrupt::at_interrupt(move || forget_created_dir(&d));
-    }
+    let new_dir = NewDir::watch(&dir);
     let out = sync_from_host(host, &dir, &search, &fetcher, target).await;
-    if out.is_err() && created {
-        forget_created_dir(&dir);
-    }
+    new_dir.forget_if_failed(&out);
     let out = out.map_err(|e| {
         let unchanged = format!("nothing was changed in {}", shown(&dir));
         match &e {

@@ -58,11 +58,36 @@ pub fn clean_stale_staging(held: &DirLock) {
     }
 }
 
+/// A plugin directory a run may create: when it did not exist before the run, a failed or
+/// interrupted run removes what it left (only this tool's lock and owner files), so a failed
+/// first install or sync leaves no plugin directory.
+pub struct NewDir(Option<PathBuf>);
+
+impl NewDir {
+    /// Notes whether `dir` exists, before anything may create it (an interrupt from now on
+    /// removes it if it was new).
+    pub fn watch(dir: &Path) -> NewDir {
+        if dir.exists() {
+            return NewDir(None);
+        }
+        let d = dir.to_path_buf();
+        crate::model::interrupt::at_interrupt(move || forget_created_dir(&d));
+        NewDir(Some(dir.to_path_buf()))
+    }
+
+    /// After the run (its locks still held): removes the new directory if the run failed.
+    pub fn forget_if_failed<T>(&self, out: &crate::error::Result<T>) {
+        if let (Err(_), Some(dir)) = (out, &self.0) {
+            forget_created_dir(dir);
+        }
+    }
+}
+
 /// After a failed run: removes a plugin directory this run created if it holds nothing but the
 /// run's own bookkeeping (`.lock`, `.owner`), so a failed first install leaves no trace. The
 /// caller still holds the project lock (no other install of this project can be waiting on
 /// the directory).
-pub fn forget_created_dir(dir: &Path) {
+fn forget_created_dir(dir: &Path) {
     let ours = [".lock", owner::FILE];
     let Ok(entries) = fs::read_dir(dir) else {
         return;
